@@ -1,0 +1,65 @@
+# Solo's front door, in the style of neovim's Makefile: thin wrappers around
+# CMake + Ninja. `make run` and `make test` work on a fresh Debian 12 machine:
+# they install what is missing (apt-get, as root or through sudo), configure,
+# build, then serve or test.
+
+BUILD_DIR      ?= build
+ASAN_BUILD_DIR ?= build-asan
+BUILD_TYPE     ?= RelWithDebInfo
+DATA_DIR       ?= ./data
+LISTEN         ?= 127.0.0.1:8080
+CMAKE_FLAGS    ?=
+
+# Debian 12 packages the build and the tests need.
+PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev \
+            libssl-dev openssl liblua5.4-dev libboost1.81-dev libboost-json1.81-dev \
+            libboost-url1.81-dev libboost-test1.81-dev curl ca-certificates
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
+
+.PHONY: all deps configure build run test test-unit test-asan bench clean distclean
+
+all: build
+
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
+	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
+	fi
+
+$(BUILD_DIR)/build.ninja: | deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR)
+
+run: build
+	$(BUILD_DIR)/apps/solo serve --data $(DATA_DIR) --listen $(LISTEN)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure
+
+test-unit: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit
+
+# The unit tests once more, built with AddressSanitizer and UBSan.
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSOLO_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD_DIR)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -L unit
+
+bench: build
+	$(BUILD_DIR)/bench/solo-bench all
+
+clean:
+	cmake --build $(BUILD_DIR) --target clean
+
+distclean:
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
