@@ -1,0 +1,198 @@
+#include "stores/event_store.hpp"
+
+#include <boost/json/serialize.hpp>
+
+namespace solo {
+
+namespace {
+
+constexpr const char* kInsertEvent =
+    "INSERT INTO events (id, event_type, tenant_id, service_id, subject, payload, causation_id, wall_clock, mono_ns) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+void insert_event(Database& db, const Event& event) {
+  auto& statement = db.cached(kInsertEvent);
+  statement.bind(1, event.id)
+      .bind(2, event.event_type)
+      .bind(3, event.tenant_id)
+      .bind(4, event.service_id)
+      .bind(5, event.subject)
+      .bind(6, event.payload)
+      .bind(7, event.causation_id)
+      .bind(8, event.wall_clock)
+      .bind(9, event.mono_ns);
+  statement.run();
+}
+
+Event read_event(const Statement& row) {
+  Event event;
+  event.id = row.column_int(0);
+  event.event_type = row.column_text(1);
+  event.tenant_id = row.column_text(2);
+  event.service_id = row.column_text(3);
+  event.subject = row.column_text(4);
+  event.payload = row.column_text(5);
+  if (!row.column_is_null(6)) event.causation_id = row.column_int(6);
+  event.wall_clock = row.column_text(7);
+  event.mono_ns = row.column_int(8);
+  return event;
+}
+
+std::vector<Event> run_query(Database& db, const EventQuery& query) {
+  std::string sql =
+      "SELECT id, event_type, tenant_id, service_id, subject, payload, causation_id, wall_clock, mono_ns "
+      "FROM events WHERE id > ?1";
+  if (query.until_id > 0) sql += " AND id <= ?2";
+  if (!query.tenant_id.empty()) sql += " AND tenant_id = ?3";
+  if (!query.service_id.empty()) sql += " AND service_id = ?4";
+  if (!query.event_type.empty()) sql += " AND event_type = ?5";
+  sql += " ORDER BY id LIMIT ?6";
+  auto& statement = db.cached(sql);
+  statement.bind(1, query.after_id);
+  if (query.until_id > 0) statement.bind(2, query.until_id);
+  if (!query.tenant_id.empty()) statement.bind(3, query.tenant_id);
+  if (!query.service_id.empty()) statement.bind(4, query.service_id);
+  if (!query.event_type.empty()) statement.bind(5, query.event_type);
+  statement.bind(6, static_cast<int64_t>(query.limit));
+  std::vector<Event> events;
+  while (statement.step()) events.push_back(read_event(statement));
+  statement.reset();
+  return events;
+}
+
+}  // namespace
+
+EventStore::Subscription& EventStore::Subscription::operator=(Subscription&& other) noexcept {
+  if (this != &other) {
+    reset();
+    store_ = std::move(other.store_);
+    id_ = std::exchange(other.id_, 0);
+  }
+  return *this;
+}
+
+void EventStore::Subscription::reset() {
+  if (auto store = store_.lock(); store && id_) store->unsubscribe(id_);
+  store_.reset();
+  id_ = 0;
+}
+
+EventStore::EventStore(std::shared_ptr<Writer> writer, std::unique_ptr<Reader> reader, int64_t last_id)
+    : writer_(std::move(writer)), reader_(std::move(reader)), next_id_(last_id + 1), committed_id_(last_id) {}
+
+asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_executor executor,
+                                                              std::filesystem::path path, OpenOptions options) {
+  auto writer = co_await Writer::open(executor, path, options);
+  int64_t last_id = co_await writer->execute<int64_t>(
+      [](Database& db) { return db.query_int("SELECT coalesce(max(id), 0) FROM events"); });
+  auto reader = std::make_unique<Reader>(executor, path);
+  std::shared_ptr<EventStore> store(new EventStore(writer, std::move(reader), last_id));
+  writer->on_batch([weak = std::weak_ptr<EventStore>(store)](const BatchResult& result) {
+    if (auto self = weak.lock()) self->on_batch(result);
+  });
+  co_return store;
+}
+
+Event EventStore::stamp(NewEvent event) {
+  Event stamped;
+  stamped.id = next_id_++;
+  stamped.event_type = std::move(event.event_type);
+  stamped.tenant_id = std::move(event.tenant_id);
+  stamped.service_id = std::move(event.service_id);
+  stamped.subject = std::move(event.subject);
+  stamped.payload = boost::json::serialize(event.payload);
+  stamped.causation_id = event.causation_id;
+  stamped.wall_clock = utc_now_iso8601();
+  stamped.mono_ns = steady_now_ns();
+  return stamped;
+}
+
+uint64_t EventStore::submit(std::vector<Event> events, ProjectionFn projection) {
+  if (closed_) throw StoreError(0, "event store is closed");
+  auto rows = std::make_shared<const std::vector<Event>>(std::move(events));
+  uint64_t seq = writer_->submit([rows, projection = std::move(projection)](Database& db) {
+    for (const auto& event : *rows) insert_event(db, event);
+    if (projection) projection(db, rows->back());
+  });
+  for (const auto& event : *rows) pending_.emplace_back(seq, event);
+  return seq;
+}
+
+int64_t EventStore::append(NewEvent event, ProjectionFn projection) {
+  std::vector<Event> rows;
+  rows.push_back(stamp(std::move(event)));
+  int64_t id = rows.back().id;
+  submit(std::move(rows), std::move(projection));
+  return id;
+}
+
+asio::awaitable<int64_t> EventStore::append_durable(NewEvent event, ProjectionFn projection) {
+  std::vector<Event> rows;
+  rows.push_back(stamp(std::move(event)));
+  int64_t id = rows.back().id;
+  uint64_t seq = submit(std::move(rows), std::move(projection));
+  co_await writer_->wait_for(seq);
+  co_return id;
+}
+
+asio::awaitable<std::vector<int64_t>> EventStore::append_all_durable(std::vector<NewEvent> events,
+                                                                     ProjectionFn projection) {
+  if (events.empty()) co_return std::vector<int64_t>{};
+  std::vector<Event> rows;
+  std::vector<int64_t> ids;
+  for (auto& event : events) {
+    rows.push_back(stamp(std::move(event)));
+    ids.push_back(rows.back().id);
+  }
+  uint64_t seq = submit(std::move(rows), std::move(projection));
+  co_await writer_->wait_for(seq);
+  co_return ids;
+}
+
+asio::awaitable<void> EventStore::flush() { co_await writer_->flush(); }
+
+asio::awaitable<std::vector<Event>> EventStore::query(EventQuery query) {
+  return reader_->run<std::vector<Event>>([query = std::move(query)](Database& db) { return run_query(db, query); });
+}
+
+EventStore::Subscription EventStore::subscribe(Subscriber subscriber) {
+  uint64_t id = next_subscriber_++;
+  subscribers_.emplace(id, std::move(subscriber));
+  return Subscription(weak_from_this(), id);
+}
+
+void EventStore::on_batch(const BatchResult& result) {
+  if (result.ok) {
+    std::vector<Event> committed;
+    while (!pending_.empty() && pending_.front().first <= result.last_seq) {
+      committed.push_back(std::move(pending_.front().second));
+      pending_.pop_front();
+    }
+    for (const auto& event : committed) {
+      committed_id_ = event.id;
+      ++appended_total_;
+      // Look each subscriber up again: a callback may unsubscribe others.
+      for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+        uint64_t key = it->first;
+        auto callback = it->second;
+        callback(event);
+        it = subscribers_.upper_bound(key);
+      }
+    }
+    return;
+  }
+  while (!pending_.empty() && pending_.front().first <= result.last_seq) pending_.pop_front();
+  if (result.epoch >= rewind_epoch_) {
+    // The first failure of an epoch: everything after the last commit is void.
+    next_id_ = committed_id_ + 1;
+    rewind_epoch_ = result.epoch + 1;
+  }
+}
+
+asio::awaitable<void> EventStore::close() {
+  if (closed_) co_return;
+  closed_ = true;
+  co_await writer_->close();
+}
+
+}  // namespace solo

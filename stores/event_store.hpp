@@ -1,0 +1,117 @@
+// The EventStore: the durable, gap-free log of everything that happens.
+//
+// append() assigns the next id at once (engine thread) and queues the row on
+// the Writer, together with an optional projection write that lands in the
+// same transaction (services, tokens, secrets...). append_durable() returns
+// once that transaction is committed. Subscribers see each event once it is
+// committed, in id order, on the engine thread — never an event that could
+// still be lost.
+//
+// Ids stay gap-free across failures: when a commit fails, its events and all
+// events queued behind it are dropped (their appenders' flushes fail) and the
+// id counter rewinds to the last committed id + 1.
+//
+// Queries run on the Reader thread and always go through an index:
+// (tenant_id, id), (tenant_id, service_id, id), (service_id, id),
+// (event_type, id), or the primary key.
+//
+// Thread safety: every member function is engine-thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "stores/event.hpp"
+#include "stores/reader.hpp"
+#include "stores/writer.hpp"
+
+namespace solo {
+
+struct EventQuery {
+  int64_t after_id = 0;                 // exclusive lower bound ("since")
+  int64_t until_id = 0;                 // inclusive upper bound; 0 = none
+  std::string tenant_id;                // "" = every tenant (admin)
+  std::string service_id;               // "" = any
+  std::string event_type;               // "" = any
+  size_t limit = 100;
+};
+
+// A write in the same transaction as the event it belongs to.
+using ProjectionFn = std::function<void(Database&, const Event&)>;
+
+class EventStore : public std::enable_shared_from_this<EventStore> {
+ public:
+  using Subscriber = std::function<void(const Event&)>;
+
+  // Unsubscribes when destroyed.
+  class Subscription {
+   public:
+    Subscription() = default;
+    Subscription(std::weak_ptr<EventStore> store, uint64_t id) : store_(std::move(store)), id_(id) {}
+    Subscription(Subscription&& other) noexcept { *this = std::move(other); }
+    Subscription& operator=(Subscription&& other) noexcept;
+    ~Subscription() { reset(); }
+    void reset();
+
+   private:
+    std::weak_ptr<EventStore> store_;
+    uint64_t id_ = 0;
+  };
+
+  static asio::awaitable<std::shared_ptr<EventStore>> open(asio::any_io_executor executor,
+                                                           std::filesystem::path path, OpenOptions options = {});
+
+  int64_t append(NewEvent event, ProjectionFn projection = {});
+  asio::awaitable<int64_t> append_durable(NewEvent event, ProjectionFn projection = {});
+  // Several events in one transaction (ids consecutive); projection runs once, after the last.
+  asio::awaitable<std::vector<int64_t>> append_all_durable(std::vector<NewEvent> events,
+                                                           ProjectionFn projection = {});
+  asio::awaitable<void> flush();
+
+  asio::awaitable<std::vector<Event>> query(EventQuery query);
+  // Reads on the Reader thread (for stores layered on this file: services, tokens...).
+  template <class R>
+  asio::awaitable<R> read(std::function<R(Database&)> fn) {
+    return reader_->run<R>(std::move(fn));
+  }
+
+  Subscription subscribe(Subscriber subscriber);
+
+  int64_t last_id() const { return next_id_ - 1; }
+  int64_t committed_id() const { return committed_id_; }
+  uint64_t appended_total() const { return appended_total_; }
+  bool degraded() const { return writer_->degraded(); }
+  Writer& writer() { return *writer_; }
+
+  // Flushes, checkpoints and closes the database. Further appends throw.
+  asio::awaitable<void> close();
+
+ private:
+  EventStore(std::shared_ptr<Writer> writer, std::unique_ptr<Reader> reader, int64_t last_id);
+  Event stamp(NewEvent event);
+  uint64_t submit(std::vector<Event> events, ProjectionFn projection);
+  void on_batch(const BatchResult& result);
+  void unsubscribe(uint64_t id) { subscribers_.erase(id); }
+
+  std::shared_ptr<Writer> writer_;
+  std::unique_ptr<Reader> reader_;
+  int64_t next_id_;
+  int64_t committed_id_;
+  uint64_t rewind_epoch_ = 0;  // the next failed epoch that rewinds the id counter
+  bool closed_ = false;
+  uint64_t appended_total_ = 0;
+  std::deque<std::pair<uint64_t, Event>> pending_;  // (writer seq, event) awaiting commit
+  std::map<uint64_t, Subscriber> subscribers_;
+  uint64_t next_subscriber_ = 1;
+};
+
+}  // namespace solo

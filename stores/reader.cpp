@@ -1,0 +1,49 @@
+#include "stores/reader.hpp"
+
+namespace solo {
+
+Reader::Reader(boost::asio::any_io_executor executor, std::filesystem::path path)
+    : executor_(std::move(executor)), path_(std::move(path)), thread_([this] { thread_main(); }) {}
+
+Reader::~Reader() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Reader::enqueue(UniqueTask task) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+}
+
+void Reader::thread_main() {
+  for (;;) {
+    UniqueTask task;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+  db_.reset();
+}
+
+Database& Reader::database() {
+  if (!db_) {
+    OpenOptions options;
+    options.read_only = true;
+    db_ = std::make_unique<Database>(path_, options);
+  }
+  return *db_;
+}
+
+}  // namespace solo

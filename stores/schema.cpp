@@ -1,0 +1,72 @@
+#include "stores/schema.hpp"
+
+#include <array>
+#include <string>
+
+#include "stores/sqlite.hpp"
+
+namespace solo {
+namespace {
+
+// Migration N brings the schema from version N-1 to N. Append only; never edit
+// a step that has shipped.
+constexpr std::array<const char*, kSchemaVersion> kMigrations = {
+    // 1: the event log and its query indexes.
+    R"sql(
+    CREATE TABLE events (
+      id           INTEGER PRIMARY KEY,
+      event_type   TEXT    NOT NULL,
+      tenant_id    TEXT    NOT NULL DEFAULT '',
+      service_id   TEXT    NOT NULL DEFAULT '',
+      subject      TEXT    NOT NULL DEFAULT '',
+      payload      TEXT    NOT NULL DEFAULT '{}',
+      causation_id INTEGER,
+      wall_clock   TEXT    NOT NULL,
+      mono_ns      INTEGER NOT NULL
+    );
+    CREATE INDEX events_by_tenant ON events(tenant_id, id);
+    CREATE INDEX events_by_tenant_service ON events(tenant_id, service_id, id);
+    CREATE INDEX events_by_service ON events(service_id, id);
+    CREATE INDEX events_by_type ON events(event_type, id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    )sql",
+    // 2: the services projection (desired state of every live service).
+    R"sql(
+    CREATE TABLE services (
+      tenant_id     TEXT    NOT NULL,
+      service_id    TEXT    NOT NULL,
+      version       INTEGER NOT NULL,
+      format        TEXT    NOT NULL,
+      code          TEXT    NOT NULL,
+      code_sha256   TEXT    NOT NULL,
+      spec          TEXT    NOT NULL,
+      created_at    TEXT    NOT NULL,
+      updated_at    TEXT    NOT NULL,
+      last_event_id INTEGER NOT NULL,
+      PRIMARY KEY (tenant_id, service_id)
+    ) WITHOUT ROWID;
+    )sql",
+};
+
+}  // namespace
+
+void migrate(Database& db) {
+  int64_t version = db.query_int("PRAGMA user_version");
+  if (version > kSchemaVersion) {
+    throw StoreError(0, "database schema version " + std::to_string(version) +
+                            " is newer than this solo (" + std::to_string(kSchemaVersion) + ")");
+  }
+  for (int64_t next = version + 1; next <= kSchemaVersion; ++next) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(kMigrations[static_cast<size_t>(next - 1)]);
+      db.exec("PRAGMA user_version=" + std::to_string(next));
+      db.exec("COMMIT");
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+}  // namespace solo

@@ -1,0 +1,24 @@
+// The database schema and its migrations. `PRAGMA user_version` holds the
+// schema version; migrate() applies every step above it, each in its own
+// transaction, at start on the writer's connection.
+//
+// Tables (users read them with the sqlite3 tool):
+//   events    the durable log: one row per event, id gap-free and monotonic;
+//             payload is JSON text; wall_clock is UTC ISO 8601 with ms;
+//             mono_ns is the steady clock of the process that wrote it.
+//   services  projection: the desired state of every live service (spec,
+//             code, version), written in the same transaction as its event.
+//   meta      small key/value facts about the store itself.
+#pragma once
+
+namespace solo {
+
+class Database;
+
+inline constexpr int kSchemaVersion = 2;
+
+// Applies all pending migrations; throws StoreError when the file's version is
+// newer than this binary knows.
+void migrate(Database& db);
+
+}  // namespace solo

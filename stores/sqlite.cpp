@@ -1,0 +1,130 @@
+#include "stores/sqlite.hpp"
+
+#include <sqlite3.h>
+
+namespace solo {
+
+void throw_sqlite_error(sqlite3* db, int code, std::string_view context) {
+  std::string message(context);
+  message += ": ";
+  message += db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  throw StoreError(code, message);
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                              &stmt_, nullptr);
+  if (rc != SQLITE_OK) throw_sqlite_error(db, rc, "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(stmt_);
+  throw_sqlite_error(db_, rc, "step");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t Statement::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string Statement::column_text(int col) const {
+  auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return text ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+
+bool Statement::column_is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Database::Database(const std::filesystem::path& path, const OpenOptions& options) : path_(path) {
+  int flags = SQLITE_OPEN_NOMUTEX | (options.read_only ? SQLITE_OPEN_READONLY
+                                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = "open " + path.string();
+    sqlite3* db = db_;
+    db_ = nullptr;
+    try {
+      throw_sqlite_error(db, rc, message);
+    } catch (...) {
+      sqlite3_close(db);
+      throw;
+    }
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+  if (!options.read_only) {
+    const std::string& sync = options.synchronous;
+    if (sync != "FULL" && sync != "NORMAL" && sync != "EXTRA" && sync != "OFF") {
+      throw StoreError(SQLITE_MISUSE, "synchronous must be FULL, NORMAL, EXTRA or OFF, not '" + sync + "'");
+    }
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=" + options.synchronous);
+  }
+}
+
+Database::~Database() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+void Database::exec(std::string_view sql) {
+  std::string text(sql);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = error ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    throw StoreError(rc, "exec: " + message);
+  }
+}
+
+Statement& Database::cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+  it->second->reset();
+  return *it->second;
+}
+
+int64_t Database::query_int(std::string_view sql) {
+  Statement statement(db_, sql);
+  return statement.step() ? statement.column_int(0) : 0;
+}
+
+int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int Database::changes() const { return sqlite3_changes(db_); }
+
+}  // namespace solo

@@ -1,0 +1,292 @@
+#include "stores/writer.hpp"
+
+#include <sqlite3.h>
+
+#include "stores/schema.hpp"
+
+namespace solo {
+
+namespace {
+// WAL pages after which the checkpointer is woken (about 4 MiB at 4 KiB pages).
+constexpr int kCheckpointPages = 1000;
+}  // namespace
+
+Writer::Writer(asio::any_io_executor executor, std::filesystem::path path, OpenOptions options)
+    : executor_(std::move(executor)), path_(std::move(path)), options_(std::move(options)) {}
+
+asio::awaitable<std::shared_ptr<Writer>> Writer::open(asio::any_io_executor executor, std::filesystem::path path,
+                                                      OpenOptions options) {
+  std::shared_ptr<Writer> writer(new Writer(executor, std::move(path), std::move(options)));
+  writer->writer_thread_ = std::thread([w = writer.get()] { w->writer_main(); });
+  writer->checkpointer_thread_ = std::thread([w = writer.get()] { w->checkpointer_main(); });
+  std::exception_ptr failure;
+  try {
+    co_await writer->execute<int>([](Database& db) {
+      migrate(db);
+      return 0;
+    });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    co_await writer->close();
+    std::rethrow_exception(failure);
+  }
+  co_return writer;
+}
+
+Writer::~Writer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  if (checkpointer_thread_.joinable()) checkpointer_thread_.join();
+}
+
+uint64_t Writer::submit(WriteFn fn) {
+  Item item;
+  item.seq = next_seq_++;
+  item.epoch = epoch_;
+  item.write = std::move(fn);
+  uint64_t seq = item.seq;
+  if (!in_flight_) in_flight_.emplace(executor_);
+  enqueue(std::move(item));
+  return seq;
+}
+
+void Writer::enqueue(Item item) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(item));
+  }
+  wake_.notify_one();
+}
+
+asio::awaitable<void> Writer::wait_for(uint64_t seq) {
+  if (seq <= completed_seq_) {
+    for (auto [first, last] : failed_ranges_) {
+      if (seq >= first && seq <= last) throw StoreError(SQLITE_IOERR, "commit failed: " + last_error_);
+    }
+    co_return;
+  }
+  auto self = shared_from_this();
+  auto initiate = [self, seq](auto handler) { self->waiters_.emplace(seq, std::move(handler)); };
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(initiate,
+                                                                                         asio::use_awaitable);
+}
+
+asio::awaitable<void> Writer::flush() {
+  if (closed_) throw StoreError(SQLITE_MISUSE, "store is closed");
+  co_await wait_for(next_seq_ - 1);
+}
+
+void Writer::on_batch(std::function<void(const BatchResult&)> listener) { listeners_.push_back(std::move(listener)); }
+
+asio::awaitable<void> Writer::close() {
+  if (closed_) co_return;
+  // Final checkpoint folds the WAL into the main file so that a copy of
+  // solo.db alone is complete; failure here is harmless (the WAL stays).
+  try {
+    co_await execute<int>([](Database& db) {
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return 0;
+    });
+  } catch (const std::exception&) {
+  }
+  closed_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  // Joining is quick: the queue is drained (execute() above ran last).
+  if (writer_thread_.joinable()) writer_thread_.join();
+  if (checkpointer_thread_.joinable()) checkpointer_thread_.join();
+}
+
+// ---- writer thread ---------------------------------------------------------
+
+void Writer::writer_main() {
+  for (;;) {
+    std::vector<Item> items;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;
+      items.reserve(queue_.size());
+      while (!queue_.empty()) {
+        items.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    process(items);
+  }
+  db_.reset();
+}
+
+void Writer::ensure_open() {
+  if (db_ && !reopen_needed_) return;
+  db_.reset();
+  db_ = std::make_unique<Database>(path_, options_);
+  reopen_needed_ = false;
+  // Replace SQLite's automatic checkpoint (which would run inside our
+  // commits) with a hook that hands the work to the checkpointer thread.
+  sqlite3_wal_hook(db_->handle(), &Writer::wal_hook, this);
+}
+
+// Runs consecutive writes as one group, tasks in between them, in order.
+void Writer::process(std::vector<Item>& items) {
+  std::vector<Item> group;
+  for (auto& item : items) {
+    if (item.task) {
+      if (!group.empty()) commit_group(group);
+      group.clear();
+      try {
+        ensure_open();
+      } catch (const std::exception& error) {
+        open_error_ = error.what();  // the task reports it through its own handler
+      }
+      item.task();
+      continue;
+    }
+    group.push_back(std::move(item));
+  }
+  if (!group.empty()) commit_group(group);
+}
+
+void Writer::commit_group(std::vector<Item>& group) {
+  // Items of a latched (failed) epoch are failed without touching the disk:
+  // they were queued behind a failed commit and their ids will be reused.
+  size_t fresh = 0;
+  while (fresh < group.size() && group[fresh].epoch < accept_epoch_) ++fresh;
+  if (fresh > 0) {
+    BatchResult stale;
+    stale.first_seq = group.front().seq;
+    stale.last_seq = group[fresh - 1].seq;
+    stale.epoch = group[fresh - 1].epoch;
+    stale.ok = false;
+    stale.error = "queued behind a failed commit: " + latched_error_;
+    stale.ops = fresh;
+    report(std::move(stale));
+  }
+  if (fresh == group.size()) return;
+
+  BatchResult result;
+  result.first_seq = group[fresh].seq;
+  result.last_seq = group.back().seq;
+  result.epoch = group.back().epoch;
+  result.ops = group.size() - fresh;
+  auto start = std::chrono::steady_clock::now();
+  bool in_transaction = false;
+  try {
+    ensure_open();
+    db_->exec("BEGIN IMMEDIATE");
+    in_transaction = true;
+    for (size_t i = fresh; i < group.size(); ++i) group[i].write(*db_);
+    if (injected_failures_ > 0) {
+      --injected_failures_;
+      throw StoreError(SQLITE_IOERR, "injected commit failure (disk I/O error)");
+    }
+    db_->exec("COMMIT");
+    in_transaction = false;
+  } catch (const std::exception& error) {
+    result.ok = false;
+    result.error = error.what();
+    if (in_transaction && db_) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const std::exception&) {
+        reopen_needed_ = true;  // the connection's state is unknown; start afresh
+      }
+    }
+    if (!db_) reopen_needed_ = true;
+    accept_epoch_ = result.epoch + 1;
+    latched_error_ = result.error;
+  }
+  result.commit_time = std::chrono::steady_clock::now() - start;
+  report(std::move(result));
+}
+
+void Writer::report(BatchResult result) {
+  asio::post(executor_, [weak = weak_from_this(), result = std::move(result)] {
+    if (auto self = weak.lock()) self->handle_result(result);
+  });
+}
+
+int Writer::wal_hook(void* self, sqlite3*, const char*, int pages) {
+  if (pages >= kCheckpointPages) {
+    auto* writer = static_cast<Writer*>(self);
+    {
+      std::lock_guard lock(writer->checkpoint_mutex_);
+      writer->checkpoint_requested_ = true;
+    }
+    writer->checkpoint_wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+// ---- checkpointer thread ---------------------------------------------------
+
+void Writer::checkpointer_main() {
+  std::unique_ptr<Database> db;
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_wake_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_requested_; });
+      if (checkpoint_stopping_) break;
+      checkpoint_requested_ = false;
+    }
+    try {
+      if (!db) db = std::make_unique<Database>(path_, options_);
+      int log_frames = 0, checkpointed = 0;
+      sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
+    } catch (const std::exception&) {
+      db.reset();  // try again on the next wake-up
+    }
+  }
+}
+
+// ---- engine thread ---------------------------------------------------------
+
+void Writer::handle_result(const BatchResult& result) {
+  if (result.ok) {
+    degraded_ = false;
+    ++stats_.commits;
+    stats_.ops_committed += result.ops;
+    stats_.batch_size.observe(static_cast<double>(result.ops));
+    stats_.commit_seconds.observe(std::chrono::duration<double>(result.commit_time).count());
+  } else {
+    degraded_ = true;
+    last_error_ = result.error;
+    ++stats_.failed_commits;
+    if (result.epoch >= epoch_) epoch_ = result.epoch + 1;
+    failed_ranges_.emplace_back(result.first_seq, result.last_seq);
+    if (failed_ranges_.size() > 64) failed_ranges_.pop_front();
+  }
+  completed_seq_ = std::max(completed_seq_, result.last_seq);
+  if (completed_seq_ + 1 == next_seq_) in_flight_.reset();
+  for (auto& listener : listeners_) listener(result);
+
+  std::exception_ptr error;
+  if (!result.ok) error = std::make_exception_ptr(StoreError(SQLITE_IOERR, "commit failed: " + result.error));
+  // Waiters for seqs before this batch were resolved by earlier results.
+  while (!waiters_.empty() && waiters_.begin()->first <= result.last_seq) {
+    auto handler = std::move(waiters_.begin()->second);
+    waiters_.erase(waiters_.begin());
+    asio::post(executor_, [handler = std::move(handler), error]() mutable { std::move(handler)(error); });
+  }
+}
+
+}  // namespace solo
