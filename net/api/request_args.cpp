@@ -1,0 +1,50 @@
+#include "net/api/request_args.hpp"
+
+#include <charconv>
+
+#include <boost/json/parse.hpp>
+
+namespace solo::net {
+
+int64_t parse_int(std::string_view text, std::string_view name, int64_t min, int64_t max) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    throw BadRequest("'" + std::string(name) + "' must be an integer from " + std::to_string(min) + " to " +
+                     std::to_string(max));
+  }
+  return value;
+}
+
+int64_t query_int(const Request& request, std::string_view name, int64_t fallback, int64_t min, int64_t max) {
+  auto text = request.query_param(name);
+  return text ? parse_int(*text, name, min, max) : fallback;
+}
+
+bool is_valid_identifier(std::string_view id) {
+  if (id.empty() || id.size() > 128 || id.front() == '.') return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+const std::string& require_identifier(const std::string& id, std::string_view what) {
+  if (!is_valid_identifier(id)) {
+    throw BadRequest(std::string(what) +
+                     " must be 1 to 128 characters of A-Z a-z 0-9 _ - . and not start with '.'");
+  }
+  return id;
+}
+
+boost::json::object parse_json_object(const Request& request) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(request.body, ec);
+  if (ec) throw BadRequest("body is not valid JSON: " + ec.message());
+  if (!value.is_object()) throw BadRequest("body must be a JSON object");
+  return std::move(value.as_object());
+}
+
+}  // namespace solo::net

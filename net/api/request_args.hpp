@@ -1,0 +1,36 @@
+// Validation of request arguments shared by the handlers: integers in a
+// range, identifiers (HTTP_API.md: 1-128 of A-Z a-z 0-9 _ - ., not starting
+// with '.'), and JSON bodies. Each returns the value or throws BadRequest,
+// which the gateway answers as 400 `invalid_request` with its message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "net/http_message.hpp"
+
+namespace solo::net {
+
+class BadRequest : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// `text` as an integer within [min, max]; `name` is for the error message.
+int64_t parse_int(std::string_view text, std::string_view name, int64_t min, int64_t max);
+// An optional integer query parameter within [min, max]; fallback when absent.
+int64_t query_int(const Request& request, std::string_view name, int64_t fallback, int64_t min, int64_t max);
+
+bool is_valid_identifier(std::string_view id);
+// Throws BadRequest naming `what` when id is not a valid identifier.
+const std::string& require_identifier(const std::string& id, std::string_view what);
+
+// The body parsed as a JSON object; throws BadRequest when it is not one.
+boost::json::object parse_json_object(const Request& request);
+
+}  // namespace solo::net

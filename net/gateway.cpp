@@ -1,0 +1,80 @@
+#include "net/gateway.hpp"
+
+#include <iostream>
+
+#include "engine/supervision/child_context.hpp"
+#include "engine/system/park.hpp"
+#include "engine/system/system_status.hpp"
+#include "engine/telemetry/telemetry.hpp"
+#include "net/api/request_args.hpp"
+
+namespace solo::net {
+
+Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
+                 std::shared_ptr<Telemetry> telemetry)
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      status_(std::move(status)),
+      telemetry_(std::move(telemetry)) {
+  telemetry_->add_collector([this](std::string& out) {
+    if (!server_) return;
+    Telemetry::gauge(out, "solo_http_connections", "Open HTTP connections.",
+                     static_cast<double>(server_->active_connections()));
+    Telemetry::gauge(out, "solo_http_in_flight", "HTTP requests being handled.",
+                     static_cast<double>(server_->in_flight()));
+  });
+}
+
+asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Request& request) {
+  if (self->status_->phase() == SystemPhase::starting && request.path != "/health") {
+    auto response = error_response(503, "overloaded", "solo is starting (recovery in progress); retry shortly");
+    response.headers.emplace_back("Retry-After", "1");
+    co_return response;
+  }
+  try {
+    co_return co_await self->router_.route(request);
+  } catch (const BadRequest& error) {
+    co_return error_response(400, "invalid_request", error.what());
+  }
+}
+
+asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext context) {
+  self->server_ = std::make_unique<HttpServer>(
+      self->executor_, self->options_,
+      [weak = std::weak_ptr<Gateway>(self)](Request& request) {
+        auto gateway = weak.lock();
+        if (!gateway) throw std::runtime_error("gateway stopped");
+        return dispatch(gateway, request);
+      });
+  self->server_->set_on_request([telemetry = self->telemetry_](const Request& request, int status,
+                                                                std::chrono::nanoseconds elapsed) {
+    telemetry->observe_request(request.route.empty() ? "unmatched" : request.route, request.method, status,
+                               std::chrono::duration<double>(elapsed).count());
+  });
+  self->server_->listen();
+  if (self->on_listening_) self->on_listening_(self->url());
+  context.ready();
+  co_await self->server_->run();
+  // The accept loop ends at stop_accepting() during shutdown; the child stays
+  // until the supervisor stops it, so that this is not an exit to restart.
+  co_await park_until_cancelled();
+}
+
+void Gateway::stop_accepting() {
+  if (server_) server_->stop_accepting();
+}
+
+asio::awaitable<void> Gateway::drain(std::chrono::milliseconds deadline) {
+  if (server_) co_await server_->drain(deadline);
+}
+
+std::string Gateway::url() const {
+  auto endpoint = server_->local_endpoint();
+  auto address = endpoint.address();
+  std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return "http://" + host + ":" + std::to_string(endpoint.port());
+}
+
+size_t Gateway::in_flight() const { return server_ ? server_->in_flight() : 0; }
+
+}  // namespace solo::net

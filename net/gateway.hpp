@@ -1,0 +1,58 @@
+// The Gateway: the System child that serves the HTTP API. It owns the
+// HttpServer and the Router; the composition root adds the API routes.
+//
+// As a supervised child it binds, announces `listening on http://HOST:PORT`
+// (with the real port) through on_listening, reports ready, and accepts until
+// it is stopped. While the system is still starting (recovery), every request
+// but GET /health is answered 503 with Retry-After. Every answered request is
+// counted in Telemetry by route pattern and status.
+//
+// Engine thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "net/http_server.hpp"
+#include "net/router.hpp"
+
+namespace solo {
+class ChildContext;
+class SystemStatus;
+class Telemetry;
+}  // namespace solo
+
+namespace solo::net {
+
+class Gateway : public std::enable_shared_from_this<Gateway> {
+ public:
+  Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
+          std::shared_ptr<Telemetry> telemetry);
+
+  Router& router() { return router_; }
+  void on_listening(std::function<void(const std::string& url)> callback) { on_listening_ = std::move(callback); }
+
+  static asio::awaitable<void> run(std::shared_ptr<Gateway> self, ChildContext context);
+
+  void stop_accepting();
+  asio::awaitable<void> drain(std::chrono::milliseconds deadline);
+  std::string url() const;
+  size_t in_flight() const;
+
+ private:
+  static asio::awaitable<Response> dispatch(std::shared_ptr<Gateway> self, Request& request);
+
+  asio::any_io_executor executor_;
+  HttpServerOptions options_;
+  std::shared_ptr<SystemStatus> status_;
+  std::shared_ptr<Telemetry> telemetry_;
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
+  std::function<void(const std::string&)> on_listening_;
+};
+
+}  // namespace solo::net

@@ -1,0 +1,556 @@
+// HttpServer: accept loop, per-connection session coroutine, drain.
+//
+// The session is written against a Connection<Stream> so that TLS (a later
+// issue: beast::ssl_stream<beast::tcp_stream>) only adds a handshake and a
+// different close; everything else reaches the socket through
+// beast::get_lowest_layer(). Timeouts use beast::tcp_stream's expiry, which
+// closes the socket when it fires and makes the pending operation fail with
+// beast::error::timeout.
+//
+// Pure functions convert between Beast messages and Request/Response; the
+// coroutines only do I/O (the shape of Beast's http_server_awaitable example).
+#include "net/http_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+namespace solo::net {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::as_tuple;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+// drain() checks for finished requests this often; a condition variable would
+// be exact but polling keeps the bookkeeping to two counters.
+constexpr auto drain_poll_interval = std::chrono::milliseconds(5);
+// After an error answer we read (and drop) what the client still sends for
+// this long, so that closing with unread data does not reset the connection
+// before the client has read the answer (the "lingering close" of Apache).
+constexpr auto linger_timeout = std::chrono::seconds(1);
+constexpr std::size_t linger_max_bytes = 64 * 1024;
+
+// One accepted connection as drain() sees it, whatever its stream type.
+// Owned jointly by the registry in State and the session coroutine; touched
+// only on the server's executor.
+struct ConnectionControl {
+  virtual ~ConnectionControl() = default;
+  virtual void close() = 0;
+  asio::cancellation_signal cancel;  // bound to the session coroutine
+  bool busy = false;       // from a request's header to the end of its answer
+  bool streaming = false;  // a Response::stream producer is running
+};
+
+template <class Stream>
+struct Connection final : ConnectionControl {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  void close() override {
+    auto& layer = beast::get_lowest_layer(stream);
+    beast::error_code ignored;
+    layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    layer.close();
+  }
+  Stream stream;
+  beast::flat_buffer buffer;  // bytes read past the previous request (pipelining)
+  std::string remote_address;
+};
+
+using PlainConnection = Connection<beast::tcp_stream>;
+
+}  // namespace
+
+struct HttpServer::State {
+  State(asio::any_io_executor executor_in, HttpServerOptions options_in, RequestHandler handler_in)
+      : executor(std::move(executor_in)),
+        options(std::move(options_in)),
+        handler(std::move(handler_in)),
+        acceptor(executor) {}
+
+  // Immutable after run() starts.
+  asio::any_io_executor executor;
+  HttpServerOptions options;
+  RequestHandler handler;
+  RequestObserver on_request;
+  // Executor-owned.
+  tcp::acceptor acceptor;
+  std::map<std::uint64_t, std::shared_ptr<ConnectionControl>> connections;
+  std::uint64_t next_connection_id = 0;
+  bool draining = false;
+  // Written on the executor, readable anywhere.
+  std::atomic<std::size_t> active{0};
+  std::atomic<std::size_t> in_flight{0};
+};
+
+namespace {
+
+using State = HttpServer::State;
+
+// Counts a request as in flight (drain() waits for it) while alive.
+class InFlight {
+ public:
+  InFlight(State& state, ConnectionControl& connection) : state_(state), connection_(connection) {
+    ++state_.in_flight;
+    connection_.busy = true;
+  }
+  ~InFlight() { release(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  void release() {
+    if (released_) return;
+    released_ = true;
+    --state_.in_flight;
+    connection_.busy = false;
+  }
+
+ private:
+  State& state_;
+  ConnectionControl& connection_;
+  bool released_ = false;
+};
+
+// Removes the connection from the registry when its session ends.
+struct Registration {
+  std::shared_ptr<State> state;
+  std::uint64_t id;
+  ~Registration() {
+    state->connections.erase(id);
+    --state->active;
+  }
+};
+
+// ---- Pure conversions ------------------------------------------------------
+
+std::optional<Request> to_request(http::request<http::string_body>&& message,
+                                  const std::string& remote_address) {
+  const auto target = boost::urls::parse_origin_form(
+      std::string_view(message.target().data(), message.target().size()));
+  if (!target) return std::nullopt;
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  request.path = target->path();
+  for (const auto& param : target->params()) request.query.emplace_back(param.key, param.value);
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  request.remote_address = remote_address;
+  return request;
+}
+
+template <class Message>
+void set_head(Message& message, const Response& response, bool keep_alive) {
+  message.version(11);
+  message.result(static_cast<unsigned>(response.status));
+  message.set(http::field::server, "solo");
+  message.set(http::field::content_type, response.content_type);
+  // Handler headers replace the defaults above when they name the same field.
+  for (const auto& [name, value] : response.headers) message.set(name, value);
+  message.keep_alive(keep_alive);
+}
+
+http::response<http::string_body> to_beast(Response response, bool keep_alive) {
+  http::response<http::string_body> message;
+  set_head(message, response, keep_alive);
+  message.body() = std::move(response.body);
+  message.prepare_payload();
+  return message;
+}
+
+// The answer to a request that failed before reaching a handler; nullopt when
+// there is nobody to answer (peer gone, timed out, connection closed).
+std::optional<Response> answer_for_read_error(const beast::error_code& ec,
+                                              const HttpServerOptions& options) {
+  if (ec == http::error::header_limit) {
+    return error_response(431, "too_large",
+                          "request header exceeds " + std::to_string(options.max_header_bytes) +
+                              " bytes");
+  }
+  if (ec == http::error::body_limit) {
+    return error_response(413, "too_large",
+                          "request body exceeds " + std::to_string(options.max_body_bytes) +
+                              " bytes");
+  }
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return std::nullopt;
+  if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+    // Beast's parse messages ("bad method", "bad version") name no user data.
+    return error_response(400, "invalid_request", "malformed HTTP request: " + ec.message());
+  }
+  return std::nullopt;
+}
+
+std::string describe(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+bool cancelled(const asio::cancellation_state& state) {
+  return state.cancelled() != asio::cancellation_type::none;
+}
+
+void observe(State& state, const Request& request, int status, Clock::time_point started) {
+  if (state.on_request) state.on_request(request, status, Clock::now() - started);
+}
+
+// ---- Coroutines ------------------------------------------------------------
+
+// Sends `response` with Connection: close, then closes lingering.
+template <class Conn>
+asio::awaitable<void> answer_and_close(std::shared_ptr<Conn> conn, Response response,
+                                       std::chrono::seconds write_timeout) {
+  auto& layer = beast::get_lowest_layer(conn->stream);
+  auto message = to_beast(std::move(response), false);
+  layer.expires_after(write_timeout);
+  auto [write_ec, written] =
+      co_await http::async_write(conn->stream, message, as_tuple(use_awaitable));
+  if (!write_ec) {
+    beast::error_code ignored;
+    layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    layer.expires_after(linger_timeout);
+    std::array<char, 4096> sink;
+    std::size_t drained = 0;
+    while (drained < linger_max_bytes) {
+      auto [read_ec, n] = co_await layer.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
+      if (read_ec) break;
+      drained += n;
+    }
+  }
+  conn->close();
+}
+
+// A handler's exception becomes a 500 without its text (it may carry secrets
+// or internals); the text goes to stderr. Cancellation (drain) propagates.
+asio::awaitable<Response> call_handler(std::shared_ptr<State> state, Request& request) {
+  std::exception_ptr failure;
+  try {
+    co_return co_await state->handler(request);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (cancelled(co_await asio::this_coro::cancellation_state)) std::rethrow_exception(failure);
+  std::cerr << "solo: handler for " << request.method << ' ' << request.path
+            << " failed: " << describe(failure) << std::endl;
+  co_return error_response(500, "internal_error", "internal error");
+}
+
+template <class Conn>
+class ChunkWriter;
+
+template <class Conn>
+asio::awaitable<bool> write_chunk(std::shared_ptr<ChunkWriter<Conn>> writer, std::string chunk);
+
+// StreamWriter over one connection: each write() is one HTTP chunk, written
+// (and so flushed) before write() completes. Once a write failed, every later
+// write() returns false without touching the socket.
+template <class Conn>
+class ChunkWriter final : public StreamWriter,
+                          public std::enable_shared_from_this<ChunkWriter<Conn>> {
+ public:
+  ChunkWriter(std::shared_ptr<Conn> conn, std::chrono::seconds timeout)
+      : conn_(std::move(conn)), timeout_(timeout) {}
+  asio::awaitable<bool> write(std::string chunk) override {
+    return write_chunk(this->shared_from_this(), std::move(chunk));
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  friend asio::awaitable<bool> write_chunk<Conn>(std::shared_ptr<ChunkWriter<Conn>>, std::string);
+  std::shared_ptr<Conn> conn_;
+  std::chrono::seconds timeout_;
+  bool failed_ = false;
+};
+
+template <class Conn>
+asio::awaitable<bool> write_chunk(std::shared_ptr<ChunkWriter<Conn>> writer, std::string chunk) {
+  if (writer->failed_) co_return false;
+  if (chunk.empty()) co_return true;  // an empty chunk would end the body
+  beast::get_lowest_layer(writer->conn_->stream).expires_after(writer->timeout_);
+  auto [ec, n] = co_await asio::async_write(writer->conn_->stream,
+                                            http::make_chunk(asio::buffer(chunk)),
+                                            as_tuple(use_awaitable));
+  if (ec) writer->failed_ = true;
+  co_return !ec;
+}
+
+// Sends a streaming response; returns whether the connection may serve another
+// request.
+template <class Conn>
+asio::awaitable<bool> stream_response(std::shared_ptr<State> state, std::shared_ptr<Conn> conn,
+                                      Request& request, Response response, bool keep_alive,
+                                      Clock::time_point started) {
+  auto& layer = beast::get_lowest_layer(conn->stream);
+  http::response<http::empty_body> head;
+  set_head(head, response, keep_alive);
+  head.chunked(true);
+  http::response_serializer<http::empty_body> serializer{head};
+  layer.expires_after(state->options.idle_timeout);
+  co_await http::async_write_header(conn->stream, serializer, use_awaitable);
+
+  auto writer = std::make_shared<ChunkWriter<Conn>>(conn, state->options.idle_timeout);
+  std::exception_ptr failure;
+  try {
+    co_await response.stream(writer);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  conn->streaming = false;
+  if (failure) {
+    if (cancelled(co_await asio::this_coro::cancellation_state)) std::rethrow_exception(failure);
+    // The head is gone already: all we can do is cut the body short.
+    std::cerr << "solo: stream for " << request.method << ' ' << request.path
+              << " failed: " << describe(failure) << std::endl;
+    co_return false;
+  }
+  if (writer->failed()) co_return false;
+  layer.expires_after(state->options.idle_timeout);
+  auto [ec, n] =
+      co_await asio::async_write(conn->stream, http::make_chunk_last(), as_tuple(use_awaitable));
+  observe(*state, request, response.status, started);
+  co_return !ec && keep_alive && !state->draining;
+}
+
+template <class Conn>
+asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_ptr<Conn> conn) {
+  const auto& options = state->options;
+  auto& layer = beast::get_lowest_layer(conn->stream);
+  for (;;) {
+    if (state->draining) co_return;
+    // Idle: wait for the first byte of the next request. read_timeout starts
+    // with it, so a client that trickles a request in is cut off however
+    // steadily it trickles.
+    if (conn->buffer.size() == 0) {
+      layer.expires_after(options.idle_timeout);
+      auto [idle_ec, n] =
+          co_await conn->stream.async_read_some(conn->buffer.prepare(4096), as_tuple(use_awaitable));
+      if (idle_ec) co_return;  // closed, idle timeout, or drain
+      conn->buffer.commit(n);
+    }
+    layer.expires_after(options.read_timeout);
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
+    parser.body_limit(options.max_body_bytes);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(conn->stream, conn->buffer, parser, as_tuple(use_awaitable));
+    if (header_ec) {
+      if (auto answer = answer_for_read_error(header_ec, options)) {
+        co_await answer_and_close(conn, std::move(*answer), options.idle_timeout);
+      }
+      co_return;
+    }
+
+    InFlight in_flight(*state, *conn);
+    // Refuse a declared oversized body before reading any of it.
+    if (const auto length = parser.content_length(); length && *length > options.max_body_bytes) {
+      co_await answer_and_close(conn, *answer_for_read_error(http::error::body_limit, options),
+                                options.idle_timeout);
+      co_return;
+    }
+    if (!parser.is_done()) {
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        co_await http::async_write(conn->stream, go_on, use_awaitable);
+      }
+      auto [body_ec, body_bytes] =
+          co_await http::async_read(conn->stream, conn->buffer, parser, as_tuple(use_awaitable));
+      if (body_ec) {
+        if (auto answer = answer_for_read_error(body_ec, options)) {
+          co_await answer_and_close(conn, std::move(*answer), options.idle_timeout);
+        }
+        co_return;
+      }
+    }
+    const bool client_keep_alive = parser.get().keep_alive();
+    auto request = to_request(parser.release(), conn->remote_address);
+    if (!request) {
+      co_await answer_and_close(
+          conn, error_response(400, "invalid_request", "request target is not an origin-form path"),
+          options.idle_timeout);
+      co_return;
+    }
+
+    const auto started = Clock::now();
+    Response response = co_await call_handler(state, *request);
+    const bool keep_alive = client_keep_alive && !state->draining;
+    if (response.stream) {
+      // A stream ends when its producer wants, not when the request is
+      // "done", so drain() does not wait for it: it cancels it at once.
+      conn->streaming = true;
+      in_flight.release();
+      if (!co_await stream_response(state, conn, *request, std::move(response), keep_alive,
+                                    started)) {
+        co_return;
+      }
+      continue;
+    }
+    const int status = response.status;
+    auto message = to_beast(std::move(response), keep_alive);
+    layer.expires_after(options.idle_timeout);
+    co_await http::async_write(conn->stream, message, use_awaitable);
+    observe(*state, *request, status, started);
+    if (!keep_alive) co_return;
+  }
+}
+
+asio::awaitable<void> run_session(std::shared_ptr<State> state, std::shared_ptr<PlainConnection> conn,
+                                  std::uint64_t id) {
+  Registration registration{state, id};
+  beast::error_code ec;
+  const auto peer = conn->stream.socket().remote_endpoint(ec);
+  if (!ec) conn->remote_address = peer.address().to_string();
+  try {
+    co_await serve_requests(state, conn);
+  } catch (const boost::system::system_error&) {
+    // The peer vanished mid-write, or drain() cancelled us: nothing to report.
+  } catch (const std::exception& e) {
+    std::cerr << "solo: http connection from " << conn->remote_address
+              << " failed: " << e.what() << std::endl;
+  }
+  conn->close();
+}
+
+// Over max_connections: a short 503 on a connection we do not register.
+asio::awaitable<void> refuse_connection(tcp::socket socket) {
+  auto conn = std::make_shared<PlainConnection>(std::move(socket));
+  auto response = error_response(503, "overloaded", "too many connections");
+  response.headers.emplace_back("Retry-After", "1");
+  co_await answer_and_close(conn, std::move(response), std::chrono::seconds(2));
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
+  for (;;) {
+    auto [ec, socket] = co_await state->acceptor.async_accept(as_tuple(use_awaitable));
+    if (ec) {
+      if (!state->acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+      // Out of descriptors and the like: transient, so back off rather than spin.
+      std::cerr << "solo: accept failed: " << ec.message() << std::endl;
+      asio::steady_timer pause(state->executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(as_tuple(use_awaitable));
+      continue;
+    }
+    if (state->active.load() >= state->options.max_connections) {
+      asio::co_spawn(state->executor, refuse_connection(std::move(socket)), asio::detached);
+      continue;
+    }
+    auto conn = std::make_shared<PlainConnection>(std::move(socket));
+    const auto id = state->next_connection_id++;
+    state->connections.emplace(id, conn);
+    ++state->active;
+    asio::co_spawn(state->executor, run_session(state, conn, id),
+                   asio::bind_cancellation_slot(conn->cancel.slot(), asio::detached));
+  }
+}
+
+std::vector<std::shared_ptr<ConnectionControl>> snapshot(const State& state) {
+  std::vector<std::shared_ptr<ConnectionControl>> out;
+  out.reserve(state.connections.size());
+  for (const auto& [id, conn] : state.connections) out.push_back(conn);
+  return out;
+}
+
+void close_acceptor(State& state) {
+  beast::error_code ignored;
+  state.acceptor.close(ignored);
+}
+
+asio::awaitable<void> drain_connections(std::shared_ptr<State> state,
+                                        std::chrono::milliseconds deadline) {
+  const auto give_up_at = Clock::now() + deadline;
+  state->draining = true;
+  close_acceptor(*state);
+  // Idle connections have nothing to finish; streams never finish by themselves.
+  for (const auto& conn : snapshot(*state)) {
+    if (conn->streaming) {
+      conn->cancel.emit(asio::cancellation_type::terminal);
+    } else if (!conn->busy) {
+      conn->close();
+    }
+  }
+  asio::steady_timer timer(state->executor);
+  while (state->in_flight.load() > 0 && Clock::now() < give_up_at) {
+    timer.expires_after(drain_poll_interval);
+    co_await timer.async_wait(use_awaitable);
+  }
+  // Force: cancel what still runs (handlers see operation_aborted) and close.
+  for (const auto& conn : snapshot(*state)) {
+    conn->cancel.emit(asio::cancellation_type::terminal);
+    conn->close();
+  }
+  // Let the session coroutines unwind so that callers see zero connections.
+  const auto unwind_until = Clock::now() + std::chrono::seconds(1);
+  while (!state->connections.empty() && Clock::now() < unwind_until) {
+    timer.expires_after(drain_poll_interval);
+    co_await timer.async_wait(use_awaitable);
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options,
+                       RequestHandler handler)
+    : state_(std::make_shared<State>(std::move(executor), std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::listen() {
+  auto& state = *state_;
+  const auto where = state.options.host + ":" + std::to_string(state.options.port);
+  try {
+    tcp::resolver resolver(state.executor);
+    const auto results = resolver.resolve(state.options.host, std::to_string(state.options.port),
+                                          tcp::resolver::passive | tcp::resolver::numeric_service);
+    const tcp::endpoint endpoint = results.begin()->endpoint();
+    state.acceptor.open(endpoint.protocol());
+    state.acceptor.set_option(tcp::acceptor::reuse_address(true));
+    state.acceptor.bind(endpoint);
+    state.acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    close_acceptor(state);
+    throw std::runtime_error("cannot listen on " + where + ": " + e.code().message());
+  }
+}
+
+asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return state_->acceptor.local_endpoint(); }
+
+void HttpServer::set_on_request(RequestObserver observer) { state_->on_request = std::move(observer); }
+
+asio::awaitable<void> HttpServer::run() { return accept_loop(state_); }
+
+void HttpServer::stop_accepting() {
+  asio::dispatch(state_->executor, [state = state_] { close_acceptor(*state); });
+}
+
+asio::awaitable<void> HttpServer::drain(std::chrono::milliseconds deadline) {
+  return drain_connections(state_, deadline);
+}
+
+std::size_t HttpServer::active_connections() const { return state_->active.load(); }
+
+std::size_t HttpServer::in_flight() const { return state_->in_flight.load(); }
+
+}  // namespace solo::net

@@ -1,0 +1,88 @@
+// HttpServer: the HTTP/1.1 listener and its connections.
+//
+// One coroutine per connection reads requests (keep-alive), converts each into
+// a solo::net::Request, awaits the handler and writes the Response, or streams
+// it with chunked transfer encoding when Response::stream is set (SSE). The
+// protective limits live here, before any handler runs: header and body size
+// (431 / 413 without reading the body), a whole-request read deadline
+// (slowloris), an idle keep-alive deadline, and a connection cap (503).
+//
+// Shutdown follows "ask, wait to a deadline, force": stop_accepting() closes
+// the listener; drain() closes idle connections and cancels streams at once,
+// waits for in-flight requests up to the deadline, then emits terminal
+// cancellation to every connection and closes its socket.
+//
+// Threading: the server and all its connections live on the executor passed
+// in, which must be single-threaded (an io_context run by one thread, or a
+// strand). Call listen(), stop_accepting(), run() and drain() from that
+// executor (listen() may also be called before the io_context runs).
+// active_connections() and in_flight() may be read from any thread.
+//
+// Beast stays inside http_server.cpp; this header only needs Asio's TCP types.
+#pragma once
+
+#include "net/http_message.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace solo::net {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0 picks a free port; see local_endpoint()
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::seconds idle_timeout{30};  // between requests on a keep-alive connection; also bounds each write
+  std::chrono::seconds read_timeout{10};  // the whole request, headers and body, from its first byte
+  std::size_t max_connections = 1024;     // beyond this, new connections get 503 and are closed
+};
+
+class HttpServer {
+ public:
+  using RequestHandler = std::function<asio::awaitable<Response>(Request&)>;
+  // Called once per answered request with its final status and the time from
+  // the end of reading to the end of writing (streams: to the stream's end).
+  using RequestObserver =
+      std::function<void(const Request&, int status, std::chrono::nanoseconds elapsed)>;
+
+  HttpServer(asio::any_io_executor executor, HttpServerOptions options, RequestHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens. Throws std::runtime_error("cannot listen on HOST:PORT: why").
+  void listen();
+  asio::ip::tcp::endpoint local_endpoint() const;
+
+  // Set before run(); called on the server's executor.
+  void set_on_request(RequestObserver observer);
+
+  // The accept loop; returns once stop_accepting() (or drain()) closed the
+  // listener. Connections run as their own coroutines and outlive it.
+  asio::awaitable<void> run();
+
+  void stop_accepting();
+
+  // Stops accepting, waits for in-flight requests until `deadline` has passed,
+  // then cancels and closes every connection (SSE streams included) and waits
+  // briefly for their coroutines to finish.
+  asio::awaitable<void> drain(std::chrono::milliseconds deadline);
+
+  std::size_t active_connections() const;
+  std::size_t in_flight() const;
+
+  struct State;  // defined in http_server.cpp (holds the Beast-facing parts)
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace solo::net

@@ -1,0 +1,98 @@
+// Router: pattern matching over '/'-separated segments of the decoded path.
+//
+// Matching runs on Request::path, which the server has already
+// percent-decoded; identifiers are restricted to [A-Za-z0-9_.-]
+// (docs/HTTP_API.md), so a decoded '/' inside an id cannot occur legitimately.
+#include "net/router.hpp"
+
+#include <stdexcept>
+
+namespace solo::net {
+namespace {
+
+// "/a/b/" -> {"a", "b", ""}; "/" -> {""}. Keeping the empty last segment makes
+// "/services/" a different path from "/services", as it is in HTTP.
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  for (;;) {
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  if (pattern.empty() || pattern.front() != '/') {
+    throw std::invalid_argument("route pattern must start with '/': " + pattern);
+  }
+  Route route{std::move(method), pattern, {}, 0, std::move(handler)};
+  for (const auto segment : split_path(pattern)) {
+    if (segment.size() >= 2 && segment.front() == '{' && segment.back() == '}') {
+      route.segments.push_back({std::string(segment.substr(1, segment.size() - 2)), true});
+      if (route.segments.back().text.empty()) {
+        throw std::invalid_argument("empty placeholder in route pattern: " + pattern);
+      }
+    } else if (segment.find_first_of("{}") != std::string_view::npos) {
+      throw std::invalid_argument("malformed placeholder in route pattern: " + pattern);
+    } else {
+      route.segments.push_back({std::string(segment), false});
+      ++route.literal_count;
+    }
+  }
+  routes_.push_back(std::move(route));
+}
+
+bool Router::match(const Route& route, const std::vector<std::string_view>& path,
+                   std::map<std::string, std::string>* params) {
+  if (route.segments.size() != path.size()) return false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const auto& segment = route.segments[i];
+    if (segment.is_param) {
+      if (path[i].empty()) return false;
+      if (params) (*params)[segment.text] = std::string(path[i]);
+    } else if (segment.text != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+asio::awaitable<Response> Router::route(Request& request) const {
+  const auto path = split_path(request.path);
+  const Route* best = nullptr;
+  std::string allow;
+  for (const auto& route : routes_) {
+    if (!match(route, path, nullptr)) continue;
+    if (route.method == request.method) {
+      if (!best || route.literal_count > best->literal_count) best = &route;
+    } else if (allow.find(route.method) == std::string::npos) {
+      if (!allow.empty()) allow += ", ";
+      allow += route.method;
+    }
+  }
+  if (best) {
+    match(*best, path, &request.params);
+    co_return co_await best->handler(request);
+  }
+  if (!allow.empty()) {
+    auto response = error_response(405, "method_not_allowed",
+                                   request.method + " is not allowed on " + request.path);
+    response.headers.emplace_back("Allow", allow);
+    co_return response;
+  }
+  co_return error_response(404, "not_found", "no route for " + request.path);
+}
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const auto& route : routes_) out.emplace_back(route.method, route.pattern);
+  return out;
+}
+
+}  // namespace solo::net

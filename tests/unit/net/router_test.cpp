@@ -1,0 +1,119 @@
+// Router: pattern matching, parameters, 404 and 405.
+#include "net/router.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+namespace solo::net {
+namespace {
+
+asio::awaitable<Response> echo_route(std::string name, Request& request) {
+  boost::json::object params;
+  for (const auto& [key, value] : request.params) params[key] = value;
+  co_return json_response(200, {{"route", name}, {"params", params}});
+}
+
+Handler named(std::string name) {
+  return [name](Request& request) { return echo_route(name, request); };
+}
+
+Response route(const Router& router, std::string method, std::string path) {
+  Request request;
+  request.method = std::move(method);
+  request.path = path;
+  request.target = std::move(path);
+  asio::io_context io;
+  auto result = asio::co_spawn(io, router.route(request), asio::use_future);
+  io.run();
+  return result.get();
+}
+
+boost::json::object body(const Response& response) {
+  return boost::json::parse(response.body).as_object();
+}
+
+Router sample_router() {
+  Router router;
+  router.add("GET", "/health", named("health"));
+  router.add("GET", "/services", named("list"));
+  router.add("POST", "/services", named("deploy"));
+  router.add("GET", "/services/{id}", named("status"));
+  router.add("DELETE", "/services/{id}", named("kill"));
+  router.add("POST", "/services/{id}/call", named("call"));
+  router.add("GET", "/services/stats", named("stats"));
+  return router;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(router)
+
+BOOST_AUTO_TEST_CASE(a_placeholder_segment_lands_in_params) {
+  const auto router = sample_router();
+  const auto response = route(router, "POST", "/services/counter-1/call");
+  BOOST_TEST(response.status == 200);
+  const auto json = body(response);
+  BOOST_TEST(json.at("route").as_string() == "call");
+  BOOST_TEST(json.at("params").at("id").as_string() == "counter-1");
+}
+
+BOOST_AUTO_TEST_CASE(the_method_selects_among_routes_of_one_path) {
+  const auto router = sample_router();
+  BOOST_TEST(body(route(router, "GET", "/services")).at("route").as_string() == "list");
+  BOOST_TEST(body(route(router, "POST", "/services")).at("route").as_string() == "deploy");
+  BOOST_TEST(body(route(router, "DELETE", "/services/a")).at("route").as_string() == "kill");
+}
+
+BOOST_AUTO_TEST_CASE(a_literal_segment_beats_a_placeholder) {
+  const auto router = sample_router();
+  BOOST_TEST(body(route(router, "GET", "/services/stats")).at("route").as_string() == "stats");
+  BOOST_TEST(body(route(router, "GET", "/services/other")).at("route").as_string() == "status");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_path_is_404_not_found_with_the_error_shape) {
+  const auto router = sample_router();
+  for (const auto* path : {"/nope", "/services/a/b/c", "/services/", "/"}) {
+    const auto response = route(router, "GET", path);
+    BOOST_TEST(response.status == 404);
+    BOOST_TEST(response.content_type == "application/json");
+    const auto json = body(response);
+    BOOST_TEST(json.at("error").as_string() == "not_found");
+    BOOST_TEST(json.at("message").is_string());
+    const std::string timestamp(json.at("timestamp").as_string());
+    BOOST_TEST(timestamp.size() == 24u);  // 2026-01-02T03:04:05.678Z
+    BOOST_TEST(timestamp.back() == 'Z');
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_known_path_with_another_method_is_405_with_allow) {
+  const auto router = sample_router();
+  const auto response = route(router, "PUT", "/services/x");
+  BOOST_TEST(response.status == 405);
+  BOOST_TEST(body(response).at("error").as_string() == "method_not_allowed");
+  BOOST_REQUIRE(response.headers.size() == 1u);
+  BOOST_TEST(response.headers[0].first == "Allow");
+  BOOST_TEST(response.headers[0].second == "GET, DELETE");
+}
+
+BOOST_AUTO_TEST_CASE(routes_lists_every_method_and_pattern_in_order) {
+  const auto routes = sample_router().routes();
+  BOOST_REQUIRE(routes.size() == 7u);
+  BOOST_TEST(routes[0].first == "GET");
+  BOOST_TEST(routes[0].second == "/health");
+  BOOST_TEST(routes[5].first == "POST");
+  BOOST_TEST(routes[5].second == "/services/{id}/call");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_patterns_are_rejected_at_setup) {
+  Router router;
+  BOOST_CHECK_THROW(router.add("GET", "services", named("x")), std::invalid_argument);
+  BOOST_CHECK_THROW(router.add("GET", "/services/{}", named("x")), std::invalid_argument);
+  BOOST_CHECK_THROW(router.add("GET", "/services/{id", named("x")), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace solo::net
