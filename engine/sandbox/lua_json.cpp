@@ -1,0 +1,272 @@
+// JSON <-> Lua conversion; see lua_json.hpp for the mapping.
+#include "engine/sandbox/lua_json.hpp"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace solo {
+
+namespace json = boost::json;
+
+namespace {
+
+// Its address is solo.null; nothing else in the process points there.
+char null_sentinel = 0;
+
+void push_value(lua_State* L, const json::value& v, int depth, const LuaJsonLimits& limits) {
+  if (depth > limits.max_depth) {
+    luaL_error(L, "JSON nesting deeper than %d levels", limits.max_depth);
+  }
+  luaL_checkstack(L, 3, "JSON nesting too deep");
+  switch (v.kind()) {
+    case json::kind::null: push_json_null(L); return;
+    case json::kind::bool_: lua_pushboolean(L, v.get_bool()); return;
+    case json::kind::int64: lua_pushinteger(L, v.get_int64()); return;
+    case json::kind::uint64: {
+      auto u = v.get_uint64();
+      if (u <= static_cast<std::uint64_t>(std::numeric_limits<lua_Integer>::max())) {
+        lua_pushinteger(L, static_cast<lua_Integer>(u));
+      } else {
+        lua_pushnumber(L, static_cast<lua_Number>(u));
+      }
+      return;
+    }
+    case json::kind::double_: lua_pushnumber(L, v.get_double()); return;
+    case json::kind::string: {
+      const auto& s = v.get_string();
+      lua_pushlstring(L, s.data(), s.size());
+      return;
+    }
+    case json::kind::array: {
+      const auto& a = v.get_array();
+      lua_createtable(L, static_cast<int>(std::min<std::size_t>(a.size(), 1u << 20)), 0);
+      lua_Integer i = 1;
+      for (const auto& e : a) {
+        push_value(L, e, depth + 1, limits);
+        lua_rawseti(L, -2, i++);
+      }
+      return;
+    }
+    case json::kind::object: {
+      const auto& o = v.get_object();
+      lua_createtable(L, 0, static_cast<int>(std::min<std::size_t>(o.size(), 1u << 20)));
+      for (const auto& kv : o) {
+        lua_pushlstring(L, kv.key().data(), kv.key().size());
+        push_value(L, kv.value(), depth + 1, limits);
+        lua_rawset(L, -3);
+      }
+      return;
+    }
+  }
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  const auto n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) { ++i; continue; }
+    int extra;
+    std::uint32_t cp;
+    if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
+    else return false;
+    if (i + extra >= n) return false;  // truncated sequence
+    for (int k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid.
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// Walks a Lua value with raw access only. On failure it fills `error` and the
+// callers append their key, so the message reads outermost-first once reversed.
+class Encoder {
+ public:
+  Encoder(lua_State* L, const LuaJsonLimits& limits) : L_(L), limits_(limits) {}
+
+  bool encode(int idx, json::value& out, int depth) {
+    idx = lua_absindex(L_, idx);
+    if (++nodes_ > limits_.max_nodes) {
+      return fail("value has more than " + std::to_string(limits_.max_nodes) + " elements");
+    }
+    switch (lua_type(L_, idx)) {
+      case LUA_TNIL: out = nullptr; return true;
+      case LUA_TBOOLEAN: out = static_cast<bool>(lua_toboolean(L_, idx)); return true;
+      case LUA_TNUMBER: {
+        if (lua_isinteger(L_, idx)) {
+          out = static_cast<std::int64_t>(lua_tointeger(L_, idx));
+          return true;
+        }
+        double d = lua_tonumber(L_, idx);
+        if (!std::isfinite(d)) return fail("cannot encode NaN or infinity");
+        out = d;
+        return true;
+      }
+      case LUA_TSTRING: {
+        std::string_view s;
+        if (!read_string(idx, s)) return false;
+        out = json::string(s);
+        return true;
+      }
+      case LUA_TLIGHTUSERDATA:
+        if (is_json_null(L_, idx)) { out = nullptr; return true; }
+        return fail("cannot encode a userdata");
+      case LUA_TTABLE: return encode_table(idx, out, depth);
+      default: return fail(std::string("cannot encode a ") + lua_typename(L_, lua_type(L_, idx)));
+    }
+  }
+
+  std::string error() const {
+    std::string where;
+    for (auto it = path_.rbegin(); it != path_.rend(); ++it) where += *it;
+    return where.empty() ? error_ : error_ + " (at " + where + ")";
+  }
+  std::size_t cost() const { return nodes_ + bytes_ / 8; }
+
+ private:
+  bool fail(std::string message) {
+    error_ = std::move(message);
+    return false;
+  }
+
+  bool read_string(int idx, std::string_view& out) {
+    std::size_t len = 0;
+    const char* p = lua_tolstring(L_, idx, &len);  // a string already: no conversion
+    bytes_ += len;
+    if (bytes_ > limits_.max_string_bytes) return fail("value has more than " + std::to_string(limits_.max_string_bytes) + " bytes of strings");
+    out = std::string_view(p, len);
+    if (!valid_utf8(out)) return fail("string is not valid UTF-8");
+    return true;
+  }
+
+  bool encode_table(int idx, json::value& out, int depth) {
+    if (depth >= limits_.max_depth) {
+      return fail("nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
+    }
+    const void* self = lua_topointer(L_, idx);
+    for (const void* p : visiting_) {
+      if (p == self) return fail("table contains a cycle");
+    }
+    if (!lua_checkstack(L_, 4)) return fail("nesting too deep");
+
+    // Classify the keys first: all strings -> object, exactly 1..n -> array.
+    std::size_t count = 0, strings = 0;
+    lua_Integer max_index = 0;
+    bool other = false;
+    lua_pushnil(L_);
+    while (lua_next(L_, idx) != 0) {
+      ++count;
+      int kt = lua_type(L_, -2);
+      if (kt == LUA_TSTRING) {
+        ++strings;
+      } else if (kt == LUA_TNUMBER && lua_isinteger(L_, -2) && lua_tointeger(L_, -2) >= 1) {
+        max_index = std::max(max_index, lua_tointeger(L_, -2));
+      } else {
+        other = true;
+      }
+      lua_pop(L_, 1);
+    }
+    if (count == 0) {
+      out = json::object();
+      return true;
+    }
+    visiting_.push_back(self);
+    bool ok;
+    if (strings == count) {
+      ok = encode_object(idx, out, depth);
+    } else if (!other && strings == 0 && static_cast<std::size_t>(max_index) == count) {
+      ok = encode_array(idx, out, depth, max_index);
+    } else {
+      ok = fail("table is neither a sequence nor has only string keys");
+    }
+    visiting_.pop_back();
+    return ok;
+  }
+
+  bool encode_object(int idx, json::value& out, int depth) {
+    auto& obj = out.emplace_object();
+    lua_pushnil(L_);
+    while (lua_next(L_, idx) != 0) {
+      std::string_view key;
+      if (!read_string(-2, key)) {
+        lua_pop(L_, 2);
+        return false;
+      }
+      json::value v;
+      if (!encode(-1, v, depth + 1)) {
+        path_.push_back("." + std::string(key));
+        lua_pop(L_, 2);
+        return false;
+      }
+      obj.emplace(key, std::move(v));
+      lua_pop(L_, 1);
+    }
+    return true;
+  }
+
+  bool encode_array(int idx, json::value& out, int depth, lua_Integer n) {
+    auto& arr = out.emplace_array();
+    arr.reserve(static_cast<std::size_t>(n));
+    for (lua_Integer i = 1; i <= n; ++i) {
+      lua_rawgeti(L_, idx, i);
+      json::value v;
+      bool ok = encode(-1, v, depth + 1);
+      lua_pop(L_, 1);
+      if (!ok) {
+        path_.push_back("[" + std::to_string(i) + "]");
+        return false;
+      }
+      arr.push_back(std::move(v));
+    }
+    return true;
+  }
+
+  lua_State* L_;
+  const LuaJsonLimits& limits_;
+  std::vector<const void*> visiting_;
+  std::vector<std::string> path_;
+  std::string error_;
+  std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace
+
+void push_json_null(lua_State* L) { lua_pushlightuserdata(L, &null_sentinel); }
+
+bool is_json_null(lua_State* L, int idx) {
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == &null_sentinel;
+}
+
+void push_json(lua_State* L, const json::value& v, const LuaJsonLimits& limits) {
+  push_value(L, v, 0, limits);
+}
+
+LuaJsonResult to_json(lua_State* L, int idx, const LuaJsonLimits& limits) {
+  LuaJsonResult result;
+  Encoder encoder(L, limits);
+  int top = lua_gettop(L);
+  if (!encoder.encode(idx, result.value, 0)) {
+    result.value = nullptr;
+    result.error = "cannot encode to JSON: " + encoder.error();
+  }
+  lua_settop(L, top);
+  result.cost = encoder.cost();
+  return result;
+}
+
+}  // namespace solo

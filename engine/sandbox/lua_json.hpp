@@ -1,0 +1,55 @@
+// JSON <-> Lua: how messages, replies, state and solo.json cross the sandbox
+// boundary (SERVICES.md, "Messages and replies are JSON values mapped to Lua").
+//
+//   JSON object  <-> table with string keys (the empty table encodes as {})
+//   JSON array   <-> sequence 1..n
+//   null         <-> solo.null, a light userdata sentinel (unforgeable, immutable)
+//   numbers       -> an integer stays an integer, anything else a float; an
+//                    unsigned beyond int64 becomes a float
+//   string       <-> string (Lua strings must be valid UTF-8 to encode)
+//
+// Anything else (functions, userdata, threads, tables mixing key kinds or with
+// holes, cycles, NaN/inf, nesting past the depth limit) is an encoding error
+// with a message naming where in the value it was found.
+//
+// Both directions bound their work: the depth (both ways), and when encoding
+// also the node count and string bytes, because shared subtables (a DAG) can
+// make a small Lua heap encode to an exponentially large JSON value.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <lua.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace solo {
+
+struct LuaJsonLimits {
+  int max_depth = 64;
+  std::size_t max_nodes = 1'000'000;
+  std::size_t max_string_bytes = 64u << 20;
+};
+
+// The result of encoding a Lua value; expected failures are values.
+struct LuaJsonResult {
+  boost::json::value value;
+  std::string error;     // empty on success
+  std::size_t cost = 0;  // nodes visited + string bytes / 8, to charge the CPU budget
+  bool ok() const { return error.empty(); }
+};
+
+// Pushes the solo.null sentinel.
+void push_json_null(lua_State* L);
+bool is_json_null(lua_State* L, int idx);
+
+// Pushes `v` converted to Lua. Raises a Lua error (memory, nesting too deep),
+// so it must run in a protected context (inside a lua_pcall or a C function
+// called from Lua).
+void push_json(lua_State* L, const boost::json::value& v, const LuaJsonLimits& limits = {});
+
+// Encodes the Lua value at `idx`. Never raises a Lua error and never runs Lua
+// code (raw access only, no metamethods), so it is safe outside protection.
+LuaJsonResult to_json(lua_State* L, int idx, const LuaJsonLimits& limits = {});
+
+}  // namespace solo

@@ -1,0 +1,28 @@
+// LuaLimits: the per-service resource limits of a Lua sandbox (SERVICES.md,
+// "The sandbox"). Deploy may lower or raise each within the server's maximums;
+// the sandbox enforces memory and instructions, the service actor enforces the
+// mailbox and the caller's wall time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace solo {
+
+struct LuaLimits {
+  // The allocator refuses to grow the Lua heap past this; Lua then raises
+  // "not enough memory", which crashes the service only.
+  std::size_t memory_bytes = 16u << 20;
+  // VM instructions one message may run (all its resumes together). Measured
+  // on the CI machine: a tight Lua loop runs ~400M instructions/s, so 20M is
+  // about 50 ms of work. Heavy C work (allocation, table shifts, pattern
+  // matching) is charged against the same budget.
+  std::uint64_t instructions_per_message = 20'000'000;
+  // Queued messages before a call or cast is refused as "overloaded".
+  std::size_t mailbox = 1000;
+  // Wall time a caller waits for a reply (also the cap of solo.call's timeout).
+  std::chrono::milliseconds call_timeout{5000};
+};
+
+}  // namespace solo

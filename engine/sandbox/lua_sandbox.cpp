@@ -1,0 +1,471 @@
+// LuaSandbox: one service's interpreter and its message steps; see lua_sandbox.hpp.
+#include "engine/sandbox/lua_sandbox.hpp"
+
+#include "engine/sandbox/lua_environment.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <ostream>
+
+namespace solo {
+
+namespace json = boost::json;
+
+namespace {
+
+// Registry keys (their addresses): the service state, the thread of the step
+// in progress, and the compiled top-level chunk until it has run.
+char state_key = 0;
+char thread_key = 0;
+char chunk_key = 0;
+
+constexpr const char* chunk_name = "service";  // messages read [string "service"]:LINE:
+
+// The text of an error object, without running any Lua (no __tostring).
+std::string error_text(lua_State* L, int idx) {
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+      std::size_t len = 0;
+      const char* s = lua_tolstring(L, idx, &len);
+      return std::string(s, len);
+    }
+    case LUA_TNUMBER: {
+      if (lua_isinteger(L, idx)) return std::to_string(lua_tointeger(L, idx));
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.14g", static_cast<double>(lua_tonumber(L, idx)));
+      return buf;
+    }
+    case LUA_TNONE: return "unknown error";
+    default: return std::string("(error object is a ") + lua_typename(L, lua_type(L, idx)) + " value)";
+  }
+}
+
+// "[string "service"]:LINE: " of the innermost Lua frame of a failed thread,
+// whose stack Lua keeps after the error.
+std::string location(lua_State* thread) {
+  lua_Debug ar;
+  for (int level = 0; level < 8 && lua_getstack(thread, level, &ar); ++level) {
+    if (lua_getinfo(thread, "Sl", &ar) && ar.currentline > 0) {
+      return std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": ";
+    }
+  }
+  return {};
+}
+
+int protected_trampoline(lua_State* L) {
+  const auto* f = static_cast<const std::function<void(lua_State*)>*>(lua_touserdata(L, 1));
+  lua_settop(L, 0);
+  std::string failure;
+  try {
+    (*f)(L);
+    return 0;
+  } catch (const std::exception& e) {  // Lua errors are not std::exceptions: they pass through
+    failure = e.what();
+  }
+  return luaL_error(L, "%s", failure.c_str());
+}
+
+int panic(lua_State* L) {
+  // Every call into Lua from the host is protected, so this is a bug.
+  std::fprintf(stderr, "solo: unprotected Lua error: %s\n", error_text(L, -1).c_str());
+  return 0;  // Lua aborts
+}
+
+const char* function_name(int entry) {
+  static constexpr const char* names[] = {"(load)",      "init",        "handle_call", "handle_cast",
+                                          "handle_info", "code_change", "terminate"};
+  return names[entry];
+}
+
+}  // namespace
+
+// ---- StepResult ----------------------------------------------------------------
+
+StepResult StepResult::done(json::value reply) {
+  StepResult r;
+  r.kind = Kind::done;
+  r.reply = std::move(reply);
+  return r;
+}
+
+StepResult StepResult::failed(std::string error, Fault fault) {
+  StepResult r;
+  r.kind = Kind::error;
+  r.error = std::move(error);
+  r.fault = fault;
+  return r;
+}
+
+StepResult StepResult::waiting(PendingCall call) {
+  StepResult r;
+  r.kind = Kind::call;
+  r.call = std::move(call);
+  return r;
+}
+
+const char* to_string(StepResult::Fault fault) {
+  switch (fault) {
+    case StepResult::Fault::none: return "none";
+    case StepResult::Fault::runtime: return "runtime";
+    case StepResult::Fault::instructions: return "instructions";
+    case StepResult::Fault::memory: return "memory";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& out, StepResult::Fault fault) { return out << to_string(fault); }
+
+// ---- creation --------------------------------------------------------------------
+
+LuaSandbox::LuaSandbox(LuaLimits limits, LuaFacts facts, LuaHost* host)
+    : limits_(limits), facts_(std::move(facts)), host_(host), meter_(std::make_unique<LuaMeter>(limits_)) {}
+
+LuaSandbox::~LuaSandbox() {
+  if (L_ != nullptr) lua_close(L_);
+}
+
+std::unique_ptr<LuaSandbox> LuaSandbox::create(std::string_view code, LuaLimits limits, LuaFacts facts,
+                                               LuaHost* host) {
+  std::unique_ptr<LuaSandbox> sandbox(new LuaSandbox(limits, std::move(facts), host));
+  LuaSandbox& self = *sandbox;
+  self.L_ = lua_newstate(&LuaMeter::allocate, self.meter_.get());
+  if (self.L_ == nullptr) throw LuaError("cannot create a Lua state within the memory limit");
+  lua_atpanic(self.L_, panic);
+
+  if (auto err = self.protect([&](lua_State* L) {
+        self.meter_->install(L);
+        open_sandbox_environment(L);
+        open_solo_library(L, self);
+      })) {
+    throw LuaError("cannot set up the Lua sandbox: " + *err);
+  }
+
+  std::optional<std::string> compile_error;
+  if (auto err = self.protect([&](lua_State* L) {
+        if (luaL_loadbufferx(L, code.data(), code.size(), chunk_name, "t") != LUA_OK) {
+          compile_error = error_text(L, -1);
+          return;
+        }
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &chunk_key);
+      })) {
+    throw LuaCompileError(*err);
+  }
+  if (compile_error) throw LuaCompileError(*compile_error);
+
+  auto loaded = self.start(Entry::load, nullptr, [](lua_State*) { return 0; });
+  self.protect([](lua_State* L) {
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &chunk_key);
+  });
+  if (loaded.is_error()) throw LuaLoadError(loaded.error);
+  return sandbox;
+}
+
+std::optional<std::string> LuaSandbox::check_compiles(std::string_view code, const LuaLimits& limits) {
+  LuaMeter meter(limits);
+  lua_State* L = lua_newstate(&LuaMeter::allocate, &meter);
+  if (L == nullptr) return "cannot create a Lua state within the memory limit";
+  lua_atpanic(L, panic);
+  std::optional<std::string> result;
+  // luaL_loadbufferx is protected itself: a syntax or memory error is a status.
+  if (luaL_loadbufferx(L, code.data(), code.size(), chunk_name, "t") != LUA_OK) {
+    result = error_text(L, -1);
+  }
+  lua_close(L);
+  return result;
+}
+
+// ---- entry points -------------------------------------------------------------------
+
+StepResult LuaSandbox::start_init(json::value config) {
+  return start(Entry::init, "init", [&](lua_State* L) {
+    push_json(L, config);
+    return 1;
+  });
+}
+
+StepResult LuaSandbox::start_call(json::value msg) {
+  return start(Entry::call, "handle_call", [&](lua_State* L) {
+    push_json(L, msg);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+    return 2;
+  });
+}
+
+StepResult LuaSandbox::start_cast(json::value msg) {
+  return start(Entry::cast, "handle_cast", [&](lua_State* L) {
+    push_json(L, msg);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+    return 2;
+  });
+}
+
+StepResult LuaSandbox::start_info(json::value msg) {
+  return start(Entry::info, "handle_info", [&](lua_State* L) {
+    push_json(L, msg);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+    return 2;
+  });
+}
+
+StepResult LuaSandbox::start_code_change(json::value old_state, std::int64_t old_version) {
+  return start(Entry::code_change, "code_change", [&](lua_State* L) {
+    push_json(L, old_state);
+    lua_pushinteger(L, old_version);
+    return 2;
+  });
+}
+
+StepResult LuaSandbox::start_terminate(std::string reason) {
+  return start(Entry::terminate, "terminate", [&](lua_State* L) {
+    lua_pushlstring(L, reason.data(), reason.size());
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+    return 2;
+  });
+}
+
+StepResult LuaSandbox::resume(json::value reply_or_error, bool is_error) {
+  if (thread_ == nullptr) return StepResult::failed("no step is waiting for a solo.call reply");
+  meter_->resume_metering(thread_);  // the message's budget continues
+  auto err = protect([&](lua_State* L) {
+    lua_pushboolean(L, is_error);
+    if (!is_error) {
+      push_json(L, reply_or_error);
+    } else if (reply_or_error.is_string()) {
+      const auto& s = reply_or_error.get_string();
+      lua_pushlstring(L, s.data(), s.size());
+    } else {
+      const auto text = json::serialize(reply_or_error);
+      lua_pushlstring(L, text.data(), text.size());
+    }
+    if (!lua_checkstack(thread_, 2)) luaL_error(L, "stack overflow");
+    lua_xmove(L, thread_, 2);
+  });
+  if (err) {
+    meter_->pause();
+    release_thread();
+    return StepResult::failed("cannot deliver the solo.call reply: " + *err,
+                              meter_->refused_allocation() ? StepResult::Fault::memory : StepResult::Fault::runtime);
+  }
+  return run(2);
+}
+
+// ---- steps ---------------------------------------------------------------------------
+
+StepResult LuaSandbox::start(Entry entry, const char* function, const Pusher& push_args) {
+  release_thread();
+  pending_.reset();
+  entry_ = entry;
+  meter_->begin_message(nullptr);
+  bool missing = false;
+  int nargs = 0;
+  auto err = protect([&](lua_State* L) {
+    if (function == nullptr) {
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &chunk_key);
+    } else {
+      lua_pushglobaltable(L);
+      lua_pushstring(L, function);
+      lua_rawget(L, -2);  // raw: a metatable on _G must not run here
+      lua_remove(L, -2);
+    }
+    if (lua_type(L, -1) != LUA_TFUNCTION) {
+      missing = true;
+      return;
+    }
+    lua_State* co = lua_newthread(L);  // inherits the count hook
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &thread_key);
+    thread_ = co;
+    nargs = push_args(L);
+    if (!lua_checkstack(co, nargs + 1)) luaL_error(L, "stack overflow");
+    lua_xmove(L, co, nargs + 1);
+  });
+  if (err) {
+    meter_->pause();
+    release_thread();
+    return StepResult::failed(std::string(function_name(static_cast<int>(entry))) + ": " + *err,
+                              meter_->refused_allocation() ? StepResult::Fault::memory : StepResult::Fault::runtime);
+  }
+  if (missing) {
+    meter_->pause();
+    return missing_function(entry, push_args);
+  }
+  return run(nargs);
+}
+
+StepResult LuaSandbox::missing_function(Entry entry, const Pusher& push_args) {
+  std::optional<std::string> err;
+  switch (entry) {
+    case Entry::init:  // no init: the state starts as an empty table
+      err = protect([](lua_State* L) {
+        lua_newtable(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
+      });
+      break;
+    case Entry::code_change:  // no code_change: the old state carries over as is
+      err = protect([&](lua_State* L) {
+        const int n = push_args(L);
+        lua_pop(L, n - 1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
+      });
+      break;
+    case Entry::call: return StepResult::failed("service does not define handle_call");
+    case Entry::cast: return StepResult::failed("service does not define handle_cast");
+    case Entry::load:
+    case Entry::info:  // timers and notices are optional for a service
+    case Entry::terminate: break;
+  }
+  if (err) return StepResult::failed(*err, StepResult::Fault::memory);
+  return StepResult::done();
+}
+
+StepResult LuaSandbox::run(int nargs) {
+  meter_->resume_metering(thread_);
+  int nresults = 0;
+  const int status = lua_resume(thread_, L_, nargs, &nresults);
+  meter_->pause();
+  return finish(status, nresults);
+}
+
+StepResult LuaSandbox::finish(int status, int nresults) {
+  if (meter_->exhausted() || (status != LUA_OK && status != LUA_YIELD)) return fail(status);
+  if (status == LUA_YIELD) {
+    if (pending_) {
+      PendingCall call = std::move(*pending_);
+      pending_.reset();
+      return StepResult::waiting(std::move(call));
+    }
+    release_thread();
+    return StepResult::failed(std::string(function_name(static_cast<int>(entry_))) +
+                              ": coroutine.yield outside a coroutine (a handler waits on other services with solo.call)");
+  }
+  return complete(nresults);
+}
+
+StepResult LuaSandbox::complete(int nresults) {
+  const std::string name = function_name(static_cast<int>(entry_));
+  StepResult result = StepResult::done();
+  std::optional<std::string> contract;
+  auto commit_state = [](lua_State* L, int idx) {
+    lua_pushvalue(L, idx);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
+  };
+  auto err = protect([&](lua_State* L) {
+    luaL_checkstack(L, nresults + 4, "too many results");
+    lua_xmove(thread_, L, nresults);
+    const int base = lua_gettop(L) - nresults;
+    switch (entry_) {
+      case Entry::load:
+      case Entry::terminate: break;
+      case Entry::init:
+      case Entry::cast:
+      case Entry::info:
+      case Entry::code_change:
+        if (nresults < 1) {
+          contract = name + " must return the new state";
+        } else {
+          commit_state(L, base + 1);
+        }
+        break;
+      case Entry::call: {
+        if (nresults < 2) {
+          contract = "handle_call must return the reply and the new state";
+          break;
+        }
+        auto reply = to_json(L, base + 1);
+        if (!reply.ok()) {
+          contract = "handle_call reply " + reply.error;
+          break;
+        }
+        result.reply = std::move(reply.value);
+        commit_state(L, base + 2);
+        break;
+      }
+    }
+  });
+  release_thread();
+  if (err) return StepResult::failed(name + ": " + *err, StepResult::Fault::memory);
+  if (contract) return StepResult::failed(*contract);
+  return result;
+}
+
+StepResult LuaSandbox::fail(int status) {
+  std::string message = error_text(thread_, -1);
+  auto fault = StepResult::Fault::runtime;
+  if (meter_->exhausted()) {
+    fault = StepResult::Fault::instructions;
+    message = location(thread_) + LuaMeter::budget_message + " (" +
+              std::to_string(limits_.instructions_per_message) + " instructions per message)";
+  } else if (status == LUA_ERRMEM) {
+    fault = StepResult::Fault::memory;
+    message = location(thread_) + "not enough memory (the limit is " + std::to_string(limits_.memory_bytes) +
+              " bytes)";
+  }
+  release_thread();
+  if (fault != StepResult::Fault::runtime) {
+    // Give the garbage of the failed message back now; bounded by the cap.
+    lua_gc(L_, LUA_GCCOLLECT, 0);
+  }
+  return StepResult::failed(std::move(message), fault);
+}
+
+void LuaSandbox::release_thread() {
+  if (thread_ == nullptr) return;
+  thread_ = nullptr;
+  pending_.reset();
+  protect([](lua_State* L) {
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &thread_key);
+  });
+}
+
+std::optional<std::string> LuaSandbox::why_no_call(lua_State* L) const {
+  if (entry_ == Entry::load) return "not available while the service loads";
+  if (L != thread_) return "not allowed inside a coroutine (call it from the handler itself)";
+  return std::nullopt;
+}
+
+// ---- state and inspection -----------------------------------------------------------
+
+std::optional<std::string> LuaSandbox::protect(const std::function<void(lua_State*)>& f) const {
+  const int top = lua_gettop(L_);
+  lua_pushcfunction(L_, protected_trampoline);
+  lua_pushlightuserdata(L_, const_cast<std::function<void(lua_State*)>*>(&f));
+  std::optional<std::string> error;
+  if (lua_pcall(L_, 1, 0, 0) != LUA_OK) error = error_text(L_, -1);
+  lua_settop(L_, top);
+  return error;
+}
+
+LuaJsonResult LuaSandbox::export_state() {
+  LuaJsonResult result;
+  if (auto err = protect([&](lua_State* L) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+        result = to_json(L, -1);
+      })) {
+    result.value = nullptr;
+    result.error = *err;
+  }
+  if (!result.ok()) result.error = "state " + result.error;
+  return result;
+}
+
+std::optional<std::string> LuaSandbox::import_state(const json::value& state) {
+  return protect([&](lua_State* L) {
+    push_json(L, state);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
+  });
+}
+
+bool LuaSandbox::has_function(std::string_view name) const {
+  bool found = false;
+  protect([&](lua_State* L) {
+    lua_pushglobaltable(L);
+    lua_pushlstring(L, name.data(), name.size());
+    found = lua_rawget(L, -2) == LUA_TFUNCTION;
+  });
+  return found;
+}
+
+}  // namespace solo

@@ -1,0 +1,160 @@
+// LuaSandbox: one Lua service's isolated interpreter. One lua_State per
+// service, with its own capped allocator and instruction budget (LuaMeter),
+// the allow-listed environment (lua_environment.hpp) and the `solo` table
+// (lua_solo_library.hpp).
+//
+// Execution model. Each entry point (init, handle_call, ...) runs the named
+// global function in a fresh Lua thread with a fresh instruction budget and
+// returns a StepResult:
+//   done   the function returned; for handle_call `reply` holds its reply
+//   call   the function is waiting in solo.call: the actor performs
+//          `call` and then calls resume() with the reply or an error; the
+//          budget of the message continues across resumes
+//   error  the function raised, ran out of budget or memory, or returned
+//          something the contract does not allow; `error` names the line.
+//          The state is left as it was before the message; whether the
+//          service crashes is the caller's decision, and the sandbox stays
+//          usable (for terminate, inspection, or the next message).
+//
+// State. The service state is a Lua value kept in the registry between
+// messages (not JSON, so it may hold anything Lua can). export_state() and
+// import_state() move it as JSON for hot swap across two sandboxes and for
+// rollback; a state that cannot be encoded is an error there.
+//
+// Threading: not thread-safe; owned and used by one service actor on the
+// engine thread. The LuaHost must outlive the sandbox.
+#pragma once
+
+#include "engine/sandbox/lua_host.hpp"
+#include "engine/sandbox/lua_json.hpp"
+#include "engine/sandbox/lua_limits.hpp"
+#include "engine/sandbox/lua_meter.hpp"
+#include "engine/sandbox/lua_solo_library.hpp"
+
+#include <boost/json/value.hpp>
+#include <lua.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace solo {
+
+class LuaError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The code does not compile; what() names the line, e.g.
+// [string "service"]:3: '=' expected near 'x'
+class LuaCompileError : public LuaError {
+ public:
+  using LuaError::LuaError;
+};
+// The code compiled but its top level raised (or ran out of budget) while loading.
+class LuaLoadError : public LuaError {
+ public:
+  using LuaError::LuaError;
+};
+
+struct StepResult {
+  enum class Kind { done, call, error };
+  // Why a step failed: lets the actor report resource_violation events.
+  enum class Fault { none, runtime, instructions, memory };
+
+  Kind kind = Kind::done;
+  boost::json::value reply;  // done: handle_call's reply; null otherwise
+  PendingCall call;          // call: what to perform before resume()
+  std::string error;         // error: the message, with the Lua location when known
+  Fault fault = Fault::none;
+
+  bool is_done() const { return kind == Kind::done; }
+  bool is_call() const { return kind == Kind::call; }
+  bool is_error() const { return kind == Kind::error; }
+
+  static StepResult done(boost::json::value reply = nullptr);
+  static StepResult failed(std::string error, Fault fault = Fault::runtime);
+  static StepResult waiting(PendingCall call);
+};
+
+// "none", "runtime", "instructions", "memory": for logs and event payloads.
+const char* to_string(StepResult::Fault fault);
+std::ostream& operator<<(std::ostream& out, StepResult::Fault fault);
+
+class LuaSandbox final : private LuaSoloContext {
+ public:
+  // Compiles (text only) and runs the top level of `code` within the budget.
+  // Throws LuaCompileError on a syntax error, LuaLoadError if the top level
+  // fails. `host` may be null (tests, validation); host calls then raise.
+  static std::unique_ptr<LuaSandbox> create(std::string_view code, LuaLimits limits, LuaFacts facts,
+                                            LuaHost* host);
+  // Validates code without keeping a state (deploy and swap validation):
+  // the compile error, or nullopt.
+  static std::optional<std::string> check_compiles(std::string_view code, const LuaLimits& limits);
+
+  ~LuaSandbox();
+  LuaSandbox(const LuaSandbox&) = delete;
+  LuaSandbox& operator=(const LuaSandbox&) = delete;
+
+  // Entry points. Starting one while another waits in solo.call abandons the
+  // waiting one (its thread is dropped; the state keeps its last committed value).
+  StepResult start_init(boost::json::value config);  // init(config) -> state; no init: {}
+  StepResult start_call(boost::json::value msg);     // handle_call(msg, state) -> reply, state
+  StepResult start_cast(boost::json::value msg);     // handle_cast(msg, state) -> state
+  StepResult start_info(boost::json::value msg);     // handle_info(msg, state) -> state; none: ignored
+  // code_change(old_state, old_version) -> state; none: the old state as is.
+  StepResult start_code_change(boost::json::value old_state, std::int64_t old_version);
+  StepResult start_terminate(std::string reason);   // terminate(reason, state); none: done
+  // Continues the step waiting in solo.call: it returns `reply_or_error`, or
+  // raises it (a string message) in Lua if `is_error`.
+  StepResult resume(boost::json::value reply_or_error, bool is_error);
+  bool waiting() const { return thread_ != nullptr; }
+
+  // The state as JSON (hot swap, rollback); error if it cannot be encoded.
+  LuaJsonResult export_state();
+  // Replaces the state; the error message, or nullopt.
+  std::optional<std::string> import_state(const boost::json::value& state);
+
+  std::size_t memory_bytes() const { return meter_->bytes(); }
+  std::uint64_t reductions() const { return meter_->reductions(); }
+  bool has_function(std::string_view name) const;
+  const LuaLimits& limits() const override { return limits_; }
+  const LuaFacts& facts() const override { return facts_; }
+
+ private:
+  enum class Entry { load, init, call, cast, info, code_change, terminate };
+  using Pusher = std::function<int(lua_State*)>;  // pushes the arguments, returns their count
+
+  LuaSandbox(LuaLimits limits, LuaFacts facts, LuaHost* host);
+
+  // Runs f(L_) under lua_pcall: Lua errors and C++ exceptions become the message.
+  std::optional<std::string> protect(const std::function<void(lua_State*)>& f) const;
+  StepResult start(Entry entry, const char* function, const Pusher& push_args);
+  StepResult run(int nargs);
+  StepResult finish(int status, int nresults);
+  StepResult complete(int nresults);
+  StepResult fail(int status);
+  StepResult missing_function(Entry entry, const Pusher& push_args);
+  void release_thread();
+
+  // LuaSoloContext
+  LuaHost* host() override { return host_; }
+  std::optional<std::string> why_no_call(lua_State* L) const override;
+  void set_pending_call(PendingCall call) override { pending_ = std::move(call); }
+
+  LuaLimits limits_;
+  LuaFacts facts_;
+  LuaHost* host_;
+  std::unique_ptr<LuaMeter> meter_;  // outlives L_: the allocator points at it
+  lua_State* L_ = nullptr;
+  // The step in progress (running or waiting in solo.call).
+  Entry entry_ = Entry::load;
+  lua_State* thread_ = nullptr;  // kept alive by a registry reference
+  std::optional<PendingCall> pending_;
+};
+
+}  // namespace solo

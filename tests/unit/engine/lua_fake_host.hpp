@@ -1,0 +1,52 @@
+// A LuaHost that records what the service did, for the sandbox tests.
+#pragma once
+
+#include "engine/sandbox/lua_sandbox.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace solo::test {
+
+struct FakeLuaHost : LuaHost {
+  std::vector<std::pair<std::string, std::string>> logs;
+  std::vector<std::pair<std::string, boost::json::value>> events;
+  std::vector<std::pair<std::int64_t, boost::json::value>> timers;
+  std::vector<std::pair<std::string, boost::json::value>> casts;
+  std::map<std::string, std::string> secrets;
+  std::int64_t next_timer = 1;
+
+  void log(std::string_view level, std::string_view line) override { logs.emplace_back(level, line); }
+  void emit(std::string_view kind, boost::json::value payload) override { events.emplace_back(kind, std::move(payload)); }
+  std::int64_t after(std::int64_t ms, boost::json::value msg) override {
+    timers.emplace_back(ms, std::move(msg));
+    return next_timer++;
+  }
+  bool cancel(std::int64_t id) override { return id < next_timer; }
+  void cast(std::string_view service, boost::json::value msg) override { casts.emplace_back(service, std::move(msg)); }
+  std::optional<std::string> secret(std::string_view name) override {
+    auto it = secrets.find(std::string(name));
+    if (it == secrets.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+inline std::unique_ptr<LuaSandbox> make_sandbox(std::string_view code, LuaHost* host = nullptr,
+                                                LuaLimits limits = {}) {
+  return LuaSandbox::create(code, limits, LuaFacts{"t1", "svc", 3}, host);
+}
+
+// Wall time of f(), to check containment (not a benchmark).
+template <class F>
+double seconds_of(F&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace solo::test
