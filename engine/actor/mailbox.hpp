@@ -1,0 +1,85 @@
+// Mailbox: the bounded queue in front of an actor.
+//
+// Producers never wait: try_push() either queues the item or refuses it (full
+// or closed), so an overloaded actor pushes back on its callers at once
+// instead of growing without bound. The single consumer (the actor's run
+// loop) waits in pop(). close() stops new pushes; pop() still hands out what
+// was queued and returns nullopt once the queue is closed and empty, which is
+// how a run loop drains and ends.
+//
+// pop() is cancellable: when the consuming coroutine is cancelled it throws
+// system_error(operation_aborted) and nothing is taken from the queue.
+//
+// Thread safety: none. Everything runs on one io_context thread. The Mailbox
+// must outlive a pending pop() (Actor keeps it in shared state).
+#pragma once
+
+#include "engine/runtime/wakeup.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <utility>
+
+namespace solo {
+
+namespace asio = boost::asio;
+
+template <class T>
+class Mailbox {
+ public:
+  Mailbox(asio::any_io_executor executor, std::size_t capacity)
+      : capacity_(capacity), wakeup_(std::move(executor)) {}
+
+  Mailbox(const Mailbox&) = delete;
+  Mailbox& operator=(const Mailbox&) = delete;
+
+  // Queues `item`; false (and nothing queued) when full or closed.
+  bool try_push(T item) {
+    if (closed_ || items_.size() >= capacity_) return false;
+    items_.push_back(std::move(item));
+    wakeup_.notify();
+    return true;
+  }
+
+  // Waits for the next item; nullopt once closed and empty.
+  asio::awaitable<std::optional<T>> pop() {
+    while (items_.empty()) {
+      if (closed_) co_return std::nullopt;
+      co_await wakeup_.wait();
+    }
+    std::optional<T> item(std::move(items_.front()));
+    items_.pop_front();
+    co_return item;
+  }
+
+  // Takes the next item if there is one, without waiting.
+  std::optional<T> try_pop() {
+    if (items_.empty()) return std::nullopt;
+    std::optional<T> item(std::move(items_.front()));
+    items_.pop_front();
+    return item;
+  }
+
+  // Refuses further pushes; queued items can still be popped.
+  void close() {
+    closed_ = true;
+    wakeup_.notify();
+  }
+
+  bool closed() const { return closed_; }
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  const std::size_t capacity_;
+  std::deque<T> items_;
+  bool closed_ = false;
+  Wakeup wakeup_;  // notified on push and close; the consumer waits on it
+};
+
+}  // namespace solo

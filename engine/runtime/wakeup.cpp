@@ -1,0 +1,28 @@
+// Wakeup: see wakeup.hpp.
+#include "engine/runtime/wakeup.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+namespace solo {
+
+Wakeup::Wakeup(asio::any_io_executor executor)
+    : executor_(executor), timer_(std::move(executor), asio::steady_timer::time_point::max()) {}
+
+void Wakeup::notify() { timer_.cancel(); }
+
+asio::awaitable<void> Wakeup::wait() {
+  // as_tuple: operation_aborted is the normal outcome here (that is what a
+  // notify() looks like); the cancellation state tells it from our own
+  // cancellation.
+  auto [ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)ec;
+  auto state = co_await asio::this_coro::cancellation_state;
+  if (state.cancelled() != asio::cancellation_type::none)
+    throw boost::system::system_error(asio::error::operation_aborted, "wakeup wait cancelled");
+}
+
+}  // namespace solo
