@@ -36,6 +36,7 @@ struct Request {
   std::string body;
   std::map<std::string, std::string> params;  // filled by the Router from {name} segments
   std::string remote_address;
+  std::string route;  // the matched pattern ("/services/{id}"), set by the Router; metrics label
 
   // The first header with this (lower-case) name; the view points into headers.
   std::optional<std::string_view> header(std::string_view lower_name) const;

@@ -77,6 +77,7 @@ asio::awaitable<Response> Router::route(Request& request) const {
   }
   if (best) {
     match(*best, path, &request.params);
+    request.route = best->pattern;
     co_return co_await best->handler(request);
   }
   if (!allow.empty()) {

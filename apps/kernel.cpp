@@ -1,0 +1,223 @@
+#include "apps/kernel.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "engine/runtime/timeout.hpp"
+#include "engine/supervision/supervisor.hpp"
+#include "engine/system/park.hpp"
+#include "engine/system/system_status.hpp"
+#include "engine/telemetry/telemetry.hpp"
+#include "net/api/api_context.hpp"
+#include "net/api/event_routes.hpp"
+#include "net/api/system_routes.hpp"
+#include "net/gateway.hpp"
+#include "stores/event_store.hpp"
+
+namespace solo {
+
+namespace {
+
+// A System child whose capability lands in a later issue: it really starts,
+// is supervised and stops, and holds no state yet.
+ChildSpec placeholder_child(std::string name) {
+  return ChildSpec{std::move(name), [](ChildContext context) -> asio::awaitable<void> {
+                     context.ready();
+                     co_await park_until_cancelled();
+                   }};
+}
+
+NewEvent system_event(std::string type, boost::json::object payload = {}) {
+  NewEvent event;
+  event.event_type = std::move(type);
+  event.payload = std::move(payload);
+  return event;
+}
+
+}  // namespace
+
+Kernel::Kernel(asio::any_io_executor executor, KernelOptions options)
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      status_(std::make_shared<SystemStatus>()),
+      telemetry_(std::make_shared<Telemetry>()) {}
+
+std::shared_ptr<Kernel> Kernel::create(asio::any_io_executor executor, KernelOptions options) {
+  std::shared_ptr<Kernel> kernel(new Kernel(std::move(executor), std::move(options)));
+  kernel->build_tree();
+  return kernel;
+}
+
+void Kernel::build_tree() {
+  auto self = shared_from_this();
+  kernel_ = Supervisor::create(executor_, "kernel", Strategy::one_for_one, Intensity{3, std::chrono::seconds(10)});
+  system_ = Supervisor::create(executor_, "system", Strategy::rest_for_one, Intensity{5, std::chrono::seconds(10)});
+  tenants_ = Supervisor::create(executor_, "tenants", Strategy::one_for_one, Intensity{10, std::chrono::seconds(10)});
+
+  api_ = std::make_shared<net::ApiContext>();
+  api_->status = status_;
+  api_->telemetry = telemetry_;
+  api_->sse_heartbeat = options_.sse_heartbeat;
+  gateway_ = std::make_shared<net::Gateway>(executor_, options_.http, status_, telemetry_);
+  gateway_->on_listening(options_.on_listening);
+  net::add_system_routes(gateway_->router(), api_);
+  net::add_event_routes(gateway_->router(), api_);
+
+  system_->add_child({"event_store", [self](ChildContext c) { return run_event_store(self, c); }});
+  system_->add_child({"resource_monitor", [self](ChildContext c) {
+                        return ResourceMonitor::run(self->resource_monitor_, c);
+                      }});
+  system_->add_child(placeholder_child("registry"));
+  system_->add_child(placeholder_child("deployer"));
+  system_->add_child(
+      {"replayer", [self](ChildContext c) { return run_replayer(self, c); }, Restart::temporary});
+  system_->add_child(placeholder_child("capability_manager"));
+  system_->add_child(placeholder_child("load_shedder"));
+  system_->add_child(placeholder_child("vault"));
+  system_->add_child(placeholder_child("service_registry"));
+  system_->add_child({"telemetry", [self](ChildContext c) { return run_telemetry(self, c); }});
+  system_->add_child({"gateway", [gateway = gateway_](ChildContext c) { return net::Gateway::run(gateway, c); },
+                      Restart::permanent, options_.step_deadline});
+
+  kernel_->add_child(system_->as_child(std::chrono::seconds(60)));
+  kernel_->add_child(tenants_->as_child(options_.step_deadline));
+
+  system_->on_event([](const SupervisorEvent& event) {
+    if (event.kind == "child_crashed" || event.kind == "gave_up" || event.kind == "stop_deadline_exceeded") {
+      std::cerr << "supervisor " << event.supervisor << ": " << event.child << " " << event.kind << ": "
+                << event.reason << "\n";
+    }
+  });
+}
+
+// 1: opens <data>/solo.db once; a restart of this child finds it open.
+asio::awaitable<void> Kernel::run_event_store(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->events_) {
+    OpenOptions options;
+    options.synchronous = self->options_.synchronous;
+    self->events_ = co_await EventStore::open(self->executor_, self->options_.data_dir / "solo.db", options);
+    self->status_->set_store(self->events_);
+    self->api_->events = self->events_;
+    self->resource_monitor_ = std::make_shared<ResourceMonitor>(self->events_, self->options_.resources);
+    self->resource_monitor_->register_metrics(*self->telemetry_);
+    self->register_store_metrics();
+  }
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+// 5: runs once per start. Tells a clean previous shutdown from a crash by the
+// last event of the previous run; service recovery joins it in a later issue.
+asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildContext context) {
+  auto started = std::chrono::steady_clock::now();
+  auto last_id = self->events_->committed_id();
+  if (last_id > 0) {
+    auto last = co_await self->events_->query(EventQuery{.after_id = last_id - 1, .limit = 1});
+    bool clean = !last.empty() && last.front().event_type == "system_shutdown_complete";
+    self->report_.previous_shutdown = clean ? "clean" : "crash";
+  }
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  self->report_.steps.emplace_back("plan", elapsed.count());
+  self->report_.duration_ms = elapsed.count();
+  context.ready();
+}
+
+// 10: metrics are rendered on demand; the child owns the uptime figure.
+asio::awaitable<void> Kernel::run_telemetry(std::shared_ptr<Kernel> self, ChildContext context) {
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+void Kernel::register_store_metrics() {
+  telemetry_->add_collector([self = weak_from_this()](std::string& out) {
+    auto kernel = self.lock();
+    if (!kernel || !kernel->events_) return;
+    const auto& store = *kernel->events_;
+    const auto& stats = kernel->events_->writer().stats();
+    Telemetry::gauge(out, "solo_uptime_seconds", "Seconds since this process started.",
+                     kernel->status_->uptime_seconds());
+    Telemetry::counter(out, "solo_events_appended_total", "Events committed to the log by this process.",
+                       static_cast<double>(store.appended_total()));
+    Telemetry::gauge(out, "solo_last_event_id", "Id of the last committed event.",
+                     static_cast<double>(store.committed_id()));
+    Telemetry::counter(out, "solo_store_commits_total", "Successful group commits.",
+                       static_cast<double>(stats.commits));
+    Telemetry::counter(out, "solo_store_failed_commits_total", "Failed group commits.",
+                       static_cast<double>(stats.failed_commits));
+    Telemetry::gauge(out, "solo_store_degraded", "1 while the store cannot commit.", store.degraded() ? 1 : 0);
+    out += stats.batch_size.to_prometheus("solo_store_batch_size", "Writes per group commit.");
+    out += stats.commit_seconds.to_prometheus("solo_store_commit_seconds", "Group commit latency (incl. fsync).");
+  });
+}
+
+asio::awaitable<void> Kernel::boot() {
+  std::filesystem::create_directories(options_.data_dir);
+  co_await kernel_->start();
+  status_->set_phase(SystemPhase::running);
+  boost::json::object payload;
+  payload["pid"] = static_cast<int64_t>(::getpid());
+  payload["previous_shutdown"] = report_.previous_shutdown;
+  payload["url"] = gateway_->url();
+  co_await events_->append_durable(system_event("system_started", std::move(payload)));
+}
+
+asio::awaitable<int> Kernel::shutdown() {
+  if (shutting_down_) {
+    // A concurrent call (a second signal path) waits for the first to finish.
+    while (shutdown_results_.empty()) {
+      asio::steady_timer timer(executor_, std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    co_return exit_code_;
+  }
+  shutting_down_ = true;
+  status_->set_phase(SystemPhase::stopping);
+  auto self = shared_from_this();
+  bool final_flush_ok = false;
+  auto step = options_.step_deadline;
+  ShutdownSequence sequence(options_.shutdown_deadline);
+  sequence.add({"stop_accepting", step, [self]() -> asio::awaitable<void> {
+                  self->gateway_->stop_accepting();
+                  co_return;
+                }});
+  sequence.add({"announce", step, [self]() -> asio::awaitable<void> {
+                  if (self->events_) self->events_->append(system_event("system_shutdown_started"));
+                  co_return;
+                }});
+  sequence.add({"drain_requests", step, [self, step]() { return self->gateway_->drain(step); }});
+  sequence.add({"stop_services", step, [self]() { return self->tenants_->stop(); }});
+  sequence.add({"flush_stores", step, [self]() -> asio::awaitable<void> {
+                  if (self->events_) co_await self->events_->flush();
+                }});
+  sequence.add({"stop_system", step, [self]() { return self->kernel_->stop(); }});
+  sequence.add({"complete", step, [self, &final_flush_ok]() -> asio::awaitable<void> {
+                  if (!self->events_) co_return;
+                  self->events_->append(system_event("system_shutdown_complete"));
+                  co_await self->events_->flush();
+                  final_flush_ok = true;
+                }});
+  sequence.add({"close_database", step, [self]() -> asio::awaitable<void> {
+                  if (self->events_) co_await self->events_->close();
+                }});
+  auto results = co_await sequence.run();
+  exit_code_ = final_flush_ok ? 0 : 1;
+  shutdown_results_ = std::move(results);
+  co_return exit_code_;
+}
+
+asio::awaitable<bool> Kernel::emergency_flush() {
+  if (!events_) co_return true;
+  try {
+    auto flushed = co_await with_timeout(events_->flush(), std::chrono::seconds(2));
+    co_return flushed;
+  } catch (const std::exception&) {
+    co_return false;
+  }
+}
+
+asio::awaitable<std::string> Kernel::wait_failed() { co_return co_await kernel_->wait_gave_up(); }
+
+std::string Kernel::url() const { return gateway_->url(); }
+
+}  // namespace solo

@@ -1,0 +1,110 @@
+// The Kernel: Solo's composition root. It builds the standard supervision
+// tree of ARCHITECTURE.md and the seed (diagram 1), boots it in order, and
+// runs the timed shutdown sequence.
+//
+//   Kernel (one_for_one)
+//   ├── System (rest_for_one), each child ready before the next starts:
+//   │    1 event_store  2 resource_monitor  3 registry  4 deployer
+//   │    5 replayer (temporary)  6 capability_manager  7 load_shedder
+//   │    8 vault  9 service_registry  10 telemetry  11 gateway
+//   └── Tenants (one_for_one, dynamic): one supervisor per tenant
+//
+// An embedding program creates a Kernel on its own io_context and awaits
+// boot(); `solo serve` does the same from apps/serve.cpp.
+//
+// Engine thread only.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "engine/shutdown/shutdown_sequence.hpp"
+#include "engine/system/resource_monitor.hpp"
+#include "net/http_server.hpp"
+#include "recovery/recovery_report.hpp"
+
+namespace solo {
+
+namespace asio = boost::asio;
+
+class ChildContext;
+class EventStore;
+class Supervisor;
+class SystemStatus;
+class Telemetry;
+namespace net {
+class Gateway;
+struct ApiContext;
+}  // namespace net
+
+struct KernelOptions {
+  std::filesystem::path data_dir = "data";
+  net::HttpServerOptions http;
+  std::string synchronous = "FULL";
+  std::chrono::milliseconds shutdown_deadline{10000};
+  std::chrono::milliseconds step_deadline{5000};
+  std::chrono::milliseconds sse_heartbeat{15000};
+  ResourceLimits resources;
+  // Called once the gateway listens, with its URL ("http://127.0.0.1:8080").
+  std::function<void(const std::string& url)> on_listening;
+};
+
+class Kernel : public std::enable_shared_from_this<Kernel> {
+ public:
+  static std::shared_ptr<Kernel> create(asio::any_io_executor executor, KernelOptions options);
+
+  // Creates the data directory, starts the tree in order, appends
+  // system_started (durably). Throws when a System child fails to start.
+  asio::awaitable<void> boot();
+
+  // The timed shutdown sequence; returns the exit code (0, or 1 when the
+  // final flush failed). Later calls return the first call's code.
+  asio::awaitable<int> shutdown();
+
+  // A second signal: flush what can be flushed, quickly; true on success.
+  asio::awaitable<bool> emergency_flush();
+
+  // Completes when the tree gave up (a System child exceeded its restart
+  // intensity and the kernel with it); returns the reason.
+  asio::awaitable<std::string> wait_failed();
+
+  const std::shared_ptr<EventStore>& events() const { return events_; }
+  const std::shared_ptr<SystemStatus>& status() const { return status_; }
+  const std::shared_ptr<Telemetry>& telemetry() const { return telemetry_; }
+  const RecoveryReport& recovery_report() const { return report_; }
+  const std::vector<ShutdownStepResult>& shutdown_results() const { return shutdown_results_; }
+  std::string url() const;
+
+ private:
+  Kernel(asio::any_io_executor executor, KernelOptions options);
+  void build_tree();
+  static asio::awaitable<void> run_event_store(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_replayer(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
+  void register_store_metrics();
+
+  asio::any_io_executor executor_;
+  KernelOptions options_;
+  std::shared_ptr<SystemStatus> status_;
+  std::shared_ptr<Telemetry> telemetry_;
+  std::shared_ptr<EventStore> events_;
+  std::shared_ptr<ResourceMonitor> resource_monitor_;
+  std::shared_ptr<net::ApiContext> api_;
+  std::shared_ptr<net::Gateway> gateway_;
+  std::shared_ptr<Supervisor> kernel_;
+  std::shared_ptr<Supervisor> system_;
+  std::shared_ptr<Supervisor> tenants_;
+  RecoveryReport report_;
+  bool shutting_down_ = false;
+  int exit_code_ = 0;
+  std::vector<ShutdownStepResult> shutdown_results_;
+};
+
+}  // namespace solo
