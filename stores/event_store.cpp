@@ -6,11 +6,12 @@ namespace solo {
 
 namespace {
 
-constexpr const char* kInsertEvent =
-    "INSERT INTO events (id, event_type, tenant_id, service_id, subject, payload, causation_id, wall_clock, mono_ns) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-
 void insert_event(Database& db, const Event& event) {
+  // A std::string once, not per row: Database::cached() looks statements up by
+  // std::string, and a temporary built from a char* would allocate per insert.
+  static const std::string kInsertEvent =
+      "INSERT INTO events (id, event_type, tenant_id, service_id, subject, payload, causation_id, wall_clock, "
+      "mono_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
   auto& statement = db.cached(kInsertEvent);
   statement.bind(1, event.id)
       .bind(2, event.event_type)
@@ -114,7 +115,7 @@ uint64_t EventStore::submit(std::vector<Event> events, ProjectionFn projection) 
     for (const auto& event : *rows) insert_event(db, event);
     if (projection) projection(db, rows->back());
   });
-  for (const auto& event : *rows) pending_.emplace_back(seq, event);
+  pending_.emplace_back(seq, std::move(rows));  // shared with the write, not copied
   return seq;
 }
 
@@ -163,20 +164,23 @@ EventStore::Subscription EventStore::subscribe(Subscriber subscriber) {
 
 void EventStore::on_batch(const BatchResult& result) {
   if (result.ok) {
-    std::vector<Event> committed;
+    // Taken off pending_ before any callback runs: a callback may append.
+    std::vector<std::shared_ptr<const std::vector<Event>>> committed;
     while (!pending_.empty() && pending_.front().first <= result.last_seq) {
       committed.push_back(std::move(pending_.front().second));
       pending_.pop_front();
     }
-    for (const auto& event : committed) {
-      committed_id_ = event.id;
-      ++appended_total_;
-      // Look each subscriber up again: a callback may unsubscribe others.
-      for (auto it = subscribers_.begin(); it != subscribers_.end();) {
-        uint64_t key = it->first;
-        auto callback = it->second;
-        callback(event);
-        it = subscribers_.upper_bound(key);
+    for (const auto& rows : committed) {
+      for (const auto& event : *rows) {
+        committed_id_ = event.id;
+        ++appended_total_;
+        // Look each subscriber up again: a callback may unsubscribe others.
+        for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+          uint64_t key = it->first;
+          auto callback = it->second;
+          callback(event);
+          it = subscribers_.upper_bound(key);
+        }
       }
     }
     return;

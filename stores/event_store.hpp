@@ -109,7 +109,9 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   uint64_t rewind_epoch_ = 0;  // the next failed epoch that rewinds the id counter
   bool closed_ = false;
   uint64_t appended_total_ = 0;
-  std::deque<std::pair<uint64_t, Event>> pending_;  // (writer seq, event) awaiting commit
+  // (writer seq, its rows) awaiting commit; the rows are shared (read-only)
+  // with the writer thread's insert, so an append copies no event.
+  std::deque<std::pair<uint64_t, std::shared_ptr<const std::vector<Event>>>> pending_;
   std::map<uint64_t, Subscriber> subscribers_;
   uint64_t next_subscriber_ = 1;
 };

@@ -9,6 +9,11 @@ namespace solo {
 namespace {
 // WAL pages after which the checkpointer is woken (about 4 MiB at 4 KiB pages).
 constexpr int kCheckpointPages = 1000;
+// The longest the writer thread waits for the engine thread to take in its
+// last result before committing what is queued (see results_unprocessed_).
+// Usually the engine catches up in well under this; the bound only matters
+// when the engine thread is busy elsewhere.
+constexpr auto kMaxEngineWait = std::chrono::milliseconds(2);
 }  // namespace
 
 Writer::Writer(asio::any_io_executor executor, std::filesystem::path path, OpenOptions options)
@@ -41,6 +46,7 @@ Writer::~Writer() {
     stopping_ = true;
   }
   wake_.notify_all();
+  engine_caught_up_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
   {
     std::lock_guard lock(checkpoint_mutex_);
@@ -106,6 +112,7 @@ asio::awaitable<void> Writer::close() {
     stopping_ = true;
   }
   wake_.notify_all();
+  engine_caught_up_.notify_all();
   {
     std::lock_guard lock(checkpoint_mutex_);
     checkpoint_stopping_ = true;
@@ -125,6 +132,10 @@ void Writer::writer_main() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) break;
+      if (results_unprocessed_ > 0) {
+        engine_caught_up_.wait_until(lock, last_report_ + kMaxEngineWait,
+                                     [&] { return stopping_ || results_unprocessed_ == 0; });
+      }
       items.reserve(queue_.size());
       while (!queue_.empty()) {
         items.push_back(std::move(queue_.front()));
@@ -220,8 +231,26 @@ void Writer::commit_group(std::vector<Item>& group) {
 }
 
 void Writer::report(BatchResult result) {
+  {
+    std::lock_guard lock(mutex_);
+    ++results_unprocessed_;
+  }
+  last_report_ = std::chrono::steady_clock::now();
   asio::post(executor_, [weak = weak_from_this(), result = std::move(result)] {
-    if (auto self = weak.lock()) self->handle_result(result);
+    auto self = weak.lock();
+    if (!self) return;
+    self->handle_result(result);
+    // handle_result posted the waiters' resumptions; this runs after them, so
+    // whatever they submitted synchronously is queued by then.
+    asio::post(self->executor_, [weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      {
+        std::lock_guard lock(self->mutex_);
+        --self->results_unprocessed_;
+      }
+      self->engine_caught_up_.notify_one();
+    });
   });
 }
 

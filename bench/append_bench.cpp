@@ -1,0 +1,417 @@
+// Scenario `append`: durable appends through the real EventStore, beside the
+// ceiling of the same rows written with raw SQLite, on the same disk.
+//
+//   ours      W coroutines on one io_context thread, each looping
+//             `co_await store->append_durable(event)` until N events are
+//             acknowledged; every ack means "committed" (group commit on the
+//             Writer thread). Reports events/s and per-append ack latency.
+//   raw       one sqlite3 connection, same schema and indexes (solo::migrate on
+//             a fresh file), same journal (WAL) and synchronous setting, one
+//             prepared INSERT, 10,000 rows per transaction: the most a single
+//             SQLite writer does on this disk. Reports raw_batched_events_per_s.
+//   disk      4 KiB append + fdatasync latency in the same directory.
+//
+// Both sides write the same field values and the same payload bytes.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "bench/disk_probe.hpp"
+#include "bench/scenario.hpp"
+#include "stores/event_store.hpp"
+#include "stores/schema.hpp"
+
+namespace solo::bench {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kRawRowsPerTransaction = 10'000;
+
+struct AppendOptions {
+  int64_t events = 200'000;
+  int64_t writers = 256;
+  int64_t payload_bytes = 100;  // filler inside the JSON payload
+  int64_t tenants = 16;         // distinct tenant_id values, round robin
+  int64_t services = 64;        // distinct service_id values, round robin
+  std::string synchronous = "FULL";
+  std::optional<std::string> dir;
+  bool json = false;
+};
+
+// ---- the rows both sides write ----------------------------------------------
+
+struct RowShape {
+  std::vector<std::string> tenants;
+  std::vector<std::string> services;
+  std::string filler;
+};
+
+RowShape make_shape(const AppendOptions& options) {
+  RowShape shape;
+  char name[32];
+  for (int64_t i = 0; i < options.tenants; ++i) {
+    std::snprintf(name, sizeof name, "tenant-%02lld", static_cast<long long>(i));
+    shape.tenants.emplace_back(name);
+  }
+  for (int64_t i = 0; i < options.services; ++i) {
+    std::snprintf(name, sizeof name, "svc-%03lld", static_cast<long long>(i));
+    shape.services.emplace_back(name);
+  }
+  shape.filler.assign(static_cast<size_t>(options.payload_bytes), 'x');
+  return shape;
+}
+
+constexpr const char* kEventType = "bench.appended";
+constexpr const char* kSubject = "bench";
+
+NewEvent make_event(const RowShape& shape, int64_t i) {
+  NewEvent event;
+  event.event_type = kEventType;
+  event.tenant_id = shape.tenants[static_cast<size_t>(i) % shape.tenants.size()];
+  event.service_id = shape.services[static_cast<size_t>(i) % shape.services.size()];
+  event.subject = kSubject;
+  event.payload = boost::json::object{{"seq", i}, {"note", shape.filler}};
+  return event;
+}
+
+// The exact text the EventStore stores for make_event(shape, i).payload.
+void payload_text(const RowShape& shape, int64_t i, std::string& out) {
+  out.assign("{\"seq\":");
+  out += std::to_string(i);
+  out += ",\"note\":\"";
+  out += shape.filler;
+  out += "\"}";
+}
+
+// ---- ours: the EventStore -----------------------------------------------------
+
+template <class T>
+T run_to_completion(asio::io_context& io, asio::awaitable<T> task) {
+  std::exception_ptr error;
+  std::optional<T> result;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    error = e;
+    if (!e) result.emplace(std::move(value));
+  });
+  io.restart();
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+void run_to_completion(asio::io_context& io, asio::awaitable<void> task) {
+  std::exception_ptr error;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) { error = e; });
+  io.restart();
+  io.run();
+  if (error) std::rethrow_exception(error);
+}
+
+// Shared by the appending coroutines; engine thread only.
+struct AppendRun {
+  std::shared_ptr<EventStore> store;
+  RowShape shape;
+  int64_t events = 0;
+  int64_t next = 0;                  // next event index to append
+  std::vector<int64_t> latency_ns;  // ack latency, by event index
+  Clock::time_point last_ack;
+  std::exception_ptr failure;
+};
+
+asio::awaitable<void> append_loop(std::shared_ptr<AppendRun> run) {
+  while (run->next < run->events && !run->failure) {
+    int64_t i = run->next++;
+    NewEvent event = make_event(run->shape, i);
+    auto start = Clock::now();
+    co_await run->store->append_durable(std::move(event));
+    run->last_ack = Clock::now();
+    run->latency_ns[static_cast<size_t>(i)] = (run->last_ack - start).count();
+  }
+}
+
+struct OursResult {
+  double seconds = 0;
+  std::vector<int64_t> latency_ns;  // sorted
+  std::vector<int64_t> commit_ns;   // per commit, sorted
+  uint64_t commits = 0;
+  uint64_t ops_committed = 0;
+  size_t max_batch = 0;
+  // CPU time, robust to other processes on the machine: the engine thread's
+  // (the io_context thread: appenders, stamping, acks) and the rest of the
+  // process's (writer + checkpointer threads).
+  double engine_cpu_s = 0;
+  double other_cpu_s = 0;
+};
+
+double thread_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+OursResult run_ours(const AppendOptions& options, const std::filesystem::path& dir) {
+  asio::io_context io(1);
+  auto store = run_to_completion(
+      io, EventStore::open(io.get_executor(), dir / "solo.db", OpenOptions{.synchronous = options.synchronous}));
+
+  OursResult result;
+  store->writer().on_batch([&result](const BatchResult& batch) {
+    if (!batch.ok) return;
+    result.commit_ns.push_back(batch.commit_time.count());
+    result.max_batch = std::max(result.max_batch, batch.ops);
+  });
+
+  auto run = std::make_shared<AppendRun>();
+  run->store = store;
+  run->shape = make_shape(options);
+  run->events = options.events;
+  run->latency_ns.assign(static_cast<size_t>(options.events), 0);
+  double engine_cpu_start = thread_cpu_seconds();
+  double process_cpu_start = process_cpu_seconds();
+  auto start = Clock::now();
+  for (int64_t w = 0; w < options.writers; ++w) {
+    asio::co_spawn(io, append_loop(run), [run](std::exception_ptr e) {
+      if (e && !run->failure) run->failure = e;
+    });
+  }
+  io.restart();
+  io.run();
+  if (run->failure) std::rethrow_exception(run->failure);
+  result.seconds = std::chrono::duration<double>(run->last_ack - start).count();
+  result.engine_cpu_s = thread_cpu_seconds() - engine_cpu_start;
+  result.other_cpu_s = process_cpu_seconds() - process_cpu_start - result.engine_cpu_s;
+
+  const auto& stats = store->writer().stats();
+  result.commits = stats.commits;
+  result.ops_committed = stats.ops_committed;
+  if (store->committed_id() != options.events) {
+    throw std::runtime_error("expected " + std::to_string(options.events) + " committed events, the store has " +
+                             std::to_string(store->committed_id()));
+  }
+  run_to_completion(io, store->close());
+  result.latency_ns = std::move(run->latency_ns);
+  std::sort(result.latency_ns.begin(), result.latency_ns.end());
+  std::sort(result.commit_ns.begin(), result.commit_ns.end());
+  return result;
+}
+
+// ---- raw: sqlite3 directly, big transactions ------------------------------------
+
+void check(sqlite3* db, int rc, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) throw_sqlite_error(db, rc, what);
+}
+
+struct RawResult {
+  double seconds = 0;
+  double cpu_s = 0;
+};
+
+RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir) {
+  // solo::Database only opens the file (WAL, synchronous) and runs migrate();
+  // every write below is the plain C API.
+  Database database(dir / "raw.db", OpenOptions{.synchronous = options.synchronous});
+  migrate(database);
+  sqlite3* db = database.handle();
+  sqlite3_stmt* insert = nullptr;
+  check(db,
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO events (id, event_type, tenant_id, service_id, subject, payload, "
+                           "causation_id, wall_clock, mono_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &insert, nullptr),
+        "prepare");
+  RowShape shape = make_shape(options);
+  std::string payload;
+  std::string wall_clock;
+  double cpu_start = process_cpu_seconds();
+  auto start = Clock::now();
+  try {
+    for (int64_t i = 0; i < options.events;) {
+      check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "begin");
+      wall_clock = utc_now_iso8601();
+      int64_t end = std::min<int64_t>(options.events, i + kRawRowsPerTransaction);
+      for (; i < end; ++i) {
+        payload_text(shape, i, payload);
+        const auto& tenant = shape.tenants[static_cast<size_t>(i) % shape.tenants.size()];
+        const auto& service = shape.services[static_cast<size_t>(i) % shape.services.size()];
+        sqlite3_bind_int64(insert, 1, i + 1);
+        sqlite3_bind_text(insert, 2, kEventType, -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 3, tenant.data(), static_cast<int>(tenant.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert, 4, service.data(), static_cast<int>(service.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert, 5, kSubject, -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 6, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
+        sqlite3_bind_null(insert, 7);
+        sqlite3_bind_text(insert, 8, wall_clock.data(), static_cast<int>(wall_clock.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 9, steady_now_ns());
+        check(db, sqlite3_step(insert), "insert");
+        sqlite3_reset(insert);
+      }
+      check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit");
+    }
+  } catch (...) {
+    sqlite3_finalize(insert);
+    throw;
+  }
+  RawResult result{std::chrono::duration<double>(Clock::now() - start).count(), process_cpu_seconds() - cpu_start};
+  sqlite3_finalize(insert);
+  return result;
+}
+
+// ---- the scenario -------------------------------------------------------------
+
+double micros(int64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }  // 0.1 us
+
+// One flat JSON object, numbers in plain notation (boost::json would print
+// doubles as 4.155237E3, valid but hard to read in a terminal or a report).
+std::string to_json_line(const boost::json::object& object) {
+  std::string out = "{";
+  for (const auto& [key, value] : object) {
+    if (out.size() > 1) out += ",";
+    out += boost::json::serialize(boost::json::string(key));
+    out += ":";
+    if (value.is_double()) {
+      char buffer[64];
+      std::snprintf(buffer, sizeof buffer, "%.10g", value.get_double());
+      out += buffer;
+    } else {
+      out += boost::json::serialize(value);
+    }
+  }
+  return out + "}";
+}
+
+int run_append(std::span<std::string> argv) {
+  Args args(argv);
+  if (args.flag("--help")) {
+    std::cout << "usage: solo-bench append [--events N] [--writers W] [--synchronous FULL|NORMAL]\n"
+                 "                         [--payload-bytes B] [--tenants T] [--services S] [--dir DIR] [--json]\n";
+    return 0;
+  }
+  AppendOptions options;
+  options.events = args.integer("--events", options.events);
+  options.writers = args.integer("--writers", options.writers);
+  options.payload_bytes = args.integer("--payload-bytes", options.payload_bytes, 0);
+  options.tenants = args.integer("--tenants", options.tenants);
+  options.services = args.integer("--services", options.services);
+  options.synchronous = args.text("--synchronous", options.synchronous);
+  options.dir = args.value("--dir");
+  options.json = args.flag("--json");
+  args.finish();
+  if (options.synchronous != "FULL" && options.synchronous != "NORMAL") {
+    throw UsageError("--synchronous must be FULL or NORMAL");
+  }
+  {
+    // Both sides must write the same bytes.
+    std::string raw;
+    payload_text(make_shape(options), 42, raw);
+    if (boost::json::serialize(make_event(make_shape(options), 42).payload) != raw) {
+      throw std::logic_error("raw payload differs from the EventStore's");
+    }
+  }
+
+  ScratchDir dir(options.dir);
+  auto sync = probe_sync_latency(dir.path());
+  OursResult ours = run_ours(options, dir.path());
+  RawResult raw = run_raw(options, dir.path());
+  double raw_seconds = raw.seconds;
+
+  double events = static_cast<double>(options.events);
+  double ours_rate = events / ours.seconds;
+  double raw_rate = events / raw_seconds;
+  // Fraction of the run the writer thread spent inside transactions (the rest
+  // it waited for work: the engine's turnaround between commits).
+  double busy = static_cast<double>(std::accumulate(ours.commit_ns.begin(), ours.commit_ns.end(), int64_t{0})) /
+                1e9 / ours.seconds;
+  double mean_batch = ours.commits ? static_cast<double>(ours.ops_committed) / static_cast<double>(ours.commits) : 0;
+
+  boost::json::object report{
+      {"scenario", "append"},
+      {"events", options.events},
+      {"writers", options.writers},
+      {"synchronous", options.synchronous},
+      {"payload_bytes", options.payload_bytes},
+      {"tenants", options.tenants},
+      {"services", options.services},
+      {"events_per_s", std::llround(ours_rate)},
+      {"raw_batched_events_per_s", std::llround(raw_rate)},
+      {"ratio", std::round(ours_rate / raw_rate * 1000) / 1000},
+      {"ack_p50_us", micros(percentile(ours.latency_ns, 0.50))},
+      {"ack_p99_us", micros(percentile(ours.latency_ns, 0.99))},
+      {"ack_max_us", micros(ours.latency_ns.empty() ? 0 : ours.latency_ns.back())},
+      {"fsync_p50_us", micros(percentile(sync, 0.50))},
+      {"fsync_p99_us", micros(percentile(sync, 0.99))},
+      {"commits", ours.commits},
+      {"mean_batch", std::round(mean_batch * 10) / 10},
+      {"max_batch", ours.max_batch},
+      {"commit_p50_us", micros(percentile(ours.commit_ns, 0.50))},
+      {"commit_p99_us", micros(percentile(ours.commit_ns, 0.99))},
+      {"writer_busy", std::round(busy * 1000) / 1000},
+      {"engine_cpu_us_per_event", std::round(ours.engine_cpu_s * 1e7 / events) / 10},
+      {"writer_cpu_us_per_event", std::round(ours.other_cpu_s * 1e7 / events) / 10},
+      {"raw_cpu_us_per_event", std::round(raw.cpu_s * 1e7 / events) / 10},
+      {"ours_seconds", ours.seconds},
+      {"raw_seconds", raw_seconds},
+      {"raw_rows_per_transaction", kRawRowsPerTransaction},
+  };
+  if (options.json) {
+    std::cout << to_json_line(report) << "\n";
+    return 0;
+  }
+  auto line = [](const char* label, const std::string& value) {
+    std::printf("  %-34s %s\n", label, value.c_str());
+  };
+  auto fixed = [](double v, int digits = 0) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
+    return std::string(buffer);
+  };
+  std::printf("append: %lld events, %lld writers, synchronous=%s, %s\n", static_cast<long long>(options.events),
+              static_cast<long long>(options.writers), options.synchronous.c_str(), dir.path().c_str());
+  line("EventStore append_durable", fixed(ours_rate) + " events/s (" + fixed(ours.seconds, 2) + " s)");
+  line("raw SQLite, 10k rows/transaction", fixed(raw_rate) + " events/s (" + fixed(raw_seconds, 2) + " s)");
+  line("ratio (ours / raw)", fixed(ours_rate / raw_rate, 3) + "   target >= 0.5");
+  line("ack latency p50 / p99 / max", fixed(micros(percentile(ours.latency_ns, 0.50))) + " / " +
+                                          fixed(micros(percentile(ours.latency_ns, 0.99))) + " / " +
+                                          fixed(micros(ours.latency_ns.empty() ? 0 : ours.latency_ns.back())) +
+                                          " us");
+  line("4 KiB append+fdatasync p50 / p99",
+       fixed(micros(percentile(sync, 0.50))) + " / " + fixed(micros(percentile(sync, 0.99))) + " us");
+  line("commits / mean batch / max batch",
+       std::to_string(ours.commits) + " / " + fixed(mean_batch, 1) + " / " + std::to_string(ours.max_batch));
+  line("commit time p50 / p99", fixed(micros(percentile(ours.commit_ns, 0.50))) + " / " +
+                                    fixed(micros(percentile(ours.commit_ns, 0.99))) + " us");
+  line("writer thread busy", fixed(busy * 100) + " %");
+  line("CPU per event: engine / writer", fixed(ours.engine_cpu_s * 1e6 / events, 1) + " / " +
+                                             fixed(ours.other_cpu_s * 1e6 / events, 1) + " us (raw: " +
+                                             fixed(raw.cpu_s * 1e6 / events, 1) + " us)");
+  return 0;
+}
+
+const RegisterScenario registered{{"append", "durable appends through the EventStore vs raw batched SQLite",
+                                   run_append}};
+
+}  // namespace
+}  // namespace solo::bench
