@@ -5,8 +5,10 @@
 #include "engine/sandbox/lua_pattern_cost.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 
 namespace solo {
 
@@ -58,6 +60,86 @@ int sandbox_setmetatable(lua_State* L) {
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, 2, 1);
+  return 1;
+}
+
+// Continuation for wrappers that call the original with lua_callk, so that
+// solo.call can still yield through them.
+int return_all(lua_State* L, int /*status*/, lua_KContext /*ctx*/) { return lua_gettop(L); }
+
+// ---- code that would run with hooks off ----------------------------------
+//
+// When the count hook raises the budget error, Lua runs some Lua code while
+// hooks are still disabled for that thread: the xpcall message handler (it
+// is called from inside the raise), and, because a thread killed from a hook
+// keeps hooks disabled, the __close metamethods that coroutine.close and
+// coroutine.wrap run on a dead coroutine. Such code could loop forever. So
+// once the budget is spent none of it runs: the handler is skipped and the
+// dead coroutine is not closed (the collector frees it without __close).
+
+int guarded_message_handler(lua_State* L) {
+  if (LuaMeter::of(L).exhausted()) return 1;  // the error as is
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+int sandbox_xpcall(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, guarded_message_handler, 1);
+  lua_replace(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, return_all);
+  return lua_gettop(L);
+}
+
+int sandbox_close(lua_State* L) {
+  LuaMeter::of(L).check(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+// lcorolib's auxwrap, except that it leaves a coroutine unclosed when the
+// budget is spent (see above). Upvalue: the coroutine.
+int wrapped_coroutine(lua_State* L) {
+  lua_State* co = lua_tothread(L, lua_upvalueindex(1));
+  const int narg = lua_gettop(L);
+  if (!lua_checkstack(co, narg)) return luaL_error(L, "too many arguments to resume");
+  lua_xmove(L, co, narg);
+  int nres = 0;
+  int status = lua_resume(co, L, narg, &nres);
+  if (status == LUA_OK || status == LUA_YIELD) {
+    if (!lua_checkstack(L, nres + 1)) {
+      lua_pop(co, nres);
+      return luaL_error(L, "too many results to resume");
+    }
+    lua_xmove(co, L, nres);
+    return nres;
+  }
+  lua_xmove(co, L, 1);  // the error
+  LuaMeter::of(L).check(L);
+  if (lua_status(co) != LUA_OK && lua_status(co) != LUA_YIELD) {
+    lua_resetthread(co);  // close its to-be-closed variables, hooks are on
+  }
+  if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
+int sandbox_wrap(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_State* co = lua_newthread(L);
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1);
+  lua_pushcclosure(L, wrapped_coroutine, 1);
   return 1;
 }
 
@@ -126,6 +208,12 @@ void wrap_charged(lua_State* L, int lib, const char* name, Cost cost) {
 
 // ---- pattern matching ----------------------------------------------------
 
+// VM instructions the CPU could have run in `elapsed` (~400M/s, see LuaLimits).
+std::uint64_t instructions_for(std::chrono::steady_clock::duration elapsed) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+  return ns > 0 ? static_cast<std::uint64_t>(ns) * 2 / 5 : 0;
+}
+
 // Upvalues: the original function, and its PatternUse.
 int guarded_pattern(lua_State* L) {
   const auto use = static_cast<PatternUse>(lua_tointeger(L, lua_upvalueindex(2)));
@@ -136,15 +224,23 @@ int guarded_pattern(lua_State* L) {
   const double cost = pattern_cost(std::string_view(p, m), n, use, plain);
   const double limit = pattern_step_limit(L);
   if (cost > limit) {
-    return luaL_error(L,
-                      "pattern too complex for a subject of %d bytes: estimated %.3g steps, "
-                      "the limit is %.3g (fewer quantifiers, an anchor, or a shorter subject)",
-                      static_cast<int>(std::min<std::size_t>(n, INT32_MAX)), cost, limit);
+    char message[200];  // lua_pushfstring has no %g
+    std::snprintf(message, sizeof message,
+                  "pattern too complex for a subject of %zu bytes: estimated %.3g steps, the limit is %.3g "
+                  "(use fewer quantifiers, an anchor, or a shorter subject)",
+                  n, cost, limit);
+    return luaL_error(L, "%s", message);
   }
-  LuaMeter::of(L).charge(L, n / 8 + m);
+  // The estimate is a worst case, far above what ordinary patterns do, so it
+  // only refuses; what is charged is the time the matcher actually took
+  // (a gsub callback's instructions are then counted twice, which errs on
+  // the safe side).
+  const auto started = std::chrono::steady_clock::now();
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  LuaMeter::of(L).charge(L, instructions_for(elapsed) + n / 8);
   return lua_gettop(L);
 }
 
@@ -185,9 +281,10 @@ void open_library(lua_State* L, const char* name, lua_CFunction open) {
 }  // namespace
 
 double pattern_step_limit(lua_State* L) {
-  // Matcher steps are a few times cheaper than VM instructions; allow a few
-  // budgets' worth so that ordinary parsing never trips, and containment
-  // stays well under a second.
+  // One estimated step costs up to ~5 ns (measured: "a*b" and "(%w+)=" on
+  // long runs of "a"), so with the default budget a refused-at-the-limit
+  // call would run at most ~0.4 s: one call may overrun the message budget
+  // by that much, and its time is then charged, which ends the message.
   return static_cast<double>(LuaMeter::of(L).budget()) * 4;
 }
 
@@ -219,7 +316,7 @@ void open_sandbox_environment(lua_State* L) {
   lua_pushglobaltable(L);
   const int g = lua_gettop(L);
 
-  for (const char* name : {"dofile", "loadfile", "print", "require", "package", "io", "debug"}) {
+  for (const char* name : {"dofile", "loadfile", "print", "warn", "require", "package", "io", "debug"}) {
     lua_pushnil(L);
     lua_setfield(L, g, name);
   }
@@ -231,6 +328,17 @@ void open_sandbox_environment(lua_State* L) {
   lua_getfield(L, g, "setmetatable");
   lua_pushcclosure(L, sandbox_setmetatable, 1);
   lua_setfield(L, g, "setmetatable");
+  lua_getfield(L, g, "xpcall");
+  lua_pushcclosure(L, sandbox_xpcall, 1);
+  lua_setfield(L, g, "xpcall");
+
+  lua_getfield(L, g, "coroutine");
+  lua_getfield(L, -1, "close");
+  lua_pushcclosure(L, sandbox_close, 1);
+  lua_setfield(L, -2, "close");
+  lua_pushcfunction(L, sandbox_wrap);
+  lua_setfield(L, -2, "wrap");
+  lua_pop(L, 1);
 
   // os: only the clock and calendar.
   lua_getfield(L, g, "os");

@@ -4,11 +4,14 @@
 //
 //   base       without dofile, loadfile; load forced to text mode;
 //              collectgarbage only "count"; setmetatable refuses __gc
-//              (finalizers run with hooks off, so they could loop forever)
+//              (finalizers run with hooks off, so they could loop forever);
+//              xpcall skips its message handler once the budget is spent
+//   coroutine  close and wrap do not close a coroutine once the budget is
+//              spent (both would run __close with hooks off, see the .cpp)
 //   string     without dump; find/match/gmatch/gsub refuse patterns whose
 //              worst-case cost exceeds the budget (lua_pattern_cost.hpp)
 //   table      insert/remove/move/sort/concat/unpack charge their C work
-//   math, utf8 (len/codepoint charged), coroutine
+//   math, utf8 (len/codepoint charged)
 //   os         only time, clock, date
 //   absent     io, debug, package, require, print (the sandbox installs a
 //              print that logs), string.dump

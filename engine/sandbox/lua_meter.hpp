@@ -52,6 +52,8 @@ class LuaMeter {
 
   // Adds C work to the budget; raises "instruction budget exceeded" if spent.
   void charge(lua_State* L, std::uint64_t cost);
+  // Raises "instruction budget exceeded" if the budget is spent.
+  void check(lua_State* L) { charge(L, 0); }
   // Budget left in this message, for estimates (pattern matching).
   std::uint64_t remaining() const { return used_ >= budget_ ? 0 : budget_ - used_; }
   std::uint64_t budget() const { return budget_; }

@@ -13,8 +13,10 @@
 // extends a match that already succeeded, so it adds n instead of
 // multiplying. A plain search (no special characters, or find's `plain`)
 // costs n * m, the worst case of the substring search Lua uses. The estimate
-// is conservative on purpose: a refusal names the limit, and the service can
-// split its input.
+// is conservative on purpose (it would refuse a trim "^%s*(.-)%s*$" of a
+// string past ~400 bytes with the default budget): a refusal names the
+// limit, and the service can split its input. The time a permitted call
+// actually takes is charged to the budget by the wrapper.
 #pragma once
 
 #include <cstddef>
