@@ -7,6 +7,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -45,6 +46,7 @@ class TestServer {
   void stop(std::chrono::milliseconds deadline) {
     if (!thread_.joinable()) return;
     drain(deadline);
+    work_.reset();
     io_.stop();
     thread_.join();
   }
@@ -72,6 +74,9 @@ class TestServer {
   }
 
   asio::io_context io_{1};
+  // Keeps io_.run() going after a drain() left it without work, so that later
+  // drain() calls (the destructor's) still run.
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   HttpServer server_;
   std::thread thread_;
 };
