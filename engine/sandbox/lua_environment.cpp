@@ -20,6 +20,11 @@ namespace {
 // chunks can crash the VM, so only text is ever loaded. Whether env was
 // passed matters (an explicit nil env is a nil _ENV), so the arity is kept.
 int sandbox_load(lua_State* L) {
+  // Compiling is C work the hook does not see: charge it by size (a reader
+  // function's pieces are charged as their strings are allocated).
+  std::size_t len = 0;
+  if (lua_type(L, 1) == LUA_TSTRING) lua_tolstring(L, 1, &len);
+  LuaMeter::of(L).charge(L, len * 4);
   const int nargs = lua_gettop(L) >= 4 ? 4 : 3;
   lua_settop(L, nargs);
   lua_pushliteral(L, "t");
@@ -76,6 +81,20 @@ int return_all(lua_State* L, int /*status*/, lua_KContext /*ctx*/) { return lua_
 // coroutine.wrap run on a dead coroutine. Such code could loop forever. So
 // once the budget is spent none of it runs: the handler is skipped and the
 // dead coroutine is not closed (the collector frees it without __close).
+// A coroutine killed by the budget keeps hooks off even in later messages,
+// so it is never closed, whatever the budget of the current message.
+
+// Whether `co` died of the budget error, raised from the hook (hooks off).
+bool died_of_budget(lua_State* L, lua_State* co) {
+  const int status = lua_status(co);
+  if (status == LUA_OK || status == LUA_YIELD || lua_gettop(co) == 0) return false;
+  if (!lua_checkstack(L, 2) || !lua_checkstack(co, 1)) return true;  // cannot tell: do not close
+  lua_pushvalue(co, -1);
+  lua_xmove(co, L, 1);
+  const bool budget = LuaMeter::is_budget_error(L, -1);
+  lua_pop(L, 1);
+  return budget;
+}
 
 int guarded_message_handler(lua_State* L) {
   if (LuaMeter::of(L).exhausted()) return 1;  // the error as is
@@ -98,6 +117,12 @@ int sandbox_xpcall(lua_State* L) {
 
 int sandbox_close(lua_State* L) {
   LuaMeter::of(L).check(L);
+  lua_State* co = lua_tothread(L, 1);
+  if (co != nullptr && died_of_budget(L, co)) {
+    lua_pushboolean(L, 0);  // as close reports a coroutine that died of an error
+    lua_pushstring(L, LuaMeter::budget_message);
+    return 2;
+  }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -121,9 +146,10 @@ int wrapped_coroutine(lua_State* L) {
     lua_xmove(co, L, nres);
     return nres;
   }
-  lua_xmove(co, L, 1);  // the error
   LuaMeter::of(L).check(L);
-  if (lua_status(co) != LUA_OK && lua_status(co) != LUA_YIELD) {
+  const bool closable = !died_of_budget(L, co);
+  lua_xmove(co, L, 1);  // the error
+  if (closable && lua_status(co) != LUA_OK && lua_status(co) != LUA_YIELD) {
     lua_resetthread(co);  // close its to-be-closed variables, hooks are on
   }
   if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {

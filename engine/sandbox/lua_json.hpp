@@ -27,7 +27,7 @@ namespace solo {
 
 struct LuaJsonLimits {
   int max_depth = 64;
-  std::size_t max_nodes = 1'000'000;
+  std::size_t max_nodes = 250'000;  // ~60 ms to encode, outside the VM's budget
   std::size_t max_string_bytes = 64u << 20;
 };
 

@@ -84,6 +84,14 @@ void LuaMeter::raise_budget(lua_State* L) {
   std::abort();  // unreachable: lua_error throws
 }
 
+bool LuaMeter::is_budget_error(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &budget_error_key);
+  const bool same = lua_rawequal(L, idx, -1);
+  lua_pop(L, 1);
+  return same;
+}
+
 void LuaMeter::hook(lua_State* L, lua_Debug* /*ar*/) {
   auto& self = of(L);
   const int count = lua_gethookcount(L);

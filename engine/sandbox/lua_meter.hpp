@@ -64,6 +64,9 @@ class LuaMeter {
   bool exhausted() const { return exhausted_; }
   bool refused_allocation() const { return refused_; }
 
+  // Whether the value at idx of L is the budget error object itself.
+  static bool is_budget_error(lua_State* L, int idx);
+
   static constexpr const char* budget_message = "instruction budget exceeded";
 
  private:

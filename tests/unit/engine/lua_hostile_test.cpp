@@ -119,6 +119,7 @@ BOOST_AUTO_TEST_CASE(unbounded_allocation_hits_the_memory_cap) {
 BOOST_AUTO_TEST_CASE(a_giant_string_is_refused) {
   auto sb = make_sandbox(runner);
   expect_error(run(*sb, "return string.rep('x', 1 << 40)"), "");
+  expect_error(run(*sb, "local src = string.rep('x = 1 ', 2000000) while true do load(src) end"), "");
   expect_error(run(*sb, "local s = 'x' while true do s = s .. s end"), "");
   expect_error(run(*sb, "return ('x'):rep(1 << 23):rep(1 << 23)"), "");
   BOOST_TEST(sb->memory_bytes() <= sb->limits().memory_bytes);
@@ -302,6 +303,23 @@ BOOST_AUTO_TEST_CASE(a_close_metamethod_cannot_loop_after_the_budget_error) {
     local f = coroutine.wrap(function() local x <close> = obj while true do end end)
     pcall(f))lua"),
                "instruction budget exceeded");
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(a_coroutine_killed_by_the_budget_is_not_closed_in_a_later_message) {
+  auto sb = make_sandbox(runner);
+  expect_error(run(*sb, R"lua(
+    local mt = {}
+    local obj = setmetatable({}, mt)
+    mt.__close = function() while true do end end
+    victim = coroutine.create(function() local x <close> = obj while true do end end)
+    coroutine.resume(victim))lua"),
+               "instruction budget exceeded");
+  // A fresh budget, but the dead coroutine still has hooks off.
+  auto o = run(*sb, "return { coroutine.close(victim) }");
+  BOOST_TEST(o.seconds < contained);
+  BOOST_TEST(o.result.is_done(), o.result.error);
+  BOOST_TEST(o.result.reply == json::parse(R"lua([false, "instruction budget exceeded"])lua"));
   expect_alive(*sb);
 }
 
