@@ -23,10 +23,11 @@ CliArgs CliArgs::parse(int argc, char** argv, int first, const std::set<std::str
   return args;
 }
 
+// The last occurrence wins, as in most command lines.
 std::optional<std::string> CliArgs::value(const std::string& name) const {
-  auto it = options.find(name);
-  if (it == options.end()) return std::nullopt;
-  return it->second;
+  auto [begin, end] = options.equal_range(name);
+  if (begin == end) return std::nullopt;
+  return std::prev(end)->second;
 }
 
 std::vector<std::string> CliArgs::values(const std::string& name) const {

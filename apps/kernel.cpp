@@ -113,7 +113,8 @@ asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildCo
   auto started = std::chrono::steady_clock::now();
   auto last_id = self->events_->committed_id();
   if (last_id > 0) {
-    auto last = co_await self->events_->query(EventQuery{.after_id = last_id - 1, .limit = 1});
+    EventQuery query{.after_id = last_id - 1, .limit = 1};
+    auto last = co_await self->events_->query(query);
     bool clean = !last.empty() && last.front().event_type == "system_shutdown_complete";
     self->report_.previous_shutdown = clean ? "clean" : "crash";
   }
@@ -162,6 +163,15 @@ asio::awaitable<void> Kernel::boot() {
   co_await events_->append_durable(system_event("system_started", std::move(payload)));
 }
 
+// Durable, so that watchers (SSE, WebSocket) receive the notice; then a short
+// grace lets their streams write it before the drain closes them.
+asio::awaitable<void> Kernel::announce_shutdown(std::shared_ptr<Kernel> self) {
+  if (!self->events_) co_return;
+  co_await self->events_->append_durable(system_event("system_shutdown_started"));
+  asio::steady_timer grace(self->executor_, std::chrono::milliseconds(50));
+  co_await grace.async_wait(asio::use_awaitable);
+}
+
 asio::awaitable<int> Kernel::shutdown() {
   if (shutting_down_) {
     // A concurrent call (a second signal path) waits for the first to finish.
@@ -181,10 +191,7 @@ asio::awaitable<int> Kernel::shutdown() {
                   self->gateway_->stop_accepting();
                   co_return;
                 }});
-  sequence.add({"announce", step, [self]() -> asio::awaitable<void> {
-                  if (self->events_) self->events_->append(system_event("system_shutdown_started"));
-                  co_return;
-                }});
+  sequence.add({"announce", step, [self]() { return announce_shutdown(self); }});
   sequence.add({"drain_requests", step, [self, step]() { return self->gateway_->drain(step); }});
   sequence.add({"stop_services", step, [self]() { return self->tenants_->stop(); }});
   sequence.add({"flush_stores", step, [self]() -> asio::awaitable<void> {

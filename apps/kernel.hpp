@@ -88,6 +88,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   static asio::awaitable<void> run_event_store(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_replayer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> announce_shutdown(std::shared_ptr<Kernel> self);
   void register_store_metrics();
 
   asio::any_io_executor executor_;

@@ -152,8 +152,8 @@ asio::awaitable<std::vector<int64_t>> EventStore::append_all_durable(std::vector
 
 asio::awaitable<void> EventStore::flush() { co_await writer_->flush(); }
 
-asio::awaitable<std::vector<Event>> EventStore::query(EventQuery query) {
-  return reader_->run<std::vector<Event>>([query = std::move(query)](Database& db) { return run_query(db, query); });
+asio::awaitable<std::vector<Event>> EventStore::query(const EventQuery& query) {
+  return reader_->run<std::vector<Event>>([query](Database& db) { return run_query(db, query); });
 }
 
 EventStore::Subscription EventStore::subscribe(Subscriber subscriber) {

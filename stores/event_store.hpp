@@ -77,7 +77,9 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
                                                            ProjectionFn projection = {});
   asio::awaitable<void> flush();
 
-  asio::awaitable<std::vector<Event>> query(EventQuery query);
+  // Takes a reference (copied at once): GCC 12 mis-copies class temporaries
+  // passed by value inside a co_await expression (seen as a bad free).
+  asio::awaitable<std::vector<Event>> query(const EventQuery& query);
   // Reads on the Reader thread (for stores layered on this file: services, tokens...).
   template <class R>
   asio::awaitable<R> read(std::function<R(Database&)> fn) {

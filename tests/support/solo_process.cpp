@@ -1,0 +1,108 @@
+#include "support/solo_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace solo::test {
+
+namespace {
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+}  // namespace
+
+SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args)
+    : data_dir_(std::move(data_dir)) {
+  static int counter = 0;
+  auto stem = data_dir_.filename().string() + "-" + std::to_string(++counter);
+  out_path_ = data_dir_.parent_path() / (stem + ".stdout");
+  err_path_ = data_dir_.parent_path() / (stem + ".stderr");
+  std::vector<std::string> args = {SOLO_BINARY, "serve", "--data", data_dir_.string(), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto text = output();
+    auto at = text.find("listening on ");
+    if (at != std::string::npos) {
+      auto end = text.find('\n', at);
+      if (end != std::string::npos) {
+        url_ = text.substr(at + 13, end - at - 13);
+        return;
+      }
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("solo exited during start: " + errors());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill9();
+  throw std::runtime_error("solo did not print 'listening on' within 20 s: " + errors());
+}
+
+SoloProcess::~SoloProcess() {
+  if (pid_ > 0) kill9();
+}
+
+void SoloProcess::signal(int signo) {
+  if (pid_ > 0) ::kill(pid_, signo);
+}
+
+std::optional<int> SoloProcess::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return std::nullopt;
+}
+
+std::optional<int> SoloProcess::terminate(std::chrono::milliseconds timeout) {
+  signal(SIGTERM);
+  auto code = wait(timeout);
+  if (!code) kill9();
+  return code;
+}
+
+void SoloProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string SoloProcess::output() const { return read_file(out_path_); }
+std::string SoloProcess::errors() const { return read_file(err_path_); }
+
+}  // namespace solo::test

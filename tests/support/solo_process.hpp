@@ -1,0 +1,50 @@
+// SoloProcess: the real `solo` binary started by a test, on a port the OS
+// picks, with its data in a directory the test owns; stopped with SIGTERM or
+// killed with SIGKILL. stdout/stderr go to files in the data directory's
+// parent, so a failing test can show them.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace solo::test {
+
+class SoloProcess {
+ public:
+  // Starts `solo serve --data DATA --listen 127.0.0.1:0 EXTRA...` and waits
+  // (up to 20 s) for its `listening on URL` line. Throws on failure.
+  SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {});
+  ~SoloProcess();
+  SoloProcess(const SoloProcess&) = delete;
+  SoloProcess& operator=(const SoloProcess&) = delete;
+
+  const std::string& url() const { return url_; }
+  pid_t pid() const { return pid_; }
+
+  // Sends SIGTERM and waits up to `timeout`; returns the exit code, or nullopt
+  // when it did not exit in time (it is then killed).
+  std::optional<int> terminate(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // Sends a signal without waiting.
+  void signal(int signo);
+  // SIGKILL and reap.
+  void kill9();
+  // Waits for exit; returns the code or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+
+  std::string output() const;  // stdout so far
+  std::string errors() const;  // stderr so far
+
+ private:
+  std::filesystem::path data_dir_;
+  std::filesystem::path out_path_;
+  std::filesystem::path err_path_;
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+}  // namespace solo::test
