@@ -5,6 +5,7 @@
 // (docs/HTTP_API.md), so a decoded '/' inside an id cannot occur legitimately.
 #include "net/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace solo::net {
@@ -65,14 +66,13 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& path
 asio::awaitable<Response> Router::route(Request& request) const {
   const auto path = split_path(request.path);
   const Route* best = nullptr;
-  std::string allow;
+  std::vector<std::string_view> allowed;  // other methods on this path, for 405
   for (const auto& route : routes_) {
     if (!match(route, path, nullptr)) continue;
     if (route.method == request.method) {
       if (!best || route.literal_count > best->literal_count) best = &route;
-    } else if (allow.find(route.method) == std::string::npos) {
-      if (!allow.empty()) allow += ", ";
-      allow += route.method;
+    } else if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
+      allowed.push_back(route.method);
     }
   }
   if (best) {
@@ -80,7 +80,12 @@ asio::awaitable<Response> Router::route(Request& request) const {
     request.route = best->pattern;
     co_return co_await best->handler(request);
   }
-  if (!allow.empty()) {
+  if (!allowed.empty()) {
+    std::string allow;
+    for (const auto method : allowed) {
+      if (!allow.empty()) allow += ", ";
+      allow += method;
+    }
     auto response = error_response(405, "method_not_allowed",
                                    request.method + " is not allowed on " + request.path);
     response.headers.emplace_back("Allow", allow);
