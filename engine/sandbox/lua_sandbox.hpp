@@ -12,9 +12,12 @@
 //          budget of the message continues across resumes
 //   error  the function raised, ran out of budget or memory, or returned
 //          something the contract does not allow; `error` names the line.
-//          The state is left as it was before the message; whether the
-//          service crashes is the caller's decision, and the sandbox stays
-//          usable (for terminate, inspection, or the next message).
+//          The registry keeps the previous state value (but a handler that
+//          mutated the state table in place before failing has changed it:
+//          tables are references; export_state() before the message is the
+//          strict snapshot). Whether the service crashes is the caller's
+//          decision; the sandbox stays usable (terminate, inspection, the
+//          next message).
 //
 // State. The service state is a Lua value kept in the registry between
 // messages (not JSON, so it may hold anything Lua can). export_state() and

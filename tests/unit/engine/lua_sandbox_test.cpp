@@ -157,6 +157,45 @@ end)lua");
   BOOST_TEST(r.error.find("solo.call: overloaded") != std::string::npos, r.error);
 }
 
+BOOST_AUTO_TEST_CASE(solo_call_can_wait_inside_pcall_and_xpcall) {
+  auto sb = make_sandbox(R"lua(
+function handle_call(msg, state)
+  local ok1, a = pcall(solo.call, "x", 1)
+  local ok2, b = xpcall(function() return solo.call("y", 2) end, debug and debug.traceback or tostring)
+  return { ok1, a, ok2, b }, state
+end)lua");
+  auto first = sb->start_call(nullptr);
+  BOOST_REQUIRE(first.is_call());
+  BOOST_TEST(first.call.service_id == "x");
+  auto second = sb->resume("A", false);
+  BOOST_REQUIRE(second.is_call());
+  BOOST_TEST(second.call.service_id == "y");
+  BOOST_TEST(reply_of(sb->resume("B", false)) == json::parse(R"([true,"A",true,"B"])"));
+}
+
+BOOST_AUTO_TEST_CASE(solo_call_is_not_available_while_loading) {
+  try {
+    make_sandbox("solo.call('x', 1)");
+    BOOST_FAIL("expected LuaLoadError");
+  } catch (const solo::LuaLoadError& e) {
+    BOOST_TEST(std::string(e.what()).find("not available while the service loads") != std::string::npos, e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(starting_a_message_abandons_one_waiting_in_solo_call) {
+  auto sb = make_sandbox(R"lua(
+function init() return { n = 0 } end
+function handle_call(msg, state)
+  if msg == "wait" then state.n = 100 solo.call("x", 1) end
+  return state.n, state
+end)lua");
+  sb->start_init(nullptr);
+  BOOST_REQUIRE(sb->start_call("wait").is_call());
+  BOOST_TEST(sb->start_terminate("killed").is_done());
+  BOOST_TEST(!sb->waiting());
+  BOOST_TEST(sb->resume(1, false).is_error());
+}
+
 BOOST_AUTO_TEST_CASE(solo_call_timeout_is_capped_by_the_limit) {
   auto sb = make_sandbox("function handle_call(m, s) return solo.call('x', 1, 999999), s end");
   auto r = sb->start_call(nullptr);
