@@ -5,12 +5,16 @@
 #include <iostream>
 
 #include "engine/runtime/timeout.hpp"
+#include "engine/services/deployer.hpp"
+#include "engine/services/log_book.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "engine/system/park.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/event_routes.hpp"
+#include "net/api/log_routes.hpp"
+#include "net/api/service_routes.hpp"
 #include "net/api/system_routes.hpp"
 #include "net/gateway.hpp"
 #include "stores/event_store.hpp"
@@ -41,7 +45,8 @@ Kernel::Kernel(asio::any_io_executor executor, KernelOptions options)
     : executor_(std::move(executor)),
       options_(std::move(options)),
       status_(std::make_shared<SystemStatus>()),
-      telemetry_(std::make_shared<Telemetry>()) {}
+      telemetry_(std::make_shared<Telemetry>()),
+      logs_(std::make_shared<LogBook>()) {}
 
 std::shared_ptr<Kernel> Kernel::create(asio::any_io_executor executor, KernelOptions options) {
   std::shared_ptr<Kernel> kernel(new Kernel(std::move(executor), std::move(options)));
@@ -59,17 +64,20 @@ void Kernel::build_tree() {
   api_->status = status_;
   api_->telemetry = telemetry_;
   api_->sse_heartbeat = options_.sse_heartbeat;
+  api_->logs = logs_;
   gateway_ = std::make_shared<net::Gateway>(executor_, options_.http, status_, telemetry_);
   gateway_->on_listening(options_.on_listening);
   net::add_system_routes(gateway_->router(), api_);
   net::add_event_routes(gateway_->router(), api_);
+  net::add_service_routes(gateway_->router(), api_);
+  net::add_log_routes(gateway_->router(), api_);
 
   system_->add_child({"event_store", [self](ChildContext c) { return run_event_store(self, c); }});
   system_->add_child({"resource_monitor", [self](ChildContext c) {
                         return ResourceMonitor::run(self->resource_monitor_, c);
                       }});
   system_->add_child(placeholder_child("registry"));
-  system_->add_child(placeholder_child("deployer"));
+  system_->add_child({"deployer", [self](ChildContext c) { return run_deployer(self, c); }});
   system_->add_child(
       {"replayer", [self](ChildContext c) { return run_replayer(self, c); }, Restart::temporary});
   system_->add_child(placeholder_child("capability_manager"));
@@ -102,6 +110,33 @@ asio::awaitable<void> Kernel::run_event_store(std::shared_ptr<Kernel> self, Chil
     self->resource_monitor_ = std::make_shared<ResourceMonitor>(self->events_, self->options_.resources);
     self->resource_monitor_->register_metrics(*self->telemetry_);
     self->register_store_metrics();
+  }
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+// 4: the Deployer (and with it the registry of running services) is built
+// once; a restart of this child keeps it, since the services it runs live
+// under the Tenants supervisor, not under this child.
+asio::awaitable<void> Kernel::run_deployer(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->deployer_) {
+    self->deployer_ = std::make_shared<Deployer>(self->executor_, self->events_, self->tenants_, self->logs_,
+                                                  self->options_.native_types, self->options_.service_limits);
+    self->api_->deployer = self->deployer_;
+    std::weak_ptr<Deployer> weak = self->deployer_;
+    self->resource_monitor_->set_lua_heap_provider([weak]() -> uint64_t {
+      auto deployer = weak.lock();
+      return deployer ? deployer->lua_heap_bytes() : 0;
+    });
+    self->telemetry_->add_collector([weak](std::string& out) {
+      auto deployer = weak.lock();
+      if (!deployer) return;
+      Telemetry::gauge(out, "solo_services", "Deployed services.", static_cast<double>(deployer->count()));
+      size_t queued = 0;
+      for (const auto& actor : deployer->all()) queued += actor->queue_length();
+      Telemetry::gauge(out, "solo_mailbox_messages", "Messages waiting in service mailboxes.",
+                       static_cast<double>(queued));
+    });
   }
   context.ready();
   co_await park_until_cancelled();

@@ -25,6 +25,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "engine/services/native_service.hpp"
+#include "engine/services/service_spec.hpp"
 #include "engine/shutdown/shutdown_sequence.hpp"
 #include "engine/system/resource_monitor.hpp"
 #include "net/http_server.hpp"
@@ -35,7 +37,9 @@ namespace solo {
 namespace asio = boost::asio;
 
 class ChildContext;
+class Deployer;
 class EventStore;
+class LogBook;
 class Supervisor;
 class SystemStatus;
 class Telemetry;
@@ -52,6 +56,9 @@ struct KernelOptions {
   std::chrono::milliseconds step_deadline{5000};
   std::chrono::milliseconds sse_heartbeat{15000};
   ResourceLimits resources;
+  ServiceLimitsMax service_limits;
+  // Native service types an embedding program registers before boot().
+  std::shared_ptr<NativeServiceTypes> native_types = std::make_shared<NativeServiceTypes>();
   // Called once the gateway listens, with its URL ("http://127.0.0.1:8080").
   std::function<void(const std::string& url)> on_listening;
 };
@@ -78,6 +85,8 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   const std::shared_ptr<EventStore>& events() const { return events_; }
   const std::shared_ptr<SystemStatus>& status() const { return status_; }
   const std::shared_ptr<Telemetry>& telemetry() const { return telemetry_; }
+  const std::shared_ptr<Deployer>& deployer() const { return deployer_; }
+  const std::shared_ptr<LogBook>& logs() const { return logs_; }
   const RecoveryReport& recovery_report() const { return report_; }
   const std::vector<ShutdownStepResult>& shutdown_results() const { return shutdown_results_; }
   std::string url() const;
@@ -86,6 +95,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   Kernel(asio::any_io_executor executor, KernelOptions options);
   void build_tree();
   static asio::awaitable<void> run_event_store(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_deployer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_replayer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> announce_shutdown(std::shared_ptr<Kernel> self);
@@ -97,6 +107,8 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<Telemetry> telemetry_;
   std::shared_ptr<EventStore> events_;
   std::shared_ptr<ResourceMonitor> resource_monitor_;
+  std::shared_ptr<LogBook> logs_;
+  std::shared_ptr<Deployer> deployer_;
   std::shared_ptr<net::ApiContext> api_;
   std::shared_ptr<net::Gateway> gateway_;
   std::shared_ptr<Supervisor> kernel_;

@@ -84,8 +84,11 @@ EventStore::EventStore(std::shared_ptr<Writer> writer, std::unique_ptr<Reader> r
 asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_executor executor,
                                                               std::filesystem::path path, OpenOptions options) {
   auto writer = co_await Writer::open(executor, path, options);
-  int64_t last_id = co_await writer->execute<int64_t>(
-      [](Database& db) { return db.query_int("SELECT coalesce(max(id), 0) FROM events"); });
+  // Named first: GCC 12 double-destroys converted temporaries in co_await.
+  std::function<int64_t(Database&)> read_last_id = [](Database& db) {
+    return db.query_int("SELECT coalesce(max(id), 0) FROM events");
+  };
+  int64_t last_id = co_await writer->execute<int64_t>(std::move(read_last_id));
   auto reader = std::make_unique<Reader>(executor, path);
   std::shared_ptr<EventStore> store(new EventStore(writer, std::move(reader), last_id));
   writer->on_batch([weak = std::weak_ptr<EventStore>(store)](const BatchResult& result) {

@@ -26,10 +26,13 @@ asio::awaitable<std::shared_ptr<Writer>> Writer::open(asio::any_io_executor exec
   writer->checkpointer_thread_ = std::thread([w = writer.get()] { w->checkpointer_main(); });
   std::exception_ptr failure;
   try {
-    co_await writer->execute<int>([](Database& db) {
+    // Named first: GCC 12 double-destroys converted temporaries (a lambda
+    // becoming a std::function) inside a co_await expression.
+    std::function<int(Database&)> run_migrations = [](Database& db) {
       migrate(db);
       return 0;
-    });
+    };
+    co_await writer->execute<int>(std::move(run_migrations));
   } catch (...) {
     failure = std::current_exception();
   }
@@ -100,10 +103,11 @@ asio::awaitable<void> Writer::close() {
   // Final checkpoint folds the WAL into the main file so that a copy of
   // solo.db alone is complete; failure here is harmless (the WAL stays).
   try {
-    co_await execute<int>([](Database& db) {
+    std::function<int(Database&)> checkpoint = [](Database& db) {
       db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       return 0;
-    });
+    };
+    co_await execute<int>(std::move(checkpoint));
   } catch (const std::exception&) {
   }
   closed_ = true;

@@ -20,7 +20,8 @@ boost::asio::awaitable<std::vector<ShutdownStepResult>> ShutdownSequence::run() 
     auto step_start = clock::now();
     std::string outcome = "ok";
     try {
-      if (!co_await with_timeout(run_step(step.run), budget)) outcome = "timeout";
+      auto op = run_step(step.run);
+      if (!co_await with_timeout(std::move(op), budget)) outcome = "timeout";
     } catch (const std::exception& error) {
       outcome = std::string("error: ") + error.what();
     }

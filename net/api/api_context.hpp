@@ -7,7 +7,9 @@
 #include <memory>
 
 namespace solo {
+class Deployer;
 class EventStore;
+class LogBook;
 class SystemStatus;
 class Telemetry;
 }  // namespace solo
@@ -18,6 +20,8 @@ struct ApiContext {
   std::shared_ptr<EventStore> events;
   std::shared_ptr<SystemStatus> status;
   std::shared_ptr<Telemetry> telemetry;
+  std::shared_ptr<Deployer> deployer;
+  std::shared_ptr<LogBook> logs;
   // How often an idle SSE stream sends a heartbeat comment.
   std::chrono::milliseconds sse_heartbeat{15000};
 };

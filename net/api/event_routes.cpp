@@ -90,7 +90,8 @@ asio::awaitable<void> stream_events(std::shared_ptr<EventStore> store, EventQuer
       cursor = event.id;
     }
     if (!feed->empty()) continue;
-    if (!co_await with_timeout(feed->wakeup().wait(), heartbeat)) {
+    auto wait = feed->wakeup().wait();
+    if (!co_await with_timeout(std::move(wait), heartbeat)) {
       if (!co_await out->write(sse_heartbeat())) co_return;
     }
   }

@@ -4,6 +4,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "engine/services/service_spec.hpp"
+
 namespace solo::net {
 
 int64_t parse_int(std::string_view text, std::string_view name, int64_t min, int64_t max) {
@@ -19,16 +21,6 @@ int64_t parse_int(std::string_view text, std::string_view name, int64_t min, int
 int64_t query_int(const Request& request, std::string_view name, int64_t fallback, int64_t min, int64_t max) {
   auto text = request.query_param(name);
   return text ? parse_int(*text, name, min, max) : fallback;
-}
-
-bool is_valid_identifier(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id.front() == '.') return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 const std::string& require_identifier(const std::string& id, std::string_view what) {

@@ -26,7 +26,6 @@ int64_t parse_int(std::string_view text, std::string_view name, int64_t min, int
 // An optional integer query parameter within [min, max]; fallback when absent.
 int64_t query_int(const Request& request, std::string_view name, int64_t fallback, int64_t min, int64_t max);
 
-bool is_valid_identifier(std::string_view id);
 // Throws BadRequest naming `what` when id is not a valid identifier.
 const std::string& require_identifier(const std::string& id, std::string_view what);
 

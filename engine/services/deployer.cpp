@@ -1,0 +1,279 @@
+#include "engine/services/deployer.hpp"
+
+#include <boost/json.hpp>
+
+#include "engine/services/log_book.hpp"
+#include "engine/supervision/supervisor.hpp"
+#include "stores/event_store.hpp"
+#include "stores/service_store.hpp"
+
+namespace solo {
+
+namespace {
+
+constexpr auto kServiceStopDeadline = std::chrono::seconds(5);
+
+std::string child_name(const std::string& service_id) { return "service:" + service_id; }
+
+NewEvent service_event(std::string type, const ServiceSpec& spec, boost::json::object payload) {
+  NewEvent event;
+  event.event_type = std::move(type);
+  event.tenant_id = spec.tenant_id;
+  event.service_id = spec.service_id;
+  event.payload = std::move(payload);
+  return event;
+}
+
+ProjectionFn write_row(ServiceSpec spec) {
+  auto spec_text = boost::json::serialize(to_json(spec));
+  return [spec = std::move(spec), spec_text = std::move(spec_text)](Database& db, const Event& event) {
+    ServiceRow row{spec.tenant_id,        spec.service_id, spec.version,     spec.format,     spec.code,
+                   sha256_hex(spec.code), spec_text,       event.wall_clock, event.wall_clock, event.id};
+    upsert_service_row(db, row);
+  };
+}
+
+ProjectionFn remove_row(std::string tenant_id, std::string service_id) {
+  return [tenant_id = std::move(tenant_id), service_id = std::move(service_id)](Database& db, const Event&) {
+    delete_service_row(db, tenant_id, service_id);
+  };
+}
+
+// Marks an id busy for the duration of one operation (deploy, kill, swap), so
+// that two concurrent requests for the same service cannot interleave.
+class BusyGuard {
+ public:
+  BusyGuard(std::map<std::string, std::map<std::string, bool>>& busy, const std::string& tenant,
+            const std::string& id)
+      : busy_(busy), tenant_(tenant), id_(id) {
+    if (busy_[tenant_][id_]) {
+      throw DeployError(DeployError::Kind::conflict, "service " + id + " has another operation in progress");
+    }
+    busy_[tenant_][id_] = true;
+  }
+  ~BusyGuard() { busy_[tenant_].erase(id_); }
+
+ private:
+  std::map<std::string, std::map<std::string, bool>>& busy_;
+  std::string tenant_;
+  std::string id_;
+};
+
+// JSON built outside coroutines: GCC 12 cannot compile initializer lists with
+// string literals inside a coroutine body ("array used as initializer").
+boost::json::object deployed_reply(const ServiceSpec& spec) {
+  return {{"service_id", spec.service_id},
+          {"status", "deployed"},
+          {"version", spec.version},
+          {"code_sha256", sha256_hex(spec.code)}};
+}
+
+boost::json::object reason_payload(const std::string& reason) { return {{"reason", reason}}; }
+
+boost::json::object kill_payload(bool force, int64_t version) { return {{"force", force}, {"version", version}}; }
+
+boost::json::object swap_started_payload(int64_t from, int64_t to) {
+  return {{"from_version", from}, {"to_version", to}};
+}
+
+}  // namespace
+
+Deployer::Deployer(asio::any_io_executor executor, std::shared_ptr<EventStore> events,
+                   std::shared_ptr<Supervisor> tenants, std::shared_ptr<LogBook> logs,
+                   std::shared_ptr<const NativeServiceTypes> native_types, ServiceLimitsMax limits)
+    : executor_(executor), events_(std::move(events)), tenants_(std::move(tenants)), limits_(limits) {
+  world_ = std::make_shared<ServiceWorld>();
+  world_->executor = executor;
+  world_->events = events_;
+  world_->logs = std::move(logs);
+  world_->native_types = std::move(native_types);
+  // The Deployer outlives every actor (the kernel stops the tenants before
+  // it drops the Deployer), so the world may point back at it.
+  world_->find = [this](const std::string& tenant, const std::string& id) { return find(tenant, id); };
+  world_->on_rolled_back = [this](const ServiceSpec& restored, const std::string& reason) {
+    on_rolled_back(restored, reason);
+  };
+}
+
+void Deployer::set_secret_provider(
+    std::function<std::optional<std::string>(const std::string&, const std::string&)> fn) {
+  world_->secret = std::move(fn);
+}
+
+std::shared_ptr<ServiceActor> Deployer::find(const std::string& tenant_id, const std::string& service_id) const {
+  auto tenant = actors_.find(tenant_id);
+  if (tenant == actors_.end()) return nullptr;
+  auto it = tenant->second.find(service_id);
+  return it == tenant->second.end() ? nullptr : it->second;
+}
+
+asio::awaitable<std::shared_ptr<Supervisor>> Deployer::tenant_supervisor(const std::string& tenant_id) {
+  if (auto it = tenant_supervisors_.find(tenant_id); it != tenant_supervisors_.end()) co_return it->second;
+  // Restarts are the services' own business (their spec's intensity); the
+  // tenant supervisor only starts and stops them.
+  auto supervisor = Supervisor::create(executor_, "tenant:" + tenant_id, Strategy::one_for_one,
+                                       Intensity{1000, std::chrono::seconds(1)});
+  tenant_supervisors_[tenant_id] = supervisor;
+  co_await tenants_->start_child(supervisor->as_child(std::chrono::seconds(30)));
+  co_return supervisor;
+}
+
+asio::awaitable<void> Deployer::start(std::shared_ptr<ServiceActor> actor) {
+  auto supervisor = co_await tenant_supervisor(actor->spec().tenant_id);
+  ChildSpec child{child_name(actor->spec().service_id),
+                  [actor](ChildContext context) { return ServiceActor::run(actor, context); }, Restart::temporary,
+                  kServiceStopDeadline};
+  co_await supervisor->start_child(std::move(child));
+}
+
+asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
+  BusyGuard busy(busy_, spec.tenant_id, spec.service_id);
+  if (auto existing = find(spec.tenant_id, spec.service_id)) {
+    throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already deployed (status " +
+                                                       to_string(existing->state()) + "); kill it first");
+  }
+  if (auto error = check_service_code(spec, *world_->native_types)) {
+    throw DeployError(DeployError::Kind::invalid, *error);
+  }
+  spec.version = 1;
+  auto payload = to_json(spec);
+  try {
+    co_await events_->append_durable(service_event("service_deployed", spec, payload), write_row(spec));
+  } catch (const StoreError& error) {
+    throw DeployError(DeployError::Kind::unavailable, std::string("the event log cannot commit: ") + error.what());
+  }
+  auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
+  actors_[spec.tenant_id][spec.service_id] = actor;
+  std::string failure;
+  try {
+    co_await start(actor);
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  if (!failure.empty()) {
+    actors_[spec.tenant_id].erase(spec.service_id);
+    // The supervisor's message wraps the child's; keep the service's own words.
+    auto at = failure.find("init failed");
+    if (at == std::string::npos) at = failure.find("[string");
+    std::string reason = at == std::string::npos ? failure : failure.substr(at);
+    events_->append(service_event("service_deployment_failed", spec, reason_payload(reason)),
+                    remove_row(spec.tenant_id, spec.service_id));
+    co_await events_->flush();
+    throw DeployError(DeployError::Kind::invalid, reason);
+  }
+  co_return deployed_reply(spec);
+}
+
+asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at) {
+  BusyGuard busy(busy_, spec.tenant_id, spec.service_id);
+  if (find(spec.tenant_id, spec.service_id)) {
+    throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already running");
+  }
+  if (auto error = check_service_code(spec, *world_->native_types)) {
+    throw DeployError(DeployError::Kind::invalid, *error);
+  }
+  auto actor = std::make_shared<ServiceActor>(world_, spec, std::move(created_at));
+  actors_[spec.tenant_id][spec.service_id] = actor;
+  std::string failure;
+  try {
+    co_await start(actor);
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  if (!failure.empty()) {
+    actors_[spec.tenant_id].erase(spec.service_id);
+    throw DeployError(DeployError::Kind::invalid, failure);
+  }
+}
+
+asio::awaitable<void> Deployer::kill(std::string tenant_id, std::string service_id, bool force) {
+  BusyGuard busy(busy_, tenant_id, service_id);
+  auto actor = find(tenant_id, service_id);
+  if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + service_id);
+  try {
+    co_await events_->append_durable(
+        service_event("service_killed", actor->spec(), kill_payload(force, actor->spec().version)),
+        remove_row(tenant_id, service_id));
+  } catch (const StoreError& error) {
+    throw DeployError(DeployError::Kind::unavailable, std::string("the event log cannot commit: ") + error.what());
+  }
+  actor->mark_stopping(force ? "kill" : "killed");
+  if (auto it = tenant_supervisors_.find(tenant_id); it != tenant_supervisors_.end()) {
+    co_await it->second->terminate_child(child_name(service_id));
+  }
+  actors_[tenant_id].erase(service_id);
+}
+
+asio::awaitable<int64_t> Deployer::swap(std::string tenant_id, std::string service_id, std::string code,
+                                        std::chrono::milliseconds rollback_window) {
+  BusyGuard busy(busy_, tenant_id, service_id);
+  auto actor = find(tenant_id, service_id);
+  if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + service_id);
+  if (code.size() > limits_.code_bytes) {
+    throw DeployError(DeployError::Kind::invalid, "'code' is larger than " + std::to_string(limits_.code_bytes));
+  }
+  ServiceSpec next = actor->spec();
+  next.code = std::move(code);
+  next.version = actor->spec().version + 1;
+  if (auto error = check_service_code(next, *world_->native_types)) {
+    throw DeployError(DeployError::Kind::invalid, *error);  // the running version is untouched
+  }
+  events_->append(
+      service_event("hot_swap_started", next, swap_started_payload(actor->spec().version, next.version)));
+  std::string failure;
+  try {
+    co_await actor->swap(next, rollback_window);
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  if (!failure.empty()) {
+    co_await events_->append_durable(service_event("hot_swap_failed", next, reason_payload(failure)));
+    throw DeployError(DeployError::Kind::invalid, failure);
+  }
+  auto payload = to_json(next);
+  payload["rollback_window_ms"] = rollback_window.count();
+  co_await events_->append_durable(service_event("hot_swap_succeeded", next, payload), write_row(next));
+  co_return next.version;
+}
+
+void Deployer::on_rolled_back(const ServiceSpec& restored, const std::string& reason) {
+  events_->append(service_event("hot_swap_rolled_back", restored, {{"version", restored.version}, {"reason", reason}}),
+                  write_row(restored));
+}
+
+ServicePage Deployer::list(const std::string& tenant_id, const std::string& status, size_t limit,
+                           size_t offset) const {
+  ServicePage page;
+  auto tenant = actors_.find(tenant_id);
+  if (tenant == actors_.end()) return page;
+  for (const auto& [id, actor] : tenant->second) {
+    if (!status.empty() && status != to_string(actor->state())) continue;
+    if (page.total++ < offset) continue;
+    if (page.services.size() < limit) page.services.push_back(actor->status_json());
+  }
+  return page;
+}
+
+size_t Deployer::count() const {
+  size_t n = 0;
+  for (const auto& [tenant, services] : actors_) n += services.size();
+  return n;
+}
+
+uint64_t Deployer::lua_heap_bytes() const {
+  uint64_t bytes = 0;
+  for (const auto& [tenant, services] : actors_) {
+    for (const auto& [id, actor] : services) bytes += actor->memory_bytes();
+  }
+  return bytes;
+}
+
+std::vector<std::shared_ptr<ServiceActor>> Deployer::all() const {
+  std::vector<std::shared_ptr<ServiceActor>> out;
+  for (const auto& [tenant, services] : actors_) {
+    for (const auto& [id, actor] : services) out.push_back(actor);
+  }
+  return out;
+}
+
+}  // namespace solo

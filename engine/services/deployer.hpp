@@ -1,0 +1,101 @@
+// The Deployer: deploy, kill, hot swap, status and list of services, and the
+// registry of running service actors (tenant -> service -> actor).
+//
+// Every state change is durable before it is acknowledged, and the
+// `services` projection row is written in the same transaction as its event:
+//   deploy  validate + compile -> service_deployed {full spec} + row (durable)
+//           -> start under the tenant's supervisor (init) -> service_started;
+//           an init failure -> service_deployment_failed + row removed (durable)
+//   kill    service_killed + row removed (durable) -> terminate (deadline) -> gone
+//   swap    compile (a compile error leaves the running version untouched)
+//           -> hot_swap_started -> code_change in the actor -> hot_swap_succeeded
+//           + row (durable) | hot_swap_failed; a crash inside the rollback
+//           window -> hot_swap_rolled_back + row restored to the old version
+//
+// Per tenant, services run under one supervisor (one_for_one), created on the
+// tenant's first deploy under the kernel's Tenants supervisor.
+//
+// Expected failures are DeployError values with a kind the gateway maps to
+// an HTTP status. Engine thread only.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include "engine/services/service_actor.hpp"
+#include "engine/services/service_spec.hpp"
+
+namespace solo {
+
+class EventStore;
+class LogBook;
+class Supervisor;
+
+class DeployError : public std::runtime_error {
+ public:
+  enum class Kind { invalid, not_found, conflict, unavailable };
+  DeployError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct ServicePage {
+  std::vector<boost::json::object> services;
+  size_t total = 0;
+};
+
+class Deployer : public std::enable_shared_from_this<Deployer> {
+ public:
+  Deployer(asio::any_io_executor executor, std::shared_ptr<EventStore> events, std::shared_ptr<Supervisor> tenants,
+           std::shared_ptr<LogBook> logs, std::shared_ptr<const NativeServiceTypes> native_types,
+           ServiceLimitsMax limits);
+
+  // The secrets a service may read with solo.secret (the Vault, once it exists).
+  void set_secret_provider(std::function<std::optional<std::string>(const std::string&, const std::string&)> fn);
+
+  // Returns {"service_id", "status": "deployed", "version", "code_sha256"}.
+  asio::awaitable<boost::json::object> deploy(ServiceSpec spec);
+  // Starts a service from its stored spec without a new service_deployed
+  // event (recovery). Throws DeployError on failure.
+  asio::awaitable<void> recover(ServiceSpec spec, std::string created_at);
+  asio::awaitable<void> kill(std::string tenant_id, std::string service_id, bool force);
+  // Returns the new version.
+  asio::awaitable<int64_t> swap(std::string tenant_id, std::string service_id, std::string code,
+                                std::chrono::milliseconds rollback_window);
+
+  std::shared_ptr<ServiceActor> find(const std::string& tenant_id, const std::string& service_id) const;
+  // Sorted by service id; status filter "" = all.
+  ServicePage list(const std::string& tenant_id, const std::string& status, size_t limit, size_t offset) const;
+  size_t count() const;
+  uint64_t lua_heap_bytes() const;
+  // Every actor, for the Verifier and metrics.
+  std::vector<std::shared_ptr<ServiceActor>> all() const;
+  const ServiceLimitsMax& limits_max() const { return limits_; }
+  const std::shared_ptr<ServiceWorld>& world() const { return world_; }
+
+ private:
+  asio::awaitable<std::shared_ptr<Supervisor>> tenant_supervisor(const std::string& tenant_id);
+  asio::awaitable<void> start(std::shared_ptr<ServiceActor> actor);
+  void on_rolled_back(const ServiceSpec& restored, const std::string& reason);
+
+  asio::any_io_executor executor_;
+  std::shared_ptr<EventStore> events_;
+  std::shared_ptr<Supervisor> tenants_;
+  std::shared_ptr<ServiceWorld> world_;
+  ServiceLimitsMax limits_;
+  std::map<std::string, std::shared_ptr<Supervisor>> tenant_supervisors_;
+  std::map<std::string, std::map<std::string, std::shared_ptr<ServiceActor>>> actors_;  // tenant -> id -> actor
+  std::map<std::string, std::map<std::string, bool>> busy_;  // ids with a deploy/kill/swap in progress
+};
+
+}  // namespace solo

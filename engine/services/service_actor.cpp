@@ -1,0 +1,421 @@
+#include "engine/services/service_actor.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "engine/runtime/timeout.hpp"
+#include "engine/services/log_book.hpp"
+#include "engine/supervision/child_context.hpp"
+#include "engine/supervision/restart_intensity.hpp"
+#include "stores/event_store.hpp"
+
+namespace solo {
+
+namespace {
+
+constexpr size_t kMaxTimers = 1000;
+constexpr size_t kMaxLogLine = 4096;
+
+// The error a service raised, as its caller receives it (HTTP 500 service_error).
+class ServiceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown inside an incarnation to end it as a crash.
+class ServiceCrash : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+bool is_cancellation(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::system::system_error& e) {
+    return e.code() == asio::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+}  // namespace
+
+const char* to_string(ServiceState state) {
+  switch (state) {
+    case ServiceState::starting:
+      return "starting";
+    case ServiceState::running:
+      return "running";
+    case ServiceState::restarting:
+      return "restarting";
+    case ServiceState::crashed:
+      return "crashed";
+    case ServiceState::stopping:
+      return "stopping";
+    case ServiceState::stopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+ServiceActor::ServiceActor(std::shared_ptr<ServiceWorld> world, ServiceSpec spec, std::string created_at)
+    : world_(std::move(world)),
+      spec_(std::move(spec)),
+      code_sha256_(sha256_hex(spec_.code)),
+      created_at_(created_at),
+      updated_at_(std::move(created_at)),
+      mailbox_(std::make_shared<Mailbox<Envelope>>(world_->executor, spec_.limits.mailbox)) {}
+
+ServiceActor::~ServiceActor() { cancel_timers(); }
+
+// ---- the restart loop -------------------------------------------------------
+
+asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, ChildContext context) {
+  RestartIntensity intensity(Intensity{self->spec_.restart.max_restarts, self->spec_.restart.period});
+  bool ever_ready = false;
+  for (;;) {
+    std::exception_ptr failure;
+    try {
+      co_await run_incarnation(self, context, ever_ready);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    ever_ready = ever_ready || self->state_ == ServiceState::running;
+    self->cancel_timers();
+    if (!failure || is_cancellation(failure)) {
+      self->state_ = ServiceState::stopping;
+      self->run_terminate(self->stop_reason_.empty() ? "shutdown" : self->stop_reason_);
+      self->state_ = ServiceState::stopped;
+      self->mailbox_->close();
+      while (self->mailbox_->try_pop()) {
+      }  // queued callers get "actor stopped without replying"
+      co_return;
+    }
+    std::string reason = describe(failure);
+    self->last_error_ = reason;
+    if (!ever_ready) std::rethrow_exception(failure);  // a failed first start fails the deploy
+    bool restart = intensity.allow_restart(std::chrono::steady_clock::now());
+    self->append("service_crashed", {{"reason", reason}, {"restarts", self->restarts_}, {"will_restart", restart}});
+    self->world_->logs->write(self->spec_.tenant_id, self->spec_.service_id, "error", "crashed: " + reason);
+    if (!restart) {
+      self->state_ = ServiceState::crashed;
+      if (self->runtime_) self->reductions_before_ += self->runtime_->reductions();
+      self->runtime_.reset();
+      while (self->mailbox_->try_pop()) {
+      }
+      if (self->world_->on_gave_up) self->world_->on_gave_up(self->spec_, reason);
+      co_return;
+    }
+    ++self->restarts_;
+    self->state_ = ServiceState::restarting;
+  }
+}
+
+asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor> self, ChildContext& context,
+                                                    bool restarted) {
+  ++self->incarnation_;
+  if (self->runtime_) self->reductions_before_ += self->runtime_->reductions();
+  self->runtime_.reset();
+  bool rolled_back = false;
+  if (restarted && self->rollback_ && std::chrono::steady_clock::now() < self->rollback_->until) {
+    // A crash inside the rollback window: the old code with the old state.
+    Rollback rollback = std::move(*self->rollback_);
+    self->rollback_.reset();
+    self->spec_ = rollback.spec;
+    self->code_sha256_ = sha256_hex(self->spec_.code);
+    self->updated_at_ = utc_now_iso8601();
+    self->runtime_ = make_service_runtime(self->spec_, self.get(), *self->world_->native_types);
+    if (auto error = self->runtime_->import_state(rollback.state)) {
+      throw ServiceCrash("rollback could not restore the previous state: " + *error);
+    }
+    rolled_back = true;
+  } else {
+    self->rollback_.reset();
+    self->runtime_ = make_service_runtime(self->spec_, self.get(), *self->world_->native_types);
+    auto step = co_await drive(self, self->runtime_->init(self->spec_.config), {});
+    if (step.is_error()) {
+      StepResult failed = step;
+      failed.error = "init failed: " + step.error;
+      self->crash(failed);
+    }
+  }
+  self->state_ = ServiceState::running;
+  if (rolled_back) {
+    if (self->world_->on_rolled_back) self->world_->on_rolled_back(self->spec_, self->last_error_);
+  } else if (restarted) {
+    self->append("service_restarted", {{"restarts", self->restarts_}, {"version", self->spec_.version}});
+  } else {
+    self->append("service_started", {{"version", self->spec_.version}});
+  }
+  context.ready();
+  for (;;) {
+    auto envelope = co_await self->mailbox_->pop();
+    if (!envelope) co_return;
+    co_await handle(self, std::move(*envelope));
+  }
+}
+
+// ---- messages -----------------------------------------------------------------
+
+asio::awaitable<StepResult> ServiceActor::drive(std::shared_ptr<ServiceActor> self, StepResult step,
+                                                CallChain chain) {
+  while (step.is_call()) {
+    PendingCall pending = std::move(step.call);
+    boost::json::value reply;
+    bool is_error = true;
+    CallChain next = chain;
+    next.push_back(self->spec_.service_id);
+    auto target = self->world_->find(self->spec_.tenant_id, pending.service_id);
+    if (std::find(next.begin(), next.end(), pending.service_id) != next.end()) {
+      std::string path;
+      for (const auto& id : next) path += id + " -> ";
+      reply = "call cycle: " + path + pending.service_id + " would wait for itself";
+    } else if (!target) {
+      reply = "no service '" + pending.service_id + "' in this tenant";
+    } else {
+      auto result = co_await target->call(std::move(pending.msg), pending.timeout, next);
+      if (result.ok()) {
+        reply = std::move(result.value());
+        is_error = false;
+      } else {
+        reply = pending.service_id + ": " + result.message();
+      }
+    }
+    step = self->runtime_->resume(std::move(reply), is_error);
+  }
+  co_return step;
+}
+
+asio::awaitable<void> ServiceActor::handle(std::shared_ptr<ServiceActor> self, Envelope envelope) {
+  StepResult step;
+  switch (envelope.kind) {
+    case Envelope::Kind::call:
+      step = co_await drive(self, self->runtime_->call(std::move(envelope.msg)), envelope.chain);
+      if (step.is_error()) {
+        envelope.reply.set_exception(std::make_exception_ptr(ServiceError(step.error)));
+        self->crash(step);
+      }
+      envelope.reply.set_value(std::move(step.reply));
+      co_return;
+    case Envelope::Kind::cast:
+      step = co_await drive(self, self->runtime_->cast(std::move(envelope.msg)), {});
+      break;
+    case Envelope::Kind::info:
+      step = co_await drive(self, self->runtime_->info(std::move(envelope.msg)), {});
+      break;
+    case Envelope::Kind::swap:
+      co_await handle_swap(self, std::move(envelope));
+      co_return;
+  }
+  if (step.is_error()) self->crash(step);
+}
+
+asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> self, Envelope envelope) {
+  ServiceSpec next = *envelope.next;
+  auto exported = self->runtime_->export_state();
+  if (!exported.ok()) {
+    envelope.reply.set_exception(
+        std::make_exception_ptr(std::runtime_error("the state cannot be migrated: " + exported.error)));
+    co_return;
+  }
+  std::unique_ptr<ServiceRuntime> fresh;
+  try {
+    fresh = make_service_runtime(next, self.get(), *self->world_->native_types);
+  } catch (const std::exception& error) {
+    envelope.reply.set_exception(std::make_exception_ptr(SpecError(error.what())));
+    co_return;
+  }
+  auto previous = std::move(self->runtime_);
+  self->runtime_ = std::move(fresh);
+  auto step = co_await drive(self, self->runtime_->code_change(exported.value, self->spec_.version), {});
+  if (step.is_error()) {
+    self->runtime_ = std::move(previous);  // the running version is untouched
+    envelope.reply.set_exception(std::make_exception_ptr(std::runtime_error("code_change failed: " + step.error)));
+    co_return;
+  }
+  self->reductions_before_ += previous->reductions();
+  self->rollback_ = Rollback{self->spec_, std::move(exported.value),
+                             std::chrono::steady_clock::now() + envelope.rollback_window};
+  self->spec_ = std::move(next);
+  self->code_sha256_ = sha256_hex(self->spec_.code);
+  self->updated_at_ = utc_now_iso8601();
+  envelope.reply.set_value(self->spec_.version);
+}
+
+void ServiceActor::crash(const StepResult& step) {
+  if (step.fault == StepResult::Fault::instructions || step.fault == StepResult::Fault::memory) {
+    append("resource_violation", {{"resource", to_string(step.fault)}, {"error", step.error}});
+  }
+  throw ServiceCrash(step.error);
+}
+
+void ServiceActor::run_terminate(const std::string& reason) {
+  if (!runtime_) return;
+  auto step = runtime_->terminate(reason);
+  if (step.is_error()) {
+    world_->logs->write(spec_.tenant_id, spec_.service_id, "warn", "terminate failed: " + step.error);
+  }
+}
+
+// ---- the mailbox, from outside ------------------------------------------------
+
+asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::value msg,
+                                                                    std::chrono::milliseconds timeout,
+                                                                    CallChain chain) {
+  using Result = CallResult<boost::json::value>;
+  if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
+    co_return Result::failure(call_error::stopped, "service " + spec_.service_id + " is " + to_string(state_));
+  }
+  auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
+  Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {}};
+  if (!mailbox_->try_push(std::move(envelope))) {
+    co_return Result::failure(call_error::overloaded,
+                              "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued");
+  }
+  std::exception_ptr failure;
+  std::optional<boost::json::value> reply;
+  try {
+    reply = co_await with_timeout(slot->wait(), timeout);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const ServiceError& error) {
+      co_return Result::failure(call_error::error, error.what());
+    } catch (const ActorStopped&) {
+      co_return Result::failure(call_error::stopped, "service " + spec_.service_id + " stopped without replying");
+    }
+  }
+  if (!reply) {
+    co_return Result::failure(call_error::timeout, "service " + spec_.service_id + " did not reply within " +
+                                                       std::to_string(timeout.count()) + " ms");
+  }
+  co_return Result::success(std::move(*reply));
+}
+
+bool ServiceActor::cast(boost::json::value msg) {
+  if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
+    return false;
+  }
+  return mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}});
+}
+
+asio::awaitable<int64_t> ServiceActor::swap(ServiceSpec next, std::chrono::milliseconds rollback_window) {
+  if (!alive() && state_ != ServiceState::restarting) {
+    throw std::runtime_error("service " + spec_.service_id + " is " + to_string(state_));
+  }
+  auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
+  Envelope envelope{Envelope::Kind::swap, nullptr, std::move(sender), {},
+                    std::make_shared<ServiceSpec>(std::move(next)), rollback_window};
+  if (!mailbox_->try_push(std::move(envelope))) {
+    throw std::runtime_error("service " + spec_.service_id + " is overloaded (mailbox full)");
+  }
+  auto version = co_await slot->wait();
+  co_return version.as_int64();
+}
+
+boost::json::object ServiceActor::status_json() const {
+  return boost::json::object{
+      {"service_id", spec_.service_id},
+      {"tenant_id", spec_.tenant_id},
+      {"status", to_string(state_)},
+      {"alive", alive()},
+      {"format", spec_.format},
+      {"version", spec_.version},
+      {"code_sha256", code_sha256_},
+      {"memory_bytes", static_cast<int64_t>(memory_bytes())},
+      {"message_queue_len", static_cast<int64_t>(mailbox_->size())},
+      {"reductions", static_cast<int64_t>(reductions_before_ + (runtime_ ? runtime_->reductions() : 0))},
+      {"restarts", restarts_},
+      {"last_error", last_error_},
+      {"created_at", created_at_},
+      {"updated_at", updated_at_},
+  };
+}
+
+// ---- ServiceHost: what handlers reach -----------------------------------------
+
+void ServiceActor::log(std::string_view level, std::string_view line) {
+  std::string text(line.substr(0, kMaxLogLine));
+  world_->logs->write(spec_.tenant_id, spec_.service_id, std::string(level), std::move(text));
+}
+
+void ServiceActor::emit(std::string_view kind, boost::json::value payload) {
+  append("service_event", {{"kind", std::string(kind)}, {"payload", std::move(payload)}});
+}
+
+int64_t ServiceActor::after(int64_t ms, boost::json::value msg) {
+  if (timers_.size() >= kMaxTimers) throw std::runtime_error("too many timers (at most 1000 pending)");
+  if (ms < 0) ms = 0;
+  auto timer = std::make_shared<asio::steady_timer>(world_->executor, std::chrono::milliseconds(ms));
+  int64_t id = next_timer_++;
+  timers_.emplace(id, timer);
+  asio::co_spawn(world_->executor, fire_timer(weak_from_this(), timer, id, incarnation_, std::move(msg)),
+                 asio::detached);
+  return id;
+}
+
+asio::awaitable<void> ServiceActor::fire_timer(std::weak_ptr<ServiceActor> weak,
+                                               std::shared_ptr<asio::steady_timer> timer, int64_t id,
+                                               uint64_t incarnation, boost::json::value msg) {
+  auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  auto self = weak.lock();
+  if (ec || !self || self->incarnation_ != incarnation) co_return;
+  self->timers_.erase(id);
+  if (!self->mailbox_->try_push(Envelope{Envelope::Kind::info, std::move(msg), {}, {}, nullptr, {}})) {
+    self->world_->logs->write(self->spec_.tenant_id, self->spec_.service_id, "warn",
+                              "timer message dropped: mailbox full");
+  }
+}
+
+bool ServiceActor::cancel(int64_t timer_id) {
+  auto it = timers_.find(timer_id);
+  if (it == timers_.end()) return false;
+  it->second->cancel();
+  timers_.erase(it);
+  return true;
+}
+
+void ServiceActor::cancel_timers() {
+  for (auto& [id, timer] : timers_) timer->cancel();
+  timers_.clear();
+}
+
+void ServiceActor::cast(std::string_view service_id, boost::json::value msg) {
+  auto target = world_->find(spec_.tenant_id, std::string(service_id));
+  if (!target) throw std::runtime_error("no service '" + std::string(service_id) + "' in this tenant");
+  if (!target->cast(std::move(msg))) {
+    throw std::runtime_error("service " + std::string(service_id) + " is overloaded or down");
+  }
+}
+
+std::optional<std::string> ServiceActor::secret(std::string_view name) {
+  if (std::find(spec_.secrets.begin(), spec_.secrets.end(), name) == spec_.secrets.end()) return std::nullopt;
+  if (!world_->secret) return std::nullopt;
+  return world_->secret(spec_.tenant_id, std::string(name));
+}
+
+void ServiceActor::append(std::string type, boost::json::object payload) {
+  NewEvent event;
+  event.event_type = std::move(type);
+  event.tenant_id = spec_.tenant_id;
+  event.service_id = spec_.service_id;
+  event.payload = std::move(payload);
+  world_->events->append(std::move(event));
+}
+
+}  // namespace solo

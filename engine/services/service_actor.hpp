@@ -1,0 +1,155 @@
+// ServiceActor: one deployed service — its bounded mailbox, its current code
+// (a ServiceRuntime), its restart loop and its status figures.
+//
+// Life: the Deployer starts run() as a child of the tenant's supervisor.
+// Each incarnation builds a runtime, runs init(config) (or, after a failed hot
+// swap, restores the previous code and state), reports ready and handles one
+// message at a time. A handler error or a breached limit crashes the
+// incarnation: the caller of the failing call gets the service's error, a
+// `service_crashed` event is written, and the actor restarts within the
+// spec's intensity (RestartIntensity, as supervisors use); past it the
+// service stays down as `crashed`. The mailbox outlives incarnations, so
+// queued messages wait for the restart instead of being lost.
+//
+// Stopping (kill, shutdown) is terminal cancellation of run(): the actor
+// runs terminate(reason, state) (bounded by the instruction budget) and ends.
+//
+// solo.call: the handler yields a PendingCall; the actor awaits the target's
+// call() (the engine thread never blocks) and resumes the handler. Every call
+// carries the chain of services it passes through, so a call to oneself or
+// around a cycle fails at once with a clear error instead of timing out.
+//
+// Engine thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/value.hpp>
+
+#include "engine/actor/call_result.hpp"
+#include "engine/actor/mailbox.hpp"
+#include "engine/actor/reply.hpp"
+#include "engine/services/service_runtime.hpp"
+#include "engine/services/service_spec.hpp"
+
+namespace solo {
+
+class ChildContext;
+class EventStore;
+class LogBook;
+class ServiceActor;
+
+// What every service actor needs from the world around it (owned by the Deployer).
+struct ServiceWorld {
+  asio::any_io_executor executor;
+  std::shared_ptr<EventStore> events;
+  std::shared_ptr<LogBook> logs;
+  std::shared_ptr<const NativeServiceTypes> native_types;
+  std::function<std::shared_ptr<ServiceActor>(const std::string& tenant, const std::string& service)> find;
+  std::function<std::optional<std::string>(const std::string& tenant, const std::string& name)> secret;
+  // A hot swap was rolled back: the spec now running (the old one).
+  std::function<void(const ServiceSpec& restored, const std::string& reason)> on_rolled_back;
+  // The service exceeded its restart intensity and stays down.
+  std::function<void(const ServiceSpec& spec, const std::string& reason)> on_gave_up;
+};
+
+enum class ServiceState { starting, running, restarting, crashed, stopping, stopped };
+const char* to_string(ServiceState state);
+
+using CallChain = std::vector<std::string>;
+
+class ServiceActor : public ServiceHost, public std::enable_shared_from_this<ServiceActor> {
+ public:
+  ServiceActor(std::shared_ptr<ServiceWorld> world, ServiceSpec spec, std::string created_at);
+  ~ServiceActor() override;
+
+  // The supervised child body (see the file comment).
+  static asio::awaitable<void> run(std::shared_ptr<ServiceActor> self, ChildContext context);
+
+  // Request/reply through the mailbox; failures are values: overloaded (full,
+  // nothing queued), timeout, stopped (crashed or killed), error (the
+  // service's error message).
+  asio::awaitable<CallResult<boost::json::value>> call(boost::json::value msg, std::chrono::milliseconds timeout,
+                                                       CallChain chain = {});
+  // Fire and forget; false when the mailbox is full or the service is down.
+  bool cast(boost::json::value msg);
+  // Hot swap, in mailbox order: compile, migrate the state through
+  // code_change, switch; a crash within rollback_window restores the old code
+  // and state. Returns the new version, or throws SpecError / std::runtime_error.
+  asio::awaitable<int64_t> swap(ServiceSpec next, std::chrono::milliseconds rollback_window);
+
+  const ServiceSpec& spec() const { return spec_; }
+  ServiceState state() const { return state_; }
+  bool alive() const { return state_ == ServiceState::running || state_ == ServiceState::starting; }
+  boost::json::object status_json() const;
+  size_t memory_bytes() const { return runtime_ ? runtime_->memory_bytes() : 0; }
+  size_t queue_length() const { return mailbox_->size(); }
+  void mark_stopping(std::string reason) { stop_reason_ = std::move(reason); }
+
+  // ServiceHost (LuaHost + NativeContext): called from inside handlers.
+  void log(std::string_view level, std::string_view line) override;
+  void emit(std::string_view kind, boost::json::value payload) override;
+  int64_t after(int64_t ms, boost::json::value msg) override;
+  bool cancel(int64_t timer_id) override;
+  void cast(std::string_view service_id, boost::json::value msg) override;
+  std::optional<std::string> secret(std::string_view name) override;
+  const std::string& tenant_id() const override { return spec_.tenant_id; }
+  const std::string& service_id() const override { return spec_.service_id; }
+
+ private:
+  struct Envelope {
+    enum class Kind { call, cast, info, swap } kind;
+    boost::json::value msg;
+    ReplySender<boost::json::value> reply;  // call and swap
+    CallChain chain;
+    std::shared_ptr<ServiceSpec> next;  // swap
+    std::chrono::milliseconds rollback_window{0};
+  };
+  struct Rollback {
+    ServiceSpec spec;
+    boost::json::value state;
+    std::chrono::steady_clock::time_point until;
+  };
+
+  static asio::awaitable<void> run_incarnation(std::shared_ptr<ServiceActor> self, ChildContext& context,
+                                               bool restarted);
+  static asio::awaitable<StepResult> drive(std::shared_ptr<ServiceActor> self, StepResult step, CallChain chain);
+  static asio::awaitable<void> handle(std::shared_ptr<ServiceActor> self, Envelope envelope);
+  static asio::awaitable<void> handle_swap(std::shared_ptr<ServiceActor> self, Envelope envelope);
+  static asio::awaitable<void> fire_timer(std::weak_ptr<ServiceActor> weak, std::shared_ptr<asio::steady_timer> timer,
+                                          int64_t id, uint64_t incarnation, boost::json::value msg);
+  void run_terminate(const std::string& reason);
+  void crashed_event(const std::string& reason, StepResult::Fault fault);
+  void append(std::string type, boost::json::object payload);
+  void cancel_timers();
+  [[noreturn]] void crash(const StepResult& step);
+
+  std::shared_ptr<ServiceWorld> world_;
+  ServiceSpec spec_;
+  std::string code_sha256_;
+  std::string created_at_;
+  std::string updated_at_;
+  std::shared_ptr<Mailbox<Envelope>> mailbox_;
+  std::unique_ptr<ServiceRuntime> runtime_;
+  ServiceState state_ = ServiceState::starting;
+  std::string last_error_;
+  std::string stop_reason_;
+  int restarts_ = 0;
+  uint64_t reductions_before_ = 0;  // of earlier incarnations
+  uint64_t incarnation_ = 0;
+  std::optional<Rollback> rollback_;
+  std::map<int64_t, std::shared_ptr<asio::steady_timer>> timers_;
+  int64_t next_timer_ = 1;
+};
+
+}  // namespace solo

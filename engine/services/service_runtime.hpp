@@ -1,0 +1,48 @@
+// ServiceRuntime: one incarnation of a service's code — a Lua sandbox or a
+// native service object — behind the step interface the actor drives.
+// Every entry point returns a StepResult (done / waiting in solo.call /
+// error); only Lua services ever wait (native handlers are synchronous).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "engine/sandbox/lua_sandbox.hpp"
+#include "engine/services/native_service.hpp"
+#include "engine/services/service_spec.hpp"
+
+namespace solo {
+
+class ServiceRuntime {
+ public:
+  virtual ~ServiceRuntime() = default;
+  virtual StepResult init(boost::json::value config) = 0;
+  virtual StepResult call(boost::json::value msg) = 0;
+  virtual StepResult cast(boost::json::value msg) = 0;
+  virtual StepResult info(boost::json::value msg) = 0;
+  virtual StepResult code_change(boost::json::value old_state, int64_t old_version) = 0;
+  virtual StepResult terminate(std::string reason) = 0;
+  virtual StepResult resume(boost::json::value reply_or_error, bool is_error) = 0;
+  // The state as JSON (hot swap, rollback); error text when it cannot be encoded.
+  virtual LuaJsonResult export_state() = 0;
+  virtual std::optional<std::string> import_state(const boost::json::value& state) = 0;
+  virtual size_t memory_bytes() const = 0;
+  virtual uint64_t reductions() const = 0;
+};
+
+// The host both kinds of runtime call back into (the service actor).
+class ServiceHost : public LuaHost, public NativeContext {};
+
+// Builds the runtime for spec (compiles Lua; instantiates the native type).
+// Throws SpecError when the code does not compile, the native type is unknown,
+// or the top level fails.
+std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, ServiceHost* host,
+                                                     const NativeServiceTypes& native_types);
+
+// Validates code without starting anything: the error message, or nullopt.
+std::optional<std::string> check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types);
+
+}  // namespace solo

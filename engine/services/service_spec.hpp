@@ -1,0 +1,65 @@
+// ServiceSpec: everything needed to run a service, and nothing else — the
+// unit that is validated at deploy, written in full into the
+// `service_deployed` event and the `services` row, and read back by recovery.
+//
+// JSON shape (POST /services, the event payload and services.spec):
+//   {"service_id", "code", "format": "lua"|"native", "config": {...},
+//    "limits": {"memory_bytes", "instructions_per_message", "mailbox", "call_timeout_ms"},
+//    "secrets": [names], "restart": {"max_restarts", "max_seconds"}, "version"}
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "engine/identifier.hpp"
+#include "engine/sandbox/lua_limits.hpp"
+
+namespace solo {
+
+// A spec that does not validate; the message says which field and why (400).
+class SpecError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+struct RestartPolicy {
+  int max_restarts = 3;
+  std::chrono::milliseconds period{5000};
+};
+
+// The server's ceilings for what a deploy may ask.
+struct ServiceLimitsMax {
+  size_t memory_bytes = 256u << 20;
+  uint64_t instructions_per_message = 1'000'000'000;
+  size_t mailbox = 100'000;
+  std::chrono::milliseconds call_timeout{60'000};
+  size_t code_bytes = 512 * 1024;
+};
+
+struct ServiceSpec {
+  std::string tenant_id;
+  std::string service_id;
+  std::string format = "lua";
+  std::string code;
+  boost::json::value config = boost::json::object();
+  LuaLimits limits;
+  std::vector<std::string> secrets;
+  RestartPolicy restart;
+  int64_t version = 1;
+};
+
+// Validates a deploy request body; throws SpecError.
+ServiceSpec parse_service_spec(const boost::json::object& body, const std::string& tenant_id,
+                               const ServiceLimitsMax& max);
+// The full spec as JSON (code included), and back (recovery).
+boost::json::object to_json(const ServiceSpec& spec);
+ServiceSpec service_spec_from_json(const boost::json::object& object, const std::string& tenant_id);
+
+std::string sha256_hex(std::string_view data);
+
+}  // namespace solo

@@ -1,0 +1,194 @@
+#include "net/api/service_routes.hpp"
+
+#include <boost/json.hpp>
+
+#include "engine/services/deployer.hpp"
+#include "net/api/api_context.hpp"
+#include "net/api/request_args.hpp"
+#include "net/api/request_tenant.hpp"
+#include "net/router.hpp"
+
+namespace solo::net {
+
+namespace {
+
+Response overloaded(std::string_view message) {
+  auto response = error_response(503, "overloaded", message);
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
+Response deploy_error_response(const DeployError& error) {
+  switch (error.kind()) {
+    case DeployError::Kind::invalid:
+      return error_response(400, "invalid_request", error.what());
+    case DeployError::Kind::not_found:
+      return error_response(404, "not_found", error.what());
+    case DeployError::Kind::conflict:
+      return error_response(409, "conflict", error.what());
+    case DeployError::Kind::unavailable:
+      return overloaded(error.what());
+  }
+  return error_response(500, "internal_error", "unexpected deploy error");
+}
+
+Response call_failure_response(const CallResult<boost::json::value>& result) {
+  switch (result.error()) {
+    case call_error::overloaded:
+      return overloaded(result.message());
+    case call_error::timeout:
+      return error_response(504, "timeout", result.message());
+    case call_error::stopped:
+    case call_error::error:
+      return error_response(500, "service_error", result.message());
+  }
+  return error_response(500, "internal_error", "unexpected call failure");
+}
+
+boost::json::value parse_message(const Request& request) {
+  if (request.body.empty()) return boost::json::object();
+  boost::system::error_code ec;
+  auto value = boost::json::parse(request.body, ec);
+  if (ec) throw BadRequest("body is not valid JSON: " + ec.message());
+  return value;
+}
+
+std::shared_ptr<ServiceActor> find_service(const ApiContext& context, const Request& request,
+                                           const std::string& tenant) {
+  const auto& id = request.params.at("id");
+  require_identifier(id, "service id");
+  auto actor = context.deployer->find(tenant, id);
+  if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + id);
+  return actor;
+}
+
+asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Request& request) {
+  auto tenant = request_tenant(request);
+  auto body = parse_json_object(request);
+  ServiceSpec spec;
+  try {
+    spec = parse_service_spec(body, tenant, context->deployer->limits_max());
+  } catch (const SpecError& error) {
+    co_return error_response(400, "invalid_request", error.what());
+  }
+  try {
+    auto reply = co_await context->deployer->deploy(std::move(spec));
+    co_return json_response(201, reply);
+  } catch (const DeployError& error) {
+    co_return deploy_error_response(error);
+  }
+}
+
+asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Request& request) {
+  auto tenant = request_tenant(request);
+  auto limit = query_int(request, "limit", 100, 1, 1000);
+  auto offset = query_int(request, "offset", 0, 0, INT64_MAX);
+  std::string status = request.query_param("status").value_or("");
+  auto page = context->deployer->list(tenant, status, static_cast<size_t>(limit), static_cast<size_t>(offset));
+  boost::json::array services;
+  for (auto& service : page.services) services.push_back(std::move(service));
+  boost::json::object body;
+  body["services"] = std::move(services);
+  body["total"] = page.total;
+  body["limit"] = limit;
+  body["offset"] = offset;
+  co_return json_response(200, body);
+}
+
+asio::awaitable<Response> get_service(std::shared_ptr<ApiContext> context, Request& request) {
+  try {
+    auto actor = find_service(*context, request, request_tenant(request));
+    co_return json_response(200, actor->status_json());
+  } catch (const DeployError& error) {
+    co_return deploy_error_response(error);
+  }
+}
+
+asio::awaitable<Response> delete_service(std::shared_ptr<ApiContext> context, Request& request) {
+  auto tenant = request_tenant(request);
+  const auto& id = request.params.at("id");
+  require_identifier(id, "service id");
+  bool force = request.query_param("force").value_or("false") == "true";
+  try {
+    co_await context->deployer->kill(tenant, id, force);
+  } catch (const DeployError& error) {
+    co_return deploy_error_response(error);
+  }
+  boost::json::object body;
+  body["service_id"] = id;
+  body["status"] = "killed";
+  co_return json_response(202, body);
+}
+
+asio::awaitable<Response> put_code(std::shared_ptr<ApiContext> context, Request& request) {
+  auto tenant = request_tenant(request);
+  const auto& id = request.params.at("id");
+  require_identifier(id, "service id");
+  auto body = parse_json_object(request);
+  auto code = body.if_contains("code");
+  if (!code || !code->is_string()) co_return error_response(400, "invalid_request", "'code' is required (a string)");
+  auto window = std::chrono::milliseconds(5000);
+  if (auto ms = body.if_contains("rollback_window_ms")) {
+    if (!ms->is_int64() || ms->as_int64() < 0 || ms->as_int64() > 3'600'000) {
+      co_return error_response(400, "invalid_request", "'rollback_window_ms' must be an integer from 0 to 3600000");
+    }
+    window = std::chrono::milliseconds(ms->as_int64());
+  }
+  try {
+    auto version = co_await context->deployer->swap(tenant, id, std::string(code->as_string()), window);
+    boost::json::object reply;
+    reply["service_id"] = id;
+    reply["version"] = version;
+    co_return json_response(200, reply);
+  } catch (const DeployError& error) {
+    co_return deploy_error_response(error);
+  }
+}
+
+asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Request& request) {
+  std::shared_ptr<ServiceActor> actor;
+  try {
+    actor = find_service(*context, request, request_tenant(request));
+  } catch (const DeployError& error) {
+    co_return deploy_error_response(error);
+  }
+  auto message = parse_message(request);
+  auto result = co_await actor->call(std::move(message), actor->spec().limits.call_timeout);
+  if (!result.ok()) co_return call_failure_response(result);
+  boost::json::object body;
+  body["reply"] = std::move(result.value());
+  co_return json_response(200, body);
+}
+
+asio::awaitable<Response> cast_service(std::shared_ptr<ApiContext> context, Request& request) {
+  std::shared_ptr<ServiceActor> actor;
+  try {
+    actor = find_service(*context, request, request_tenant(request));
+  } catch (const DeployError& error) {
+    co_return deploy_error_response(error);
+  }
+  auto message = parse_message(request);
+  if (!actor->alive() && actor->state() != ServiceState::restarting) {
+    co_return error_response(500, "service_error",
+                             "service " + actor->spec().service_id + " is " + to_string(actor->state()));
+  }
+  if (!actor->cast(std::move(message))) co_return overloaded("mailbox full; nothing was queued");
+  boost::json::object body;
+  body["service_id"] = actor->spec().service_id;
+  body["status"] = "queued";
+  co_return json_response(202, body);
+}
+
+}  // namespace
+
+void add_service_routes(Router& router, std::shared_ptr<ApiContext> context) {
+  router.add("POST", "/services", [context](Request& r) { return post_service(context, r); });
+  router.add("GET", "/services", [context](Request& r) { return list_services(context, r); });
+  router.add("GET", "/services/{id}", [context](Request& r) { return get_service(context, r); });
+  router.add("DELETE", "/services/{id}", [context](Request& r) { return delete_service(context, r); });
+  router.add("PUT", "/services/{id}/code", [context](Request& r) { return put_code(context, r); });
+  router.add("POST", "/services/{id}/call", [context](Request& r) { return call_service(context, r); });
+  router.add("POST", "/services/{id}/cast", [context](Request& r) { return cast_service(context, r); });
+}
+
+}  // namespace solo::net
