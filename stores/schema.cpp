@@ -46,6 +46,34 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
       PRIMARY KEY (tenant_id, service_id)
     ) WITHOUT ROWID;
     )sql",
+    // 3: capability tokens (only the SHA-256 of each token is stored).
+    R"sql(
+    CREATE TABLE tokens (
+      token_id    TEXT    PRIMARY KEY,
+      token_hash  TEXT    NOT NULL UNIQUE,
+      tenant_id   TEXT    NOT NULL,
+      permissions TEXT    NOT NULL,
+      resource    TEXT    NOT NULL,
+      expires_at  INTEGER,
+      parent_id   TEXT,
+      revoked     INTEGER NOT NULL DEFAULT 0,
+      created_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX tokens_by_tenant ON tokens(tenant_id, token_id);
+    )sql",
+    // 4: vault secrets, encrypted (AES-256-GCM; see engine/security/vault.hpp).
+    R"sql(
+    CREATE TABLE secrets (
+      tenant_id   TEXT    NOT NULL,
+      name        TEXT    NOT NULL,
+      key_version INTEGER NOT NULL,
+      nonce       BLOB    NOT NULL,
+      ciphertext  BLOB    NOT NULL,
+      tag         BLOB    NOT NULL,
+      updated_at  TEXT    NOT NULL,
+      PRIMARY KEY (tenant_id, name)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

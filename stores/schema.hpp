@@ -9,13 +9,17 @@
 //   services  projection: the desired state of every live service (spec,
 //             code, version), written in the same transaction as its event.
 //   meta      small key/value facts about the store itself.
+//   tokens    projection: capability tokens (SHA-256 of the token only, never
+//             the token), written with capability_granted / _revoked (token_store.hpp).
+//   secrets   projection: vault secrets as AES-256-GCM ciphertext, written with
+//             secret_stored / secret_deleted / vault_reencrypted (secret_store.hpp).
 #pragma once
 
 namespace solo {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 4;
 
 // Applies all pending migrations; throws StoreError when the file's version is
 // newer than this binary knows.

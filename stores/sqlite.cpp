@@ -31,6 +31,15 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  // A zero-length blob still binds as a BLOB, not NULL (the pointer must be non-null).
+  static const char kEmpty = 0;
+  const char* data = bytes.empty() ? &kEmpty : bytes.data();
+  int rc = sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
@@ -65,6 +74,12 @@ int64_t Statement::column_int(int col) const { return sqlite3_column_int64(stmt_
 std::string Statement::column_text(int col) const {
   auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   return text ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+
+std::string Statement::column_blob(int col) const {
+  const void* data = sqlite3_column_blob(stmt_, col);
+  int size = sqlite3_column_bytes(stmt_, col);  // after column_blob, as SQLite requires
+  return data ? std::string(static_cast<const char*>(data), static_cast<size_t>(size)) : std::string();
 }
 
 bool Statement::column_is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }

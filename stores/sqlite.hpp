@@ -41,6 +41,8 @@ class Statement {
   Statement& bind(int index, std::string_view value);
   Statement& bind_null(int index);
   Statement& bind(int index, const std::optional<int64_t>& value);
+  // Binds raw bytes as a BLOB (std::string_view as a byte container).
+  Statement& bind_blob(int index, std::string_view bytes);
 
   // Returns true while a row is available.
   bool step();
@@ -50,6 +52,8 @@ class Statement {
 
   int64_t column_int(int col) const;
   std::string column_text(int col) const;
+  // A BLOB (or any value) as raw bytes.
+  std::string column_blob(int col) const;
   bool column_is_null(int col) const;
 
  private:

@@ -1,0 +1,71 @@
+#include "engine/security/capability.hpp"
+
+#include <algorithm>
+
+namespace solo {
+
+const std::vector<std::string>& known_permissions() {
+  static const std::vector<std::string> kPermissions = {
+      "deploy", "kill",         "swap",     "status",   "call",  "logs",    "events",
+      "secrets:write", "secrets:read", "registry", "grant", "metrics", "admin"};
+  return kPermissions;
+}
+
+bool is_known_permission(std::string_view permission) {
+  const auto& all = known_permissions();
+  return std::find(all.begin(), all.end(), permission) != all.end();
+}
+
+bool scope_covers(std::string_view scope, std::string_view resource) {
+  if (scope == "*" || resource.empty()) return true;
+  if (!scope.empty() && scope.back() == '*') return resource.starts_with(scope.substr(0, scope.size() - 1));
+  return scope == resource;
+}
+
+bool scope_within(std::string_view child, std::string_view parent) {
+  if (parent == "*") return true;
+  if (!parent.empty() && parent.back() == '*') {
+    // Every resource the child covers starts with the child's own prefix,
+    // which must itself start with the parent's.
+    return child != "*" && child.starts_with(parent.substr(0, parent.size() - 1));
+  }
+  return child == parent;
+}
+
+namespace {
+bool is_identifier_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.';
+}
+}  // namespace
+
+bool is_valid_scope(std::string_view scope) {
+  if (scope == "*") return true;
+  if (scope.size() > 256) return false;
+  std::string_view rest;
+  if (scope.starts_with("services/")) {
+    rest = scope.substr(9);
+  } else if (scope.starts_with("secrets/")) {
+    rest = scope.substr(8);
+  } else {
+    return false;
+  }
+  bool prefix = !rest.empty() && rest.back() == '*';
+  if (prefix) rest.remove_suffix(1);
+  if (rest.empty()) return prefix;
+  return std::all_of(rest.begin(), rest.end(), is_identifier_char);
+}
+
+std::string_view to_string(auth_errc code) {
+  switch (code) {
+    case auth_errc::unauthorized: return "unauthorized";
+    case auth_errc::forbidden: return "forbidden";
+    case auth_errc::not_found: return "not_found";
+    case auth_errc::invalid_request: return "invalid_request";
+  }
+  return "unknown";
+}
+
+void throw_exception_from_error(const AuthError& error, const boost::source_location&) { throw AuthException(error); }
+
+}  // namespace solo

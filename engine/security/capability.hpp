@@ -1,0 +1,95 @@
+// Capability: what a bearer token allows, and the pure rules over it.
+//
+// A capability belongs to one tenant and carries a set of permissions, one
+// resource scope and an expiry. Scope grammar:
+//   "*"                 everything
+//   "services/<id>"     one service;  "secrets/<name>" one secret
+//   "<prefix>*"         every resource starting with <prefix>, e.g. "services/*",
+//                       "services/billing-*"
+// The `admin` permission implies every permission, every scope and every tenant.
+//
+// The admin bootstrap token (<data>/admin.token) belongs to the reserved tenant
+// kAdminTenant = "*", which is not a valid tenant identifier (HTTP_API.md,
+// Identifiers), so no real tenant can ever share it. An admin acting for a
+// tenant names it with X-Tenant-ID (the HTTP layer's rule).
+//
+// Expected failures are values (auth_errc + message); the HTTP layer maps
+// unauthorized -> 401, forbidden -> 403, not_found -> 404, invalid_request -> 400.
+#pragma once
+
+#include "engine/identifier.hpp"
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/assert/source_location.hpp>
+#include <boost/system/result.hpp>
+
+namespace solo {
+
+using SystemTimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+
+inline constexpr std::string_view kAdminTenant = "*";
+inline constexpr std::string_view kAdminPermission = "admin";
+inline constexpr std::string_view kGrantPermission = "grant";
+
+// Every permission a token may carry (HTTP_API.md, Authentication).
+const std::vector<std::string>& known_permissions();
+bool is_known_permission(std::string_view permission);
+
+struct Capability {
+  std::string token_id;
+  std::string tenant_id;
+  std::set<std::string, std::less<>> permissions;
+  std::string resource = "*";
+  std::optional<SystemTimePoint> expires_at;  // nullopt = never
+  std::optional<std::string> parent_id;       // the token it was attenuated from
+  bool revoked = false;
+  SystemTimePoint created_at{};
+
+  bool is_admin() const { return permissions.contains(kAdminPermission); }
+  bool has_permission(std::string_view permission) const {
+    return is_admin() || permissions.contains(permission);
+  }
+  bool expired_at(SystemTimePoint now) const { return expires_at && now >= *expires_at; }
+};
+
+// Whether `scope` covers the concrete `resource` ("" = no particular resource:
+// only the permission is checked, e.g. listing).
+bool scope_covers(std::string_view scope, std::string_view resource);
+// Whether scope `child` is equal to or narrower than `parent` (attenuation).
+bool scope_within(std::string_view child, std::string_view parent);
+// "*", or "services/" / "secrets/" followed by identifier characters, optionally ending in '*'.
+bool is_valid_scope(std::string_view scope);
+// 1 to 128 of A-Z a-z 0-9 _ - . not starting with '.' (HTTP_API.md, Identifiers).
+// is_valid_identifier: engine/identifier.hpp (shared with services).
+
+enum class auth_errc { unauthorized = 1, forbidden, not_found, invalid_request };
+std::string_view to_string(auth_errc code);
+
+struct AuthError {
+  auth_errc code = auth_errc::unauthorized;
+  std::string message;  // for the client; never contains a token
+};
+
+// boost::system::result<T, AuthError>::value() throws AuthException on error.
+class AuthException : public std::runtime_error {
+ public:
+  explicit AuthException(AuthError error) : std::runtime_error(error.message), error_(std::move(error)) {}
+  const AuthError& error() const { return error_; }
+
+ private:
+  AuthError error_;
+};
+[[noreturn]] void throw_exception_from_error(const AuthError& error, const boost::source_location& location);
+
+template <class T>
+using AuthResult = boost::system::result<T, AuthError>;
+
+inline AuthError auth_failure(auth_errc code, std::string message) { return AuthError{code, std::move(message)}; }
+
+}  // namespace solo

@@ -1,0 +1,139 @@
+// CapabilityManager: bearer capability tokens — grant, verify, revoke, purge,
+// restore — over the `tokens` projection (stores/token_store.hpp).
+//
+// A token is 32 random bytes (RAND_bytes) in base64url without padding (43
+// characters). It is shown once, in the GrantResult; only its SHA-256 (hex)
+// is kept, in memory (the lookup key) and in the tokens table. No event
+// payload, log line or error message carries a token or its full hash:
+// capability_denied carries at most the first 8 hex digits of the hash.
+//
+// Durability: grant and revoke answer after their events (capability_granted,
+// capability_revoked) and rows are committed in one transaction. revoke marks
+// the tokens revoked in memory before the commit (fail closed: a failed commit
+// leaves them refused in this run, and the caller gets the error).
+//
+// Attenuation: a non-admin granter needs `grant`, and mints only for its own
+// tenant, a subset of its permissions, an equal or narrower scope and an expiry
+// no later than its own. Revoking a token revokes every token attenuated from
+// it, transitively.
+//
+// Denials (unknown, expired or revoked token, missing permission or scope) are
+// recorded as capability_denied events (non-durable appends: they are an audit
+// trail, not acknowledged state), rate-limited by a DenialLimiter.
+//
+// Thread safety: engine thread only. Coroutines capture `this`: the manager
+// must outlive them (it is a supervised child that owns its work).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "engine/security/capability.hpp"
+#include "engine/security/denial_limiter.hpp"
+#include "stores/event_store.hpp"
+#include "stores/token_store.hpp"
+
+namespace solo {
+
+struct GrantRequest {
+  std::string tenant_id;                     // "" = the granter's tenant (required for a system grant)
+  std::vector<std::string> permissions;      // non-empty, each a known permission
+  std::string resource = "*";                // a valid scope
+  std::optional<std::chrono::seconds> ttl;   // nullopt = never expires (only under a granter that never does)
+};
+
+struct GrantResult {
+  std::string token;  // shown once; never stored
+  std::string token_id;
+  std::string tenant_id;
+  std::optional<SystemTimePoint> expires_at;
+};
+
+struct CapabilityOptions {
+  // Clocks, replaceable by tests.
+  std::function<SystemTimePoint()> now = [] {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  };
+  std::function<DenialLimiter::Clock::time_point()> steady_now = [] { return DenialLimiter::Clock::now(); };
+  double denied_events_per_second = 10;
+  double denied_events_burst = 10;
+};
+
+class CapabilityManager {
+ public:
+  using CapabilityPtr = std::shared_ptr<const Capability>;
+
+  explicit CapabilityManager(std::shared_ptr<EventStore> events, CapabilityOptions options = {});
+
+  // Loads every live token (not revoked, not expired) into memory, replacing
+  // what was there. Returns how many were restored.
+  asio::awaitable<int> restore();
+
+  // Mints a token. granter == nullptr: the system itself (bootstrap, CLI on
+  // the host) — no attenuation rules, request.tenant_id required. An admin
+  // granter may mint anything for any tenant.
+  asio::awaitable<AuthResult<GrantResult>> grant(GrantRequest request, CapabilityPtr granter);
+
+  // The token's capability, or unauthorized (no, unknown, expired or revoked token).
+  AuthResult<CapabilityPtr> authenticate(std::string_view token);
+  // Whether `capability` holds `permission` on `resource` ("" = no particular
+  // resource); forbidden otherwise. Records the denial.
+  AuthResult<void> authorize(const Capability& capability, std::string_view permission, std::string_view resource);
+  // authenticate + authorize.
+  AuthResult<CapabilityPtr> verify(std::string_view token, std::string_view permission, std::string_view resource);
+
+  // Revokes `token_id` and every token attenuated from it (transitively);
+  // returns how many tokens were newly revoked (0 if it already was).
+  // not_found: no such token, or another tenant's for a non-admin `by`;
+  // forbidden: `by` lacks `grant` (a token may always revoke itself).
+  asio::awaitable<AuthResult<int>> revoke(std::string token_id, CapabilityPtr by);
+
+  // The tokens in memory for `tenant` ("" = every tenant), by creation time;
+  // revoked ones appear (revoked = true) until purged. No secrets in them.
+  std::vector<Capability> list(std::string_view tenant) const;
+  // The capability of a token id, if in memory.
+  CapabilityPtr find(std::string_view token_id) const;
+
+  // Drops expired tokens from memory and deletes their rows (one
+  // capabilities_purged event). Returns how many. Call it periodically.
+  asio::awaitable<int> purge_expired();
+
+  // The admin bootstrap token in `file` (0600): reused while it still
+  // resolves to a live admin capability; otherwise (first start, or the
+  // database was replaced) a new one is minted and the file (re)written.
+  asio::awaitable<std::string> ensure_admin_token(std::filesystem::path file);
+
+  size_t size() const { return by_hash_.size(); }
+  uint64_t denied_total() const { return denied_total_; }
+  uint64_t denied_suppressed_total() const { return limiter_.suppressed_total(); }
+
+ private:
+  enum class Lookup { ok, unknown, expired, revoked };
+  Lookup lookup(const std::string& token_hash, CapabilityPtr* out) const;
+  std::optional<AuthError> check_grant(const GrantRequest& request, const Capability* granter,
+                                       const std::optional<SystemTimePoint>& expires_at) const;
+  void add(std::string token_hash, CapabilityPtr capability);
+  void record_denied(const Capability* capability, std::string_view token_hash, std::string_view reason,
+                     std::string_view permission, std::string_view resource);
+  SystemTimePoint now() const { return options_.now(); }
+
+  std::shared_ptr<EventStore> events_;
+  CapabilityOptions options_;
+  // All engine-thread only.
+  std::unordered_map<std::string, CapabilityPtr> by_hash_;             // SHA-256 hex -> capability
+  std::unordered_map<std::string, std::string> hash_by_id_;            // token_id -> SHA-256 hex
+  std::unordered_map<std::string, std::vector<std::string>> children_;  // parent token_id -> child ids
+  DenialLimiter limiter_;
+  uint64_t denied_total_ = 0;
+};
+
+}  // namespace solo
