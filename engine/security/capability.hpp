@@ -65,8 +65,7 @@ bool scope_covers(std::string_view scope, std::string_view resource);
 bool scope_within(std::string_view child, std::string_view parent);
 // "*", or "services/" / "secrets/" followed by identifier characters, optionally ending in '*'.
 bool is_valid_scope(std::string_view scope);
-// 1 to 128 of A-Z a-z 0-9 _ - . not starting with '.' (HTTP_API.md, Identifiers).
-// is_valid_identifier: engine/identifier.hpp (shared with services).
+// Tenant and secret names: is_valid_identifier (engine/identifier.hpp).
 
 enum class auth_errc { unauthorized = 1, forbidden, not_found, invalid_request };
 std::string_view to_string(auth_errc code);

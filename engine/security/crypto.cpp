@@ -15,9 +15,6 @@ namespace {
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
 };
-struct KdfFree {
-  void operator()(EVP_KDF* kdf) const { EVP_KDF_free(kdf); }
-};
 struct KdfCtxFree {
   void operator()(EVP_KDF_CTX* ctx) const { EVP_KDF_CTX_free(ctx); }
 };
@@ -29,13 +26,34 @@ void require(bool ok, const char* what) {
   if (!ok) throw CryptoError(std::string("OpenSSL: ") + what + " failed");
 }
 
+// Algorithms fetched once (OpenSSL 3 implicit fetches cost a lookup per call;
+// verify hashes on every request). Fetched objects are immutable and shared
+// between threads; they live until exit.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  require(md != nullptr, "EVP_MD_fetch(SHA256)");
+  return md;
+}
+
+const EVP_CIPHER* aes_256_gcm_cipher() {
+  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  require(cipher != nullptr, "EVP_CIPHER_fetch(AES-256-GCM)");
+  return cipher;
+}
+
+EVP_KDF* hkdf() {
+  static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
+  require(kdf != nullptr, "EVP_KDF_fetch(HKDF)");
+  return kdf;
+}
+
 std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> gcm_context(std::string_view key, std::string_view nonce,
                                                            bool encrypt) {
   require(key.size() == kAesKeyBytes, "AES-256 key length");
   require(nonce.size() == kGcmNonceBytes, "GCM nonce length");
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
   require(ctx != nullptr, "EVP_CIPHER_CTX_new");
-  require(EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt ? 1 : 0) == 1,
+  require(EVP_CipherInit_ex(ctx.get(), aes_256_gcm_cipher(), nullptr, nullptr, nullptr, encrypt ? 1 : 0) == 1,
           "EVP_CipherInit_ex");
   require(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()), nullptr) == 1,
           "GCM set IV length");
@@ -55,7 +73,7 @@ std::string random_bytes(size_t n) {
 std::string sha256(std::string_view data) {
   std::string out(32, '\0');
   unsigned int size = 0;
-  require(EVP_Digest(data.data(), data.size(), bytes(out), &size, EVP_sha256(), nullptr) == 1 && size == 32,
+  require(EVP_Digest(data.data(), data.size(), bytes(out), &size, sha256_md(), nullptr) == 1 && size == 32,
           "EVP_Digest(SHA-256)");
   return out;
 }
@@ -119,9 +137,7 @@ std::string base64url(std::string_view in) {
 }
 
 std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, size_t length) {
-  std::unique_ptr<EVP_KDF, KdfFree> kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr));
-  require(kdf != nullptr, "EVP_KDF_fetch(HKDF)");
-  std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> ctx(EVP_KDF_CTX_new(kdf.get()));
+  std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> ctx(EVP_KDF_CTX_new(hkdf()));
   require(ctx != nullptr, "EVP_KDF_CTX_new");
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
