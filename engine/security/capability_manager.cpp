@@ -327,11 +327,11 @@ CapabilityManager::CapabilityPtr CapabilityManager::find(std::string_view token_
   return it == hash_by_id_.end() ? nullptr : by_hash_.at(it->second);
 }
 
-asio::awaitable<int> CapabilityManager::purge_expired() {
+asio::awaitable<int> CapabilityManager::purge() {
   SystemTimePoint at = now();
-  std::vector<std::string> expired;
+  std::vector<std::string> expired;  // or revoked: restore would skip both anyway
   for (const auto& [hash, capability] : by_hash_) {
-    if (capability->expired_at(at)) expired.push_back(capability->token_id);
+    if (capability->expired_at(at) || capability->revoked) expired.push_back(capability->token_id);
   }
   if (expired.empty()) co_return 0;
   std::sort(expired.begin(), expired.end());

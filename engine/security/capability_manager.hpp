@@ -103,9 +103,11 @@ class CapabilityManager {
   // The capability of a token id, if in memory.
   CapabilityPtr find(std::string_view token_id) const;
 
-  // Drops expired tokens from memory and deletes their rows (one
-  // capabilities_purged event). Returns how many. Call it periodically.
-  asio::awaitable<int> purge_expired();
+  // Drops expired and revoked tokens from memory and deletes their rows (one
+  // capabilities_purged event; the log keeps their history). Returns how
+  // many. Call it periodically. Until then a revoked token is refused as
+  // "token revoked" and listed with revoked = true; after it, as unknown.
+  asio::awaitable<int> purge();
 
   // The admin bootstrap token in `file` (0600): reused while it still
   // resolves to a live admin capability; otherwise (first start, or the

@@ -262,19 +262,25 @@ BOOST_AUTO_TEST_CASE(restore_after_reopening_the_store_skips_expired_and_revoked
   BOOST_TEST((restored->expires_at == live->expires_at));
 }
 
-BOOST_AUTO_TEST_CASE(purge_drops_expired_tokens_from_memory_and_deletes_their_rows) {
+BOOST_AUTO_TEST_CASE(purge_drops_expired_and_revoked_tokens_from_memory_and_deletes_their_rows) {
   Fixture f;
   auto [keep_token, keep] = f.mint("t1", {"status"}, "*", 3600s);
   auto [old_token, old] = f.mint("t1", {"status"}, "*", 10s);
-  BOOST_TEST(test::run_awaitable(f.io, f.manager->purge_expired()) == 0);
-  f.now += 10s;
-  BOOST_TEST(test::run_awaitable(f.io, f.manager->purge_expired()) == 1);
+  auto [revoked_token, revoked] = f.mint("t1", {"status"});
+  f.revoke(revoked->token_id, nullptr);
+  f.now += 9s;
+  BOOST_TEST(test::run_awaitable(f.io, f.manager->purge()) == 1);
+  f.now += 1s;
+  BOOST_TEST(test::run_awaitable(f.io, f.manager->purge()) == 1);
   BOOST_TEST(f.manager->size() == 1u);
   BOOST_TEST(f.manager->find(old->token_id) == nullptr);
+  BOOST_TEST(f.manager->find(revoked->token_id) == nullptr);
+  BOOST_TEST((f.status(revoked_token, "status", "") == auth_errc::unauthorized));
+  BOOST_TEST((f.status(keep_token, "status", "") == kOk));
   auto rows = test::run_awaitable(
       f.io, f.store->read<int64_t>([](Database& db) { return db.query_int("SELECT count(*) FROM tokens"); }));
   BOOST_TEST(rows == 1);
-  BOOST_TEST(test::all_events(f.io, *f.store, "capabilities_purged").size() == 1u);
+  BOOST_TEST(test::all_events(f.io, *f.store, "capabilities_purged").size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(denied_events_are_rate_limited_and_report_how_many_were_suppressed) {
