@@ -2,33 +2,34 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <functional>
 #include <iostream>
-#include <map>
 #include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 
 #include "apps/cli_args.hpp"
+#include "apps/cli_client.hpp"
+#include "apps/cli_verbs.hpp"
 #include "apps/serve.hpp"
-#include "net/http_client.hpp"
-#include "net/sse.hpp"
 
 namespace solo {
 
 namespace {
 
-const std::set<std::string> kValued = {"--data", "--listen", "--url", "--token", "--since", "--synchronous",
-                                       "--shutdown-deadline-ms", "--id", "--limit", "--heartbeat-ms"};
+// Options every client verb takes.
+const std::set<std::string> kClientValued = {"--url", "--tenant", "--token"};
+const std::set<std::string> kClientFlags = {"--json"};
 
-constexpr const char* kUsage = R"(usage: solo <command> [options]
+constexpr const char* kClientOptions = R"(
+client options (every verb but serve):
+  --url URL      the server (default $SOLO_URL or http://127.0.0.1:8080)
+  --tenant T     act as tenant T (default $SOLO_TENANT, else the server's "default")
+  --token T      bearer token (default $SOLO_TOKEN; checked once authentication lands)
+  --json         print the server's JSON instead of the readable form
 
-  serve [--data DIR] [--listen HOST:PORT] [--synchronous FULL|NORMAL]
-        [--shutdown-deadline-ms N]          run the server (default ./data, 127.0.0.1:8080)
-  health                                    the server's /health
-  events [-f] [--since ID]                  the event log (-f: follow live)
-
-client options: --url URL (default $SOLO_URL or http://127.0.0.1:8080), --json
+exit codes: 0 ok, 1 the server answered with an error, 2 usage error,
+            3 the server cannot be reached. See docs/cli.md.
 )";
 
 int64_t parse_number(const std::string& text, const std::string& what) {
@@ -38,25 +39,6 @@ int64_t parse_number(const std::string& text, const std::string& what) {
     throw UsageError(what + " must be a non-negative integer");
   }
   return value;
-}
-
-std::string server_url(const CliArgs& args) {
-  if (auto url = args.value("--url")) return *url;
-  if (const char* env = std::getenv("SOLO_URL")) return env;
-  return "http://127.0.0.1:8080";
-}
-
-// Prints an error body {"error","message"} readably and returns exit code 1.
-int print_error(const net::ClientResponse& response) {
-  boost::system::error_code ec;
-  auto body = boost::json::parse(response.body, ec);
-  if (!ec && body.is_object() && body.as_object().contains("message")) {
-    std::cerr << "error " << response.status << " (" << body.at("error").as_string().c_str()
-              << "): " << body.at("message").as_string().c_str() << "\n";
-  } else {
-    std::cerr << "error " << response.status << ": " << response.body << "\n";
-  }
-  return 1;
 }
 
 int cmd_serve(const CliArgs& args) {
@@ -83,88 +65,117 @@ int cmd_serve(const CliArgs& args) {
 }
 
 int cmd_health(const CliArgs& args) {
-  net::HttpClient client(server_url(args));
-  auto response = client.request("GET", "/health");
+  if (!args.positional.empty()) throw UsageError("unexpected argument '" + args.positional[0] + "'");
+  CliClient client(args);
+  auto response = client.send("GET", "/health");
+  if (response.status != 200 && response.status != 503) throw server_error(response);
   if (args.flag("--json")) {
     std::cout << response.body << "\n";
-    return response.status == 200 ? 0 : 1;
+    return response.status == 200 ? kExitOk : kExitServerError;
   }
-  if (response.status != 200 && response.status != 503) return print_error(response);
   auto body = boost::json::parse(response.body).as_object();
   std::cout << "status:   " << body.at("status").as_string().c_str() << "\n"
             << "events:   " << boost::json::serialize(body.at("events")) << "\n"
             << "services: " << boost::json::serialize(body.at("services")) << "\n"
             << "uptime:   " << boost::json::serialize(body.at("uptime_s")) << " s\n";
-  return response.status == 200 ? 0 : 1;
+  return response.status == 200 ? kExitOk : kExitServerError;
 }
 
-void print_event(const boost::json::value& event, bool json) {
-  if (json) {
-    std::cout << boost::json::serialize(event) << "\n";
-    return;
-  }
-  const auto& e = event.as_object();
-  std::cout << e.at("id").as_int64() << "  " << e.at("timestamp").as_string().c_str() << "  "
-            << e.at("event_type").as_string().c_str();
-  if (!e.at("tenant_id").as_string().empty()) std::cout << "  tenant=" << e.at("tenant_id").as_string().c_str();
-  if (!e.at("service_id").as_string().empty()) std::cout << "  service=" << e.at("service_id").as_string().c_str();
-  std::cout << "  " << boost::json::serialize(e.at("payload")) << "\n";
-}
-
-int cmd_events(const CliArgs& args) {
-  net::HttpClient client(server_url(args), std::chrono::hours(24));
-  int64_t since = args.value("--since") ? parse_number(*args.value("--since"), "--since") : 0;
-  bool json = args.flag("--json");
-  if (args.flag("-f") || args.flag("--follow")) {
-    net::SseParser parser;
-    client.stream("/events?since=" + std::to_string(since), {{"accept", "text/event-stream"}},
-                  [&](std::string_view piece) {
-                    for (auto& event : parser.feed(piece)) print_event(boost::json::parse(event.data), json);
-                    std::cout.flush();
-                    return true;
-                  });
-    return 0;
-  }
-  for (;;) {
-    auto response = client.request("GET", "/events?limit=1000&since=" + std::to_string(since));
-    if (response.status != 200) return print_error(response);
-    auto body = boost::json::parse(response.body).as_object();
-    const auto& events = body.at("events").as_array();
-    for (const auto& event : events) print_event(event, json);
-    if (events.size() < 1000) return 0;
-    since = body.at("next").as_int64();
-  }
-}
-
-const std::map<std::string, std::function<int(const CliArgs&)>>& verbs() {
-  static const std::map<std::string, std::function<int(const CliArgs&)>> table = {
-      {"serve", cmd_serve},
-      {"health", cmd_health},
-      {"events", cmd_events},
-  };
+const std::vector<Verb>& verbs() {
+  static const std::vector<Verb> table = [] {
+    std::vector<Verb> all = {
+        {"serve",
+         "serve [--data DIR] [--listen HOST:PORT] [--synchronous FULL|NORMAL]\n"
+         "       [--shutdown-deadline-ms N] [--heartbeat-ms N]",
+         "run the server (default ./data, 127.0.0.1:8080)",
+         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--heartbeat-ms"},
+         {},
+         cmd_serve,
+         false},
+        {"health", "health", "the server's /health (exit 1 unless healthy)", {}, {}, cmd_health},
+    };
+    for (auto& verb : service_verbs()) all.push_back(std::move(verb));
+    for (auto& verb : observe_verbs()) all.push_back(std::move(verb));
+    return all;
+  }();
   return table;
+}
+
+const Verb* find_verb(const std::string& name) {
+  for (const auto& verb : verbs()) {
+    if (verb.name == name) return &verb;
+  }
+  return nullptr;
+}
+
+void print_usage(std::ostream& out) {
+  out << "usage: solo <command> [options]\n\n";
+  for (const auto& verb : verbs()) out << "  solo " << verb.synopsis << "\n      " << verb.summary << "\n";
+  out << "  solo help [COMMAND]\n      this text, or one command's\n" << kClientOptions;
+}
+
+void print_verb_usage(std::ostream& out, const Verb& verb) {
+  out << "usage: solo " << verb.synopsis << "\n  " << verb.summary << "\n";
+  if (verb.client) out << kClientOptions;
+}
+
+// Every option given must be one the verb knows.
+void check_options(const Verb& verb, const CliArgs& args) {
+  for (const auto& [name, value] : args.options) {
+    bool known = verb.valued.count(name) || verb.flags.count(name) ||
+                 (verb.client && (kClientValued.count(name) || kClientFlags.count(name)));
+    if (!known) throw UsageError("unknown option " + name);
+    if (verb.flags.count(name) || kClientFlags.count(name)) {
+      if (!value.empty()) throw UsageError(name + " takes no value");
+    }
+  }
 }
 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
-    std::cout << kUsage;
-    return argc < 2 ? 2 : 0;
+  std::string name = argc < 2 ? "" : argv[1];
+  if (name.empty() || name == "help" || name == "--help" || name == "-h") {
+    if (argc >= 3) {
+      if (const auto* verb = find_verb(argv[2])) {
+        print_verb_usage(std::cout, *verb);
+        return kExitOk;
+      }
+      std::cerr << "solo: unknown command '" << argv[2] << "'\n";
+      return kExitUsage;
+    }
+    print_usage(name.empty() ? std::cerr : std::cout);
+    return name.empty() ? kExitUsage : kExitOk;
   }
-  auto verb = verbs().find(argv[1]);
-  if (verb == verbs().end()) {
-    std::cerr << "solo: unknown command '" << argv[1] << "'\n" << kUsage;
-    return 2;
+  const auto* verb = find_verb(name);
+  if (!verb) {
+    std::cerr << "solo: unknown command '" << name << "' (solo help lists them)\n";
+    return kExitUsage;
+  }
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      print_verb_usage(std::cout, *verb);
+      return kExitOk;
+    }
   }
   try {
-    return verb->second(CliArgs::parse(argc, argv, 2, kValued));
+    auto valued = verb->valued;
+    if (verb->client) valued.insert(kClientValued.begin(), kClientValued.end());
+    auto args = CliArgs::parse(argc, argv, 2, valued);
+    check_options(*verb, args);
+    return verb->run(args);
   } catch (const UsageError& error) {
-    std::cerr << "solo " << argv[1] << ": " << error.what() << "\n";
-    return 2;
+    std::cerr << "solo " << name << ": " << error.what() << "\nusage: solo " << verb->synopsis << "\n";
+    return kExitUsage;
+  } catch (const ServerError& error) {
+    std::cerr << "solo " << name << ": " << error.what() << "\n";
+    return kExitServerError;
+  } catch (const Unreachable& error) {
+    std::cerr << "solo " << name << ": " << error.what() << "\n";
+    return kExitUnreachable;
   } catch (const std::exception& error) {
-    std::cerr << "solo " << argv[1] << ": " << error.what() << "\n";
-    return 1;
+    std::cerr << "solo " << name << ": " << error.what() << "\n";
+    return kExitServerError;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "engine/runtime/timeout.hpp"
+#include "engine/runtime/wakeup.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/supervisor.hpp"
@@ -17,6 +18,7 @@
 #include "net/api/service_routes.hpp"
 #include "net/api/system_routes.hpp"
 #include "net/gateway.hpp"
+#include "recovery/replayer.hpp"
 #include "stores/event_store.hpp"
 
 namespace solo {
@@ -46,7 +48,8 @@ Kernel::Kernel(asio::any_io_executor executor, KernelOptions options)
       options_(std::move(options)),
       status_(std::make_shared<SystemStatus>()),
       telemetry_(std::make_shared<Telemetry>()),
-      logs_(std::make_shared<LogBook>()) {}
+      logs_(std::make_shared<LogBook>()),
+      recovery_done_(std::make_unique<Wakeup>(executor_)) {}
 
 std::shared_ptr<Kernel> Kernel::create(asio::any_io_executor executor, KernelOptions options) {
   std::shared_ptr<Kernel> kernel(new Kernel(std::move(executor), std::move(options)));
@@ -142,21 +145,15 @@ asio::awaitable<void> Kernel::run_deployer(std::shared_ptr<Kernel> self, ChildCo
   co_await park_until_cancelled();
 }
 
-// 5: runs once per start. Tells a clean previous shutdown from a crash by the
-// last event of the previous run; service recovery joins it in a later issue.
+// 5: runs once per start (temporary). It reports ready at once so that the
+// rest of the tree — the gateway included, answering "starting" — comes up
+// while it recovers; boot() waits for it before the system runs.
 asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildContext context) {
-  auto started = std::chrono::steady_clock::now();
-  auto last_id = self->events_->committed_id();
-  if (last_id > 0) {
-    EventQuery query{.after_id = last_id - 1, .limit = 1};
-    auto last = co_await self->events_->query(query);
-    bool clean = !last.empty() && last.front().event_type == "system_shutdown_complete";
-    self->report_.previous_shutdown = clean ? "clean" : "crash";
-  }
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  self->report_.steps.emplace_back("plan", elapsed.count());
-  self->report_.duration_ms = elapsed.count();
   context.ready();
+  Replayer replayer(self->events_, self->deployer_, self->replayer_hooks_);
+  self->report_ = co_await replayer.run();
+  self->recovered_ = true;
+  self->recovery_done_->notify();
 }
 
 // 10: metrics are rendered on demand; the child owns the uptime figure.
@@ -190,12 +187,15 @@ void Kernel::register_store_metrics() {
 asio::awaitable<void> Kernel::boot() {
   std::filesystem::create_directories(options_.data_dir);
   co_await kernel_->start();
-  status_->set_phase(SystemPhase::running);
+  while (!recovered_) co_await recovery_done_->wait();
   boost::json::object payload;
   payload["pid"] = static_cast<int64_t>(::getpid());
   payload["previous_shutdown"] = report_.previous_shutdown;
+  payload["recovered"] = report_.recovered;
+  payload["recovery_failed"] = report_.failed;
   payload["url"] = gateway_->url();
   co_await events_->append_durable(system_event("system_started", std::move(payload)));
+  status_->set_phase(SystemPhase::running);
 }
 
 // Durable, so that watchers (SSE, WebSocket) receive the notice; then a short
@@ -235,7 +235,13 @@ asio::awaitable<int> Kernel::shutdown() {
   sequence.add({"stop_system", step, [self]() { return self->kernel_->stop(); }});
   sequence.add({"complete", step, [self, &final_flush_ok]() -> asio::awaitable<void> {
                   if (!self->events_) co_return;
-                  self->events_->append(system_event("system_shutdown_complete"));
+                  // The log and the projections agree by construction (one
+                  // transaction each), so a clean stop marks everything verified.
+                  self->events_->append(system_event("system_shutdown_complete"), [](Database& db, const Event& e) {
+                    auto& mark = db.cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified_through', ?1)");
+                    mark.bind(1, std::to_string(e.id));
+                    mark.run();
+                  });
                   co_await self->events_->flush();
                   final_flush_ok = true;
                 }});

@@ -25,12 +25,14 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "engine/runtime/wakeup.hpp"
 #include "engine/services/native_service.hpp"
 #include "engine/services/service_spec.hpp"
 #include "engine/shutdown/shutdown_sequence.hpp"
 #include "engine/system/resource_monitor.hpp"
 #include "net/http_server.hpp"
 #include "recovery/recovery_report.hpp"
+#include "recovery/replayer.hpp"
 
 namespace solo {
 
@@ -67,8 +69,9 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
  public:
   static std::shared_ptr<Kernel> create(asio::any_io_executor executor, KernelOptions options);
 
-  // Creates the data directory, starts the tree in order, appends
-  // system_started (durably). Throws when a System child fails to start.
+  // Creates the data directory, starts the tree in order, waits for recovery
+  // (the gateway already answers /health with "starting" meanwhile), then
+  // appends system_started (durably). Throws when a System child fails to start.
   asio::awaitable<void> boot();
 
   // The timed shutdown sequence; returns the exit code (0, or 1 when the
@@ -114,7 +117,10 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<Supervisor> kernel_;
   std::shared_ptr<Supervisor> system_;
   std::shared_ptr<Supervisor> tenants_;
+  ReplayerHooks replayer_hooks_;
   RecoveryReport report_;
+  bool recovered_ = false;
+  std::unique_ptr<Wakeup> recovery_done_;
   bool shutting_down_ = false;
   int exit_code_ = 0;
   std::vector<ShutdownStepResult> shutdown_results_;

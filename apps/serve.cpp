@@ -39,9 +39,6 @@ asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
     co_await kernel->shutdown();
     co_return 1;
   }
-  // Printed once the whole tree is up and system_started is durable, so that
-  // a script (or test) that waits for this line finds a complete system.
-  std::cout << "solo: listening on " << kernel->url() << std::endl;
   auto outcome = co_await (signals->async_wait(asio::use_awaitable) || kernel->wait_failed());
   int failed = 0;
   if (outcome.index() == 1) {
@@ -62,6 +59,9 @@ asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
 
 int serve(KernelOptions options) {
   asio::io_context io(1);
+  // Printed as soon as the gateway accepts; /health says "starting" until
+  // recovery is done, then "healthy".
+  options.on_listening = [](const std::string& url) { std::cout << "solo: listening on " << url << std::endl; };
   auto kernel = Kernel::create(io.get_executor(), std::move(options));
   int exit_code = 1;
   asio::co_spawn(io, serve_main(kernel), [&](std::exception_ptr error, int code) {

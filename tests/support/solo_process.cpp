@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "net/http_client.hpp"
+
 namespace solo::test {
 
 namespace {
@@ -50,7 +52,8 @@ SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string
       auto end = text.find('\n', at);
       if (end != std::string::npos) {
         url_ = text.substr(at + 13, end - at - 13);
-        return;
+        if (wait_healthy(deadline)) return;
+        break;
       }
     }
     int status = 0;
@@ -61,7 +64,27 @@ SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   kill9();
-  throw std::runtime_error("solo did not print 'listening on' within 20 s: " + errors());
+  throw std::runtime_error("solo did not become healthy within 20 s: " + errors());
+}
+
+bool SoloProcess::wait_healthy(std::chrono::steady_clock::time_point deadline) {
+  // The gateway accepts during recovery and answers "starting"; tests start
+  // once recovery is done.
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      net::HttpClient client(url_, std::chrono::seconds(2));
+      auto response = client.request("GET", "/health");
+      if (response.status == 200 && response.body.find("\"healthy\"") != std::string::npos) return true;
+    } catch (const std::exception&) {
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("solo exited during start: " + errors());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 SoloProcess::~SoloProcess() {

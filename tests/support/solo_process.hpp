@@ -17,7 +17,8 @@ namespace solo::test {
 class SoloProcess {
  public:
   // Starts `solo serve --data DATA --listen 127.0.0.1:0 EXTRA...` and waits
-  // (up to 20 s) for its `listening on URL` line. Throws on failure.
+  // (up to 20 s) for its `listening on URL` line and then for /health to say
+  // "healthy" (recovery done). Throws on failure.
   SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {});
   ~SoloProcess();
   SoloProcess(const SoloProcess&) = delete;
@@ -40,6 +41,8 @@ class SoloProcess {
   std::string errors() const;  // stderr so far
 
  private:
+  bool wait_healthy(std::chrono::steady_clock::time_point deadline);
+
   std::filesystem::path data_dir_;
   std::filesystem::path out_path_;
   std::filesystem::path err_path_;

@@ -1,0 +1,129 @@
+#include "apps/cli_client.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+
+#include <boost/json.hpp>
+
+namespace solo {
+
+namespace {
+
+std::string option_or_env(const CliArgs& args, const std::string& option, const char* env) {
+  if (auto value = args.value(option)) return *value;
+  if (const char* text = std::getenv(env)) return text;
+  return {};
+}
+
+net::HttpClient make_http(const CliArgs& args, std::chrono::milliseconds timeout) {
+  try {
+    return net::HttpClient(server_url(args), timeout);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(std::string("--url: ") + error.what());
+  }
+}
+
+}  // namespace
+
+ServerError::ServerError(int status, std::string code, const std::string& message)
+    : std::runtime_error(std::to_string(status) + " " + code + ": " + message), status_(status), code_(std::move(code)) {}
+
+std::string server_url(const CliArgs& args) {
+  auto url = option_or_env(args, "--url", "SOLO_URL");
+  return url.empty() ? "http://127.0.0.1:8080" : url;
+}
+
+net::HeaderList identity_headers(const CliArgs& args) {
+  net::HeaderList headers;
+  auto tenant = option_or_env(args, "--tenant", "SOLO_TENANT");
+  if (!tenant.empty()) headers.emplace_back("X-Tenant-ID", tenant);
+  auto token = option_or_env(args, "--token", "SOLO_TOKEN");
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  return headers;
+}
+
+std::string url_encode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+int64_t parse_count(const std::string& text, const std::string& what) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
+    throw UsageError(what + " must be a non-negative integer, not '" + text + "'");
+  }
+  return value;
+}
+
+ServerError server_error(const net::ClientResponse& response) {
+  boost::system::error_code ec;
+  auto body = boost::json::parse(response.body, ec);
+  if (!ec && body.is_object()) {
+    const auto& object = body.as_object();
+    auto code = object.if_contains("error");
+    auto message = object.if_contains("message");
+    if (code && code->is_string() && message && message->is_string()) {
+      return ServerError(response.status, std::string(code->as_string()), std::string(message->as_string()));
+    }
+  }
+  std::string text = response.body.empty() ? "(no body)" : response.body;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return ServerError(response.status, "error", text);
+}
+
+CliClient::CliClient(const CliArgs& args, std::chrono::milliseconds timeout)
+    : headers_(identity_headers(args)), http_(make_http(args, timeout)) {}
+
+net::ClientResponse CliClient::send(std::string_view method, std::string_view target, std::string_view body,
+                                    net::HeaderList extra) {
+  auto headers = headers_;
+  headers.insert(headers.end(), extra.begin(), extra.end());
+  try {
+    return http_.request(method, target, body, headers);
+  } catch (const std::runtime_error& error) {
+    throw Unreachable(error.what());
+  }
+}
+
+net::ClientResponse CliClient::expect(std::string_view method, std::string_view target, std::string_view body) {
+  auto response = send(method, target, body);
+  if (response.status < 200 || response.status >= 300) throw server_error(response);
+  return response;
+}
+
+boost::json::value CliClient::expect_json(std::string_view method, std::string_view target, std::string_view body) {
+  auto response = expect(method, target, body);
+  boost::system::error_code ec;
+  auto value = boost::json::parse(response.body, ec);
+  if (ec) throw ServerError(response.status, "bad_response", "the server's answer is not JSON: " + response.body);
+  return value;
+}
+
+void CliClient::stream(std::string_view target, const std::function<bool(std::string_view)>& on_data) {
+  auto headers = headers_;
+  headers.emplace_back("Accept", "text/event-stream");
+  try {
+    http_.stream(target, headers, on_data);
+  } catch (const net::HttpStatusError& error) {
+    net::ClientResponse response;
+    response.status = error.status();
+    response.body = error.body();
+    throw server_error(response);
+  } catch (const std::runtime_error& error) {
+    throw Unreachable(error.what());
+  }
+}
+
+}  // namespace solo

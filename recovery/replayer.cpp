@@ -1,0 +1,121 @@
+#include "recovery/replayer.hpp"
+
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "engine/services/deployer.hpp"
+#include "recovery/verifier.hpp"
+#include "stores/event_store.hpp"
+#include "stores/service_store.hpp"
+
+namespace solo {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t ms_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+NewEvent recovery_event(std::string type, const std::string& tenant, const std::string& service,
+                        boost::json::object payload) {
+  NewEvent event;
+  event.event_type = std::move(type);
+  event.tenant_id = tenant;
+  event.service_id = service;
+  event.payload = std::move(payload);
+  return event;
+}
+
+boost::json::object version_payload(int64_t version) { return {{"version", version}}; }
+boost::json::object reason_payload(const std::string& reason) { return {{"reason", reason}}; }
+
+}  // namespace
+
+boost::asio::awaitable<RecoveryReport> Replayer::run() {
+  RecoveryReport report;
+  auto started = Clock::now();
+  auto step_start = started;
+
+  // 1: how did the previous run end?
+  int64_t last_id = events_->committed_id();
+  if (last_id > 0) {
+    EventQuery query;
+    query.after_id = last_id - 1;
+    query.limit = 1;
+    auto last = co_await events_->query(query);
+    bool clean = !last.empty() && last.front().event_type == "system_shutdown_complete";
+    report.previous_shutdown = clean ? "clean" : "crash";
+    if (!clean) {
+      std::function<std::string(Database&)> check = [](Database& db) {
+        Statement statement(db.handle(), "PRAGMA quick_check");
+        std::string result;
+        while (statement.step()) result += (result.empty() ? "" : "; ") + statement.column_text(0);
+        return result;
+      };
+      report.integrity_check = co_await events_->read<std::string>(std::move(check));
+    }
+  }
+  report.steps.emplace_back("detect", ms_since(step_start));
+
+  // Tokens (the security layer), before any request is served.
+  step_start = Clock::now();
+  if (hooks_.restore_tokens) report.tokens_restored = co_await hooks_.restore_tokens();
+  report.steps.emplace_back("tokens", ms_since(step_start));
+
+  // 2: the plan is the desired state.
+  step_start = Clock::now();
+  std::function<std::vector<ServiceRow>(Database&)> load = [](Database& db) { return load_service_rows(db); };
+  auto rows = co_await events_->read<std::vector<ServiceRow>>(std::move(load));
+  report.steps.emplace_back("plan", ms_since(step_start));
+
+  // 3: redeploy, yielding between services so the gateway stays responsive.
+  step_start = Clock::now();
+  auto executor = co_await boost::asio::this_coro::executor;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    std::string failure;
+    try {
+      auto spec = service_spec_from_json(boost::json::parse(row.spec).as_object(), row.tenant_id);
+      spec.version = row.version;
+      co_await deployer_->recover(std::move(spec), row.created_at);
+    } catch (const std::exception& error) {
+      failure = error.what();
+    }
+    if (failure.empty()) {
+      ++report.recovered;
+      events_->append(recovery_event("service_recovered", row.tenant_id, row.service_id, version_payload(row.version)));
+    } else {
+      ++report.failed;
+      events_->append(
+          recovery_event("service_recovery_failed", row.tenant_id, row.service_id, reason_payload(failure)));
+    }
+    if (i % 32 == 31) co_await boost::asio::post(executor, boost::asio::use_awaitable);
+  }
+  co_await events_->flush();
+  report.steps.emplace_back("redeploy", ms_since(step_start));
+
+  // 4: verify what changed since the last verified point.
+  step_start = Clock::now();
+  std::function<int64_t(Database&)> read_mark = [](Database& db) {
+    Statement statement(db.handle(), "SELECT value FROM meta WHERE key = 'verified_through'");
+    return statement.step() ? std::stoll(statement.column_text(0)) : int64_t{0};
+  };
+  int64_t since = co_await events_->read<int64_t>(std::move(read_mark));
+  Verifier verifier(events_, deployer_);
+  auto verification = co_await verifier.verify(since, true);
+  report.verification_status = verification.status;
+  report.inconsistencies = std::move(verification.inconsistencies);
+  report.fixes_applied = verification.fixes_applied;
+  report.skipped = verification.ended_in_log;
+  report.steps.emplace_back("verify", ms_since(step_start));
+  report.duration_ms = ms_since(started);
+  co_return report;
+}
+
+}  // namespace solo

@@ -1,0 +1,57 @@
+// The Replayer: the seed's Phase 9, done right. Runs once per start (the
+// temporary System child after the Deployer) and brings every service that
+// should run back with its latest code:
+//
+//   1 previous shutdown   clean (the last event is system_shutdown_complete),
+//                         crash, or first start; after a crash, PRAGMA
+//                         quick_check on the database
+//   2 plan                the `services` table (the desired state, written in
+//                         the same transaction as every lifecycle event), so
+//                         the work follows the number of live services, not
+//                         the length of the log
+//   3 redeploy            each planned service through Deployer::recover,
+//                         yielding to the io_context between services (the
+//                         gateway answers /health meanwhile); events
+//                         service_recovered / service_recovery_failed {reason}
+//   4 verify              Verifier over registry, table and the log since the
+//                         last verified id (after a clean shutdown: nothing
+//                         new to read), with the safe fixes
+//
+// Engine thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "recovery/recovery_report.hpp"
+
+namespace solo {
+
+class Deployer;
+class EventStore;
+
+struct ReplayerHooks {
+  // Restores capability tokens; returns how many (set once security exists).
+  std::function<boost::asio::awaitable<int64_t>()> restore_tokens;
+};
+
+class Replayer {
+ public:
+  Replayer(std::shared_ptr<EventStore> events, std::shared_ptr<Deployer> deployer, ReplayerHooks hooks = {})
+      : events_(std::move(events)), deployer_(std::move(deployer)), hooks_(std::move(hooks)) {}
+
+  boost::asio::awaitable<RecoveryReport> run();
+
+ private:
+  std::shared_ptr<EventStore> events_;
+  std::shared_ptr<Deployer> deployer_;
+  ReplayerHooks hooks_;
+};
+
+// The meta key holding the last event id the Verifier covered; written at a
+// clean shutdown so that the next start need not read the log again.
+inline constexpr const char* kVerifiedThroughKey = "verified_through";
+
+}  // namespace solo
