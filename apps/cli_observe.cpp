@@ -17,6 +17,21 @@ namespace {
 
 constexpr int kPage = 1000;  // the server's largest page
 
+// A payload on one line, for people: a deploy's code as its size, and at
+// most kPayloadChars characters (--json prints it whole).
+std::string payload_summary(const boost::json::value& payload) {
+  constexpr size_t kPayloadChars = 160;
+  boost::json::value shown = payload;
+  if (shown.is_object()) {
+    if (auto code = shown.as_object().if_contains("code"); code && code->is_string()) {
+      *code = "<" + std::to_string(code->as_string().size()) + " bytes>";
+    }
+  }
+  auto text = boost::json::serialize(shown);
+  if (text.size() > kPayloadChars) text = text.substr(0, kPayloadChars - 3) + "...";
+  return text;
+}
+
 void print_event(const boost::json::value& event, bool json) {
   if (json) {
     std::cout << boost::json::serialize(event) << "\n";
@@ -26,7 +41,7 @@ void print_event(const boost::json::value& event, bool json) {
             << field_text(event, "event_type");
   if (auto tenant = field_text(event, "tenant_id"); !tenant.empty()) std::cout << "  tenant=" << tenant;
   if (auto service = field_text(event, "service_id"); !service.empty()) std::cout << "  service=" << service;
-  if (auto payload = event.as_object().if_contains("payload")) std::cout << "  " << boost::json::serialize(*payload);
+  if (auto payload = event.as_object().if_contains("payload")) std::cout << "  " << payload_summary(*payload);
   std::cout << "\n";
 }
 
