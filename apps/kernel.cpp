@@ -19,6 +19,7 @@
 #include "net/api/system_routes.hpp"
 #include "net/gateway.hpp"
 #include "recovery/replayer.hpp"
+#include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
 
 namespace solo {
@@ -70,6 +71,14 @@ void Kernel::build_tree() {
   api_->logs = logs_;
   gateway_ = std::make_shared<net::Gateway>(executor_, options_.http, status_, telemetry_);
   gateway_->on_listening(options_.on_listening);
+  api_->recovery_report = [weak = weak_from_this()]() -> boost::json::value {
+    auto kernel = weak.lock();
+    return kernel ? to_json(kernel->report_) : boost::json::value(nullptr);
+  };
+  api_->verify = [weak = weak_from_this()]() { return verify_now(weak.lock()); };
+  api_->request_shutdown = [weak = weak_from_this()]() {
+    if (auto kernel = weak.lock(); kernel && kernel->on_shutdown_requested_) kernel->on_shutdown_requested_();
+  };
   net::add_system_routes(gateway_->router(), api_);
   net::add_event_routes(gateway_->router(), api_);
   net::add_service_routes(gateway_->router(), api_);
@@ -182,6 +191,20 @@ void Kernel::register_store_metrics() {
     out += stats.batch_size.to_prometheus("solo_store_batch_size", "Writes per group commit.");
     out += stats.commit_seconds.to_prometheus("solo_store_commit_seconds", "Group commit latency (incl. fsync).");
   });
+}
+
+// POST /system/verify: the Verifier over the whole log, with the safe fixes.
+asio::awaitable<boost::json::value> Kernel::verify_now(std::shared_ptr<Kernel> self) {
+  Verifier verifier(self->events_, self->deployer_);
+  auto result = co_await verifier.verify(0, true);
+  boost::json::array inconsistencies;
+  for (const auto& text : result.inconsistencies) inconsistencies.emplace_back(text);
+  boost::json::object body;
+  body["status"] = result.status;
+  body["inconsistencies"] = std::move(inconsistencies);
+  body["fixes_applied"] = result.fixes_applied;
+  body["verified_through"] = result.verified_through;
+  co_return body;
 }
 
 asio::awaitable<void> Kernel::boot() {

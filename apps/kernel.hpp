@@ -78,6 +78,10 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   // final flush failed). Later calls return the first call's code.
   asio::awaitable<int> shutdown();
 
+  // Called when POST /system/shutdown asks for the shutdown sequence (the
+  // serve loop treats it like SIGTERM).
+  void on_shutdown_requested(std::function<void()> callback) { on_shutdown_requested_ = std::move(callback); }
+
   // A second signal: flush what can be flushed, quickly; true on success.
   asio::awaitable<bool> emergency_flush();
 
@@ -101,6 +105,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   static asio::awaitable<void> run_deployer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_replayer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<boost::json::value> verify_now(std::shared_ptr<Kernel> self);
   static asio::awaitable<void> announce_shutdown(std::shared_ptr<Kernel> self);
   void register_store_metrics();
 
@@ -122,6 +127,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   bool recovered_ = false;
   std::unique_ptr<Wakeup> recovery_done_;
   bool shutting_down_ = false;
+  std::function<void()> on_shutdown_requested_;
   int exit_code_ = 0;
   std::vector<ShutdownStepResult> shutdown_results_;
 };

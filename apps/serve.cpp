@@ -28,6 +28,8 @@ asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
   using namespace asio::experimental::awaitable_operators;
   auto executor = co_await asio::this_coro::executor;
   auto signals = std::make_shared<asio::signal_set>(executor, SIGINT, SIGTERM);
+  // POST /system/shutdown takes the same path as SIGTERM.
+  kernel->on_shutdown_requested([] { ::raise(SIGTERM); });
   std::string boot_error;
   try {
     co_await kernel->boot();

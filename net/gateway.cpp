@@ -6,6 +6,9 @@
 #include "engine/system/park.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
+#include "engine/identifier.hpp"
+#include "engine/security/capability_manager.hpp"
+#include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
 
 namespace solo::net {
@@ -25,8 +28,45 @@ Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std:
   });
 }
 
+std::optional<Response> Gateway::authenticate(Request& request) {
+  auto named = request.header("x-tenant-id");
+  if (named && !is_valid_identifier(*named)) {
+    return error_response(400, "invalid_request", "X-Tenant-ID must be a valid identifier");
+  }
+  if (!capabilities_) {
+    request.tenant = named ? std::string(*named) : "default";
+    return std::nullopt;
+  }
+  std::string_view token;
+  if (auto header = request.header("authorization")) {
+    if (header->size() > 7 && (header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer ")) {
+      token = header->substr(7);
+    }
+  } else if (auto query = request.query_param("token"); query && request.path == "/ws") {
+    // Browsers cannot set headers on a WebSocket upgrade.
+    request.headers.emplace_back("authorization", "Bearer " + *query);
+    token = request.headers.back().second.substr(7);
+  }
+  auto caller = capabilities_->authenticate(token);
+  if (!caller) return error_response(401, "unauthorized", caller.error().message);
+  request.caller = *caller;
+  const auto& capability = **caller;
+  if (capability.is_admin()) {
+    request.tenant = named ? std::string(*named) : "default";
+  } else if (named && *named != capability.tenant_id) {
+    return error_response(403, "forbidden", "X-Tenant-ID may only name this token's own tenant");
+  } else {
+    request.tenant = capability.tenant_id;
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Request& request) {
-  if (self->status_->phase() == SystemPhase::starting && request.path != "/health") {
+  bool health = request.path == "/health";
+  if (!health) {
+    if (auto refused = self->authenticate(request)) co_return std::move(*refused);
+  }
+  if (self->status_->phase() == SystemPhase::starting && !health) {
     auto response = error_response(503, "overloaded", "solo is starting (recovery in progress); retry shortly");
     response.headers.emplace_back("Retry-After", "1");
     co_return response;
@@ -35,6 +75,8 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
     co_return co_await self->router_.route(request);
   } catch (const BadRequest& error) {
     co_return error_response(400, "invalid_request", error.what());
+  } catch (const Forbidden& error) {
+    co_return error_response(403, "forbidden", error.what());
   }
 }
 

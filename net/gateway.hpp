@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,7 @@
 #include "net/router.hpp"
 
 namespace solo {
+class CapabilityManager;
 class ChildContext;
 class SystemStatus;
 class Telemetry;
@@ -34,6 +36,9 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
           std::shared_ptr<Telemetry> telemetry);
 
   Router& router() { return router_; }
+  // Turns authentication on: every request but GET /health must present a
+  // bearer token the manager knows (401 otherwise).
+  void set_capabilities(std::shared_ptr<CapabilityManager> capabilities) { capabilities_ = std::move(capabilities); }
   void on_listening(std::function<void(const std::string& url)> callback) { on_listening_ = std::move(callback); }
 
   static asio::awaitable<void> run(std::shared_ptr<Gateway> self, ChildContext context);
@@ -45,11 +50,14 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
 
  private:
   static asio::awaitable<Response> dispatch(std::shared_ptr<Gateway> self, Request& request);
+  // Fills request.caller and request.tenant; an error response when refused.
+  std::optional<Response> authenticate(Request& request);
 
   asio::any_io_executor executor_;
   HttpServerOptions options_;
   std::shared_ptr<SystemStatus> status_;
   std::shared_ptr<Telemetry> telemetry_;
+  std::shared_ptr<CapabilityManager> capabilities_;
   Router router_;
   std::unique_ptr<HttpServer> server_;
   std::function<void(const std::string&)> on_listening_;

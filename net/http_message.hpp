@@ -18,6 +18,10 @@
 #include <utility>
 #include <vector>
 
+namespace solo {
+struct Capability;
+}
+
 namespace solo::net {
 
 namespace asio = boost::asio;
@@ -36,6 +40,10 @@ struct Request {
   std::string body;
   std::map<std::string, std::string> params;  // filled by the Router from {name} segments
   std::string remote_address;
+  // Who is asking, set by the Gateway before routing: the tenant the request
+  // acts for and the capability it presented (null until authentication is on).
+  std::string tenant;
+  std::shared_ptr<const solo::Capability> caller;
   std::string route;  // the matched pattern ("/services/{id}"), set by the Router; metrics label
 
   // The first header with this (lower-case) name; the view points into headers.

@@ -27,8 +27,9 @@ boost::json::value to_json(const Event& event) {
   return object;
 }
 
-std::string utc_now_iso8601() {
-  auto now = std::chrono::system_clock::now();
+std::string utc_now_iso8601() { return format_iso8601(std::chrono::system_clock::now()); }
+
+std::string format_iso8601(std::chrono::system_clock::time_point now) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};

@@ -11,6 +11,7 @@
 //   mono_ns       steady clock of the writing process, for intervals within a run
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,7 +46,8 @@ struct NewEvent {
 // "subject","payload","causation_id"} with payload as a JSON value.
 boost::json::value to_json(const Event& event);
 
-// UTC now as ISO 8601 with milliseconds, and the steady clock in ns.
+// UTC as ISO 8601 with milliseconds, and the steady clock in ns.
+std::string format_iso8601(std::chrono::system_clock::time_point at);
 std::string utc_now_iso8601();
 int64_t steady_now_ns();
 

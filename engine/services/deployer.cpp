@@ -61,11 +61,12 @@ class BusyGuard {
 
 // JSON built outside coroutines: GCC 12 cannot compile initializer lists with
 // string literals inside a coroutine body ("array used as initializer").
-boost::json::object deployed_reply(const ServiceSpec& spec) {
+boost::json::object deployed_reply(const ServiceSpec& spec, int64_t event_id) {
   return {{"service_id", spec.service_id},
           {"status", "deployed"},
           {"version", spec.version},
-          {"code_sha256", sha256_hex(spec.code)}};
+          {"code_sha256", sha256_hex(spec.code)},
+          {"event_id", event_id}};
 }
 
 boost::json::object reason_payload(const std::string& reason) { return {{"reason", reason}}; }
@@ -137,8 +138,9 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   }
   spec.version = 1;
   auto payload = to_json(spec);
+  int64_t event_id = 0;
   try {
-    co_await events_->append_durable(service_event("service_deployed", spec, payload), write_row(spec));
+    event_id = co_await events_->append_durable(service_event("service_deployed", spec, payload), write_row(spec));
   } catch (const StoreError& error) {
     throw DeployError(DeployError::Kind::unavailable, std::string("the event log cannot commit: ") + error.what());
   }
@@ -161,7 +163,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
     co_await events_->flush();
     throw DeployError(DeployError::Kind::invalid, reason);
   }
-  co_return deployed_reply(spec);
+  co_return deployed_reply(spec, event_id);
 }
 
 asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at) {
@@ -186,12 +188,13 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
   }
 }
 
-asio::awaitable<void> Deployer::kill(std::string tenant_id, std::string service_id, bool force) {
+asio::awaitable<int64_t> Deployer::kill(std::string tenant_id, std::string service_id, bool force) {
   BusyGuard busy(busy_, tenant_id, service_id);
   auto actor = find(tenant_id, service_id);
   if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + service_id);
+  int64_t event_id = 0;
   try {
-    co_await events_->append_durable(
+    event_id = co_await events_->append_durable(
         service_event("service_killed", actor->spec(), kill_payload(force, actor->spec().version)),
         remove_row(tenant_id, service_id));
   } catch (const StoreError& error) {
@@ -202,6 +205,7 @@ asio::awaitable<void> Deployer::kill(std::string tenant_id, std::string service_
     co_await it->second->terminate_child(child_name(service_id));
   }
   actors_[tenant_id].erase(service_id);
+  co_return event_id;
 }
 
 asio::awaitable<int64_t> Deployer::swap(std::string tenant_id, std::string service_id, std::string code,

@@ -63,12 +63,13 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   // The secrets a service may read with solo.secret (the Vault, once it exists).
   void set_secret_provider(std::function<std::optional<std::string>(const std::string&, const std::string&)> fn);
 
-  // Returns {"service_id", "status": "deployed", "version", "code_sha256"}.
+  // Returns {"service_id", "status": "deployed", "version", "code_sha256", "event_id"}.
   asio::awaitable<boost::json::object> deploy(ServiceSpec spec);
   // Starts a service from its stored spec without a new service_deployed
   // event (recovery). Throws DeployError on failure.
   asio::awaitable<void> recover(ServiceSpec spec, std::string created_at);
-  asio::awaitable<void> kill(std::string tenant_id, std::string service_id, bool force);
+  // Returns the id of the service_killed event.
+  asio::awaitable<int64_t> kill(std::string tenant_id, std::string service_id, bool force);
   // Returns the new version.
   asio::awaitable<int64_t> swap(std::string tenant_id, std::string service_id, std::string code,
                                 std::chrono::milliseconds rollback_window);

@@ -4,9 +4,15 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
 namespace solo {
+class CapabilityManager;
+class Vault;
 class Deployer;
 class EventStore;
 class LogBook;
@@ -22,6 +28,12 @@ struct ApiContext {
   std::shared_ptr<Telemetry> telemetry;
   std::shared_ptr<Deployer> deployer;
   std::shared_ptr<LogBook> logs;
+  std::shared_ptr<CapabilityManager> capabilities;
+  std::shared_ptr<Vault> vault;
+  // The system endpoints reach the kernel through these (apps/kernel.cpp).
+  std::function<boost::json::value()> recovery_report;
+  std::function<boost::asio::awaitable<boost::json::value>()> verify;
+  std::function<void()> request_shutdown;
   // How often an idle SSE stream sends a heartbeat comment.
   std::chrono::milliseconds sse_heartbeat{15000};
 };

@@ -4,7 +4,9 @@
 
 #include "engine/runtime/timeout.hpp"
 #include "net/api/api_context.hpp"
+#include "net/api/authorization.hpp"
 #include "net/api/event_feed.hpp"
+#include "net/api/request_tenant.hpp"
 #include "net/api/request_args.hpp"
 #include "net/router.hpp"
 #include "net/sse.hpp"
@@ -17,14 +19,11 @@ namespace {
 constexpr size_t kPageLimit = 1000;
 constexpr size_t kFeedCapacity = 10000;
 
-// The tenant whose events a request may see; empty = every tenant. Until
-// capabilities exist, X-Tenant-ID narrows the view and its absence shows all.
+// The tenant whose events a request may see; empty = every tenant: an admin
+// sees all unless it names a tenant with X-Tenant-ID; others see their own.
 std::string tenant_filter(const Request& request) {
-  auto tenant = request.header("x-tenant-id");
-  if (!tenant) return {};
-  std::string id(*tenant);
-  require_identifier(id, "X-Tenant-ID");
-  return id;
+  if (is_admin(request) && !request.header("x-tenant-id")) return {};
+  return request_tenant(request);
 }
 
 EventQuery parse_query(const Request& request) {
@@ -98,6 +97,7 @@ asio::awaitable<void> stream_events(std::shared_ptr<EventStore> store, EventQuer
 }
 
 asio::awaitable<Response> get_events(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "events");
   EventQuery query;
   try {
     query = parse_query(request);

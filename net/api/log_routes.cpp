@@ -8,6 +8,7 @@
 #include "engine/runtime/wakeup.hpp"
 #include "engine/services/log_book.hpp"
 #include "net/api/api_context.hpp"
+#include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
 #include "net/router.hpp"
@@ -93,6 +94,7 @@ asio::awaitable<void> stream_logs(std::shared_ptr<LogBook> book, LogQuery query,
 }
 
 asio::awaitable<Response> get_logs(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "logs");
   auto query = parse_query(request);
   auto accept = request.header("accept");
   if (accept && accept->find("text/event-stream") != std::string_view::npos) {

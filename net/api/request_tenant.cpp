@@ -5,6 +5,7 @@
 namespace solo::net {
 
 std::string request_tenant(const Request& request) {
+  if (!request.tenant.empty()) return request.tenant;
   auto header = request.header("x-tenant-id");
   if (!header) return "default";
   std::string tenant(*header);

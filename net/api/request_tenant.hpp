@@ -1,5 +1,6 @@
-// The tenant a request acts for. Until capabilities exist (issue 4) it is the
-// X-Tenant-ID header, `default` when absent; a malformed id is a 400.
+// The tenant a request acts for: set by the Gateway from the bearer token
+// (an admin token may name any tenant with X-Tenant-ID; `default` when it
+// names none). Outside a Gateway (tests), X-Tenant-ID or `default`.
 #pragma once
 
 #include <string>

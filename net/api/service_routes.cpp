@@ -4,6 +4,7 @@
 
 #include "engine/services/deployer.hpp"
 #include "net/api/api_context.hpp"
+#include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
 #include "net/router.hpp"
@@ -53,10 +54,12 @@ boost::json::value parse_message(const Request& request) {
   return value;
 }
 
+// The service named in the path, after checking the caller may `permission` it.
 std::shared_ptr<ServiceActor> find_service(const ApiContext& context, const Request& request,
-                                           const std::string& tenant) {
+                                           const std::string& tenant, std::string_view permission) {
   const auto& id = request.params.at("id");
   require_identifier(id, "service id");
+  require(request, permission, "services/" + id);
   auto actor = context.deployer->find(tenant, id);
   if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + id);
   return actor;
@@ -71,6 +74,7 @@ asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Requ
   } catch (const SpecError& error) {
     co_return error_response(400, "invalid_request", error.what());
   }
+  require(request, "deploy", "services/" + spec.service_id);
   try {
     auto reply = co_await context->deployer->deploy(std::move(spec));
     co_return json_response(201, reply);
@@ -80,6 +84,7 @@ asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Requ
 }
 
 asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "status");
   auto tenant = request_tenant(request);
   auto limit = query_int(request, "limit", 100, 1, 1000);
   auto offset = query_int(request, "offset", 0, 0, INT64_MAX);
@@ -97,7 +102,7 @@ asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Req
 
 asio::awaitable<Response> get_service(std::shared_ptr<ApiContext> context, Request& request) {
   try {
-    auto actor = find_service(*context, request, request_tenant(request));
+    auto actor = find_service(*context, request, request_tenant(request), "status");
     co_return json_response(200, actor->status_json());
   } catch (const DeployError& error) {
     co_return deploy_error_response(error);
@@ -108,15 +113,18 @@ asio::awaitable<Response> delete_service(std::shared_ptr<ApiContext> context, Re
   auto tenant = request_tenant(request);
   const auto& id = request.params.at("id");
   require_identifier(id, "service id");
+  require(request, "kill", "services/" + id);
   bool force = request.query_param("force").value_or("false") == "true";
+  int64_t event_id = 0;
   try {
-    co_await context->deployer->kill(tenant, id, force);
+    event_id = co_await context->deployer->kill(tenant, id, force);
   } catch (const DeployError& error) {
     co_return deploy_error_response(error);
   }
   boost::json::object body;
   body["service_id"] = id;
   body["status"] = "killed";
+  body["event_id"] = event_id;
   co_return json_response(202, body);
 }
 
@@ -124,6 +132,7 @@ asio::awaitable<Response> put_code(std::shared_ptr<ApiContext> context, Request&
   auto tenant = request_tenant(request);
   const auto& id = request.params.at("id");
   require_identifier(id, "service id");
+  require(request, "swap", "services/" + id);
   auto body = parse_json_object(request);
   auto code = body.if_contains("code");
   if (!code || !code->is_string()) co_return error_response(400, "invalid_request", "'code' is required (a string)");
@@ -148,7 +157,7 @@ asio::awaitable<Response> put_code(std::shared_ptr<ApiContext> context, Request&
 asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Request& request) {
   std::shared_ptr<ServiceActor> actor;
   try {
-    actor = find_service(*context, request, request_tenant(request));
+    actor = find_service(*context, request, request_tenant(request), "call");
   } catch (const DeployError& error) {
     co_return deploy_error_response(error);
   }
@@ -163,7 +172,7 @@ asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Requ
 asio::awaitable<Response> cast_service(std::shared_ptr<ApiContext> context, Request& request) {
   std::shared_ptr<ServiceActor> actor;
   try {
-    actor = find_service(*context, request, request_tenant(request));
+    actor = find_service(*context, request, request_tenant(request), "call");
   } catch (const DeployError& error) {
     co_return deploy_error_response(error);
   }

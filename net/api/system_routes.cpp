@@ -6,6 +6,7 @@
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "net/api/api_context.hpp"
+#include "net/api/authorization.hpp"
 #include "net/router.hpp"
 #include "stores/event_store.hpp"
 
@@ -30,11 +31,31 @@ asio::awaitable<Response> get_health(std::shared_ptr<ApiContext> context, Reques
   co_return json_response(status == "degraded" ? 503 : 200, body);
 }
 
-asio::awaitable<Response> get_metrics(std::shared_ptr<ApiContext> context, Request&) {
+asio::awaitable<Response> get_metrics(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "metrics");
   Response response;
   response.content_type = "text/plain; version=0.0.4";
   response.body = context->telemetry->render();
   co_return response;
+}
+
+asio::awaitable<Response> get_recovery(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "admin");
+  co_return json_response(200, context->recovery_report());
+}
+
+asio::awaitable<Response> post_verify(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "admin");
+  auto report = co_await context->verify();
+  co_return json_response(200, report);
+}
+
+asio::awaitable<Response> post_shutdown(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "admin");
+  context->request_shutdown();
+  boost::json::object body;
+  body["status"] = "shutting_down";
+  co_return json_response(202, body);
 }
 
 }  // namespace
@@ -42,6 +63,9 @@ asio::awaitable<Response> get_metrics(std::shared_ptr<ApiContext> context, Reque
 void add_system_routes(Router& router, std::shared_ptr<ApiContext> context) {
   router.add("GET", "/health", [context](Request& request) { return get_health(context, request); });
   router.add("GET", "/metrics", [context](Request& request) { return get_metrics(context, request); });
+  router.add("GET", "/system/recovery", [context](Request& request) { return get_recovery(context, request); });
+  router.add("POST", "/system/verify", [context](Request& request) { return post_verify(context, request); });
+  router.add("POST", "/system/shutdown", [context](Request& request) { return post_shutdown(context, request); });
 }
 
 }  // namespace solo::net

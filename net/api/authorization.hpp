@@ -1,0 +1,27 @@
+// Authorization inside handlers: each handler states the permission and the
+// resource it needs (`require(request, "deploy", "services/counter")`);
+// a capability that lacks either gets 403 `forbidden`. The Gateway has
+// already authenticated the bearer (401 otherwise) and fixed request.tenant.
+//
+// Thrown as Forbidden and answered by the Gateway, so handlers stay linear.
+#pragma once
+
+#include <stdexcept>
+#include <string_view>
+
+#include "net/http_message.hpp"
+
+namespace solo::net {
+
+class Forbidden : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// resource "" checks only the permission (listing endpoints).
+void require(const Request& request, std::string_view permission, std::string_view resource = {});
+// True when the caller holds the permission for the resource (no throw).
+bool allowed(const Request& request, std::string_view permission, std::string_view resource = {});
+bool is_admin(const Request& request);
+
+}  // namespace solo::net
