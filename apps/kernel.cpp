@@ -6,6 +6,8 @@
 
 #include "engine/runtime/timeout.hpp"
 #include "engine/runtime/wakeup.hpp"
+#include "engine/security/capability_manager.hpp"
+#include "engine/security/vault.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/supervisor.hpp"
@@ -15,6 +17,8 @@
 #include "net/api/api_context.hpp"
 #include "net/api/event_routes.hpp"
 #include "net/api/log_routes.hpp"
+#include "net/api/secret_routes.hpp"
+#include "net/api/token_routes.hpp"
 #include "net/api/service_routes.hpp"
 #include "net/api/system_routes.hpp"
 #include "net/gateway.hpp"
@@ -83,6 +87,8 @@ void Kernel::build_tree() {
   net::add_event_routes(gateway_->router(), api_);
   net::add_service_routes(gateway_->router(), api_);
   net::add_log_routes(gateway_->router(), api_);
+  net::add_token_routes(gateway_->router(), api_);
+  net::add_secret_routes(gateway_->router(), api_);
 
   system_->add_child({"event_store", [self](ChildContext c) { return run_event_store(self, c); }});
   system_->add_child({"resource_monitor", [self](ChildContext c) {
@@ -92,9 +98,9 @@ void Kernel::build_tree() {
   system_->add_child({"deployer", [self](ChildContext c) { return run_deployer(self, c); }});
   system_->add_child(
       {"replayer", [self](ChildContext c) { return run_replayer(self, c); }, Restart::temporary});
-  system_->add_child(placeholder_child("capability_manager"));
+  system_->add_child({"capability_manager", [self](ChildContext c) { return run_capability_manager(self, c); }});
   system_->add_child(placeholder_child("load_shedder"));
-  system_->add_child(placeholder_child("vault"));
+  system_->add_child({"vault", [self](ChildContext c) { return run_vault(self, c); }});
   system_->add_child(placeholder_child("service_registry"));
   system_->add_child({"telemetry", [self](ChildContext c) { return run_telemetry(self, c); }});
   system_->add_child({"gateway", [gateway = gateway_](ChildContext c) { return net::Gateway::run(gateway, c); },
@@ -149,6 +155,52 @@ asio::awaitable<void> Kernel::run_deployer(std::shared_ptr<Kernel> self, ChildCo
       Telemetry::gauge(out, "solo_mailbox_messages", "Messages waiting in service mailboxes.",
                        static_cast<double>(queued));
     });
+  }
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+// 6: restores the tokens (skipping expired and revoked ones), makes sure the
+// admin token exists in <data>/admin.token, turns authentication on at the
+// gateway, then purges expired tokens periodically.
+asio::awaitable<void> Kernel::run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->capabilities_) {
+    auto capabilities = std::make_shared<CapabilityManager>(self->events_);
+    self->tokens_restored_ = co_await capabilities->restore();
+    self->admin_token_ = co_await capabilities->ensure_admin_token(self->options_.data_dir / "admin.token");
+    self->capabilities_ = capabilities;
+    self->api_->capabilities = capabilities;
+    self->gateway_->set_capabilities(capabilities);
+  }
+  context.ready();
+  asio::steady_timer timer(self->executor_);
+  for (;;) {
+    timer.expires_after(self->options_.token_purge_period);
+    co_await timer.async_wait(asio::use_awaitable);
+    co_await self->capabilities_->purge();
+  }
+}
+
+// 8: the Vault: loads (or creates) the master key, restores the ciphertext
+// rows, and answers solo.secret for the names a service bound at deploy.
+asio::awaitable<void> Kernel::run_vault(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->vault_) {
+    VaultOptions options;
+    options.master_key_file = self->options_.master_key_file.value_or(self->options_.data_dir / "master.key");
+    options.create_master_key = !self->options_.master_key_file.has_value();
+    auto vault = std::make_shared<Vault>(self->events_, options);
+    co_await vault->restore();
+    self->vault_ = vault;
+    self->api_->vault = vault;
+    std::weak_ptr<Vault> weak = vault;
+    self->deployer_->set_secret_provider(
+        [weak](const std::string& tenant, const std::string& name) -> std::optional<std::string> {
+          auto vault = weak.lock();
+          if (!vault) return std::nullopt;
+          auto value = vault->decrypt(tenant, name);
+          if (!value) return std::nullopt;
+          return std::move(*value);
+        });
   }
   context.ready();
   co_await park_until_cancelled();
@@ -211,6 +263,7 @@ asio::awaitable<void> Kernel::boot() {
   std::filesystem::create_directories(options_.data_dir);
   co_await kernel_->start();
   while (!recovered_) co_await recovery_done_->wait();
+  report_.tokens_restored = tokens_restored_;
   boost::json::object payload;
   payload["pid"] = static_cast<int64_t>(::getpid());
   payload["previous_shutdown"] = report_.previous_shutdown;

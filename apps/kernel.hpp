@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,10 @@ namespace solo {
 namespace asio = boost::asio;
 
 class ChildContext;
+class CapabilityManager;
 class Deployer;
 class EventStore;
+class Vault;
 class LogBook;
 class Supervisor;
 class SystemStatus;
@@ -59,6 +62,9 @@ struct KernelOptions {
   std::chrono::milliseconds sse_heartbeat{15000};
   ResourceLimits resources;
   ServiceLimitsMax service_limits;
+  // The Vault's master key; default <data>/master.key, created at first start.
+  std::optional<std::filesystem::path> master_key_file;
+  std::chrono::seconds token_purge_period{60};
   // Native service types an embedding program registers before boot().
   std::shared_ptr<NativeServiceTypes> native_types = std::make_shared<NativeServiceTypes>();
   // Called once the gateway listens, with its URL ("http://127.0.0.1:8080").
@@ -94,6 +100,10 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   const std::shared_ptr<Telemetry>& telemetry() const { return telemetry_; }
   const std::shared_ptr<Deployer>& deployer() const { return deployer_; }
   const std::shared_ptr<LogBook>& logs() const { return logs_; }
+  const std::shared_ptr<CapabilityManager>& capabilities() const { return capabilities_; }
+  const std::shared_ptr<Vault>& vault() const { return vault_; }
+  // The admin token (also in <data>/admin.token, mode 0600).
+  const std::string& admin_token() const { return admin_token_; }
   const RecoveryReport& recovery_report() const { return report_; }
   const std::vector<ShutdownStepResult>& shutdown_results() const { return shutdown_results_; }
   std::string url() const;
@@ -103,6 +113,8 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void build_tree();
   static asio::awaitable<void> run_event_store(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_deployer(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_vault(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_replayer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<boost::json::value> verify_now(std::shared_ptr<Kernel> self);
@@ -117,6 +129,10 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<ResourceMonitor> resource_monitor_;
   std::shared_ptr<LogBook> logs_;
   std::shared_ptr<Deployer> deployer_;
+  std::shared_ptr<CapabilityManager> capabilities_;
+  std::shared_ptr<Vault> vault_;
+  std::string admin_token_;
+  int64_t tokens_restored_ = 0;
   std::shared_ptr<net::ApiContext> api_;
   std::shared_ptr<net::Gateway> gateway_;
   std::shared_ptr<Supervisor> kernel_;

@@ -47,6 +47,7 @@ std::optional<std::string> ClientResponse::header(std::string_view lower_name) c
 }
 
 struct HttpClient::Impl {
+  HeaderList default_headers;  // sent with every request unless the call names the same header
   std::string base_url;
   std::string host;
   std::string port;
@@ -100,6 +101,7 @@ struct HttpClient::Impl {
     request.set(http::field::host, host + ":" + port);
     request.set(http::field::user_agent, "solo");
     if (!body.empty()) request.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : default_headers) request.set(name, value);
     for (const auto& [name, value] : headers) request.set(name, value);
     request.body() = std::string(body);
     request.prepare_payload();
@@ -154,6 +156,11 @@ ClientResponse HttpClient::request(std::string_view method, std::string_view tar
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return response;
 }
+
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
+
+void HttpClient::set_default_headers(HeaderList headers) { impl_->default_headers = std::move(headers); }
 
 void HttpClient::stream(std::string_view target, const HeaderList& headers,
                         const std::function<bool(std::string_view)>& on_data) {

@@ -53,6 +53,8 @@ class HttpClient {
   explicit HttpClient(std::string base_url,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~HttpClient();
+  HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -70,6 +72,10 @@ class HttpClient {
               const std::function<bool(std::string_view)>& on_data);
 
   const std::string& base_url() const;
+
+  // Headers sent with every request (e.g. Authorization); a header given to a
+  // call replaces the default of the same name.
+  void set_default_headers(HeaderList headers);
 
  private:
   struct Impl;

@@ -125,6 +125,20 @@ void SoloProcess::kill9() {
   pid_ = -1;
 }
 
+std::string SoloProcess::admin_token() const {
+  auto token = read_file(data_dir_ / "admin.token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  return token;
+}
+
+net::HttpClient SoloProcess::client(std::chrono::milliseconds timeout, const std::string& tenant) const {
+  net::HttpClient client(url_, timeout);
+  net::HeaderList headers = {{"authorization", "Bearer " + admin_token()}};
+  if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
+  client.set_default_headers(std::move(headers));
+  return client;
+}
+
 std::string SoloProcess::output() const { return read_file(out_path_); }
 std::string SoloProcess::errors() const { return read_file(err_path_); }
 

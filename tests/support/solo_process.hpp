@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include "net/http_client.hpp"
+
 namespace solo::test {
 
 class SoloProcess {
@@ -25,6 +27,12 @@ class SoloProcess {
   SoloProcess& operator=(const SoloProcess&) = delete;
 
   const std::string& url() const { return url_; }
+  // The admin token solo wrote to <data>/admin.token at its first start.
+  std::string admin_token() const;
+  // A client that sends the admin token (as `Authorization: Bearer`) with
+  // every request, optionally acting for `tenant` (X-Tenant-ID).
+  net::HttpClient client(std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                         const std::string& tenant = "") const;
   pid_t pid() const { return pid_; }
 
   // Sends SIGTERM and waits up to `timeout`; returns the exit code, or nullopt
