@@ -1,0 +1,330 @@
+// Scenario `services`: the costs of running code as a Solo service, each
+// beside what the same Lua code costs in a bare lua_State, in one run.
+//
+//   deploy latency     Deployer::deploy of a counter, one after another:
+//                      validate + compile, service_deployed durable (fsync),
+//                      sandbox created, init run, started under the tenant's
+//                      supervisor. Baseline: bare create + load (lua_baseline.hpp)
+//                      plus two fsyncs of this disk (disk_probe.hpp).
+//   deploy throughput  C deploys started at once (group commit shares the
+//                      fsyncs), R rounds. Baseline: bare create + loads per second.
+//   in-process call    ServiceActor::call({"op":"inc"}) one after another
+//                      (mailbox, reply slot, timeout, JSON <-> Lua, metering).
+//                      Baseline: a bare lua_pcall of the same handle_call.
+//   HTTP call          POST /services/counter/call over one keep-alive
+//                      connection (and over K at once, one client thread each),
+//                      the kernel on its own thread in this process.
+//                      Baseline: GET /health over the same kind of connection.
+//   idle memory        I idle counters: memory_bytes() (the sandbox's Lua
+//                      heap) and the process RSS added per service.
+//                      Baseline: a bare state after init (lua_gc count), and
+//                      the RSS it adds.
+//
+// Everything runs on a real kernel (KernelThread) with synchronous=FULL in a
+// scratch directory. No figure is asserted: targets are printed beside them.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "bench/disk_probe.hpp"
+#include "bench/http_probe.hpp"
+#include "bench/json_line.hpp"
+#include "bench/kernel_thread.hpp"
+#include "bench/lua_baseline.hpp"
+#include "bench/scenario.hpp"
+#include "bench/service_probes.hpp"
+
+namespace solo::bench {
+namespace {
+
+struct ServicesOptions {
+  int64_t deploys = 200;           // sequential deploys (latency)
+  int64_t concurrent = 100;        // deploys started at once (throughput)
+  int64_t rounds = 5;              // rounds of concurrent deploys
+  int64_t calls = 50'000;          // sequential in-process calls
+  int64_t http_requests = 10'000;  // per measurement over one connection
+  int64_t http_connections = 4;    // the concurrent HTTP measurement
+  int64_t idle = 1000;             // idle services for the memory figures
+  std::optional<std::string> dir;
+  bool json = false;
+};
+
+constexpr int64_t kIdleTarget = 64 * 1024;
+constexpr int kDeployWarmup = 5;
+constexpr int kCallWarmup = 1000;
+constexpr int kHttpWarmup = 200;
+
+double micros(int64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }  // 0.1 us
+double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+double mean(const std::vector<int64_t>& v) {
+  return v.empty() ? 0 : static_cast<double>(std::accumulate(v.begin(), v.end(), int64_t{0})) /
+                             static_cast<double>(v.size());
+}
+double sum_seconds(const std::vector<int64_t>& v) {
+  return static_cast<double>(std::accumulate(v.begin(), v.end(), int64_t{0})) / 1e9;
+}
+
+struct HttpFigures {
+  HttpRun call;
+  HttpRun health;
+  HttpRun call_many;
+  HttpRun health_many;
+};
+
+HttpFigures measure_http(const KernelThread& kernel, const ServicesOptions& options) {
+  // The admin token (when authentication exists) with no X-Tenant-ID: tenant "default".
+  const HttpTarget call{"POST", "/services/counter/call", R"({"op":"inc"})", kernel.admin_token()};
+  const HttpTarget health{"GET", "/health", "", kernel.admin_token()};
+  const int n = static_cast<int>(options.http_requests);
+  const int k = static_cast<int>(options.http_connections);
+  const int per_connection = std::max(1, n / k);
+  const int warmup = std::min(kHttpWarmup, n);
+  HttpFigures figures;
+  // Health first each time, so neither side always runs on a warmer server.
+  figures.health = run_http("127.0.0.1", kernel.port(), health, 1, n, warmup);
+  figures.call = run_http("127.0.0.1", kernel.port(), call, 1, n, warmup);
+  figures.health_many = run_http("127.0.0.1", kernel.port(), health, k, per_connection, warmup);
+  figures.call_many = run_http("127.0.0.1", kernel.port(), call, k, per_connection, warmup);
+  return figures;
+}
+
+int run_services(std::span<std::string> argv) {
+  Args args(argv);
+  if (args.flag("--help")) {
+    std::cout << "usage: solo-bench services [--quick] [--deploys N] [--concurrent C] [--rounds R] [--calls N]\n"
+                 "                           [--http-requests N] [--http-connections K] [--idle N] [--dir DIR] [--json]\n"
+                 "  --quick  a small run (smoke test): 20 deploys, 1 round of 20, 2000 calls, 300 requests, 50 idle\n";
+    return 0;
+  }
+  ServicesOptions options;
+  if (args.flag("--quick")) {
+    options = ServicesOptions{20, 20, 1, 2000, 300, 2, 50, std::nullopt, false};
+  }
+  options.deploys = args.integer("--deploys", options.deploys);
+  options.concurrent = args.integer("--concurrent", options.concurrent);
+  options.rounds = args.integer("--rounds", options.rounds);
+  options.calls = args.integer("--calls", options.calls);
+  options.http_requests = args.integer("--http-requests", options.http_requests);
+  options.http_connections = args.integer("--http-connections", options.http_connections);
+  options.idle = args.integer("--idle", options.idle);
+  options.dir = args.value("--dir");
+  options.json = args.flag("--json");
+  args.finish();
+
+  ScratchDir dir(options.dir);
+  if (!options.json) std::fprintf(stderr, "services: baselines...\n");
+  // The disk the kernel's event log is on, and the bare Lua baselines (before
+  // the kernel exists, so nothing else runs meanwhile).
+  auto sync = probe_sync_latency(dir.path());
+  auto bare_load = bare_create_load_ns(kCounterCode, static_cast<int>(std::max<int64_t>(options.deploys, 200)));
+  auto bare_calls = bare_call_ns(kCounterCode, static_cast<int>(options.calls));
+  auto sandbox_calls = sandbox_call_ns(static_cast<int>(options.calls));
+
+  std::vector<int64_t> deploy_ns;
+  std::vector<ConcurrentDeploys> rounds;
+  uint64_t round_commits = 0;
+  CallRun calls;
+  HttpFigures http;
+  std::vector<int64_t> idle_bytes;
+  double idle_rss_per_service = 0;
+  BareMemory bare_mem;
+  {
+    KernelThread kernel(dir.path() / "data");
+    auto deployer = kernel.deployer();
+
+    if (!options.json) std::fprintf(stderr, "services: deploy latency...\n");
+    kernel.run(deploy_sequentially(deployer, "latency", "warmup", kDeployWarmup));
+    deploy_ns = kernel.run(deploy_sequentially(deployer, "latency", "counter", static_cast<int>(options.deploys)));
+
+    if (!options.json) std::fprintf(stderr, "services: deploy throughput...\n");
+    uint64_t commits_before = kernel.commits();
+    for (int64_t r = 0; r < options.rounds; ++r) {
+      rounds.push_back(kernel.run(deploy_concurrently(deployer, "throughput", "round" + std::to_string(r),
+                                                      static_cast<int>(options.concurrent))));
+    }
+
+    round_commits = kernel.commits() - commits_before;
+
+    if (!options.json) std::fprintf(stderr, "services: in-process calls...\n");
+    kernel.run(call_sequentially(deployer, "latency", "warmup-0", kCallWarmup));
+    calls = kernel.run(call_sequentially(deployer, "latency", "counter-0", static_cast<int>(options.calls)));
+
+    if (!options.json) std::fprintf(stderr, "services: HTTP...\n");
+    kernel.run(deploy_counter(deployer, "default", "counter"));  // X-Tenant-ID absent: tenant "default"
+    http = measure_http(kernel, options);
+
+    if (!options.json) std::fprintf(stderr, "services: idle memory...\n");
+    int64_t rss_before = process_rss_bytes();
+    for (int64_t done = 0; done < options.idle;) {
+      int64_t batch = std::min<int64_t>(100, options.idle - done);
+      kernel.run(deploy_concurrently(deployer, "idle", "idle" + std::to_string(done), static_cast<int>(batch)));
+      done += batch;
+    }
+    idle_rss_per_service = static_cast<double>(process_rss_bytes() - rss_before) / static_cast<double>(options.idle);
+    idle_bytes = kernel.run(service_memory(deployer, "idle"));
+    // While the services still hold their memory, so that the bare states
+    // cannot reuse pages the services freed.
+    bare_mem = bare_memory(kCounterCode, static_cast<int>(options.idle));
+  }
+
+  // ---- figures ------------------------------------------------------------------
+  const double fsync_p50 = static_cast<double>(percentile(sync, 0.50));
+  const double bare_load_p50 = static_cast<double>(percentile(bare_load, 0.50));
+  const double deploy_p50 = static_cast<double>(percentile(deploy_ns, 0.50));
+  const double deploy_target = bare_load_p50 + 2 * fsync_p50;
+
+  double round_seconds = 0;
+  double round_cpu = 0;
+  int64_t concurrent_deploys = 0;
+  std::vector<int64_t> concurrent_ns;
+  for (const auto& round : rounds) {
+    round_seconds += round.seconds;
+    round_cpu += round.engine_cpu_seconds;
+    concurrent_deploys += static_cast<int64_t>(round.latency_ns.size());
+    concurrent_ns.insert(concurrent_ns.end(), round.latency_ns.begin(), round.latency_ns.end());
+  }
+  std::sort(concurrent_ns.begin(), concurrent_ns.end());
+  const double deploys_per_s = static_cast<double>(concurrent_deploys) / round_seconds;
+  const double bare_loads_per_s = static_cast<double>(bare_load.size()) / sum_seconds(bare_load);
+
+  const double call_p50 = static_cast<double>(percentile(calls.latency_ns, 0.50));
+  const double bare_call_p50 = static_cast<double>(percentile(bare_calls, 0.50));
+  const double calls_per_s = static_cast<double>(calls.latency_ns.size()) / calls.seconds;
+  const double bare_calls_per_s = static_cast<double>(bare_calls.size()) / sum_seconds(bare_calls);
+
+  auto per_s = [](const HttpRun& run) { return static_cast<double>(run.latency_ns.size()) / run.seconds; };
+  const double idle_mean = mean(idle_bytes);
+
+  boost::json::object report{
+      {"scenario", "services"},
+      {"deploys", options.deploys},
+      {"concurrent", options.concurrent},
+      {"rounds", options.rounds},
+      {"calls", options.calls},
+      {"http_requests", options.http_requests},
+      {"http_connections", options.http_connections},
+      {"idle_services", options.idle},
+      {"synchronous", "FULL"},
+      // deploy latency
+      {"deploy_p50_us", micros(percentile(deploy_ns, 0.50))},
+      {"deploy_p99_us", micros(percentile(deploy_ns, 0.99))},
+      {"bare_create_load_p50_us", micros(percentile(bare_load, 0.50))},
+      {"bare_create_load_p99_us", micros(percentile(bare_load, 0.99))},
+      {"fsync_p50_us", micros(percentile(sync, 0.50))},
+      {"fsync_p99_us", micros(percentile(sync, 0.99))},
+      {"deploy_target_us", micros(static_cast<int64_t>(deploy_target))},
+      {"deploy_p50_over_target", round_to(deploy_p50 / deploy_target, 0.001)},
+      // deploy throughput
+      {"deploys_per_s", std::llround(deploys_per_s)},
+      {"bare_create_loads_per_s", std::llround(bare_loads_per_s)},
+      {"deploy_throughput_ratio", round_to(deploys_per_s / bare_loads_per_s, 0.001)},
+      {"deploy_engine_cpu_us", round_to(round_cpu * 1e6 / static_cast<double>(concurrent_deploys), 0.1)},
+      {"commits_per_round", round_to(static_cast<double>(round_commits) / static_cast<double>(rounds.size()), 0.1)},
+      {"concurrent_deploy_p50_us", micros(percentile(concurrent_ns, 0.50))},
+      {"concurrent_deploy_p99_us", micros(percentile(concurrent_ns, 0.99))},
+      // in-process call
+      {"call_p50_us", round_to(call_p50 / 1000, 0.001)},
+      {"call_p99_us", round_to(static_cast<double>(percentile(calls.latency_ns, 0.99)) / 1000, 0.001)},
+      {"calls_per_s", std::llround(calls_per_s)},
+      {"bare_pcall_p50_us", round_to(bare_call_p50 / 1000, 0.001)},
+      {"bare_pcall_p99_us", round_to(static_cast<double>(percentile(bare_calls, 0.99)) / 1000, 0.001)},
+      {"bare_pcalls_per_s", std::llround(bare_calls_per_s)},
+      {"sandbox_call_p50_us", round_to(static_cast<double>(percentile(sandbox_calls, 0.50)) / 1000, 0.001)},
+      {"call_ratio_p50", round_to(call_p50 / bare_call_p50, 0.01)},
+      {"call_ratio_throughput", round_to(bare_calls_per_s / calls_per_s, 0.01)},
+      // HTTP, keep-alive
+      {"http_call_p50_us", micros(percentile(http.call.latency_ns, 0.50))},
+      {"http_call_p99_us", micros(percentile(http.call.latency_ns, 0.99))},
+      {"http_calls_per_s", std::llround(per_s(http.call))},
+      {"http_health_p50_us", micros(percentile(http.health.latency_ns, 0.50))},
+      {"http_health_p99_us", micros(percentile(http.health.latency_ns, 0.99))},
+      {"http_health_per_s", std::llround(per_s(http.health))},
+      {"http_call_ratio_p50", round_to(static_cast<double>(percentile(http.call.latency_ns, 0.50)) /
+                                           static_cast<double>(percentile(http.health.latency_ns, 0.50)),
+                                       0.01)},
+      {"http_many_call_p50_us", micros(percentile(http.call_many.latency_ns, 0.50))},
+      {"http_many_call_p99_us", micros(percentile(http.call_many.latency_ns, 0.99))},
+      {"http_many_calls_per_s", std::llround(per_s(http.call_many))},
+      {"http_many_health_p50_us", micros(percentile(http.health_many.latency_ns, 0.50))},
+      {"http_many_health_p99_us", micros(percentile(http.health_many.latency_ns, 0.99))},
+      {"http_many_health_per_s", std::llround(per_s(http.health_many))},
+      // idle memory
+      {"idle_memory_bytes", std::llround(idle_mean)},
+      {"idle_memory_max_bytes", idle_bytes.empty() ? 0 : *std::max_element(idle_bytes.begin(), idle_bytes.end())},
+      {"idle_rss_bytes_per_service", std::llround(idle_rss_per_service)},
+      {"bare_lua_heap_bytes", std::llround(bare_mem.lua_heap_bytes)},
+      {"bare_rss_bytes_per_state", std::llround(bare_mem.rss_bytes)},
+      {"idle_memory_ratio", round_to(idle_mean / bare_mem.lua_heap_bytes, 0.01)},
+      {"idle_memory_target_bytes", kIdleTarget},
+  };
+  if (options.json) {
+    std::cout << to_json_line(report) << "\n";
+    return 0;
+  }
+
+  auto fixed = [](double v, int digits = 0) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
+    return std::string(buffer);
+  };
+  auto us = [&](int64_t ns) { return fixed(static_cast<double>(ns) / 1000, ns < 10'000 ? 2 : 0) + " us"; };
+  auto row = [](const std::string& what, const std::string& ours, const std::string& baseline,
+                const std::string& ratio, const std::string& target) {
+    std::printf("  %-28s %-22s %-30s %-8s %s\n", what.c_str(), ours.c_str(), baseline.c_str(), ratio.c_str(),
+                target.c_str());
+  };
+  std::printf("services: synchronous=FULL, %s\n", dir.path().c_str());
+  row("", "solo", "baseline", "ratio", "target");
+  row("deploy p50 (sequential)", us(percentile(deploy_ns, 0.50)),
+      us(percentile(bare_load, 0.50)) + " + 2 x " + us(percentile(sync, 0.50)), fixed(deploy_p50 / deploy_target, 2),
+      "<= 1 (bare load + 2 fsync)");
+  row("deploy p99 (sequential)", us(percentile(deploy_ns, 0.99)), us(percentile(bare_load, 0.99)) + " bare", "", "");
+  row("deploys/s (" + std::to_string(options.concurrent) + " at once)", fixed(deploys_per_s) + " /s",
+      fixed(bare_loads_per_s) + " bare loads/s", fixed(deploys_per_s / bare_loads_per_s, 2), ">= 0.5");
+  row("  engine CPU per deploy", fixed(round_cpu * 1e6 / static_cast<double>(concurrent_deploys)) + " us",
+      fixed(1e6 / bare_loads_per_s) + " us bare", "",
+      fixed(static_cast<double>(round_commits) / static_cast<double>(rounds.size()), 1) + " commits/round");
+  row("  concurrent deploy p50/p99", us(percentile(concurrent_ns, 0.50)) + " / " + us(percentile(concurrent_ns, 0.99)),
+      "", "", "");
+  row("in-process call p50", us(percentile(calls.latency_ns, 0.50)), us(percentile(bare_calls, 0.50)) + " bare pcall",
+      fixed(call_p50 / bare_call_p50, 2), "<= 3");
+  row("  of which the sandbox step", us(percentile(sandbox_calls, 0.50)), "(LuaSandbox::start_call alone)",
+      fixed(static_cast<double>(percentile(sandbox_calls, 0.50)) / bare_call_p50, 2), "");
+  row("in-process call p99", us(percentile(calls.latency_ns, 0.99)), us(percentile(bare_calls, 0.99)), "", "");
+  row("in-process calls/s", fixed(calls_per_s) + " /s", fixed(bare_calls_per_s) + " bare pcalls/s",
+      fixed(bare_calls_per_s / calls_per_s, 2), "<= 3 (time)");
+  row("HTTP call p50/p99, 1 conn",
+      us(percentile(http.call.latency_ns, 0.50)) + " / " + us(percentile(http.call.latency_ns, 0.99)),
+      "health " + us(percentile(http.health.latency_ns, 0.50)) + " / " + us(percentile(http.health.latency_ns, 0.99)),
+      "", "");
+  row("HTTP calls/s, 1 conn", fixed(per_s(http.call)) + " /s", "health " + fixed(per_s(http.health)) + " /s",
+      fixed(per_s(http.health) / per_s(http.call), 2), "");
+  const std::string k = std::to_string(options.http_connections);
+  row("HTTP call p50/p99, " + k + " conns",
+      us(percentile(http.call_many.latency_ns, 0.50)) + " / " + us(percentile(http.call_many.latency_ns, 0.99)),
+      "health " + us(percentile(http.health_many.latency_ns, 0.50)) + " / " +
+          us(percentile(http.health_many.latency_ns, 0.99)),
+      "", "");
+  row("HTTP calls/s, " + k + " conns", fixed(per_s(http.call_many)) + " /s",
+      "health " + fixed(per_s(http.health_many)) + " /s", fixed(per_s(http.health_many) / per_s(http.call_many), 2), "");
+  row("idle counter, Lua heap", fixed(idle_mean / 1024, 1) + " KiB",
+      fixed(bare_mem.lua_heap_bytes / 1024, 1) + " KiB bare", fixed(idle_mean / bare_mem.lua_heap_bytes, 2),
+      "<= 64 KiB");
+  row("idle counter, process RSS", fixed(idle_rss_per_service / 1024, 1) + " KiB",
+      fixed(bare_mem.rss_bytes / 1024, 1) + " KiB bare", fixed(idle_rss_per_service / bare_mem.rss_bytes, 2), "");
+  return 0;
+}
+
+const RegisterScenario registered{{"services", "deploy, call (in-process, HTTP) and idle memory of Lua services vs bare Lua",
+                                   run_services}};
+
+}  // namespace
+}  // namespace solo::bench
