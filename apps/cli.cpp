@@ -18,14 +18,15 @@ namespace solo {
 namespace {
 
 // Options every client verb takes.
-const std::set<std::string> kClientValued = {"--url", "--tenant", "--token"};
+const std::set<std::string> kClientValued = {"--url", "--tenant", "--token", "--data"};
 const std::set<std::string> kClientFlags = {"--json"};
 
 constexpr const char* kClientOptions = R"(
 client options (every verb but serve):
   --url URL      the server (default $SOLO_URL or http://127.0.0.1:8080)
   --tenant T     act as tenant T (default $SOLO_TENANT, else the server's "default")
-  --token T      bearer token (default $SOLO_TOKEN; checked once authentication lands)
+  --token T      bearer token (default $SOLO_TOKEN, else the admin token in DIR/admin.token)
+  --data DIR     where to find admin.token (default ./data)
   --json         print the server's JSON instead of the readable form
 
 exit codes: 0 ok, 1 the server answered with an error, 2 usage error,

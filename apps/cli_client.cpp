@@ -1,5 +1,8 @@
 #include "apps/cli_client.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -39,6 +42,12 @@ net::HeaderList identity_headers(const CliArgs& args) {
   auto tenant = option_or_env(args, "--tenant", "SOLO_TENANT");
   if (!tenant.empty()) headers.emplace_back("X-Tenant-ID", tenant);
   auto token = option_or_env(args, "--token", "SOLO_TOKEN");
+  if (token.empty()) {
+    // The admin token the server wrote at its first start, when this CLI runs
+    // beside it (--data DIR, default ./data).
+    std::ifstream file(std::filesystem::path(args.value("--data").value_or("./data")) / "admin.token");
+    std::getline(file, token);
+  }
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   return headers;
 }

@@ -54,7 +54,8 @@ class ServerError : public std::runtime_error {
 std::string server_url(const CliArgs& args);
 
 // The headers that say who is asking: X-Tenant-ID from --tenant or
-// $SOLO_TENANT, and Authorization: Bearer from --token or $SOLO_TOKEN. The one
+// $SOLO_TENANT, and Authorization: Bearer from --token or $SOLO_TOKEN or
+// else <data>/admin.token (--data, default ./data). The one
 // place that decides identity, so the switch to tokens changes only this.
 net::HeaderList identity_headers(const CliArgs& args);
 
