@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "engine/runtime/timeout.hpp"
@@ -164,6 +165,12 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
     auto envelope = co_await self->mailbox_->pop();
     if (!envelope) co_return;
     co_await handle(self, std::move(*envelope));
+    // Mailbox::pop() does not suspend while items are queued, so without this
+    // a full mailbox of CPU-heavy messages (each within its budget) would run
+    // back to back and hold the engine thread for seconds: /health, accepts
+    // and every other service would starve. One turn of the loop per message
+    // bounds any stall to a single message's budget.
+    co_await asio::post(self->world_->executor, asio::use_awaitable);
   }
 }
 
