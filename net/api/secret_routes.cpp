@@ -95,6 +95,22 @@ asio::awaitable<Response> delete_secret(std::shared_ptr<ApiContext> context, Req
   co_return json_response(200, body);
 }
 
+// POST /vault/rotate (admin): a new master key version, every secret
+// re-encrypted under it while the server keeps serving.
+asio::awaitable<Response> post_rotate(std::shared_ptr<ApiContext> context, Request& request) {
+  require(request, "admin");
+  auto result = co_await context->vault->rotate();
+  if (!result) co_return vault_error_response(result.error());
+  boost::json::array failed;
+  for (const auto& row : result->failed) failed.emplace_back(row);
+  boost::json::object body;
+  body["key_version"] = result->key_version;
+  body["reencrypted"] = result->reencrypted;
+  body["batches"] = result->batches;
+  body["failed"] = std::move(failed);
+  co_return json_response(200, body);
+}
+
 }  // namespace
 
 void add_secret_routes(Router& router, std::shared_ptr<ApiContext> context) {
@@ -102,6 +118,7 @@ void add_secret_routes(Router& router, std::shared_ptr<ApiContext> context) {
   router.add("GET", "/secrets", [context](Request& r) { return list_secrets(context, r); });
   router.add("GET", "/secrets/{key}", [context](Request& r) { return get_secret(context, r); });
   router.add("DELETE", "/secrets/{key}", [context](Request& r) { return delete_secret(context, r); });
+  router.add("POST", "/vault/rotate", [context](Request& r) { return post_rotate(context, r); });
 }
 
 }  // namespace solo::net

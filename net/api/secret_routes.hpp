@@ -1,4 +1,4 @@
-// The Vault over HTTP: POST/GET/DELETE /secrets. Values leave the server only
+// The Vault over HTTP: POST/GET/DELETE /secrets, and POST /vault/rotate (admin). Values leave the server only
 // for GET /secrets/{key}?reveal=true with `secrets:read` on that secret.
 #pragma once
 

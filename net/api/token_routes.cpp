@@ -86,6 +86,9 @@ asio::awaitable<Response> post_token(std::shared_ptr<ApiContext> context, Reques
 }
 
 asio::awaitable<Response> list_tokens(std::shared_ptr<ApiContext> context, Request& request) {
+  // Listing the tenant's tokens is capability management: it needs `grant`
+  // (a token can always see itself through GET /auth/verify).
+  require(request, "grant");
   // An admin sees every tenant's tokens unless it names one; others their own.
   std::string tenant = is_admin(request) && !request.header("x-tenant-id") ? "" : request.tenant;
   boost::json::array tokens;
