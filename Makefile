@@ -51,7 +51,7 @@ test-unit: build
 # The unit tests once more, built with AddressSanitizer and UBSan.
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSOLO_SANITIZE=ON $(CMAKE_FLAGS)
-	cmake --build $(ASAN_BUILD_DIR)
+	cmake --build $(ASAN_BUILD_DIR) --target unit_tests
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -L unit
 
