@@ -74,6 +74,21 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
       PRIMARY KEY (tenant_id, name)
     ) WITHOUT ROWID;
     )sql",
+    // 5: discovery registrations (engine/discovery/service_registry.hpp),
+    // written with service_registered / service_unregistered / registration_expired.
+    R"sql(
+    CREATE TABLE registrations (
+      handle      TEXT    PRIMARY KEY,
+      tenant_id   TEXT    NOT NULL,
+      service_id  TEXT    NOT NULL,
+      name        TEXT    NOT NULL,
+      version     TEXT    NOT NULL,
+      metadata    TEXT    NOT NULL DEFAULT '{}',
+      expires_at  INTEGER NOT NULL,
+      created_at  TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX registrations_by_tenant_name ON registrations(tenant_id, name);
+    )sql",
 };
 
 }  // namespace

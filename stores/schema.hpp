@@ -13,13 +13,17 @@
 //             the token), written with capability_granted / _revoked (token_store.hpp).
 //   secrets   projection: vault secrets as AES-256-GCM ciphertext, written with
 //             secret_stored / secret_deleted / vault_reencrypted (secret_store.hpp).
+//   registrations  projection: discovery registrations (handle, tenant, service,
+//             name, version, metadata JSON, expires_at in Unix ms), written with
+//             service_registered / service_unregistered / registration_expired
+//             (registration_store.hpp).
 #pragma once
 
 namespace solo {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Applies all pending migrations; throws StoreError when the file's version is
 // newer than this binary knows.
