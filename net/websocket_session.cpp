@@ -1,0 +1,1083 @@
+// WebSocketHub and its sessions (see websocket_session.hpp, docs/websocket.md).
+//
+// Everything runs on the hub's single-threaded executor, so session fields are
+// plain members. A Session is kept alive by its coroutines (shared_ptr); the
+// hub's registry holds weak pointers for drain() and metrics.
+//
+// GCC 12 note: inside coroutines no lambda or braced temporary is passed
+// within a co_await expression, and JSON objects are built by plain helper
+// functions.
+#include "net/websocket_session.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <deque>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "engine/identifier.hpp"
+#include "engine/runtime/timeout.hpp"
+#include "engine/runtime/wakeup.hpp"
+#include "engine/services/log_book.hpp"
+#include "engine/telemetry/telemetry.hpp"
+#include "net/api/api_context.hpp"
+#include "net/api/authorization.hpp"
+#include "net/api/event_feed.hpp"
+#include "net/api/request_args.hpp"
+#include "net/api/request_tenant.hpp"
+#include "net/router.hpp"
+#include "stores/event_store.hpp"
+
+namespace solo::net {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using asio::as_tuple;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kEventPage = 1000;
+constexpr size_t kFeedCapacity = 10000;
+constexpr size_t kLogFeedCapacity = 10000;
+
+class Session;
+
+}  // namespace
+
+struct WebSocketHub::State {
+  State(asio::any_io_executor executor_in, std::shared_ptr<ApiContext> context_in, WebSocketOptions options_in)
+      : executor(std::move(executor_in)), context(std::move(context_in)), options(options_in) {}
+  asio::any_io_executor executor;
+  std::shared_ptr<ApiContext> context;
+  WebSocketOptions options;
+  Dispatch dispatch;
+  std::map<uint64_t, std::weak_ptr<Session>> sessions;
+  uint64_t next_id = 1;
+  bool draining = false;
+  // Metrics.
+  uint64_t accepted = 0;
+  uint64_t frames_received = 0;
+  uint64_t frames_sent = 0;
+  std::map<std::string, uint64_t> closes;  // by reason label
+};
+
+namespace {
+
+using HubState = WebSocketHub::State;
+
+// ---- Frames (plain functions: JSON literals stay out of coroutines) ---------
+
+std::string error_frame(const json::value& id, int status, std::string_view code, std::string_view message) {
+  json::object error;
+  error["error"] = code;
+  error["message"] = message;
+  error["status"] = status;
+  error["timestamp"] = utc_timestamp_now();
+  json::object frame;
+  frame["id"] = id;
+  frame["ok"] = false;
+  frame["error"] = std::move(error);
+  return json::serialize(frame);
+}
+
+std::string_view code_for_status(int status) {
+  switch (status) {
+    case 400: return "invalid_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 409: return "conflict";
+    case 413: return "too_large";
+    case 429:
+    case 503: return "overloaded";
+    case 504: return "timeout";
+    default: return status >= 500 ? "internal_error" : "invalid_request";
+  }
+}
+
+// {"id", "ok": true, "result"} for 2xx, else {"id", "ok": false, "error":
+// {the HTTP error body, plus "status" (and "retry_after" when the HTTP answer had Retry-After)}}.
+std::string reply_frame(const json::value& id, const Response& response) {
+  json::object frame;
+  frame["id"] = id;
+  const bool ok = response.status >= 200 && response.status < 300;
+  json::value body;
+  if (!response.body.empty()) {
+    boost::system::error_code ec;
+    if (response.content_type.find("json") != std::string::npos) body = json::parse(response.body, ec);
+    if (ec || response.content_type.find("json") == std::string::npos) body = json::string(response.body);
+  }
+  if (ok) {
+    frame["ok"] = true;
+    frame["result"] = std::move(body);
+    return json::serialize(frame);
+  }
+  json::object error;
+  if (body.is_object()) {
+    error = std::move(body.as_object());
+  } else {
+    error["error"] = code_for_status(response.status);
+    error["message"] = body.is_string() ? body.as_string() : json::string("HTTP " + std::to_string(response.status));
+  }
+  error["status"] = response.status;
+  for (const auto& [name, value] : response.headers) {
+    if (beast::iequals(name, "retry-after")) error["retry_after"] = value;
+  }
+  frame["ok"] = false;
+  frame["error"] = std::move(error);
+  return json::serialize(frame);
+}
+
+std::string ok_frame(const json::value& id, json::value result) {
+  json::object frame;
+  frame["id"] = id;
+  frame["ok"] = true;
+  frame["result"] = std::move(result);
+  return json::serialize(frame);
+}
+
+std::string event_frame(const Event& event) {
+  json::object frame;
+  frame["event"] = to_json(event);
+  return json::serialize(frame);
+}
+
+std::string log_frame(const LogLine& line) {
+  json::object frame;
+  frame["log"] = to_json(line);
+  return json::serialize(frame);
+}
+
+json::value watch_result(bool watching, int64_t since) {
+  json::object result;
+  result["watching"] = watching;
+  if (watching) result["since"] = since;
+  return result;
+}
+
+// ---- Ops -> Requests ------------------------------------------------------------
+
+std::string scalar_text(const json::value& value, std::string_view name) {
+  if (value.is_string()) return std::string(value.as_string());
+  if (value.is_bool()) return value.as_bool() ? "true" : "false";
+  if (value.is_int64() || value.is_uint64() || value.is_double()) return json::serialize(value);
+  throw BadRequest("'" + std::string(name) + "' must be a string, number or boolean");
+}
+
+// A path segment taken from args: required, a string, and not able to reach
+// another route.
+std::string segment(const json::object& args, std::string_view name) {
+  auto* value = args.if_contains(name);
+  if (!value || !value->is_string() || value->as_string().empty()) {
+    throw BadRequest("'" + std::string(name) + "' is required (a non-empty string)");
+  }
+  std::string text(value->as_string());
+  if (text.find_first_of("/?#") != std::string::npos || text == "." || text == "..") {
+    throw BadRequest("'" + std::string(name) + "' must not contain '/', '?' or '#'");
+  }
+  return text;
+}
+
+struct OpRequest {
+  std::string method;
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::optional<std::string> body;
+};
+
+void add_query(OpRequest& out, const json::object& args, std::initializer_list<std::string_view> names) {
+  for (auto name : names) {
+    if (auto* value = args.if_contains(name); value && !value->is_null()) {
+      out.query.emplace_back(std::string(name), scalar_text(*value, name));
+    }
+  }
+}
+
+json::object without(json::object args, std::string_view key) {
+  args.erase(key);
+  return args;
+}
+
+std::string message_body(const json::object& args) {
+  auto* message = args.if_contains("message");
+  if (!message) throw BadRequest("'message' is required");
+  return json::serialize(*message);
+}
+
+// The REST equivalent of an op; nullopt for an unknown op. Throws BadRequest
+// for args that cannot form a request.
+std::optional<OpRequest> op_request(std::string_view op, const json::object& args) {
+  OpRequest r;
+  auto set = [&r](std::string method, std::string path) {
+    r.method = std::move(method);
+    r.path = std::move(path);
+  };
+  if (op == "deploy") {
+    set("POST", "/services");
+    r.body = json::serialize(args);
+  } else if (op == "list") {
+    set("GET", "/services");
+    add_query(r, args, {"limit", "offset", "status"});
+  } else if (op == "status") {
+    set("GET", "/services/" + segment(args, "service_id"));
+  } else if (op == "kill") {
+    set("DELETE", "/services/" + segment(args, "service_id"));
+    add_query(r, args, {"force"});
+  } else if (op == "swap") {
+    set("PUT", "/services/" + segment(args, "service_id") + "/code");
+    r.body = json::serialize(without(args, "service_id"));
+  } else if (op == "call" || op == "cast") {
+    set("POST", "/services/" + segment(args, "service_id") + "/" + std::string(op));
+    r.body = message_body(args);
+  } else if (op == "events") {
+    set("GET", "/events");
+    add_query(r, args, {"since", "limit", "service_id", "type"});
+  } else if (op == "logs") {
+    set("GET", "/logs");
+    add_query(r, args, {"since", "limit", "service_id", "level"});
+  } else if (op == "grant") {
+    set("POST", "/tokens");
+    r.body = json::serialize(args);
+  } else if (op == "tokens") {
+    set("GET", "/tokens");
+  } else if (op == "revoke") {
+    set("DELETE", "/tokens/" + segment(args, "token_id"));
+  } else if (op == "auth_verify") {
+    set("GET", "/auth/verify");
+    add_query(r, args, {"permission", "resource"});
+  } else if (op == "secret_put") {
+    set("POST", "/secrets");
+    r.body = json::serialize(args);
+  } else if (op == "secret_list") {
+    set("GET", "/secrets");
+    add_query(r, args, {"limit", "offset"});
+  } else if (op == "secret_get") {
+    set("GET", "/secrets/" + segment(args, "key"));
+    add_query(r, args, {"reveal"});
+  } else if (op == "secret_delete") {
+    set("DELETE", "/secrets/" + segment(args, "key"));
+  } else if (op == "register") {
+    set("POST", "/registry");
+    r.body = json::serialize(args);
+  } else if (op == "discover") {
+    set("GET", "/registry");
+    for (const auto& [key, value] : args) {
+      if (!value.is_null()) r.query.emplace_back(std::string(key), scalar_text(value, key));
+    }
+  } else if (op == "unregister") {
+    set("DELETE", "/registry/" + segment(args, "handle"));
+  } else if (op == "health") {
+    set("GET", "/health");
+  } else if (op == "metrics") {
+    set("GET", "/metrics");
+  } else if (op == "recovery") {
+    set("GET", "/system/recovery");
+  } else if (op == "verify") {
+    set("POST", "/system/verify");
+  } else if (op == "shutdown") {
+    set("POST", "/system/shutdown");
+  } else {
+    return std::nullopt;
+  }
+  return r;
+}
+
+// The op as a Request carrying the upgrade request's identity: its
+// credentials (Authorization, X-Tenant-ID), tenant and caller.
+Request make_request(const Request& upgrade, OpRequest op) {
+  Request request;
+  request.method = std::move(op.method);
+  request.path = std::move(op.path);
+  request.target = request.path;
+  for (size_t i = 0; i < op.query.size(); ++i) {
+    request.target += (i == 0 ? '?' : '&') + op.query[i].first + "=" + op.query[i].second;
+  }
+  request.query = std::move(op.query);
+  for (const auto& [name, value] : upgrade.headers) {
+    if (name == "authorization" || name == "x-tenant-id") request.headers.emplace_back(name, value);
+  }
+  if (op.body) {
+    request.headers.emplace_back("content-type", "application/json");
+    request.body = std::move(*op.body);
+  }
+  request.remote_address = upgrade.remote_address;
+  request.tenant = upgrade.tenant;
+  request.caller = upgrade.caller;
+  return request;
+}
+
+// ---- Session ----------------------------------------------------------------------
+
+struct Outgoing {
+  enum class Kind { text, ping, close } kind = Kind::text;
+  std::string data;
+  websocket::close_reason reason;
+};
+
+struct WatchSpec {
+  EventQuery filter;  // tenant_id ("" = all), service_id, event_type
+  int64_t since = 0;
+  bool logs = false;
+  std::string log_tenant;
+  std::string log_service;
+  std::optional<int64_t> log_since;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<HubState> hub_in, uint64_t id_in, Request upgrade_in, tcp::socket socket)
+      : hub(std::move(hub_in)),
+        id(id_in),
+        upgrade(std::move(upgrade_in)),
+        ws(std::move(socket)),
+        writer_wakeup(hub->executor),
+        space(hub->executor),
+        last_heard(Clock::now()) {}
+  ~Session() { hub->sessions.erase(id); }
+
+  const WebSocketOptions& options() const { return hub->options; }
+
+  // Queues a text frame; false (and nothing queued) once closing, or when the
+  // queue overflows, which starts the 1008 close.
+  bool send(std::string text) {
+    if (closing || closed) return false;
+    if (queue.size() + 1 > options().max_queue_frames || queued_bytes + text.size() > options().max_queue_bytes) {
+      overflow();
+      return false;
+    }
+    queued_bytes += text.size();
+    Outgoing item;
+    item.data = std::move(text);
+    queue.push_back(std::move(item));
+    writer_wakeup.notify();
+    return true;
+  }
+
+  // Whether a watch frame of this size fits under the watch's share (half)
+  // of the queue.
+  bool watch_room(size_t bytes) const {
+    return queue.size() + 1 <= options().max_queue_frames / 2 &&
+           queued_bytes + bytes <= options().max_queue_bytes / 2;
+  }
+
+  void overflow() {
+    count_close("overflow");
+    begin_close(websocket::close_code::policy_error, "send queue overflow", true);
+  }
+
+  void count_close(const std::string& reason) { ++hub->closes[reason]; }
+
+  // Stops new frames, optionally drops what is queued, queues the close frame
+  // and arms the deadline after which the socket is cut.
+  void begin_close(websocket::close_code code, std::string_view reason, bool discard) {
+    if (closing || closed) return;
+    closing = true;
+    stop_watch();
+    if (discard) {
+      queue.clear();
+      queued_bytes = 0;
+    }
+    Outgoing item;
+    item.kind = Outgoing::Kind::close;
+    item.reason = websocket::close_reason(code, reason);
+    queue.push_back(std::move(item));
+    close_deadline = Clock::now() + options().close_timeout;
+    writer_wakeup.notify();
+    space.notify();
+  }
+
+  // Cuts the TCP connection: every pending operation fails.
+  void cut() {
+    if (closed) return;
+    closed = true;
+    closing = true;
+    stop_watch();
+    beast::error_code ignored;
+    ws.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    ws.next_layer().close(ignored);
+    writer_wakeup.notify();
+    space.notify();
+  }
+
+  void stop_watch() {
+    ++watch_generation;
+    if (watch_cancel) {
+      watch_cancel->emit(asio::cancellation_type::terminal);
+      watch_cancel.reset();
+    }
+  }
+
+  std::shared_ptr<HubState> hub;
+  uint64_t id;
+  Request upgrade;  // identity for every op: credentials, tenant, caller
+  websocket::stream<tcp::socket> ws;
+  std::deque<Outgoing> queue;
+  size_t queued_bytes = 0;
+  Wakeup writer_wakeup;  // the queue got an item
+  Wakeup space;          // the queue shrank (watch back-pressure)
+  bool open = false;     // handshake done
+  bool closing = false;  // close frame queued or sent: no new frames
+  bool closed = false;   // socket cut
+  Clock::time_point last_heard;
+  Clock::time_point last_ping{};
+  Clock::time_point close_deadline{};
+  bool writing = false;
+  Clock::time_point write_started{};
+  size_t ops_in_flight = 0;
+  uint64_t watch_generation = 0;
+  std::shared_ptr<asio::cancellation_signal> watch_cancel;
+};
+
+// ---- Writer ------------------------------------------------------------------------
+
+asio::awaitable<void> write_loop(std::shared_ptr<Session> self) {
+  for (;;) {
+    while (self->queue.empty() && !self->closed) co_await self->writer_wakeup.wait();
+    if (self->closed) co_return;
+    Outgoing item = std::move(self->queue.front());
+    self->queue.pop_front();
+    self->queued_bytes -= item.data.size();
+    self->space.notify();
+    self->writing = true;
+    self->write_started = Clock::now();
+    beast::error_code ec;
+    if (item.kind == Outgoing::Kind::text) {
+      self->ws.text(true);
+      auto [write_ec, n] = co_await self->ws.async_write(asio::buffer(item.data), as_tuple(use_awaitable));
+      ec = write_ec;
+      if (!ec) ++self->hub->frames_sent;
+    } else if (item.kind == Outgoing::Kind::ping) {
+      websocket::ping_data payload;
+      auto [ping_ec] = co_await self->ws.async_ping(payload, as_tuple(use_awaitable));
+      ec = ping_ec;
+    } else {
+      // Sends the close frame and waits for the peer's (the reader gets it);
+      // the keep-alive ticker cuts a peer that never answers.
+      auto [close_ec] = co_await self->ws.async_close(item.reason, as_tuple(use_awaitable));
+      (void)close_ec;
+      self->writing = false;
+      self->cut();
+      co_return;
+    }
+    self->writing = false;
+    if (ec) {
+      self->cut();
+      co_return;
+    }
+  }
+}
+
+// ---- Keep-alive ------------------------------------------------------------------
+
+asio::awaitable<void> keepalive_loop(std::shared_ptr<Session> self) {
+  const auto& options = self->options();
+  const auto tick = std::max<Clock::duration>(
+      std::chrono::milliseconds(10), std::min<Clock::duration>(options.ping_interval, options.idle_timeout) / 4);
+  asio::steady_timer timer(self->hub->executor);
+  self->last_ping = Clock::now();
+  while (!self->closed) {
+    timer.expires_after(tick);
+    co_await timer.async_wait(as_tuple(use_awaitable));
+    if (self->closed) co_return;
+    const auto now = Clock::now();
+    if (self->closing && now >= self->close_deadline) {
+      self->cut();
+    } else if (now - self->last_heard >= options.idle_timeout) {
+      self->count_close("idle");
+      self->cut();
+    } else if (self->writing && now - self->write_started >= options.idle_timeout) {
+      self->count_close("write_stalled");
+      self->cut();
+    } else if (self->open && !self->closing && now - self->last_ping >= options.ping_interval) {
+      self->last_ping = now;
+      Outgoing ping;
+      ping.kind = Outgoing::Kind::ping;
+      self->queue.push_back(std::move(ping));  // control frames bypass the limits
+      self->writer_wakeup.notify();
+    }
+  }
+}
+
+// ---- Ops -------------------------------------------------------------------------
+
+asio::awaitable<void> run_op(std::shared_ptr<Session> self, json::value id, std::shared_ptr<Request> request) {
+  ++self->ops_in_flight;
+  Response response;
+  try {
+    response = co_await self->hub->dispatch(*request);
+  } catch (const BadRequest& error) {
+    response = error_response(400, "invalid_request", error.what());
+  } catch (const Forbidden& error) {
+    response = error_response(403, "forbidden", error.what());
+  } catch (const boost::system::system_error& error) {
+    response = error_response(500, "internal_error", error.what());
+  } catch (const std::exception& error) {
+    std::cerr << "solo: websocket op " << request->method << ' ' << request->path << " failed: " << error.what()
+              << std::endl;
+    response = error_response(500, "internal_error", "internal error");
+  }
+  --self->ops_in_flight;
+  if (response.stream) response = error_response(400, "invalid_request", "streams are not available as ops; use watch");
+  self->send(reply_frame(id, response));
+}
+
+// Waits for room for a watch frame, then queues it; false when the watch
+// should end (superseded, closing, or the stall overflowed the connection).
+asio::awaitable<bool> send_watched(std::shared_ptr<Session> self, uint64_t generation, std::string frame) {
+  const auto give_up = Clock::now() + self->options().watch_stall_timeout;
+  while (!self->watch_room(frame.size())) {
+    if (self->closing || self->watch_generation != generation) co_return false;
+    const auto now = Clock::now();
+    if (now >= give_up) {
+      self->overflow();
+      co_return false;
+    }
+    auto wait = self->space.wait();
+    co_await with_timeout(std::move(wait), give_up - now);
+  }
+  if (self->closing || self->watch_generation != generation) co_return false;
+  co_return self->send(std::move(frame));
+}
+
+bool event_matches(const EventQuery& filter, const Event& event) {
+  return (filter.tenant_id.empty() || filter.tenant_id == event.tenant_id) &&
+         (filter.service_id.empty() || filter.service_id == event.service_id) &&
+         (filter.event_type.empty() || filter.event_type == event.event_type);
+}
+
+bool log_matches(const WatchSpec& spec, const LogLine& line) {
+  return line.tenant_id == spec.log_tenant && (spec.log_service.empty() || line.service_id == spec.log_service);
+}
+
+struct LogFeed {
+  std::deque<LogLine> lines;
+  bool overflowed = false;
+};
+
+// Sends every stored event after `cursor` that matches.
+asio::awaitable<bool> catch_up(std::shared_ptr<Session> self, uint64_t generation, std::shared_ptr<EventStore> store,
+                               EventQuery filter, int64_t& cursor) {
+  for (;;) {
+    filter.after_id = cursor;
+    filter.limit = kEventPage;
+    auto page = co_await store->query(filter);
+    for (const auto& event : page) {
+      if (!co_await send_watched(self, generation, event_frame(event))) co_return false;
+      cursor = event.id;
+    }
+    if (page.size() < kEventPage) co_return true;
+  }
+}
+
+// The watch: subscribe first (nothing committed meanwhile is missed), reply,
+// replay from `since`, then tail; the EventFeed's overflow falls back to the log.
+asio::awaitable<void> run_watch(std::shared_ptr<Session> self, uint64_t generation, json::value id, WatchSpec spec) {
+  auto store = self->hub->context->events;
+  auto book = self->hub->context->logs;
+  auto executor = co_await asio::this_coro::executor;
+  auto feed = std::make_shared<EventFeed>(executor, kFeedCapacity);
+  auto subscription = store->subscribe([feed, filter = spec.filter](const Event& event) {
+    if (event_matches(filter, event)) feed->push(event);
+  });
+  auto logs = std::make_shared<LogFeed>();
+  std::optional<uint64_t> log_subscription;
+  if (spec.logs && book) {
+    log_subscription = book->subscribe([feed, logs, spec](const LogLine& line) {
+      if (!log_matches(spec, line)) return;
+      if (logs->lines.size() >= kLogFeedCapacity) {
+        logs->lines.pop_front();  // logs are not durable: a slow watcher loses the oldest
+        logs->overflowed = true;
+      }
+      logs->lines.push_back(line);
+      feed->wakeup().notify();
+    });
+  }
+  struct Unsubscribe {
+    std::shared_ptr<LogBook> book;
+    std::optional<uint64_t> id;
+    ~Unsubscribe() {
+      if (id) book->unsubscribe(*id);
+    }
+  } unsubscribe{book, log_subscription};
+
+  int64_t cursor = spec.since;
+  int64_t log_cursor = 0;
+  if (!self->send(ok_frame(id, watch_result(true, spec.since)))) co_return;
+  if (spec.logs && book && spec.log_since) {
+    log_cursor = *spec.log_since;
+    for (const auto& line : book->read(spec.log_tenant, spec.log_service, "", log_cursor, kLogFeedCapacity)) {
+      if (!co_await send_watched(self, generation, log_frame(line))) co_return;
+      log_cursor = line.id;
+    }
+  }
+  if (!co_await catch_up(self, generation, store, spec.filter, cursor)) co_return;
+  for (;;) {
+    if (self->watch_generation != generation || self->closing) co_return;
+    if (feed->take_overflow()) {
+      feed->take();
+      if (!co_await catch_up(self, generation, store, spec.filter, cursor)) co_return;
+      continue;
+    }
+    auto events = feed->take();
+    for (const auto& event : events) {
+      if (event.id <= cursor) continue;
+      if (!co_await send_watched(self, generation, event_frame(event))) co_return;
+      cursor = event.id;
+    }
+    while (!logs->lines.empty()) {
+      auto line = std::move(logs->lines.front());
+      logs->lines.pop_front();
+      if (line.id <= log_cursor) continue;
+      log_cursor = line.id;
+      if (!co_await send_watched(self, generation, log_frame(line))) co_return;
+    }
+    if (!feed->empty() || !logs->lines.empty()) continue;
+    co_await feed->wakeup().wait();
+  }
+}
+
+std::optional<int64_t> optional_int(const json::object& args, std::string_view name) {
+  auto* value = args.if_contains(name);
+  if (!value || value->is_null()) return std::nullopt;
+  if (value->is_int64() && value->as_int64() >= 0) return value->as_int64();
+  if (value->is_uint64() && value->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return static_cast<int64_t>(value->as_uint64());
+  }
+  if (value->is_string()) return parse_int(value->as_string(), name, 0, INT64_MAX);
+  throw BadRequest("'" + std::string(name) + "' must be a non-negative integer");
+}
+
+std::string optional_identifier(const json::object& args, std::string_view name) {
+  auto* value = args.if_contains(name);
+  if (!value || value->is_null()) return {};
+  if (!value->is_string()) throw BadRequest("'" + std::string(name) + "' must be a string");
+  return require_identifier(std::string(value->as_string()), name);
+}
+
+// Parses watch args, checks the caller may read events (and logs) exactly as
+// GET /events (GET /logs) would, then replaces any running watch.
+asio::awaitable<void> start_watch(std::shared_ptr<Session> self, json::value id, json::object args) {
+  WatchSpec spec;
+  std::string problem;
+  try {
+    spec.since = optional_int(args, "since").value_or(0);
+    spec.filter.service_id = optional_identifier(args, "service_id");
+    spec.filter.event_type = optional_identifier(args, "type");
+    spec.log_since = optional_int(args, "log_since");
+    if (auto* logs = args.if_contains("logs"); logs && !logs->is_null()) {
+      if (!logs->is_bool()) throw BadRequest("'logs' must be a boolean");
+      spec.logs = logs->as_bool();
+    }
+  } catch (const BadRequest& error) {
+    problem = error.what();
+  }
+  if (!problem.empty()) {
+    self->send(error_frame(id, 400, "invalid_request", problem));
+    co_return;
+  }
+  const auto& context = self->hub->context;
+  if (!context || !context->events || (spec.logs && !context->logs)) {
+    self->send(error_frame(id, 503, "overloaded", "events are not available yet"));
+    co_return;
+  }
+  // Authorization: the same checks as the REST reads.
+  OpRequest probe;
+  probe.method = "GET";
+  probe.path = "/events";
+  probe.query.emplace_back("limit", "1");
+  if (!spec.filter.service_id.empty()) probe.query.emplace_back("service_id", spec.filter.service_id);
+  auto check = std::make_shared<Request>(make_request(self->upgrade, probe));
+  Response answer = co_await self->hub->dispatch(*check);
+  if (answer.status == 200 && spec.logs) {
+    probe.path = "/logs";
+    check = std::make_shared<Request>(make_request(self->upgrade, probe));
+    answer = co_await self->hub->dispatch(*check);
+  }
+  if (answer.status != 200) {
+    self->send(reply_frame(id, answer));
+    co_return;
+  }
+  // The tenant filter of GET /events: an admin sees every tenant unless it
+  // names one with X-Tenant-ID; anyone else sees their own.
+  if (is_admin(self->upgrade) && !self->upgrade.header("x-tenant-id")) {
+    spec.filter.tenant_id.clear();
+  } else {
+    spec.filter.tenant_id = request_tenant(self->upgrade);
+  }
+  spec.log_tenant = request_tenant(self->upgrade);
+  spec.log_service = spec.filter.service_id;
+  if (self->closing) co_return;
+  self->stop_watch();
+  const auto generation = self->watch_generation;
+  auto signal = std::make_shared<asio::cancellation_signal>();
+  self->watch_cancel = signal;
+  auto slot = signal->slot();
+  auto done = [signal](std::exception_ptr) {};
+  asio::co_spawn(self->hub->executor, run_watch(self, generation, std::move(id), std::move(spec)),
+                 asio::bind_cancellation_slot(slot, std::move(done)));
+}
+
+// One text frame from the client.
+void handle_text(const std::shared_ptr<Session>& self, std::string_view text) {
+  if (self->closing) return;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) {
+    self->send(error_frame(nullptr, 400, "invalid_request", "a frame must be a JSON object {\"id\", \"op\", \"args\"}"));
+    return;
+  }
+  auto& frame = parsed.as_object();
+  json::value id = nullptr;
+  if (auto* given = frame.if_contains("id")) id = *given;
+  auto* op_value = frame.if_contains("op");
+  if (!op_value || !op_value->is_string()) {
+    self->send(error_frame(id, 400, "invalid_request", "'op' is required (a string)"));
+    return;
+  }
+  std::string op(op_value->as_string());
+  json::object args;
+  if (auto* given = frame.if_contains("args"); given && !given->is_null()) {
+    if (!given->is_object()) {
+      self->send(error_frame(id, 400, "invalid_request", "'args' must be an object"));
+      return;
+    }
+    args = given->as_object();
+  }
+  if (op == "watch") {
+    asio::co_spawn(self->hub->executor, start_watch(self, std::move(id), std::move(args)), asio::detached);
+    return;
+  }
+  if (op == "unwatch") {
+    self->stop_watch();
+    self->send(ok_frame(id, watch_result(false, 0)));
+    return;
+  }
+  if (op == "ping") {
+    json::object result;
+    result["pong"] = true;
+    self->send(ok_frame(id, std::move(result)));
+    return;
+  }
+  std::optional<OpRequest> request;
+  try {
+    request = op_request(op, args);
+  } catch (const BadRequest& error) {
+    self->send(error_frame(id, 400, "invalid_request", error.what()));
+    return;
+  }
+  if (!request) {
+    self->send(error_frame(id, 400, "invalid_request", "unknown op '" + op + "'"));
+    return;
+  }
+  if (self->ops_in_flight >= self->options().max_ops_in_flight) {
+    self->send(error_frame(id, 429, "overloaded", "too many operations in flight on this connection"));
+    return;
+  }
+  auto shared = std::make_shared<Request>(make_request(self->upgrade, std::move(*request)));
+  asio::co_spawn(self->hub->executor, run_op(self, std::move(id), std::move(shared)), asio::detached);
+}
+
+// ---- Reader and session ------------------------------------------------------------
+
+asio::awaitable<void> read_loop(std::shared_ptr<Session> self) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    buffer.clear();
+    auto [ec, n] = co_await self->ws.async_read(buffer, as_tuple(use_awaitable));
+    if (ec) {
+      if (ec == websocket::error::message_too_big) self->count_close("too_big");
+      co_return;
+    }
+    self->last_heard = Clock::now();
+    ++self->hub->frames_received;
+    if (self->closing) continue;  // draining the peer's frames until its close arrives
+    if (!self->ws.got_text()) {
+      self->count_close("binary");
+      self->begin_close(websocket::close_code::unknown_data, "binary frames are not supported", false);
+      continue;
+    }
+    handle_text(self, std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
+  }
+}
+
+http::request<http::empty_body> beast_request(const Request& request) {
+  http::request<http::empty_body> out{http::verb::get, request.target, 11};
+  for (const auto& [name, value] : request.headers) out.insert(name, value);
+  return out;
+}
+
+asio::awaitable<void> run_session(std::shared_ptr<Session> self) {
+  auto& ws = self->ws;
+  ws.read_message_max(self->options().max_frame_bytes);
+  ws.auto_fragment(false);
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = self->options().close_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws.set_option(timeouts);
+  auto decorate = [](websocket::response_type& response) { response.set(http::field::server, "solo"); };
+  ws.set_option(websocket::stream_base::decorator(decorate));
+  std::weak_ptr<Session> weak = self;
+  auto heard = [weak](websocket::frame_type, beast::string_view) {
+    if (auto session = weak.lock()) session->last_heard = Clock::now();
+  };
+  ws.control_callback(heard);
+
+  auto keepalive = keepalive_loop(self);
+  asio::co_spawn(self->hub->executor, std::move(keepalive), asio::detached);
+  auto request = beast_request(self->upgrade);
+  self->writing = true;
+  self->write_started = Clock::now();
+  auto [ec] = co_await ws.async_accept(request, as_tuple(use_awaitable));
+  self->writing = false;
+  if (ec) {
+    self->cut();
+    co_return;
+  }
+  self->open = true;
+  self->last_heard = Clock::now();
+  auto writer = write_loop(self);
+  asio::co_spawn(self->hub->executor, std::move(writer), asio::detached);
+  co_await read_loop(self);
+  // The peer closed (Beast answered its close frame), failed the protocol, or
+  // the socket was cut. If we started the close, the writer finishes it.
+  if (!self->closing) self->cut();
+}
+
+}  // namespace
+
+// ---- WebSocketHub ------------------------------------------------------------------
+
+WebSocketHub::WebSocketHub(asio::any_io_executor executor, std::shared_ptr<ApiContext> context,
+                           WebSocketOptions options)
+    : state_(std::make_shared<State>(std::move(executor), std::move(context), options)) {}
+
+WebSocketHub::~WebSocketHub() = default;
+
+void WebSocketHub::set_dispatch(Dispatch dispatch) { state_->dispatch = std::move(dispatch); }
+
+bool WebSocketHub::accepting() const {
+  return !state_->draining && state_->dispatch && state_->sessions.size() < state_->options.max_connections;
+}
+
+void WebSocketHub::accept(Request request, asio::ip::tcp::socket socket) {
+  if (!accepting()) {
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  const auto id = state_->next_id++;
+  auto session = std::make_shared<Session>(state_, id, std::move(request), std::move(socket));
+  state_->sessions.emplace(id, session);
+  ++state_->accepted;
+  asio::co_spawn(state_->executor, run_session(std::move(session)), [](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const boost::system::system_error&) {
+    } catch (const std::exception& e) {
+      std::cerr << "solo: websocket session failed: " << e.what() << std::endl;
+    }
+  });
+}
+
+namespace {
+
+std::vector<std::shared_ptr<Session>> live_sessions(const HubState& state) {
+  std::vector<std::shared_ptr<Session>> out;
+  for (const auto& [id, weak] : state.sessions) {
+    if (auto session = weak.lock()) out.push_back(std::move(session));
+  }
+  return out;
+}
+
+size_t ops_in_flight(const HubState& state) {
+  size_t total = 0;
+  for (const auto& session : live_sessions(state)) total += session->ops_in_flight;
+  return total;
+}
+
+asio::awaitable<void> drain_hub(std::shared_ptr<HubState> state, std::chrono::milliseconds deadline) {
+  constexpr auto poll = std::chrono::milliseconds(5);
+  const auto give_up_at = Clock::now() + deadline;
+  state->draining = true;
+  for (const auto& session : live_sessions(*state)) session->stop_watch();
+  asio::steady_timer timer(state->executor);
+  while (ops_in_flight(*state) > 0 && Clock::now() < give_up_at) {
+    timer.expires_after(poll);
+    co_await timer.async_wait(use_awaitable);
+  }
+  // Close with 1001; what is queued (the last replies) goes out first.
+  for (const auto& session : live_sessions(*state)) {
+    session->count_close("going_away");
+    session->begin_close(websocket::close_code::going_away, "server shutting down", false);
+  }
+  const auto unwind_until = Clock::now() + std::chrono::seconds(1);
+  while (!state->sessions.empty() && Clock::now() < unwind_until) {
+    timer.expires_after(poll);
+    co_await timer.async_wait(use_awaitable);
+  }
+  for (const auto& session : live_sessions(*state)) session->cut();
+}
+
+}  // namespace
+
+asio::awaitable<void> WebSocketHub::drain(std::chrono::milliseconds deadline) { return drain_hub(state_, deadline); }
+
+std::size_t WebSocketHub::connections() const { return state_->sessions.size(); }
+
+void WebSocketHub::register_metrics(Telemetry& telemetry) {
+  telemetry.add_collector([weak = std::weak_ptr<State>(state_)](std::string& out) {
+    auto state = weak.lock();
+    if (!state) return;
+    Telemetry::gauge(out, "solo_ws_connections", "Open WebSocket connections.",
+                     static_cast<double>(state->sessions.size()));
+    Telemetry::counter(out, "solo_ws_connections_total", "WebSocket connections accepted.",
+                       static_cast<double>(state->accepted));
+    Telemetry::counter(out, "solo_ws_frames_received_total", "WebSocket messages received.",
+                       static_cast<double>(state->frames_received));
+    Telemetry::counter(out, "solo_ws_frames_sent_total", "WebSocket text messages sent.",
+                       static_cast<double>(state->frames_sent));
+    if (!state->closes.empty()) {
+      out += "# HELP solo_ws_closes_total WebSocket connections closed by the server, by reason.\n";
+      out += "# TYPE solo_ws_closes_total counter\n";
+      for (const auto& [reason, count] : state->closes) {
+        out += "solo_ws_closes_total{reason=\"" + reason + "\"} " + std::to_string(count) + "\n";
+      }
+    }
+  });
+}
+
+// ---- Routes ------------------------------------------------------------------------
+
+namespace {
+
+bool is_websocket_upgrade(const Request& request) {
+  auto upgrade = request.header("upgrade");
+  return request.method == "GET" && upgrade && beast::iequals(*upgrade, "websocket");
+}
+
+}  // namespace
+
+void add_websocket_routes(Router& router, std::shared_ptr<WebSocketHub> hub) {
+  router.add("GET", "/ws", [hub](Request& request) -> asio::awaitable<Response> {
+    if (!is_websocket_upgrade(request)) {
+      auto response = error_response(426, "invalid_request", "GET /ws needs a WebSocket upgrade request");
+      response.headers.emplace_back("Upgrade", "websocket");
+      co_return response;
+    }
+    if (!hub->accepting()) {
+      auto response = error_response(503, "overloaded", "no more WebSocket connections accepted");
+      response.headers.emplace_back("Retry-After", "1");
+      co_return response;
+    }
+    Response response;
+    response.status = 101;  // HttpServer hands the connection to hub->accept
+    co_return response;
+  });
+  router.add("GET", "/ui", [](Request&) -> asio::awaitable<Response> {
+    Response response;
+    response.content_type = "text/html; charset=utf-8";
+    response.headers.emplace_back("Cache-Control", "no-store");
+    response.body = std::string(websocket_ui_page());
+    co_return response;
+  });
+}
+
+std::string_view websocket_ui_page() {
+  static constexpr std::string_view page = R"html(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Solo - live events</title>
+<style>
+ body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
+ #status { margin: .5em 0; color: #555; }
+ #events { list-style: none; padding: 0; font-family: ui-monospace, monospace; }
+ #events li { padding: 2px 4px; border-bottom: 1px solid #eee; }
+ #events li.log { color: #666; }
+</style>
+</head>
+<body>
+<h1>Solo - live events</h1>
+<form id="connect"><input id="token" type="password" placeholder="token" size="50" autocomplete="off">
+<button type="submit">Watch</button></form>
+<div id="status">not connected</div>
+<ul id="events"></ul>
+<script>
+(function () {
+  var list = document.getElementById('events');
+  var status = document.getElementById('status');
+  var input = document.getElementById('token');
+  var socket = null, cursor = 0, token = '', nextId = 1, retry = null;
+  function show(text, kind, type) {
+    var item = document.createElement('li');
+    item.className = kind;
+    if (type) item.setAttribute('data-type', type);
+    item.textContent = text;
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > 500) list.removeChild(list.lastChild);
+  }
+  function connect() {
+    if (retry) { clearTimeout(retry); retry = null; }
+    if (socket) { socket.onclose = null; socket.close(); }
+    var scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    socket = new WebSocket(scheme + '//' + location.host + '/ws?token=' + encodeURIComponent(token));
+    status.textContent = 'connecting';
+    socket.onopen = function () {
+      status.textContent = 'connected';
+      socket.send(JSON.stringify({id: nextId++, op: 'watch', args: {since: cursor, logs: true}}));
+    };
+    socket.onmessage = function (message) {
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (e) { return; }
+      if (frame.event) {
+        var e = frame.event;
+        cursor = e.id;
+        show('#' + e.id + ' ' + e.timestamp + ' ' + e.event_type + (e.tenant_id ? ' tenant=' + e.tenant_id : '') +
+             (e.service_id ? ' service=' + e.service_id : ''), 'event', e.event_type);
+      } else if (frame.log) {
+        var l = frame.log;
+        show(l.timestamp + ' [' + l.level + '] ' + (l.service_id || '') + ': ' + l.message, 'log', 'log');
+      } else if (frame.ok === false) {
+        status.textContent = 'error: ' + frame.error.error + ': ' + frame.error.message;
+      } else if (frame.ok === true && frame.result && frame.result.watching) {
+        status.textContent = 'watching';
+      }
+    };
+    socket.onclose = function (event) {
+      status.textContent = 'closed (' + event.code + (event.reason ? ' ' + event.reason : '') + '); retrying';
+      retry = setTimeout(connect, 2000);
+    };
+  }
+  document.getElementById('connect').onsubmit = function (event) {
+    event.preventDefault();
+    token = input.value;
+    if (token) connect();
+  };
+  var match = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+  if (match) {
+    token = decodeURIComponent(match[1]);
+    history.replaceState(null, '', location.pathname);
+    connect();
+  }
+})();
+</script>
+</body>
+</html>
+)html";
+  return page;
+}
+
+}  // namespace solo::net
