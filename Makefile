@@ -10,10 +10,12 @@ DATA_DIR       ?= ./data
 LISTEN         ?= 127.0.0.1:8080
 CMAKE_FLAGS    ?=
 
-# Debian 12 packages the build and the tests need.
+# Debian 12 packages the build and the tests need (chromium: the browser test,
+# tests/integration/browser_test.cpp).
 PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev \
             libssl-dev openssl liblua5.4-dev libboost1.81-dev libboost-json1.81-dev \
-            libboost-url1.81-dev libboost-test1.81-dev curl ca-certificates
+            libboost-url1.81-dev libboost-test1.81-dev curl ca-certificates \
+            chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
