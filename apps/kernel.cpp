@@ -22,6 +22,7 @@
 #include "net/api/service_routes.hpp"
 #include "net/api/system_routes.hpp"
 #include "net/gateway.hpp"
+#include "net/websocket_session.hpp"
 #include "recovery/replayer.hpp"
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
@@ -89,6 +90,11 @@ void Kernel::build_tree() {
   net::add_log_routes(gateway_->router(), api_);
   net::add_token_routes(gateway_->router(), api_);
   net::add_secret_routes(gateway_->router(), api_);
+  // WebSocket /ws and the /ui page (net/websocket_session.hpp).
+  auto websockets = std::make_shared<net::WebSocketHub>(executor_, api_);
+  websockets->register_metrics(*telemetry_);
+  gateway_->set_websockets(websockets);
+  net::add_websocket_routes(gateway_->router(), websockets);
 
   system_->add_child({"event_store", [self](ChildContext c) { return run_event_store(self, c); }});
   system_->add_child({"resource_monitor", [self](ChildContext c) {

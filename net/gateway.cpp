@@ -10,6 +10,9 @@
 #include "engine/security/capability_manager.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
+#include "net/websocket_session.hpp"  // WebSocket /ws
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
 
 namespace solo::net {
 
@@ -63,7 +66,9 @@ std::optional<Response> Gateway::authenticate(Request& request) {
 
 asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Request& request) {
   bool health = request.path == "/health";
-  if (!health) {
+  // GET /ui is a static page that asks for the token itself (net/websocket_session.hpp).
+  bool open_page = request.path == "/ui" && request.method == "GET";
+  if (!health && !open_page) {
     if (auto refused = self->authenticate(request)) co_return std::move(*refused);
   }
   if (self->status_->phase() == SystemPhase::starting && !health) {
@@ -93,6 +98,17 @@ asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext c
     telemetry->observe_request(request.route.empty() ? "unmatched" : request.route, request.method, status,
                                std::chrono::duration<double>(elapsed).count());
   });
+  // WebSocket /ws: ops go through dispatch(); 101 answers hand the socket to the hub.
+  if (self->websockets_) {
+    self->websockets_->set_dispatch([weak = std::weak_ptr<Gateway>(self)](Request& request) {
+      auto gateway = weak.lock();
+      if (!gateway) throw std::runtime_error("gateway stopped");
+      return dispatch(gateway, request);
+    });
+    self->server_->set_on_upgrade([hub = self->websockets_](Request&& request, asio::ip::tcp::socket&& socket) {
+      hub->accept(std::move(request), std::move(socket));
+    });
+  }
   self->server_->listen();
   if (self->on_listening_) self->on_listening_(self->url());
   context.ready();
@@ -107,7 +123,12 @@ void Gateway::stop_accepting() {
 }
 
 asio::awaitable<void> Gateway::drain(std::chrono::milliseconds deadline) {
-  if (server_) co_await server_->drain(deadline);
+  if (server_ && websockets_) {  // HTTP and WebSocket connections drain side by side
+    using namespace asio::experimental::awaitable_operators;
+    co_await (server_->drain(deadline) && websockets_->drain(deadline));
+  } else if (server_) {
+    co_await server_->drain(deadline);
+  }
 }
 
 std::string Gateway::url() const {

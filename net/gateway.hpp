@@ -30,6 +30,8 @@ class Telemetry;
 
 namespace solo::net {
 
+class WebSocketHub;
+
 class Gateway : public std::enable_shared_from_this<Gateway> {
  public:
   Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
@@ -40,6 +42,9 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // bearer token the manager knows (401 otherwise).
   void set_capabilities(std::shared_ptr<CapabilityManager> capabilities) { capabilities_ = std::move(capabilities); }
   void on_listening(std::function<void(const std::string& url)> callback) { on_listening_ = std::move(callback); }
+  // WebSocket /ws (net/websocket_session.hpp): upgrades the routes accepted go
+  // to this hub, whose ops go through dispatch(); drain() drains it too.
+  void set_websockets(std::shared_ptr<WebSocketHub> hub) { websockets_ = std::move(hub); }
 
   static asio::awaitable<void> run(std::shared_ptr<Gateway> self, ChildContext context);
 
@@ -61,6 +66,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   Router router_;
   std::unique_ptr<HttpServer> server_;
   std::function<void(const std::string&)> on_listening_;
+  std::shared_ptr<WebSocketHub> websockets_;
 };
 
 }  // namespace solo::net

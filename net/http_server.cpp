@@ -88,6 +88,7 @@ struct HttpServer::State {
   HttpServerOptions options;
   RequestHandler handler;
   RequestObserver on_request;
+  HttpServer::UpgradeHandler on_upgrade;  // WebSocket hook; see set_on_upgrade()
   // Executor-owned.
   tcp::acceptor acceptor;
   std::map<std::uint64_t, std::shared_ptr<ConnectionControl>> connections;
@@ -396,6 +397,17 @@ asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_p
 
     const auto started = Clock::now();
     Response response = co_await call_handler(state, *request);
+    // WebSocket hook: a 101 from the handler hands the socket over (set_on_upgrade).
+    if (response.status == 101 && state->on_upgrade) {
+      if constexpr (std::is_same_v<Conn, PlainConnection>) {
+        in_flight.release();
+        observe(*state, *request, 101, started);
+        state->on_upgrade(std::move(*request), layer.release_socket());
+        co_return;
+      } else {
+        response = error_response(501, "not_implemented", "WebSocket over TLS is not supported yet");
+      }
+    }
     const bool keep_alive = client_keep_alive && !state->draining;
     if (response.stream) {
       // A stream ends when its producer wants, not when the request is
@@ -538,6 +550,8 @@ void HttpServer::listen() {
 asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return state_->acceptor.local_endpoint(); }
 
 void HttpServer::set_on_request(RequestObserver observer) { state_->on_request = std::move(observer); }
+
+void HttpServer::set_on_upgrade(UpgradeHandler handler) { state_->on_upgrade = std::move(handler); }
 
 asio::awaitable<void> HttpServer::run() { return accept_loop(state_); }
 

@@ -65,6 +65,14 @@ class HttpServer {
   // Set before run(); called on the server's executor.
   void set_on_request(RequestObserver observer);
 
+  // WebSocket hook (net/websocket_session.hpp): when the handler answers a
+  // request with status 101, the server does not write that answer; it hands
+  // the request and the connection's socket to this callback and the HTTP
+  // session ends (the connection no longer counts here). Plain connections
+  // only: over TLS a 101 is turned into 501. Set before run().
+  using UpgradeHandler = std::function<void(Request&&, asio::ip::tcp::socket&&)>;
+  void set_on_upgrade(UpgradeHandler handler);
+
   // The accept loop; returns once stop_accepting() (or drain()) closed the
   // listener. Connections run as their own coroutines and outlive it.
   asio::awaitable<void> run();
