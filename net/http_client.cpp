@@ -2,17 +2,26 @@
 //
 // Blocking calls with timeouts: each step starts an asynchronous Beast
 // operation on a tcp_stream with an expiry and runs the private io_context
-// until it completes (sync socket calls cannot time out in Asio).
+// until it completes (sync socket calls cannot time out in Asio). request()
+// and stream() are written once over the stream type: beast::tcp_stream for
+// http://, beast::ssl_stream<beast::tcp_stream> for https://.
 #include "net/http_client.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 
 namespace solo::net {
 namespace {
@@ -20,6 +29,61 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+std::string openssl_reason(const beast::error_code& ec) {
+  if (ec.category() == asio::error::get_ssl_category()) {
+    char text[256];
+    ERR_error_string_n(static_cast<unsigned long>(ec.value()), text, sizeof text);
+    return text;
+  }
+  return ec.message();
+}
+
+void check_readable(const std::string& what, const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::invalid_argument("cannot load " + what + " " + file + ": " + std::strerror(errno));
+}
+
+std::unique_ptr<asio::ssl::context> make_client_context(const TlsClientOptions& tls) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = context->native_handle();
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression);
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  beast::error_code ec;
+  if (tls.ca_file.empty()) {
+    context->set_default_verify_paths(ec);
+    if (ec) throw std::invalid_argument("cannot load the system's CA certificates: " + openssl_reason(ec));
+  } else {
+    check_readable("CA certificate", tls.ca_file);
+    context->load_verify_file(tls.ca_file, ec);
+    if (ec) throw std::invalid_argument("cannot load CA certificate " + tls.ca_file + ": " + openssl_reason(ec));
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    throw std::invalid_argument("a client certificate needs its key and a key its certificate");
+  }
+  if (!tls.cert_file.empty()) {
+    check_readable("client certificate", tls.cert_file);
+    context->use_certificate_chain_file(tls.cert_file, ec);
+    if (ec) {
+      throw std::invalid_argument("cannot load client certificate " + tls.cert_file + ": " + openssl_reason(ec));
+    }
+    check_readable("client key", tls.key_file);
+    context->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
+    if (ec) throw std::invalid_argument("cannot load client key " + tls.key_file + ": " + openssl_reason(ec));
+    if (SSL_CTX_check_private_key(native) != 1) {
+      throw std::invalid_argument("cannot load client key " + tls.key_file + ": it does not match " + tls.cert_file);
+    }
+  }
+  context->set_verify_mode(asio::ssl::verify_peer);
+  ERR_clear_error();
+  return context;
+}
+
+beast::tcp_stream& tcp_layer(beast::tcp_stream& stream) { return stream; }
+beast::tcp_stream& tcp_layer(TlsStream& stream) { return stream.next_layer(); }
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -53,6 +117,7 @@ struct HttpClient::Impl {
   std::string port;
   std::chrono::milliseconds timeout;
   asio::io_context io;
+  std::unique_ptr<asio::ssl::context> tls;  // https:// only
 
   // Runs the io_context until the operation started just before completes.
   void run() {
@@ -68,11 +133,45 @@ struct HttpClient::Impl {
 
   void check(const beast::error_code& ec, std::string_view what) const {
     if (!ec) return;
+    if (ec.category() == asio::error::get_ssl_category()) {
+      // E.g. the server refused our client certificate (TLS 1.3 says so only
+      // after the handshake): OpenSSL's text names the alert.
+      throw std::runtime_error(std::string(what) + " " + base_url + ": " + openssl_reason(ec));
+    }
     if (ec == beast::error::timeout) {
       throw std::runtime_error(std::string(what) + " " + base_url + ": timed out after " +
                                std::to_string(timeout.count()) + " ms");
     }
     throw std::runtime_error(std::string(what) + " " + base_url + ": " + ec.message());
+  }
+
+  // connect() and the TLS handshake: the server's certificate must verify and
+  // name the host.
+  std::unique_ptr<TlsStream> connect_tls() {
+    auto stream = std::make_unique<TlsStream>(connect(), *tls);
+    SSL* ssl = stream->native_handle();
+    const std::string bare = host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+    beast::error_code ec;
+    asio::ip::make_address(bare, ec);
+    if (!ec) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), bare.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl, bare.c_str());  // SNI: DNS names only
+      SSL_set1_host(ssl, bare.c_str());
+    }
+    ec = {};
+    stream->next_layer().expires_after(timeout);
+    stream->async_handshake(asio::ssl::stream_base::client, [&ec](beast::error_code e) { ec = e; });
+    run();
+    if (ec) {
+      std::string reason = openssl_reason(ec);
+      const long verify = SSL_get_verify_result(ssl);
+      if (verify != X509_V_OK) reason += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+      if (ec == beast::error::timeout) reason = "timed out after " + std::to_string(timeout.count()) + " ms";
+      ERR_clear_error();
+      throw std::runtime_error("TLS handshake failed with " + base_url + ": " + reason);
+    }
+    return stream;
   }
 
   beast::tcp_stream connect() {
@@ -108,34 +207,39 @@ struct HttpClient::Impl {
     return request;
   }
 
-  void send(beast::tcp_stream& stream, http::request<http::string_body>& request) {
+  template <class Stream>
+  void send(Stream& stream, http::request<http::string_body>& request) {
     beast::error_code ec;
-    stream.expires_after(timeout);
+    tcp_layer(stream).expires_after(timeout);
     http::async_write(stream, request, [&ec](beast::error_code e, std::size_t) { ec = e; });
     wait(ec, "cannot send request to");
   }
 };
 
-HttpClient::HttpClient(std::string base_url, std::chrono::milliseconds timeout)
+HttpClient::HttpClient(std::string base_url, std::chrono::milliseconds timeout, TlsClientOptions tls)
     : impl_(std::make_unique<Impl>()) {
   const auto url = boost::urls::parse_uri(base_url);
-  if (!url || url->scheme() != "http" || url->host().empty()) {
-    throw std::invalid_argument("not an http:// URL: " + base_url);
+  const bool https = url && url->scheme() == "https";
+  if (!url || (url->scheme() != "http" && !https) || url->host().empty()) {
+    throw std::invalid_argument("not an http:// or https:// URL: " + base_url);
   }
   impl_->host = url->host();
-  impl_->port = url->has_port() ? std::string(url->port()) : "80";
-  impl_->base_url = "http://" + std::string(url->encoded_host_and_port());
+  impl_->port = url->has_port() ? std::string(url->port()) : (https ? "443" : "80");
+  impl_->base_url = (https ? "https://" : "http://") + std::string(url->encoded_host_and_port());
   impl_->timeout = timeout;
+  if (https) impl_->tls = make_client_context(tls);
 }
 
 HttpClient::~HttpClient() = default;
 
 const std::string& HttpClient::base_url() const { return impl_->base_url; }
 
-ClientResponse HttpClient::request(std::string_view method, std::string_view target,
-                                   std::string_view body, const HeaderList& headers) {
-  auto& impl = *impl_;
-  auto stream = impl.connect();
+namespace {
+
+// Impl is private to HttpClient: deduced, never named.
+template <class Impl, class Stream>
+ClientResponse do_request(Impl& impl, Stream& stream, std::string_view method,
+                          std::string_view target, std::string_view body, const HeaderList& headers) {
   auto request = impl.make_request(method, target, body, headers);
   impl.send(stream, request);
 
@@ -143,7 +247,7 @@ ClientResponse HttpClient::request(std::string_view method, std::string_view tar
   http::response_parser<http::string_body> parser;
   parser.body_limit(boost::none);  // the CLI trusts its server
   beast::error_code ec;
-  stream.expires_after(impl.timeout);
+  tcp_layer(stream).expires_after(impl.timeout);
   http::async_read(stream, buffer, parser, [&ec](beast::error_code e, std::size_t) { ec = e; });
   impl.wait(ec, "no valid response from");
 
@@ -153,8 +257,21 @@ ClientResponse HttpClient::request(std::string_view method, std::string_view tar
   response.headers = collect_headers(message);
   response.body = std::move(message.body());
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
   return response;
+}
+
+}  // namespace
+
+ClientResponse HttpClient::request(std::string_view method, std::string_view target,
+                                   std::string_view body, const HeaderList& headers) {
+  auto& impl = *impl_;
+  if (impl.tls) {
+    auto stream = impl.connect_tls();
+    return do_request(impl, *stream, method, target, body, headers);
+  }
+  auto stream = impl.connect();
+  return do_request(impl, stream, method, target, body, headers);
 }
 
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
@@ -162,10 +279,11 @@ HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 void HttpClient::set_default_headers(HeaderList headers) { impl_->default_headers = std::move(headers); }
 
-void HttpClient::stream(std::string_view target, const HeaderList& headers,
-                        const std::function<bool(std::string_view)>& on_data) {
-  auto& impl = *impl_;
-  auto stream = impl.connect();
+namespace {
+
+template <class Impl, class Stream>
+void do_stream(Impl& impl, Stream& stream, std::string_view target, const HeaderList& headers,
+               const std::function<bool(std::string_view)>& on_data) {
   auto request = impl.make_request("GET", target, {}, headers);
   impl.send(stream, request);
 
@@ -173,7 +291,7 @@ void HttpClient::stream(std::string_view target, const HeaderList& headers,
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // a stream has no length
   beast::error_code ec;
-  stream.expires_after(impl.timeout);
+  tcp_layer(stream).expires_after(impl.timeout);
   http::async_read_header(stream, buffer, parser,
                           [&ec](beast::error_code e, std::size_t) { ec = e; });
   impl.wait(ec, "no valid response from");
@@ -187,7 +305,7 @@ void HttpClient::stream(std::string_view target, const HeaderList& headers,
   while (!parser.is_done()) {
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
-    stream.expires_after(impl.timeout);
+    tcp_layer(stream).expires_after(impl.timeout);
     http::async_read_some(stream, buffer, parser,
                           [&ec](beast::error_code e, std::size_t) { ec = e; });
     impl.run();
@@ -204,18 +322,33 @@ void HttpClient::stream(std::string_view target, const HeaderList& headers,
     // The server ending the connection ends the stream (it does so at shutdown;
     // SSE clients reconnect with Last-Event-ID).
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-        ec == asio::error::eof || ec == asio::error::connection_reset) {
+        ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::ssl::error::stream_truncated) {
       break;
     }
     impl.check(ec, "stream interrupted from");
   }
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
   if (!ok) {
     throw HttpStatusError("GET " + std::string(target) + " on " + impl.base_url + ": status " +
                               std::to_string(status) + " " + error_body,
                           status, error_body);
   }
+}
+
+}  // namespace
+
+void HttpClient::stream(std::string_view target, const HeaderList& headers,
+                        const std::function<bool(std::string_view)>& on_data) {
+  auto& impl = *impl_;
+  if (impl.tls) {
+    auto stream = impl.connect_tls();
+    do_stream(impl, *stream, target, headers, on_data);
+    return;
+  }
+  auto stream = impl.connect();
+  do_stream(impl, stream, target, headers, on_data);
 }
 
 }  // namespace solo::net

@@ -10,6 +10,11 @@
 // Failures throw std::runtime_error with the URL and the reason, e.g.
 // "cannot connect to http://127.0.0.1:8080: Connection refused".
 //
+// https:// URLs speak TLS 1.2 or later: the server's certificate must chain to
+// TlsClientOptions::ca_file (default: the system's trust store) and name the
+// URL's host (DNS name or IP address); SNI is sent for DNS names. A client
+// certificate and key may be given for mutual TLS.
+//
 // Thread safety: one HttpClient per thread.
 #pragma once
 
@@ -46,12 +51,21 @@ class HttpStatusError : public std::runtime_error {
   std::string body_;
 };
 
+struct TlsClientOptions {
+  std::string ca_file;    // PEM bundle to trust; empty: the system's default store
+  std::string cert_file;  // PEM client certificate (chain) for mutual TLS; needs key_file
+  std::string key_file;   // its private key
+};
+
 class HttpClient {
  public:
-  // base_url: "http://HOST:PORT" (a path, if any, is ignored). Throws
-  // std::invalid_argument for anything else (https comes with TLS).
+  // base_url: "http://HOST:PORT" or "https://HOST:PORT" (a path, if any, is
+  // ignored). Throws std::invalid_argument for anything else, and for TLS
+  // files that cannot be loaded ("cannot load CA certificate FILE: why").
+  // `tls` is used only for https:// URLs.
   explicit HttpClient(std::string base_url,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                      TlsClientOptions tls = {});
   ~HttpClient();
   HttpClient(HttpClient&&) noexcept;
   HttpClient& operator=(HttpClient&&) noexcept;

@@ -1,9 +1,9 @@
 // HttpServer: accept loop, per-connection session coroutine, drain.
 //
-// The session is written against a Connection<Stream> so that TLS (a later
-// issue: beast::ssl_stream<beast::tcp_stream>) only adds a handshake and a
-// different close; everything else reaches the socket through
-// beast::get_lowest_layer(). Timeouts use beast::tcp_stream's expiry, which
+// The session is written against a Connection<Stream>: plain connections use
+// beast::tcp_stream, TLS ones beast::ssl_stream<beast::tcp_stream>, which
+// only adds a handshake before the first request and a close_notify after the
+// last; everything else reaches the socket through beast::get_lowest_layer(). Timeouts use beast::tcp_stream's expiry, which
 // closes the socket when it fires and makes the pending operation fail with
 // beast::error::timeout.
 //
@@ -14,10 +14,16 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <array>
 #include <atomic>
 #include <cctype>
@@ -61,6 +67,7 @@ struct ConnectionControl {
 template <class Stream>
 struct Connection final : ConnectionControl {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, asio::ssl::context& context) : stream(std::move(socket), context) {}
   void close() override {
     auto& layer = beast::get_lowest_layer(stream);
     beast::error_code ignored;
@@ -73,6 +80,81 @@ struct Connection final : ConnectionControl {
 };
 
 using PlainConnection = Connection<beast::tcp_stream>;
+using TlsConnection = Connection<beast::ssl_stream<beast::tcp_stream>>;
+
+template <class Conn>
+constexpr bool is_tls = std::is_same_v<Conn, TlsConnection>;
+
+// ---- TLS setup ---------------------------------------------------------------
+
+// The most recent OpenSSL error as text, or `fallback`.
+std::string openssl_reason(const beast::error_code& ec) {
+  if (ec.category() == asio::error::get_ssl_category()) {
+    char text[256];
+    ERR_error_string_n(static_cast<unsigned long>(ec.value()), text, sizeof text);
+    return text;
+  }
+  return ec.message();
+}
+
+// Throws "cannot load TLS <what> FILE: why" unless the file can be opened
+// (OpenSSL's own reasons for a missing file are cryptic).
+void check_readable(const std::string& what, const std::string& file) {
+  if (file.empty()) throw std::runtime_error("cannot load TLS " + what + ": no file given");
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot load TLS " + what + " " + file + ": " + std::strerror(errno));
+}
+
+// TLS 1.2 and 1.3 only; for 1.2, forward-secret AEAD suites only (1.3 suites
+// are all AEAD and OpenSSL's defaults stand).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::unique_ptr<asio::ssl::context> make_server_context(const TlsServerOptions& tls) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* native = context->native_handle();
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression |
+                       asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_cipher_list(native, kTls12Ciphers);
+
+  beast::error_code ec;
+  check_readable("certificate", tls.cert_file);
+  context->use_certificate_chain_file(tls.cert_file, ec);
+  if (ec) throw std::runtime_error("cannot load TLS certificate " + tls.cert_file + ": " + openssl_reason(ec));
+  check_readable("key", tls.key_file);
+  context->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("cannot load TLS key " + tls.key_file + ": " + openssl_reason(ec));
+  if (SSL_CTX_check_private_key(native) != 1) {
+    ERR_clear_error();
+    throw std::runtime_error("cannot load TLS key " + tls.key_file + ": it does not match the certificate " +
+                             tls.cert_file);
+  }
+  if (!tls.client_ca_file.empty()) {
+    check_readable("client CA", tls.client_ca_file);
+    context->load_verify_file(tls.client_ca_file, ec);
+    if (ec) {
+      throw std::runtime_error("cannot load TLS client CA " + tls.client_ca_file + ": " + openssl_reason(ec));
+    }
+    // Tell clients which CAs we accept, so that they pick the right certificate.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str())) {
+      SSL_CTX_set_client_CA_list(native, names);
+    }
+    context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    // Session resumption with client verification needs a session id context.
+    static constexpr unsigned char kSessionContext[] = "solo";
+    SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
+  } else {
+    context->set_verify_mode(asio::ssl::verify_none);
+  }
+  ERR_clear_error();
+  return context;
+}
 
 }  // namespace
 
@@ -89,6 +171,7 @@ struct HttpServer::State {
   RequestHandler handler;
   RequestObserver on_request;
   HttpServer::UpgradeHandler on_upgrade;  // WebSocket hook; see set_on_upgrade()
+  std::unique_ptr<asio::ssl::context> tls;  // set by listen() when options.tls is
   // Executor-owned.
   tcp::acceptor acceptor;
   std::map<std::uint64_t, std::shared_ptr<ConnectionControl>> connections;
@@ -429,14 +512,38 @@ asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_p
   }
 }
 
-asio::awaitable<void> run_session(std::shared_ptr<State> state, std::shared_ptr<PlainConnection> conn,
-                                  std::uint64_t id) {
+// The TLS handshake within the deadline; false when it failed (a plain HTTP
+// client, an untrusted or missing client certificate, a stalled peer).
+asio::awaitable<bool> tls_handshake(std::shared_ptr<TlsConnection> conn, std::chrono::milliseconds deadline) {
+  beast::get_lowest_layer(conn->stream).expires_after(deadline);
+  auto [ec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+  co_return !ec;
+}
+
+// Sends close_notify, waiting at most a moment for the peer's.
+asio::awaitable<void> tls_shutdown(std::shared_ptr<TlsConnection> conn) {
+  auto& layer = beast::get_lowest_layer(conn->stream);
+  if (!layer.socket().is_open()) co_return;
+  layer.expires_after(std::chrono::seconds(1));
+  auto [ec] = co_await conn->stream.async_shutdown(as_tuple(use_awaitable));
+  (void)ec;  // the peer may well have gone already
+}
+
+template <class Conn>
+asio::awaitable<void> run_session(std::shared_ptr<State> state, std::shared_ptr<Conn> conn, std::uint64_t id) {
   Registration registration{state, id};
   beast::error_code ec;
-  const auto peer = conn->stream.socket().remote_endpoint(ec);
+  const auto peer = beast::get_lowest_layer(conn->stream).socket().remote_endpoint(ec);
   if (!ec) conn->remote_address = peer.address().to_string();
   try {
-    co_await serve_requests(state, conn);
+    if constexpr (is_tls<Conn>) {
+      if (co_await tls_handshake(conn, state->options.tls->handshake_timeout)) {
+        co_await serve_requests(state, conn);
+        if (!state->draining) co_await tls_shutdown(conn);
+      }
+    } else {
+      co_await serve_requests(state, conn);
+    }
   } catch (const boost::system::system_error&) {
     // The peer vanished mid-write, or drain() cancelled us: nothing to report.
   } catch (const std::exception& e) {
@@ -447,11 +554,30 @@ asio::awaitable<void> run_session(std::shared_ptr<State> state, std::shared_ptr<
 }
 
 // Over max_connections: a short 503 on a connection we do not register.
-asio::awaitable<void> refuse_connection(tcp::socket socket) {
-  auto conn = std::make_shared<PlainConnection>(std::move(socket));
+asio::awaitable<void> refuse_connection(std::shared_ptr<State> state, tcp::socket socket) {
+  constexpr auto refusal_timeout = std::chrono::seconds(2);
   auto response = error_response(503, "overloaded", "too many connections");
   response.headers.emplace_back("Retry-After", "1");
-  co_await answer_and_close(conn, std::move(response), std::chrono::seconds(2));
+  if (state->tls) {
+    auto conn = std::make_shared<TlsConnection>(std::move(socket), *state->tls);
+    if (co_await tls_handshake(conn, refusal_timeout)) {
+      co_await answer_and_close(conn, std::move(response), refusal_timeout);
+    }
+    conn->close();
+  } else {
+    auto conn = std::make_shared<PlainConnection>(std::move(socket));
+    co_await answer_and_close(conn, std::move(response), refusal_timeout);
+  }
+}
+
+template <class Conn>
+void start_session(const std::shared_ptr<State>& state, std::shared_ptr<Conn> conn) {
+  const auto id = state->next_connection_id++;
+  state->connections.emplace(id, conn);
+  ++state->active;
+  auto slot = conn->cancel.slot();
+  asio::co_spawn(state->executor, run_session(state, std::move(conn), id),
+                 asio::bind_cancellation_slot(slot, asio::detached));
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
@@ -466,15 +592,14 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
       continue;
     }
     if (state->active.load() >= state->options.max_connections) {
-      asio::co_spawn(state->executor, refuse_connection(std::move(socket)), asio::detached);
+      asio::co_spawn(state->executor, refuse_connection(state, std::move(socket)), asio::detached);
       continue;
     }
-    auto conn = std::make_shared<PlainConnection>(std::move(socket));
-    const auto id = state->next_connection_id++;
-    state->connections.emplace(id, conn);
-    ++state->active;
-    asio::co_spawn(state->executor, run_session(state, conn, id),
-                   asio::bind_cancellation_slot(conn->cancel.slot(), asio::detached));
+    if (state->tls) {
+      start_session(state, std::make_shared<TlsConnection>(std::move(socket), *state->tls));
+    } else {
+      start_session(state, std::make_shared<PlainConnection>(std::move(socket)));
+    }
   }
 }
 
@@ -532,6 +657,7 @@ HttpServer::~HttpServer() = default;
 void HttpServer::listen() {
   auto& state = *state_;
   const auto where = state.options.host + ":" + std::to_string(state.options.port);
+  if (state.options.tls && !state.tls) state.tls = make_server_context(*state.options.tls);
   try {
     tcp::resolver resolver(state.executor);
     const auto results = resolver.resolve(state.options.host, std::to_string(state.options.port),
@@ -548,6 +674,8 @@ void HttpServer::listen() {
 }
 
 asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return state_->acceptor.local_endpoint(); }
+
+bool HttpServer::tls() const { return state_->options.tls.has_value(); }
 
 void HttpServer::set_on_request(RequestObserver observer) { state_->on_request = std::move(observer); }
 

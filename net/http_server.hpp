@@ -18,7 +18,16 @@
 // executor (listen() may also be called before the io_context runs).
 // active_connections() and in_flight() may be read from any thread.
 //
-// Beast stays inside http_server.cpp; this header only needs Asio's TCP types.
+// TLS: with HttpServerOptions::tls set, listen() loads the certificate and
+// key (throwing "cannot load TLS certificate FILE: why" and the like), and
+// every accepted connection first completes a TLS handshake (TLS 1.2 or
+// later) within tls->handshake_timeout, then runs the same session code over
+// an SSL stream. With client_ca_file set, a client must present a certificate
+// that CA signed (mutual TLS); without one its handshake fails. A failed or
+// stalled handshake closes that connection only.
+//
+// Beast and Asio SSL stay inside http_server.cpp; this header only needs
+// Asio's TCP types.
 #pragma once
 
 #include "net/http_message.hpp"
@@ -31,9 +40,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace solo::net {
+
+struct TlsServerOptions {
+  std::string cert_file;       // PEM: the server certificate, then any intermediates
+  std::string key_file;        // PEM: its private key
+  std::string client_ca_file;  // PEM CA bundle; when set, client certificates are required and verified
+  std::chrono::milliseconds handshake_timeout{10000};  // from accept to the end of the handshake
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -43,6 +60,7 @@ struct HttpServerOptions {
   std::chrono::seconds idle_timeout{30};  // between requests on a keep-alive connection; also bounds each write
   std::chrono::seconds read_timeout{10};  // the whole request, headers and body, from its first byte
   std::size_t max_connections = 1024;     // beyond this, new connections get 503 and are closed
+  std::optional<TlsServerOptions> tls;    // HTTPS when set
 };
 
 class HttpServer {
@@ -58,8 +76,11 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens. Throws std::runtime_error("cannot listen on HOST:PORT: why").
+  // Loads the TLS files (when options.tls is set), binds and listens. Throws
+  // std::runtime_error("cannot listen on HOST:PORT: why"), or for TLS
+  // "cannot load TLS certificate FILE: why" (also "TLS key", "TLS client CA").
   void listen();
+  bool tls() const;
   asio::ip::tcp::endpoint local_endpoint() const;
 
   // Set before run(); called on the server's executor.
