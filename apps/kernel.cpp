@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "engine/discovery/service_registry.hpp"
 #include "engine/runtime/timeout.hpp"
 #include "engine/runtime/wakeup.hpp"
 #include "engine/security/capability_manager.hpp"
@@ -17,6 +18,8 @@
 #include "net/api/api_context.hpp"
 #include "net/api/event_routes.hpp"
 #include "net/api/log_routes.hpp"
+#include "net/api/openapi_routes.hpp"
+#include "net/api/registry_routes.hpp"
 #include "net/api/secret_routes.hpp"
 #include "net/api/token_routes.hpp"
 #include "net/api/service_routes.hpp"
@@ -95,6 +98,14 @@ void Kernel::build_tree() {
   websockets->register_metrics(*telemetry_);
   gateway_->set_websockets(websockets);
   net::add_websocket_routes(gateway_->router(), websockets);
+  net::add_registry_routes(gateway_->router(), api_);
+  net::add_openapi_routes(gateway_->router());
+  // Circuit breakers need nothing but the options: built with the tree.
+  breakers_ = std::make_shared<CircuitBreakers>(options_.circuit_breaker);
+  api_->breakers = breakers_;
+  telemetry_->add_collector([weak = std::weak_ptr<CircuitBreakers>(breakers_)](std::string& out) {
+    if (auto breakers = weak.lock()) breakers->render_metrics(out);
+  });
 
   system_->add_child({"event_store", [self](ChildContext c) { return run_event_store(self, c); }});
   system_->add_child({"resource_monitor", [self](ChildContext c) {
@@ -105,9 +116,9 @@ void Kernel::build_tree() {
   system_->add_child(
       {"replayer", [self](ChildContext c) { return run_replayer(self, c); }, Restart::temporary});
   system_->add_child({"capability_manager", [self](ChildContext c) { return run_capability_manager(self, c); }});
-  system_->add_child(placeholder_child("load_shedder"));
+  system_->add_child({"load_shedder", [self](ChildContext c) { return run_load_shedder(self, c); }});
   system_->add_child({"vault", [self](ChildContext c) { return run_vault(self, c); }});
-  system_->add_child(placeholder_child("service_registry"));
+  system_->add_child({"service_registry", [self](ChildContext c) { return run_service_registry(self, c); }});
   system_->add_child({"telemetry", [self](ChildContext c) { return run_telemetry(self, c); }});
   system_->add_child({"gateway", [gateway = gateway_](ChildContext c) { return net::Gateway::run(gateway, c); },
                       Restart::permanent, options_.step_deadline});
@@ -221,6 +232,48 @@ asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildCo
   self->report_ = co_await replayer.run();
   self->recovered_ = true;
   self->recovery_done_->notify();
+}
+
+// 7: load shedding at the gateway (built once; a restart keeps the counts
+// of requests in flight, whose permits point at it).
+asio::awaitable<void> Kernel::run_load_shedder(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->shedder_) {
+    self->shedder_ = std::make_shared<LoadShedder>(self->options_.load_shedding);
+    self->telemetry_->add_collector([weak = std::weak_ptr<LoadShedder>(self->shedder_)](std::string& out) {
+      if (auto shedder = weak.lock()) shedder->render_metrics(out);
+    });
+    self->gateway_->set_load_shedder(self->shedder_);
+  }
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+// 9: discovery: restores the registrations (expired ones are never served
+// and removed by the first sweep), then expires registrations periodically.
+asio::awaitable<void> Kernel::run_service_registry(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->registry_) {
+    std::weak_ptr<Deployer> weak = self->deployer_;
+    ServiceRegistry::AliveFn alive = [weak](const std::string& tenant, const std::string& service) {
+      auto deployer = weak.lock();
+      if (!deployer) return false;
+      auto actor = deployer->find(tenant, service);
+      return actor && actor->alive();
+    };
+    auto registry = std::make_shared<ServiceRegistry>(self->events_, std::move(alive));
+    co_await registry->restore();
+    self->registry_ = registry;
+    self->api_->registry = registry;
+    self->telemetry_->add_collector([weak_registry = std::weak_ptr<ServiceRegistry>(registry)](std::string& out) {
+      if (auto registry = weak_registry.lock()) registry->render_metrics(out);
+    });
+  }
+  context.ready();
+  asio::steady_timer timer(self->executor_);
+  for (;;) {
+    co_await self->registry_->sweep();
+    timer.expires_after(self->options_.registry_sweep_period);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
 }
 
 // 10: metrics are rendered on demand; the child owns the uptime figure.
@@ -349,5 +402,7 @@ asio::awaitable<bool> Kernel::emergency_flush() {
 asio::awaitable<std::string> Kernel::wait_failed() { co_return co_await kernel_->wait_gave_up(); }
 
 std::string Kernel::url() const { return gateway_->url(); }
+
+std::vector<std::pair<std::string, std::string>> Kernel::routes() const { return gateway_->router().routes(); }
 
 }  // namespace solo

@@ -26,6 +26,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "engine/resilience/circuit_breaker.hpp"
+#include "engine/resilience/load_shedder.hpp"
 #include "engine/runtime/wakeup.hpp"
 #include "engine/services/native_service.hpp"
 #include "engine/services/service_spec.hpp"
@@ -43,6 +45,7 @@ class ChildContext;
 class CapabilityManager;
 class Deployer;
 class EventStore;
+class ServiceRegistry;
 class Vault;
 class LogBook;
 class Supervisor;
@@ -65,6 +68,11 @@ struct KernelOptions {
   // The Vault's master key; default <data>/master.key, created at first start.
   std::optional<std::filesystem::path> master_key_file;
   std::chrono::seconds token_purge_period{60};
+  // Load shedding at the gateway and circuit breakers in front of service
+  // calls (engine/resilience/); the discovery registry's TTL sweep period.
+  LoadShedderOptions load_shedding;
+  CircuitBreakerOptions circuit_breaker;
+  std::chrono::milliseconds registry_sweep_period{1000};
   // Native service types an embedding program registers before boot().
   std::shared_ptr<NativeServiceTypes> native_types = std::make_shared<NativeServiceTypes>();
   // Called once the gateway listens, with its URL ("http://127.0.0.1:8080").
@@ -107,6 +115,11 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   const RecoveryReport& recovery_report() const { return report_; }
   const std::vector<ShutdownStepResult>& shutdown_results() const { return shutdown_results_; }
   std::string url() const;
+  // Every (method, pattern) the gateway routes (the OpenAPI check).
+  std::vector<std::pair<std::string, std::string>> routes() const;
+  const std::shared_ptr<ServiceRegistry>& registry() const { return registry_; }
+  const std::shared_ptr<LoadShedder>& load_shedder() const { return shedder_; }
+  const std::shared_ptr<CircuitBreakers>& breakers() const { return breakers_; }
 
  private:
   Kernel(asio::any_io_executor executor, KernelOptions options);
@@ -116,6 +129,8 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   static asio::awaitable<void> run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_vault(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_replayer(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_load_shedder(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_service_registry(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<boost::json::value> verify_now(std::shared_ptr<Kernel> self);
   static asio::awaitable<void> announce_shutdown(std::shared_ptr<Kernel> self);
@@ -131,6 +146,9 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<Deployer> deployer_;
   std::shared_ptr<CapabilityManager> capabilities_;
   std::shared_ptr<Vault> vault_;
+  std::shared_ptr<LoadShedder> shedder_;
+  std::shared_ptr<CircuitBreakers> breakers_;
+  std::shared_ptr<ServiceRegistry> registry_;
   std::string admin_token_;
   int64_t tokens_restored_ = 0;
   std::shared_ptr<net::ApiContext> api_;

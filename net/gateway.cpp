@@ -8,6 +8,7 @@
 #include "engine/telemetry/telemetry.hpp"
 #include "engine/identifier.hpp"
 #include "engine/security/capability_manager.hpp"
+#include "engine/resilience/load_shedder.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
 #include "net/websocket_session.hpp"  // WebSocket /ws
@@ -66,15 +67,31 @@ std::optional<Response> Gateway::authenticate(Request& request) {
 
 asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Request& request) {
   bool health = request.path == "/health";
+  // The OpenAPI document is public, like /health (net/api/openapi_routes.cpp).
+  bool open_document = request.path == "/openapi.json" && request.method == "GET";
   // GET /ui is a static page that asks for the token itself (net/websocket_session.hpp).
   bool open_page = request.path == "/ui" && request.method == "GET";
-  if (!health && !open_page) {
+  if (!health && !open_document && !open_page) {
     if (auto refused = self->authenticate(request)) co_return std::move(*refused);
   }
   if (self->status_->phase() == SystemPhase::starting && !health) {
     auto response = error_response(503, "overloaded", "solo is starting (recovery in progress); retry shortly");
     response.headers.emplace_back("Retry-After", "1");
     co_return response;
+  }
+  // Load shedding after authentication (the tenant is known); /health and
+  // /metrics stay answerable under overload. The permit lives until the
+  // response is built.
+  LoadPermit permit;
+  if (self->shedder_ && !health && request.path != "/metrics") {
+    LoadRejection rejection;
+    auto acquired = self->shedder_->try_acquire(request.tenant, &rejection);
+    if (!acquired) {
+      auto response = error_response(rejection.status, "overloaded", rejection.message);
+      response.headers.emplace_back("Retry-After", std::to_string(rejection.retry_after_s));
+      co_return response;
+    }
+    permit = std::move(*acquired);
   }
   try {
     co_return co_await self->router_.route(request);

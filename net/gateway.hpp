@@ -24,6 +24,7 @@
 namespace solo {
 class CapabilityManager;
 class ChildContext;
+class LoadShedder;
 class SystemStatus;
 class Telemetry;
 }  // namespace solo
@@ -41,6 +42,10 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // Turns authentication on: every request but GET /health must present a
   // bearer token the manager knows (401 otherwise).
   void set_capabilities(std::shared_ptr<CapabilityManager> capabilities) { capabilities_ = std::move(capabilities); }
+  // Turns load shedding on (engine/resilience/load_shedder.hpp): every
+  // authenticated request but GET /health and GET /metrics holds a permit
+  // while it is handled; refused ones get 429/503 overloaded + Retry-After.
+  void set_load_shedder(std::shared_ptr<LoadShedder> shedder) { shedder_ = std::move(shedder); }
   void on_listening(std::function<void(const std::string& url)> callback) { on_listening_ = std::move(callback); }
   // WebSocket /ws (net/websocket_session.hpp): upgrades the routes accepted go
   // to this hub, whose ops go through dispatch(); drain() drains it too.
@@ -63,6 +68,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   std::shared_ptr<SystemStatus> status_;
   std::shared_ptr<Telemetry> telemetry_;
   std::shared_ptr<CapabilityManager> capabilities_;
+  std::shared_ptr<LoadShedder> shedder_;
   Router router_;
   std::unique_ptr<HttpServer> server_;
   std::function<void(const std::string&)> on_listening_;

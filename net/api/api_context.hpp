@@ -12,6 +12,8 @@
 
 namespace solo {
 class CapabilityManager;
+class CircuitBreakers;
+class ServiceRegistry;
 class Vault;
 class Deployer;
 class EventStore;
@@ -30,6 +32,11 @@ struct ApiContext {
   std::shared_ptr<LogBook> logs;
   std::shared_ptr<CapabilityManager> capabilities;
   std::shared_ptr<Vault> vault;
+  // Per-service circuit breakers in front of call/cast (service_routes.cpp);
+  // null: no breakers.
+  std::shared_ptr<CircuitBreakers> breakers;
+  // Discovery (registry_routes.cpp); null until its System child started.
+  std::shared_ptr<ServiceRegistry> registry;
   // The system endpoints reach the kernel through these (apps/kernel.cpp).
   std::function<boost::json::value()> recovery_report;
   std::function<boost::asio::awaitable<boost::json::value>()> verify;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/resilience/circuit_breaker.hpp"
 #include "engine/services/deployer.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
@@ -31,6 +32,14 @@ Response deploy_error_response(const DeployError& error) {
       return overloaded(error.what());
   }
   return error_response(500, "internal_error", "unexpected deploy error");
+}
+
+// An open circuit: fail fast with the time until the next probe.
+Response circuit_open(const std::string& service_id, const CircuitBreaker& breaker) {
+  auto response = error_response(503, "overloaded", "circuit open for service " + service_id +
+                                                        " after repeated failures; retry after the cool-down");
+  response.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, breaker.retry_after_s())));
+  return response;
 }
 
 Response call_failure_response(const CallResult<boost::json::value>& result) {
@@ -102,8 +111,15 @@ asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Req
 
 asio::awaitable<Response> get_service(std::shared_ptr<ApiContext> context, Request& request) {
   try {
-    auto actor = find_service(*context, request, request_tenant(request), "status");
-    co_return json_response(200, actor->status_json());
+    auto tenant = request_tenant(request);
+    auto actor = find_service(*context, request, tenant, "status");
+    auto body = actor->status_json();
+    // The circuit breaker's state (resilience/circuit_breaker.hpp); closed until a call reached it.
+    if (context->breakers) {
+      auto& breaker = context->breakers->get(tenant, actor->spec().service_id, actor.get());
+      body["circuit"] = breaker.to_json();
+    }
+    co_return json_response(200, body);
   } catch (const DeployError& error) {
     co_return deploy_error_response(error);
   }
@@ -162,7 +178,26 @@ asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Requ
     co_return deploy_error_response(error);
   }
   auto message = parse_message(request);
-  auto result = co_await actor->call(std::move(message), actor->spec().limits.call_timeout);
+  // Circuit breaker: fail fast while open; errors, timeouts and a stopped
+  // service count as failures, a full mailbox as neither.
+  CircuitBreaker* breaker = nullptr;
+  if (context->breakers) {
+    breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
+    if (!breaker->allow()) co_return circuit_open(actor->spec().service_id, *breaker);
+  }
+  auto timeout = actor->spec().limits.call_timeout;
+  auto result = co_await actor->call(std::move(message), timeout);
+  if (breaker) {
+    // Re-fetched: the map may have changed while the call was in flight.
+    breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
+    if (result.ok()) {
+      breaker->on_success();
+    } else if (result.error() != call_error::overloaded) {
+      breaker->on_failure();
+    } else {
+      breaker->release_probe();
+    }
+  }
   if (!result.ok()) co_return call_failure_response(result);
   boost::json::object body;
   body["reply"] = std::move(result.value());
@@ -177,7 +212,13 @@ asio::awaitable<Response> cast_service(std::shared_ptr<ApiContext> context, Requ
     co_return deploy_error_response(error);
   }
   auto message = parse_message(request);
+  CircuitBreaker* breaker = nullptr;
+  if (context->breakers) {
+    breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
+    if (breaker->rejecting()) co_return circuit_open(actor->spec().service_id, *breaker);
+  }
   if (!actor->alive() && actor->state() != ServiceState::restarting) {
+    if (breaker) breaker->on_failure();
     co_return error_response(500, "service_error",
                              "service " + actor->spec().service_id + " is " + to_string(actor->state()));
   }

@@ -1,0 +1,158 @@
+// solo-bench http: Solo's HTTP path beside a minimal Beast server, in the
+// same process and the same run, all over keep-alive connections
+// (KeepAliveClient, one thread per connection):
+//   baseline  GET / on MinimalBeastServer ("ok", nothing else), its own thread
+//   health    GET /health on a booted kernel (KernelThread: auth exempt,
+//             routing, JSON, metrics observation)
+//   call      POST /services/counter/call with the admin token (auth, load
+//             shedding permit, circuit breaker, mailbox round trip, Lua)
+// Each is measured with 1 connection and with K connections; the order
+// alternates so that neither side always runs warmer.
+// Targets (issue 6): health >= 0.7 x baseline; call >= 0.5 x health
+// (requests/s with K connections).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <span>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "bench/http_probe.hpp"
+#include "bench/json_line.hpp"
+#include "bench/keepalive_client.hpp"
+#include "bench/kernel_thread.hpp"
+#include "bench/minimal_beast_server.hpp"
+#include "bench/scenario.hpp"
+
+namespace solo::bench {
+namespace {
+
+const char* kCounter = R"lua(
+function init(config) return { count = 0 } end
+function handle_call(msg, state)
+  state.count = state.count + 1
+  return { count = state.count }, state
+end
+)lua";
+
+constexpr double kHealthTarget = 0.7;
+constexpr double kCallTarget = 0.5;
+
+double per_s(const HttpRun& run) {
+  return run.seconds > 0 ? static_cast<double>(run.latency_ns.size()) / run.seconds : 0;
+}
+double micros(int64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }
+double round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+struct Trio {
+  HttpRun baseline, health, call;
+};
+
+int run_http_scenario(std::span<std::string> argv) {
+  Args args(argv);
+  if (args.flag("--help")) {
+    std::cout << "usage: solo-bench http [--quick] [--requests N] [--connections K] [--dir DIR] [--json]\n"
+                 "  /health and a service call on Solo beside a minimal Beast server answering \"ok\",\n"
+                 "  keep-alive, 1 connection and K connections (default N=20000 per run, K=4)\n"
+                 "  --quick  a small run (smoke test): 300 requests, 2 connections\n";
+    return 0;
+  }
+  int64_t requests = 20000;
+  int64_t connections = 4;
+  if (args.flag("--quick")) {
+    requests = 300;
+    connections = 2;
+  }
+  requests = args.integer("--requests", requests);
+  connections = args.integer("--connections", connections);
+  auto dir_option = args.value("--dir");
+  bool json = args.flag("--json");
+  args.finish();
+
+  ScratchDir dir(dir_option);
+  if (!json) std::fprintf(stderr, "http: booting a kernel and the minimal server...\n");
+  MinimalBeastServer minimal;
+  KernelThread kernel(dir.path() / "data");
+  {
+    KeepAliveClient client("127.0.0.1", kernel.port(), kernel.admin_token());
+    std::string body = std::string(R"({"service_id":"counter","code":)") +
+                       boost::json::serialize(boost::json::string(kCounter)) + "}";
+    client.request("POST", "/services", body, 201);
+  }
+  const HttpTarget baseline{"GET", "/", "", ""};
+  const HttpTarget health{"GET", "/health", "", ""};
+  const HttpTarget call{"POST", "/services/counter/call", R"({"op":"inc"})", kernel.admin_token()};
+  const int n = static_cast<int>(requests);
+  const int k = static_cast<int>(connections);
+  const int per_connection = std::max(1, n / k);
+  const int warmup = std::min(200, n);
+
+  Trio single, many;
+  if (!json) std::fprintf(stderr, "http: 1 connection...\n");
+  single.baseline = run_http("127.0.0.1", minimal.port(), baseline, 1, n, warmup);
+  single.health = run_http("127.0.0.1", kernel.port(), health, 1, n, warmup);
+  single.call = run_http("127.0.0.1", kernel.port(), call, 1, n, warmup);
+  if (!json) std::fprintf(stderr, "http: %d connections...\n", k);
+  many.health = run_http("127.0.0.1", kernel.port(), health, k, per_connection, warmup);
+  many.baseline = run_http("127.0.0.1", minimal.port(), baseline, k, per_connection, warmup);
+  many.call = run_http("127.0.0.1", kernel.port(), call, k, per_connection, warmup);
+
+  auto ratio = [](double a, double b) { return b > 0 ? round2(a / b) : 0.0; };
+  double health_ratio = ratio(per_s(many.health), per_s(many.baseline));
+  double call_ratio = ratio(per_s(many.call), per_s(many.health));
+  double health_ratio_1 = ratio(per_s(single.health), per_s(single.baseline));
+  double call_ratio_1 = ratio(per_s(single.call), per_s(single.health));
+  bool health_ok = health_ratio >= kHealthTarget;
+  bool call_ok = call_ratio >= kCallTarget;
+
+  if (json) {
+    boost::json::object out;
+    out["requests"] = requests;
+    out["connections"] = connections;
+    auto put = [&](const std::string& prefix, const HttpRun& run) {
+      out[prefix + "_per_s"] = std::llround(per_s(run));
+      out[prefix + "_p50_us"] = micros(percentile(run.latency_ns, 0.50));
+      out[prefix + "_p99_us"] = micros(percentile(run.latency_ns, 0.99));
+    };
+    put("baseline_1", single.baseline);
+    put("health_1", single.health);
+    put("call_1", single.call);
+    put("baseline", many.baseline);
+    put("health", many.health);
+    put("call", many.call);
+    out["health_over_baseline_1"] = health_ratio_1;
+    out["call_over_health_1"] = call_ratio_1;
+    out["health_over_baseline"] = health_ratio;
+    out["call_over_health"] = call_ratio;
+    out["health_target"] = kHealthTarget;
+    out["call_target"] = kCallTarget;
+    out["health_target_met"] = health_ok;
+    out["call_target_met"] = call_ok;
+    std::cout << to_json_line(out) << "\n";
+    return 0;
+  }
+  auto line = [](const char* name, const HttpRun& run) {
+    std::printf("  %-26s %10.0f req/s   p50 %8.1f us   p99 %8.1f us\n", name, per_s(run),
+                micros(percentile(run.latency_ns, 0.50)), micros(percentile(run.latency_ns, 0.99)));
+  };
+  std::printf("http: keep-alive, %lld requests per run\n\n1 connection\n", static_cast<long long>(requests));
+  line("minimal Beast \"ok\"", single.baseline);
+  line("solo GET /health", single.health);
+  line("solo POST call (counter)", single.call);
+  std::printf("  health/minimal %.2f   call/health %.2f\n\n%lld connections\n", health_ratio_1, call_ratio_1,
+              static_cast<long long>(connections));
+  line("minimal Beast \"ok\"", many.baseline);
+  line("solo GET /health", many.health);
+  line("solo POST call (counter)", many.call);
+  std::printf("  health/minimal %.2f (target >= %.1f: %s)   call/health %.2f (target >= %.1f: %s)\n", health_ratio,
+              kHealthTarget, health_ok ? "met" : "MISSED", call_ratio, kCallTarget, call_ok ? "met" : "MISSED");
+  return 0;
+}
+
+const RegisterScenario registered{
+    {"http", "/health and a service call over keep-alive HTTP vs a minimal Beast server", run_http_scenario}};
+
+}  // namespace
+}  // namespace solo::bench
