@@ -18,7 +18,8 @@ namespace solo {
 namespace {
 
 // Options every client verb takes.
-const std::set<std::string> kClientValued = {"--url", "--tenant", "--token", "--data"};
+const std::set<std::string> kClientValued = {"--url",     "--tenant",      "--token",     "--data",
+                                             "--ca-cert", "--client-cert", "--client-key"};
 const std::set<std::string> kClientFlags = {"--json"};
 
 constexpr const char* kClientOptions = R"(
@@ -27,6 +28,10 @@ client options (every verb but serve):
   --tenant T     act as tenant T (default $SOLO_TENANT, else the server's "default")
   --token T      bearer token (default $SOLO_TOKEN, else the admin token in DIR/admin.token)
   --data DIR     where to find admin.token (default ./data)
+  --ca-cert F    for https:// URLs: the CA (PEM) to trust (default $SOLO_CA_CERT, else the system's)
+  --client-cert F, --client-key F
+                 a client certificate and its key for mutual TLS
+                 (default $SOLO_CLIENT_CERT, $SOLO_CLIENT_KEY)
   --json         print the server's JSON instead of the readable form
 
 exit codes: 0 ok, 1 the server answered with an error, 2 usage error,
@@ -62,6 +67,19 @@ int cmd_serve(const CliArgs& args) {
   if (auto ms = args.value("--heartbeat-ms")) {
     options.sse_heartbeat = std::chrono::milliseconds(parse_number(*ms, "--heartbeat-ms"));
   }
+  auto tls_cert = args.value("--tls-cert");
+  auto tls_key = args.value("--tls-key");
+  auto tls_client_ca = args.value("--tls-client-ca");
+  if (tls_cert.has_value() != tls_key.has_value()) throw UsageError("--tls-cert and --tls-key go together");
+  if (tls_client_ca && !tls_cert) throw UsageError("--tls-client-ca needs --tls-cert and --tls-key");
+  if (tls_cert) {
+    if (tls_cert->empty() || tls_key->empty()) throw UsageError("--tls-cert and --tls-key need a file");
+    net::TlsServerOptions tls;
+    tls.cert_file = *tls_cert;
+    tls.key_file = *tls_key;
+    tls.client_ca_file = tls_client_ca.value_or("");
+    options.http.tls = std::move(tls);
+  }
   return serve(std::move(options));
 }
 
@@ -87,9 +105,12 @@ const std::vector<Verb>& verbs() {
     std::vector<Verb> all = {
         {"serve",
          "serve [--data DIR] [--listen HOST:PORT] [--synchronous FULL|NORMAL]\n"
-         "       [--shutdown-deadline-ms N] [--heartbeat-ms N]",
-         "run the server (default ./data, 127.0.0.1:8080)",
-         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--heartbeat-ms"},
+         "       [--shutdown-deadline-ms N] [--heartbeat-ms N]\n"
+         "       [--tls-cert F --tls-key F [--tls-client-ca F]]",
+         "run the server (default ./data, 127.0.0.1:8080); HTTPS with --tls-cert/--tls-key,\n"
+         "      requiring client certificates signed by --tls-client-ca when given",
+         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--heartbeat-ms", "--tls-cert", "--tls-key",
+          "--tls-client-ca"},
          {},
          cmd_serve,
          false},

@@ -19,11 +19,26 @@ std::string option_or_env(const CliArgs& args, const std::string& option, const 
   return {};
 }
 
+// For https:// URLs: --ca-cert, --client-cert, --client-key (or $SOLO_CA_CERT,
+// $SOLO_CLIENT_CERT, $SOLO_CLIENT_KEY).
+net::TlsClientOptions tls_options(const CliArgs& args) {
+  net::TlsClientOptions tls;
+  tls.ca_file = option_or_env(args, "--ca-cert", "SOLO_CA_CERT");
+  tls.cert_file = option_or_env(args, "--client-cert", "SOLO_CLIENT_CERT");
+  tls.key_file = option_or_env(args, "--client-key", "SOLO_CLIENT_KEY");
+  if (tls.cert_file.empty() != tls.key_file.empty()) throw UsageError("--client-cert and --client-key go together");
+  return tls;
+}
+
 net::HttpClient make_http(const CliArgs& args, std::chrono::milliseconds timeout) {
+  auto url = server_url(args);
+  auto tls = tls_options(args);
   try {
-    return net::HttpClient(server_url(args), timeout);
+    return net::HttpClient(url, timeout, std::move(tls));
   } catch (const std::invalid_argument& error) {
-    throw UsageError(std::string("--url: ") + error.what());
+    // A bad URL, or (https://) a CA or client certificate file that cannot be loaded.
+    bool url_problem = std::string_view(error.what()).rfind("not an http", 0) == 0;
+    throw UsageError((url_problem ? std::string("--url: ") : std::string()) + error.what());
   }
 }
 

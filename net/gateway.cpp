@@ -152,7 +152,7 @@ std::string Gateway::url() const {
   auto endpoint = server_->local_endpoint();
   auto address = endpoint.address();
   std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-  return "http://" + host + ":" + std::to_string(endpoint.port());
+  return (server_->tls() ? "https://" : "http://") + host + ":" + std::to_string(endpoint.port());
 }
 
 size_t Gateway::in_flight() const { return server_ ? server_->in_flight() : 0; }

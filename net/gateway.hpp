@@ -2,7 +2,7 @@
 // HttpServer and the Router; the composition root adds the API routes.
 //
 // As a supervised child it binds, announces `listening on http://HOST:PORT`
-// (with the real port) through on_listening, reports ready, and accepts until
+// (https:// when options.tls is set; with the real port) through on_listening, reports ready, and accepts until
 // it is stopped. While the system is still starting (recovery), every request
 // but GET /health is answered 503 with Retry-After. Every answered request is
 // counted in Telemetry by route pattern and status.
