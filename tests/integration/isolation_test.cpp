@@ -431,7 +431,7 @@ BOOST_AUTO_TEST_CASE(tokens_and_secrets_survive_sigterm_and_sigkill) {
     live = grant(solo, kTenant, {"grant", "status", "secrets:read", "secrets:write"}, "*", 0);
     child = grant_with(solo, live.token, "", {"secrets:read"}, "secrets/*", 3600);
     revoked = grant(solo, kTenant, {"grant", "status"});
-    revoked_child = grant_with(solo, revoked.token, "", {"status"}, "*", 3600);
+    revoked_child = grant_with(solo, revoked.token, "", {"status"}, "*", 3000);
     revoke(solo, revoked.id);
     auto stored = send(solo, "POST", "/secrets", R"({"key": "db-password", "value": "before-restart-41d2"})", live.token);
     BOOST_TEST_REQUIRE(stored.status == 201, stored.body);
