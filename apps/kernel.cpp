@@ -58,7 +58,7 @@ Kernel::Kernel(asio::any_io_executor executor, KernelOptions options)
       status_(std::make_shared<SystemStatus>()),
       telemetry_(std::make_shared<Telemetry>()),
       logs_(std::make_shared<LogBook>()),
-      recovery_done_(std::make_unique<Wakeup>(executor_)) {}
+      boot_progress_(std::make_unique<Wakeup>(executor_)) {}
 
 std::shared_ptr<Kernel> Kernel::create(asio::any_io_executor executor, KernelOptions options) {
   std::shared_ptr<Kernel> kernel(new Kernel(std::move(executor), std::move(options)));
@@ -224,14 +224,17 @@ asio::awaitable<void> Kernel::run_vault(std::shared_ptr<Kernel> self, ChildConte
 }
 
 // 5: runs once per start (temporary). It reports ready at once so that the
-// rest of the tree — the gateway included, answering "starting" — comes up
-// while it recovers; boot() waits for it before the system runs.
+// rest of the tree — the gateway included, answering "starting" — comes up;
+// it recovers once the Tenants supervisor, under which the services run, and
+// the vault, which their init may ask for secrets, are up. boot() waits for
+// it before the system runs.
 asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildContext context) {
   context.ready();
+  while (!self->tree_started_) co_await self->boot_progress_->wait();
   Replayer replayer(self->events_, self->deployer_, self->replayer_hooks_);
   self->report_ = co_await replayer.run();
   self->recovered_ = true;
-  self->recovery_done_->notify();
+  self->boot_progress_->notify();
 }
 
 // 7: load shedding at the gateway (built once; a restart keeps the counts
@@ -321,7 +324,9 @@ asio::awaitable<boost::json::value> Kernel::verify_now(std::shared_ptr<Kernel> s
 asio::awaitable<void> Kernel::boot() {
   std::filesystem::create_directories(options_.data_dir);
   co_await kernel_->start();
-  while (!recovered_) co_await recovery_done_->wait();
+  tree_started_ = true;
+  boot_progress_->notify();
+  while (!recovered_) co_await boot_progress_->wait();
   report_.tokens_restored = tokens_restored_;
   boost::json::object payload;
   payload["pid"] = static_cast<int64_t>(::getpid());

@@ -158,8 +158,11 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<Supervisor> tenants_;
   ReplayerHooks replayer_hooks_;
   RecoveryReport report_;
+  // Boot progress, each a predicate waited on through boot_progress_: the
+  // whole tree (Tenants included) has started; recovery has finished.
+  bool tree_started_ = false;
   bool recovered_ = false;
-  std::unique_ptr<Wakeup> recovery_done_;
+  std::unique_ptr<Wakeup> boot_progress_;
   bool shutting_down_ = false;
   std::function<void()> on_shutdown_requested_;
   int exit_code_ = 0;

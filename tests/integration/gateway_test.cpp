@@ -35,6 +35,12 @@ void deploy(net::HttpClient& client, const std::string& id, const char* code = k
   boost::json::object body;
   body["service_id"] = id;
   body["code"] = code;
+  // Every failure crashes the service; it must outlive the breaker's five
+  // (the default intensity, 3 in 5 s, would leave it down as crashed).
+  boost::json::object restart;
+  restart["max_restarts"] = 20;
+  restart["max_seconds"] = 60;
+  body["restart"] = restart;
   auto response = client.request("POST", "/services", boost::json::serialize(body));
   BOOST_TEST_REQUIRE(response.status == 201, response.body);
 }

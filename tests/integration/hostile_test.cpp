@@ -147,9 +147,10 @@ struct Hostile {
 // restarted after its own crash.
 std::string hostile_code(const std::string& attack) {
   return "function handle_call(msg, state)\n"
-         "  if msg.op == 'ping' then return 'pong', state end\n" +
+         "  if msg.op == 'ping' then return 'pong', state end\n"
+         "  do\n" +  // a block of its own: an attack may end in `return`
          attack +
-         "\n"
+         "\n  end\n"
          "  return 'survived', state\n"
          "end\n";
 }
@@ -200,7 +201,7 @@ std::vector<Hostile> hostile_services() {
        {"binary chunk"}},
       {"collectgarbage", "collectgarbage('collect')", {"only \"count\""}},
       {"dofile", "dofile('/etc/passwd')", {"'dofile'"}},
-      {"string-metatable", "getmetatable('').__index = {}", {"read-only", "nil value"}},
+      {"string-metatable", "getmetatable('').__index = {}", {"read-only", "nil value", "boolean value"}},
   };
 }
 
