@@ -29,6 +29,7 @@
 #include "recovery/replayer.hpp"
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
+#include "stores/sqlite.hpp"
 
 namespace solo {
 
@@ -66,8 +67,21 @@ std::shared_ptr<Kernel> Kernel::create(asio::any_io_executor executor, KernelOpt
   return kernel;
 }
 
+ChildSpec Kernel::system_child(std::string name, ChildBody body, Restart restart) {
+  return ChildSpec{std::move(name),
+                   [weak = weak_from_this(), body](ChildContext context) {
+                     return run_child(weak, body, std::move(context));
+                   },
+                   restart};
+}
+
+asio::awaitable<void> Kernel::run_child(std::weak_ptr<Kernel> weak, ChildBody body, ChildContext context) {
+  auto self = weak.lock();
+  if (!self) throw std::runtime_error("the kernel is gone");
+  co_await body(std::move(self), std::move(context));
+}
+
 void Kernel::build_tree() {
-  auto self = shared_from_this();
   kernel_ = Supervisor::create(executor_, "kernel", Strategy::one_for_one, Intensity{3, std::chrono::seconds(10)});
   system_ = Supervisor::create(executor_, "system", Strategy::rest_for_one, Intensity{5, std::chrono::seconds(10)});
   tenants_ = Supervisor::create(executor_, "tenants", Strategy::one_for_one, Intensity{10, std::chrono::seconds(10)});
@@ -107,19 +121,16 @@ void Kernel::build_tree() {
     if (auto breakers = weak.lock()) breakers->render_metrics(out);
   });
 
-  system_->add_child({"event_store", [self](ChildContext c) { return run_event_store(self, c); }});
-  system_->add_child({"resource_monitor", [self](ChildContext c) {
-                        return ResourceMonitor::run(self->resource_monitor_, c);
-                      }});
+  system_->add_child(system_child("event_store", &Kernel::run_event_store, Restart::permanent));
+  system_->add_child(system_child("resource_monitor", &Kernel::run_resource_monitor, Restart::permanent));
   system_->add_child(placeholder_child("registry"));
-  system_->add_child({"deployer", [self](ChildContext c) { return run_deployer(self, c); }});
-  system_->add_child(
-      {"replayer", [self](ChildContext c) { return run_replayer(self, c); }, Restart::temporary});
-  system_->add_child({"capability_manager", [self](ChildContext c) { return run_capability_manager(self, c); }});
-  system_->add_child({"load_shedder", [self](ChildContext c) { return run_load_shedder(self, c); }});
-  system_->add_child({"vault", [self](ChildContext c) { return run_vault(self, c); }});
-  system_->add_child({"service_registry", [self](ChildContext c) { return run_service_registry(self, c); }});
-  system_->add_child({"telemetry", [self](ChildContext c) { return run_telemetry(self, c); }});
+  system_->add_child(system_child("deployer", &Kernel::run_deployer, Restart::permanent));
+  system_->add_child(system_child("replayer", &Kernel::run_replayer, Restart::temporary));
+  system_->add_child(system_child("capability_manager", &Kernel::run_capability_manager, Restart::permanent));
+  system_->add_child(system_child("load_shedder", &Kernel::run_load_shedder, Restart::permanent));
+  system_->add_child(system_child("vault", &Kernel::run_vault, Restart::permanent));
+  system_->add_child(system_child("service_registry", &Kernel::run_service_registry, Restart::permanent));
+  system_->add_child(system_child("telemetry", &Kernel::run_telemetry, Restart::permanent));
   system_->add_child({"gateway", [gateway = gateway_](ChildContext c) { return net::Gateway::run(gateway, c); },
                       Restart::permanent, options_.step_deadline});
 
@@ -148,6 +159,13 @@ asio::awaitable<void> Kernel::run_event_store(std::shared_ptr<Kernel> self, Chil
   }
   context.ready();
   co_await park_until_cancelled();
+}
+
+// 2: samples memory, disk and the Lua heaps (engine/system/resource_monitor.hpp).
+asio::awaitable<void> Kernel::run_resource_monitor(std::shared_ptr<Kernel> self, ChildContext context) {
+  auto monitor = self->resource_monitor_;
+  self.reset();  // the monitor runs for the life of the process; it needs no Kernel
+  co_await ResourceMonitor::run(std::move(monitor), std::move(context));
 }
 
 // 4: the Deployer (and with it the registry of running services) is built
@@ -273,7 +291,12 @@ asio::awaitable<void> Kernel::run_service_registry(std::shared_ptr<Kernel> self,
   context.ready();
   asio::steady_timer timer(self->executor_);
   for (;;) {
-    co_await self->registry_->sweep();
+    try {
+      co_await self->registry_->sweep();
+    } catch (const StoreError& error) {
+      // The store cannot commit (degraded): expired entries stay hidden; retry next period.
+      std::cerr << "service_registry: sweep failed: " << error.what() << "\n";
+    }
     timer.expires_after(self->options_.registry_sweep_period);
     co_await timer.async_wait(asio::use_awaitable);
   }

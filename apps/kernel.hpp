@@ -35,13 +35,13 @@
 #include "engine/system/resource_monitor.hpp"
 #include "net/http_server.hpp"
 #include "recovery/recovery_report.hpp"
+#include "engine/supervision/child_spec.hpp"
 #include "recovery/replayer.hpp"
 
 namespace solo {
 
 namespace asio = boost::asio;
 
-class ChildContext;
 class CapabilityManager;
 class Deployer;
 class EventStore;
@@ -124,7 +124,14 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
  private:
   Kernel(asio::any_io_executor executor, KernelOptions options);
   void build_tree();
+  // A System child's body, and the spec that runs it holding the Kernel only
+  // weakly: the Kernel owns the supervisors, which own the specs, so a strong
+  // capture would be a cycle and the Kernel would never be freed.
+  using ChildBody = asio::awaitable<void> (*)(std::shared_ptr<Kernel>, ChildContext);
+  ChildSpec system_child(std::string name, ChildBody body, Restart restart);
+  static asio::awaitable<void> run_child(std::weak_ptr<Kernel> weak, ChildBody body, ChildContext context);
   static asio::awaitable<void> run_event_store(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_resource_monitor(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_deployer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_vault(std::shared_ptr<Kernel> self, ChildContext context);

@@ -46,6 +46,8 @@ class KernelThread {
     return boost::asio::co_spawn(io_, std::move(task), boost::asio::use_future).get();
   }
 
+  // The kernel itself: use it only inside coroutines handed to run().
+  const std::shared_ptr<Kernel>& kernel() const { return kernel_; }
   // The kernel's Deployer, read on the engine thread.
   std::shared_ptr<Deployer> deployer();
   // Commits of the event log's writer so far.

@@ -49,7 +49,7 @@ std::optional<Response> Gateway::authenticate(Request& request) {
   } else if (auto query = request.query_param("token"); query && request.path == "/ws") {
     // Browsers cannot set headers on a WebSocket upgrade.
     request.headers.emplace_back("authorization", "Bearer " + *query);
-    token = request.headers.back().second.substr(7);
+    token = std::string_view(request.headers.back().second).substr(7);  // a view into the kept header
   }
   auto caller = capabilities_->authenticate(token);
   if (!caller) return error_response(401, "unauthorized", caller.error().message);

@@ -7,6 +7,7 @@
 // http://, beast::ssl_stream<beast::tcp_stream> for https://.
 #include "net/http_client.hpp"
 
+#include <optional>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -17,6 +18,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <cctype>
 #include <cerrno>
@@ -118,6 +120,8 @@ struct HttpClient::Impl {
   std::chrono::milliseconds timeout;
   asio::io_context io;
   std::unique_ptr<asio::ssl::context> tls;  // https:// only
+  bool keep_alive = false;
+  std::optional<beast::tcp_stream> kept;  // the reused connection (keep_alive, http:// only)
 
   // Runs the io_context until the operation started just before completes.
   void run() {
@@ -238,8 +242,8 @@ namespace {
 
 // Impl is private to HttpClient: deduced, never named.
 template <class Impl, class Stream>
-ClientResponse do_request(Impl& impl, Stream& stream, std::string_view method,
-                          std::string_view target, std::string_view body, const HeaderList& headers) {
+ClientResponse do_request(Impl& impl, Stream& stream, std::string_view method, std::string_view target,
+                          std::string_view body, const HeaderList& headers, bool close = true) {
   auto request = impl.make_request(method, target, body, headers);
   impl.send(stream, request);
 
@@ -256,8 +260,11 @@ ClientResponse do_request(Impl& impl, Stream& stream, std::string_view method,
   response.status = static_cast<int>(message.result_int());
   response.headers = collect_headers(message);
   response.body = std::move(message.body());
-  beast::error_code ignored;
-  tcp_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  if (close || !message.keep_alive()) {
+    beast::error_code ignored;
+    tcp_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    impl.kept.reset();
+  }
   return response;
 }
 
@@ -270,8 +277,22 @@ ClientResponse HttpClient::request(std::string_view method, std::string_view tar
     auto stream = impl.connect_tls();
     return do_request(impl, *stream, method, target, body, headers);
   }
+  if (impl.keep_alive) {
+    if (!impl.kept) impl.kept.emplace(impl.connect());
+    try {
+      return do_request(impl, *impl.kept, method, target, body, headers, false);
+    } catch (...) {
+      impl.kept.reset();  // the next request connects afresh
+      throw;
+    }
+  }
   auto stream = impl.connect();
   return do_request(impl, stream, method, target, body, headers);
+}
+
+void HttpClient::keep_alive(bool on) {
+  impl_->keep_alive = on && !impl_->tls;
+  if (!impl_->keep_alive) impl_->kept.reset();
 }
 
 HttpClient::HttpClient(HttpClient&&) noexcept = default;

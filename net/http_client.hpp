@@ -87,6 +87,11 @@ class HttpClient {
 
   const std::string& base_url() const;
 
+  // Reuse one connection for the following requests (http:// only; the
+  // default opens one per request). A request that fails drops it, and the
+  // next one connects again; nothing is retried.
+  void keep_alive(bool on);
+
   // Headers sent with every request (e.g. Authorization); a header given to a
   // call replaces the default of the same name.
   void set_default_headers(HeaderList headers);

@@ -23,8 +23,9 @@ std::string read_file(const std::filesystem::path& path) {
 }
 }  // namespace
 
-SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args)
-    : data_dir_(std::move(data_dir)) {
+SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args, bool wait_healthy,
+                         net::TlsClientOptions tls)
+    : data_dir_(std::move(data_dir)), tls_(std::move(tls)) {
   static int counter = 0;
   auto stem = data_dir_.filename().string() + "-" + std::to_string(++counter);
   out_path_ = data_dir_.parent_path() / (stem + ".stdout");
@@ -52,7 +53,7 @@ SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string
       auto end = text.find('\n', at);
       if (end != std::string::npos) {
         url_ = text.substr(at + 13, end - at - 13);
-        if (wait_healthy(deadline)) return;
+        if (!wait_healthy || await_healthy(deadline)) return;
         break;
       }
     }
@@ -61,18 +62,18 @@ SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string
       pid_ = -1;
       throw std::runtime_error("solo exited during start: " + errors());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_healthy ? 10 : 1));
   }
   kill9();
   throw std::runtime_error("solo did not become healthy within 20 s: " + errors());
 }
 
-bool SoloProcess::wait_healthy(std::chrono::steady_clock::time_point deadline) {
+bool SoloProcess::await_healthy(std::chrono::steady_clock::time_point deadline) {
   // The gateway accepts during recovery and answers "starting"; tests start
   // once recovery is done.
   while (std::chrono::steady_clock::now() < deadline) {
     try {
-      net::HttpClient client(url_, std::chrono::seconds(2));
+      net::HttpClient client(url_, std::chrono::seconds(2), tls_);
       auto response = client.request("GET", "/health");
       if (response.status == 200 && response.body.find("\"healthy\"") != std::string::npos) return true;
     } catch (const std::exception&) {
@@ -132,7 +133,7 @@ std::string SoloProcess::admin_token() const {
 }
 
 net::HttpClient SoloProcess::client(std::chrono::milliseconds timeout, const std::string& tenant) const {
-  net::HttpClient client(url_, timeout);
+  net::HttpClient client(url_, timeout, tls_);
   net::HeaderList headers = {{"authorization", "Bearer " + admin_token()}};
   if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
   client.set_default_headers(std::move(headers));

@@ -20,8 +20,13 @@ class SoloProcess {
  public:
   // Starts `solo serve --data DATA --listen 127.0.0.1:0 EXTRA...` and waits
   // (up to 20 s) for its `listening on URL` line and then for /health to say
-  // "healthy" (recovery done). Throws on failure.
-  SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {});
+  // "healthy" (recovery done). Throws on failure. With wait_healthy false it
+  // returns right after `listening on` (recovery may still run: /health then
+  // says "starting" and other requests get 503). `tls` (the CA to trust, a
+  // client certificate) is used when the URL is https://: for the wait and by
+  // client().
+  SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {}, bool wait_healthy = true,
+              net::TlsClientOptions tls = {});
   ~SoloProcess();
   SoloProcess(const SoloProcess&) = delete;
   SoloProcess& operator=(const SoloProcess&) = delete;
@@ -49,13 +54,14 @@ class SoloProcess {
   std::string errors() const;  // stderr so far
 
  private:
-  bool wait_healthy(std::chrono::steady_clock::time_point deadline);
+  bool await_healthy(std::chrono::steady_clock::time_point deadline);
 
   std::filesystem::path data_dir_;
   std::filesystem::path out_path_;
   std::filesystem::path err_path_;
   pid_t pid_ = -1;
   std::string url_;
+  net::TlsClientOptions tls_;
 };
 
 }  // namespace solo::test

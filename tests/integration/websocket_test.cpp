@@ -1,0 +1,280 @@
+// WebSocket /ws against the real binary (docs/websocket.md): the op round
+// trip deploy/call/status/kill with their ids, errors with the HTTP codes,
+// watch with resume from `since` (and logs), unwatch, a tenant token's watch
+// seeing only its tenant, and the token at the upgrade (header, query
+// parameter, missing or wrong: 401 before the upgrade).
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <optional>
+
+#include "support/async_test.hpp"
+#include "support/solo_process.hpp"
+
+using namespace solo;
+using solo::test::SoloProcess;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr const char* kEcho = R"(
+function init(config) return {} end
+function handle_call(msg, state)
+  solo.log("info", "echo " .. tostring(msg.n))
+  return msg, state
+end
+)";
+
+std::uint16_t port_of(const std::string& url) { return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))); }
+
+// A blocking client; reads time out after 10 s instead of hanging the suite.
+struct WsClient {
+  WsClient(const SoloProcess& solo, const std::string& token, const std::string& target = "/ws",
+           bool token_in_header = true) {
+    ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_of(solo.url())));
+    timeval tv{10, 0};
+    setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (token_in_header && !token.empty()) {
+      ws.set_option(websocket::stream_base::decorator(
+          [token](websocket::request_type& request) { request.set(http::field::authorization, "Bearer " + token); }));
+    }
+    ws.handshake(response, "127.0.0.1", target, error);
+  }
+
+  void send(const json::object& frame) {
+    ws.text(true);
+    ws.write(asio::buffer(json::serialize(frame)));
+  }
+  json::object read() {
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    return json::parse(beast::buffers_to_string(buffer.data())).as_object();
+  }
+  // Sends an op and returns its reply (frames for other ids are kept aside).
+  json::object op(std::int64_t id, const std::string& name, json::object args = {}) {
+    json::object frame;
+    frame["id"] = id;
+    frame["op"] = name;
+    frame["args"] = std::move(args);
+    send(frame);
+    for (;;) {
+      auto reply = read();
+      if (reply.contains("id") && reply.at("id") == json::value(id)) return reply;
+      aside.push_back(std::move(reply));
+    }
+  }
+  // The next frame satisfying pred, looking at frames set aside first.
+  json::object next(const std::function<bool(const json::object&)>& pred) {
+    for (auto it = aside.begin(); it != aside.end(); ++it) {
+      if (pred(*it)) {
+        auto found = *it;
+        aside.erase(it);
+        return found;
+      }
+    }
+    for (;;) {
+      auto frame = read();
+      if (pred(frame)) return frame;
+    }
+  }
+
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws{io};
+  websocket::response_type response;
+  beast::error_code error;
+  std::vector<json::object> aside;
+};
+
+json::object args_of(std::initializer_list<std::pair<std::string, json::value>> fields) {
+  json::object args;
+  for (const auto& [key, value] : fields) args[key] = value;
+  return args;
+}
+
+bool is_event(const json::object& frame, const std::string& type, const std::string& service = "") {
+  if (!frame.contains("event")) return false;
+  const auto& event = frame.at("event").as_object();
+  return event.at("event_type").as_string() == type &&
+         (service.empty() || (event.at("service_id").is_string() && event.at("service_id").as_string() == service));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(websocket_api)
+
+BOOST_AUTO_TEST_CASE(ops_round_trip_with_ids_and_errors_carry_the_http_codes) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient client(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!client.error, client.error.message());
+
+  auto deployed = client.op(1, "deploy", args_of({{"service_id", "echo"}, {"code", kEcho}}));
+  BOOST_TEST_REQUIRE(deployed.at("ok").as_bool(), json::serialize(deployed));
+  BOOST_TEST(deployed.at("result").at("service_id").as_string() == "echo");
+  BOOST_TEST(deployed.at("result").at("version").as_int64() == 1);
+
+  auto called = client.op(2, "call", args_of({{"service_id", "echo"}, {"message", args_of({{"n", 42}})}}));
+  BOOST_TEST_REQUIRE(called.at("ok").as_bool(), json::serialize(called));
+  BOOST_TEST(called.at("result").at("reply").at("n").as_int64() == 42);
+
+  auto status = client.op(3, "status", args_of({{"service_id", "echo"}}));
+  BOOST_TEST(status.at("result").at("status").as_string() == "running");
+
+  auto listed = client.op(4, "list");
+  BOOST_TEST(listed.at("result").at("total").as_int64() == 1);
+
+  // Errors: the HTTP error body, with its status.
+  auto conflict = client.op(5, "deploy", args_of({{"service_id", "echo"}, {"code", kEcho}}));
+  BOOST_TEST(!conflict.at("ok").as_bool());
+  BOOST_TEST(conflict.at("error").at("error").as_string() == "conflict");
+  BOOST_TEST(conflict.at("error").at("status").as_int64() == 409);
+  BOOST_TEST(!conflict.at("error").at("message").as_string().empty());
+  auto bad_code = client.op(6, "deploy", args_of({{"service_id", "broken"}, {"code", "function ("}}));
+  BOOST_TEST(bad_code.at("error").at("error").as_string() == "invalid_request");
+  BOOST_TEST(bad_code.at("error").at("status").as_int64() == 400);
+  auto missing = client.op(7, "status", args_of({{"service_id", "nope"}}));
+  BOOST_TEST(missing.at("error").at("error").as_string() == "not_found");
+  BOOST_TEST(missing.at("error").at("status").as_int64() == 404);
+
+  auto killed = client.op(8, "kill", args_of({{"service_id", "echo"}}));
+  BOOST_TEST_REQUIRE(killed.at("ok").as_bool(), json::serialize(killed));
+  BOOST_TEST(killed.at("result").at("status").as_string() == "killed");
+  auto gone = client.op(9, "call", args_of({{"service_id", "echo"}, {"message", args_of({{"n", 1}})}}));
+  BOOST_TEST(gone.at("error").at("error").as_string() == "not_found");
+
+  // A narrow token: forbidden ops are 403 exactly as over HTTP.
+  auto granted = client.op(10, "grant", args_of({{"tenant_id", "acme"}, {"permissions", json::array{"status"}},
+                                                 {"ttl_seconds", 600}}));
+  BOOST_TEST_REQUIRE(granted.at("ok").as_bool(), json::serialize(granted));
+  WsClient narrow(solo, std::string(granted.at("result").at("token").as_string()));
+  BOOST_TEST_REQUIRE(!narrow.error);
+  auto forbidden = narrow.op(1, "deploy", args_of({{"service_id", "x"}, {"code", kEcho}}));
+  BOOST_TEST(forbidden.at("error").at("error").as_string() == "forbidden");
+  BOOST_TEST(forbidden.at("error").at("status").as_int64() == 403);
+  // Revoking it takes effect on the open connection.
+  auto revoked = client.op(11, "revoke", args_of({{"token_id", granted.at("result").at("token_id")}}));
+  BOOST_TEST_REQUIRE(revoked.at("ok").as_bool(), json::serialize(revoked));
+  auto after = narrow.op(2, "status", args_of({{"service_id", "x"}}));
+  BOOST_TEST(after.at("error").at("error").as_string() == "unauthorized");
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(watch_streams_events_resumes_from_since_and_stops_at_unwatch) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient client(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!client.error, client.error.message());
+
+  // From the start: the system_started of this run is in the log.
+  auto watching = client.op(1, "watch", args_of({{"since", 0}, {"logs", true}}));
+  BOOST_TEST_REQUIRE(watching.at("ok").as_bool(), json::serialize(watching));
+  BOOST_TEST(watching.at("result").at("watching").as_bool());
+  auto started = client.next([](const json::object& f) { return is_event(f, "system_started"); });
+  const auto started_id = started.at("event").at("id").as_int64();
+
+  // Live: a deploy and a call (its log line) arrive while watching.
+  auto deployed = client.op(2, "deploy", args_of({{"service_id", "echo"}, {"code", kEcho}}));
+  BOOST_TEST_REQUIRE(deployed.at("ok").as_bool(), json::serialize(deployed));
+  auto event = client.next([](const json::object& f) { return is_event(f, "service_deployed", "echo"); });
+  const auto deployed_id = event.at("event").at("id").as_int64();
+  BOOST_TEST(deployed_id > started_id);
+  client.op(3, "call", args_of({{"service_id", "echo"}, {"message", args_of({{"n", 5}})}}));
+  auto log = client.next([](const json::object& f) { return f.contains("log"); });
+  BOOST_TEST(log.at("log").at("message").as_string().find("echo 5") != json::string::npos);
+
+  // Unwatch: no more events (the kill's reply comes, its event does not).
+  auto stopped = client.op(4, "unwatch");
+  BOOST_TEST(stopped.at("ok").as_bool());
+  client.aside.clear();
+  auto killed = client.op(5, "kill", args_of({{"service_id", "echo"}}));
+  BOOST_TEST(killed.at("ok").as_bool());
+  client.op(6, "health");
+  for (const auto& frame : client.aside) BOOST_TEST(!frame.contains("event"), json::serialize(frame));
+
+  // A second connection resumes after the deploy: the kill is the first event
+  // it sees, nothing at or before `since` comes again.
+  WsClient resumed(solo, solo.admin_token());
+  auto again = resumed.op(1, "watch", args_of({{"since", deployed_id}}));
+  BOOST_TEST_REQUIRE(again.at("ok").as_bool());
+  for (;;) {
+    auto frame = resumed.next([](const json::object& f) { return f.contains("event"); });
+    BOOST_TEST(frame.at("event").at("id").as_int64() > deployed_id);
+    if (is_event(frame, "service_killed", "echo")) break;
+  }
+
+  // Bad watch args are 400.
+  auto bad = resumed.op(2, "watch", args_of({{"since", "soon"}}));
+  BOOST_TEST(bad.at("error").at("error").as_string() == "invalid_request");
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_tenant_watch_sees_only_its_tenant) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient admin(solo, solo.admin_token());
+  auto granted = admin.op(1, "grant", args_of({{"tenant_id", "acme"},
+                                               {"permissions", json::array{"events", "deploy"}},
+                                               {"ttl_seconds", 600}}));
+  BOOST_TEST_REQUIRE(granted.at("ok").as_bool(), json::serialize(granted));
+  WsClient acme(solo, std::string(granted.at("result").at("token").as_string()));
+  BOOST_TEST_REQUIRE(acme.op(1, "watch", args_of({{"since", 0}})).at("ok").as_bool());
+  // The admin deploys in "default", then acme deploys its own.
+  BOOST_TEST(admin.op(2, "deploy", args_of({{"service_id", "other"}, {"code", kEcho}})).at("ok").as_bool());
+  BOOST_TEST(acme.op(2, "deploy", args_of({{"service_id", "mine"}, {"code", kEcho}})).at("ok").as_bool());
+  for (;;) {
+    auto seen = acme.next([](const json::object& f) { return f.contains("event"); });
+    BOOST_TEST(seen.at("event").at("tenant_id").as_string() == "acme", json::serialize(seen));
+    BOOST_TEST(!is_event(seen, "service_deployed", "other"));
+    if (is_event(seen, "service_deployed", "mine")) break;
+  }
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_token_comes_at_the_upgrade_header_or_query) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient none(solo, "");
+  BOOST_TEST(bool(none.error == websocket::error::upgrade_declined));
+  BOOST_TEST(none.response.result_int() == 401);
+  BOOST_TEST(json::parse(none.response.body()).at("error").as_string() == "unauthorized");
+  WsClient wrong(solo, "not-a-token");
+  BOOST_TEST(wrong.response.result_int() == 401);
+  WsClient wrong_query(solo, "", "/ws?token=not-a-token", false);
+  BOOST_TEST(wrong_query.response.result_int() == 401);
+
+  WsClient query(solo, "", "/ws?token=" + solo.admin_token(), false);
+  BOOST_TEST_REQUIRE(!query.error, query.error.message());
+  auto health = query.op(1, "health");
+  BOOST_TEST(health.at("ok").as_bool());
+  BOOST_TEST(health.at("result").at("status").as_string() == "healthy");
+
+  // Shutdown closes open WebSockets with 1001 (going away).
+  solo.signal(SIGTERM);
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  for (;;) {
+    query.ws.read(buffer, ec);
+    if (ec) break;
+    buffer.clear();
+  }
+  BOOST_TEST(bool(ec == websocket::error::closed), ec.message());
+  BOOST_TEST(query.ws.reason().code == 1001);
+  BOOST_TEST(solo.wait(std::chrono::seconds(15)).value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
