@@ -241,15 +241,17 @@ asio::awaitable<void> Kernel::run_vault(std::shared_ptr<Kernel> self, ChildConte
   co_await park_until_cancelled();
 }
 
-// 5: runs once per start (temporary). It reports ready at once so that the
-// rest of the tree — the gateway included, answering "starting" — comes up;
+// 5: runs once per start (temporary). It looks at how the previous run ended,
+// then reports ready so that the rest of the tree — the gateway included,
+// answering "starting" — comes up;
 // it recovers once the Tenants supervisor, under which the services run, and
 // the vault, which their init may ask for secrets, are up. boot() waits for
 // it before the system runs.
 asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildContext context) {
+  Replayer replayer(self->events_, self->deployer_, self->replayer_hooks_);
+  co_await replayer.detect();  // before the children after this one append anything
   context.ready();
   while (!self->tree_started_) co_await self->boot_progress_->wait();
-  Replayer replayer(self->events_, self->deployer_, self->replayer_hooks_);
   self->report_ = co_await replayer.run();
   self->recovered_ = true;
   self->boot_progress_->notify();

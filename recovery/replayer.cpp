@@ -37,12 +37,10 @@ boost::json::object reason_payload(const std::string& reason) { return {{"reason
 
 }  // namespace
 
-boost::asio::awaitable<RecoveryReport> Replayer::run() {
-  RecoveryReport report;
-  auto started = Clock::now();
-  auto step_start = started;
-
-  // 1: how did the previous run end?
+boost::asio::awaitable<void> Replayer::detect() {
+  started_ = Clock::now();
+  auto& report = report_;
+  // Read synchronously, before the first suspension: nothing of this run is in the log yet.
   int64_t last_id = events_->committed_id();
   if (last_id > 0) {
     EventQuery query;
@@ -61,7 +59,15 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
       report.integrity_check = co_await events_->read<std::string>(std::move(check));
     }
   }
-  report.steps.emplace_back("detect", ms_since(step_start));
+  report.steps.emplace_back("detect", ms_since(started_));
+  detected_ = true;
+}
+
+boost::asio::awaitable<RecoveryReport> Replayer::run() {
+  if (!detected_) co_await detect();
+  auto report = std::move(report_);
+  auto started = started_;
+  auto step_start = Clock::now();
 
   // Tokens (the security layer), before any request is served.
   step_start = Clock::now();

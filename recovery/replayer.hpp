@@ -20,6 +20,7 @@
 // Engine thread only.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -42,9 +43,19 @@ class Replayer {
   Replayer(std::shared_ptr<EventStore> events, std::shared_ptr<Deployer> deployer, ReplayerHooks hooks = {})
       : events_(std::move(events)), deployer_(std::move(deployer)), hooks_(std::move(hooks)) {}
 
+  // Step 1 alone: how the previous run ended. It looks at the last event
+  // in the log, so it must run before this run appends anything (the Kernel
+  // calls it first thing, before the rest of the tree starts); run() does it
+  // itself when it was not done before.
+  boost::asio::awaitable<void> detect();
+
+  // Steps 1 to 4; returns the report.
   boost::asio::awaitable<RecoveryReport> run();
 
  private:
+  RecoveryReport report_;
+  bool detected_ = false;
+  std::chrono::steady_clock::time_point started_;
   std::shared_ptr<EventStore> events_;
   std::shared_ptr<Deployer> deployer_;
   ReplayerHooks hooks_;
