@@ -8,8 +8,6 @@
 // fails the test (it is part of `make test`), never skips it.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +27,7 @@
 #include "net/http_client.hpp"
 #include "support/async_test.hpp"
 #include "support/solo_process.hpp"
+#include "support/websocket_read.hpp"
 
 using namespace solo;
 using solo::test::SoloProcess;
@@ -136,8 +135,6 @@ class DevToolsPage {
  public:
   DevToolsPage(unsigned short port, const std::string& path) {
     ws_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    timeval tv{10, 0};  // a read never hangs the suite
-    setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ws_.handshake("127.0.0.1:" + std::to_string(port), path);
   }
 
@@ -155,7 +152,7 @@ class DevToolsPage {
     ws_.write(asio::buffer(json::serialize(command)));
     for (;;) {
       beast::flat_buffer buffer;
-      ws_.read(buffer);
+      if (auto ec = test::read_within(ws_, io_, buffer, std::chrono::seconds(10))) throw beast::system_error(ec);
       auto frame = json::parse(beast::buffers_to_string(buffer.data())).as_object();
       if (!frame.contains("id") || frame.at("id").as_int64() != id) continue;  // an event, or another reply
       const auto* value = frame.at("result").as_object().at("result").as_object().if_contains("value");

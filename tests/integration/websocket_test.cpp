@@ -10,8 +10,6 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <chrono>
 #include <csignal>
@@ -20,6 +18,7 @@
 
 #include "support/async_test.hpp"
 #include "support/solo_process.hpp"
+#include "support/websocket_read.hpp"
 
 using namespace solo;
 using solo::test::SoloProcess;
@@ -42,13 +41,11 @@ end
 
 std::uint16_t port_of(const std::string& url) { return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))); }
 
-// A blocking client; reads time out after 10 s instead of hanging the suite.
+// A blocking client; reads give up after 10 s instead of hanging the suite.
 struct WsClient {
   WsClient(const SoloProcess& solo, const std::string& token, const std::string& target = "/ws",
            bool token_in_header = true) {
     ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_of(solo.url())));
-    timeval tv{10, 0};
-    setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (token_in_header && !token.empty()) {
       ws.set_option(websocket::stream_base::decorator(
           [token](websocket::request_type& request) { request.set(http::field::authorization, "Bearer " + token); }));
@@ -62,7 +59,7 @@ struct WsClient {
   }
   json::object read() {
     beast::flat_buffer buffer;
-    ws.read(buffer);
+    if (auto ec = test::read_within(ws, io, buffer, std::chrono::seconds(10))) throw beast::system_error(ec);
     return json::parse(beast::buffers_to_string(buffer.data())).as_object();
   }
   // Sends an op and returns its reply (frames for other ids are kept aside).
@@ -268,7 +265,7 @@ BOOST_AUTO_TEST_CASE(the_token_comes_at_the_upgrade_header_or_query) {
   beast::flat_buffer buffer;
   beast::error_code ec;
   for (;;) {
-    query.ws.read(buffer, ec);
+    ec = test::read_within(query.ws, query.io, buffer, std::chrono::seconds(15));
     if (ec) break;
     buffer.clear();
   }
