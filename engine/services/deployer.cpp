@@ -11,6 +11,14 @@ namespace solo {
 
 namespace {
 
+// The supervisor's message wraps the child's; keep the service's own words.
+std::string service_failure_reason(const std::string& failure) {
+  auto at = failure.find("init failed");
+  if (at == std::string::npos) at = failure.find("[string");
+  return at == std::string::npos ? failure : failure.substr(at);
+}
+
+
 constexpr auto kServiceStopDeadline = std::chrono::seconds(5);
 
 std::string child_name(const std::string& service_id) { return "service:" + service_id; }
@@ -154,10 +162,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   }
   if (!failure.empty()) {
     actors_[spec.tenant_id].erase(spec.service_id);
-    // The supervisor's message wraps the child's; keep the service's own words.
-    auto at = failure.find("init failed");
-    if (at == std::string::npos) at = failure.find("[string");
-    std::string reason = at == std::string::npos ? failure : failure.substr(at);
+    std::string reason = service_failure_reason(failure);
     events_->append(service_event("service_deployment_failed", spec, reason_payload(reason)),
                     remove_row(spec.tenant_id, spec.service_id));
     co_await events_->flush();
@@ -171,9 +176,11 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
   if (find(spec.tenant_id, spec.service_id)) {
     throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already running");
   }
-  if (auto error = check_service_code(spec, *world_->native_types)) {
-    throw DeployError(DeployError::Kind::invalid, *error);
+  if (spec.format == "native" && !world_->native_types->find(spec.code)) {
+    throw DeployError(DeployError::Kind::invalid, "no native service type named '" + spec.code + "' is registered");
   }
+  // No separate compile check (unlike deploy, nothing is appended before the
+  // start): starting compiles the code, and a failure says why.
   auto actor = std::make_shared<ServiceActor>(world_, spec, std::move(created_at));
   actors_[spec.tenant_id][spec.service_id] = actor;
   std::string failure;
@@ -184,7 +191,7 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
   }
   if (!failure.empty()) {
     actors_[spec.tenant_id].erase(spec.service_id);
-    throw DeployError(DeployError::Kind::invalid, failure);
+    throw DeployError(DeployError::Kind::invalid, service_failure_reason(failure));
   }
 }
 

@@ -75,6 +75,7 @@ void Supervisor::add_child(ChildSpec spec) {
   if (find(spec.name)) throw std::invalid_argument("supervisor " + name_ + ": duplicate child " + spec.name);
   auto child = std::make_shared<Child>();
   child->spec = std::move(spec);
+  by_name_[child->spec.name] = child;
   children_.push_back(std::move(child));
 }
 
@@ -95,12 +96,12 @@ void Supervisor::emit(const std::string& child, const char* kind, const std::str
 }
 
 Supervisor::ChildPtr Supervisor::find(const std::string& name) const {
-  for (const auto& child : children_)
-    if (child->spec.name == name) return child;
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
 }
 
 void Supervisor::remove(const ChildPtr& child) {
+  if (auto it = by_name_.find(child->spec.name); it != by_name_.end() && it->second == child) by_name_.erase(it);
   children_.erase(std::remove(children_.begin(), children_.end(), child), children_.end());
 }
 
@@ -266,6 +267,7 @@ asio::awaitable<bool> Supervisor::start_child_job(std::shared_ptr<Supervisor> se
   if (self->find(spec.name)) throw std::invalid_argument("supervisor " + self->name_ + ": duplicate child " + spec.name);
   auto child = std::make_shared<Child>();
   child->spec = std::move(spec);
+  self->by_name_[child->spec.name] = child;
   self->children_.push_back(child);
   if (auto failure = co_await start_one(self, child)) {
     co_await stop_one(self, child);

@@ -40,6 +40,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace solo {
@@ -160,6 +161,9 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   const Strategy strategy_;
   RestartIntensity intensity_;
   std::vector<ChildPtr> children_;  // start order
+  // The same children by name: a tenant supervisor may hold thousands of
+  // services, and every start, stop and lookup finds one by name.
+  std::unordered_map<std::string, ChildPtr> by_name_;
   std::deque<QueuedJob> jobs_;
   bool draining_ = false;   // a drain_jobs coroutine is running
   bool running_ = false;    // started and not stopped / given up
