@@ -2,11 +2,13 @@
 
 #include <chrono>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "engine/runtime/wakeup.hpp"
 #include "engine/services/deployer.hpp"
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
@@ -37,6 +39,14 @@ boost::json::object reason_payload(const std::string& reason) { return {{"reason
 
 }  // namespace
 
+struct Replayer::PendingCheck {
+  explicit PendingCheck(boost::asio::any_io_executor executor) : wakeup(std::move(executor)) {}
+  bool done = false;
+  std::string result;
+  int64_t took_ms = 0;
+  Wakeup wakeup;
+};
+
 boost::asio::awaitable<void> Replayer::detect() {
   started_ = Clock::now();
   auto& report = report_;
@@ -50,13 +60,16 @@ boost::asio::awaitable<void> Replayer::detect() {
     bool clean = !last.empty() && last.front().event_type == "system_shutdown_complete";
     report.previous_shutdown = clean ? "clean" : "crash";
     if (!clean) {
-      std::function<std::string(Database&)> check = [](Database& db) {
-        Statement statement(db.handle(), "PRAGMA quick_check");
-        std::string result;
-        while (statement.step()) result += (result.empty() ? "" : "; ") + statement.column_text(0);
-        return result;
-      };
-      report.integrity_check = co_await events_->read<std::string>(std::move(check));
+      auto executor = co_await boost::asio::this_coro::executor;
+      auto check = std::make_shared<PendingCheck>(executor);
+      check_ = check;
+      boost::asio::co_spawn(executor, events_->quick_check(),
+                            [check, begun = Clock::now()](std::exception_ptr error, std::string result) {
+                              check->result = error ? "the check could not run" : std::move(result);
+                              check->took_ms = ms_since(begun);
+                              check->done = true;
+                              check->wakeup.notify();
+                            });
     }
   }
   report.steps.emplace_back("detect", ms_since(started_));
@@ -120,6 +133,11 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
   report.fixes_applied = verification.fixes_applied;
   report.skipped = verification.ended_in_log;
   report.steps.emplace_back("verify", ms_since(step_start));
+  if (check_) {
+    while (!check_->done) co_await check_->wakeup.wait();
+    report.integrity_check = check_->result;
+    report.steps.emplace_back("quick_check", check_->took_ms);  // beside plan and redeploy, not after
+  }
   report.duration_ms = ms_since(started);
   co_return report;
 }

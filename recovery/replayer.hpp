@@ -53,6 +53,10 @@ class Replayer {
   boost::asio::awaitable<RecoveryReport> run();
 
  private:
+  // The integrity check after a crash runs beside the redeploy (its own
+  // connection and thread); run() waits for it before it reports.
+  struct PendingCheck;
+  std::shared_ptr<PendingCheck> check_;
   RecoveryReport report_;
   bool detected_ = false;
   std::chrono::steady_clock::time_point started_;

@@ -78,8 +78,25 @@ void EventStore::Subscription::reset() {
   id_ = 0;
 }
 
-EventStore::EventStore(std::shared_ptr<Writer> writer, std::unique_ptr<Reader> reader, int64_t last_id)
-    : writer_(std::move(writer)), reader_(std::move(reader)), next_id_(last_id + 1), committed_id_(last_id) {}
+EventStore::EventStore(asio::any_io_executor executor, std::filesystem::path path, std::shared_ptr<Writer> writer,
+                       std::unique_ptr<Reader> reader, int64_t last_id)
+    : executor_(std::move(executor)),
+      path_(std::move(path)),
+      writer_(std::move(writer)),
+      reader_(std::move(reader)),
+      next_id_(last_id + 1),
+      committed_id_(last_id) {}
+
+asio::awaitable<std::string> EventStore::quick_check() {
+  auto checker = std::make_unique<Reader>(executor_, path_);
+  std::function<std::string(Database&)> check = [](Database& db) {
+    Statement statement(db.handle(), "PRAGMA quick_check");
+    std::string result;
+    while (statement.step()) result += (result.empty() ? "" : "; ") + statement.column_text(0);
+    return result;
+  };
+  co_return co_await checker->run<std::string>(std::move(check));
+}
 
 asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_executor executor,
                                                               std::filesystem::path path, OpenOptions options) {
@@ -90,7 +107,7 @@ asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_execu
   };
   int64_t last_id = co_await writer->execute<int64_t>(std::move(read_last_id));
   auto reader = std::make_unique<Reader>(executor, path);
-  std::shared_ptr<EventStore> store(new EventStore(writer, std::move(reader), last_id));
+  std::shared_ptr<EventStore> store(new EventStore(executor, path, writer, std::move(reader), last_id));
   writer->on_batch([weak = std::weak_ptr<EventStore>(store)](const BatchResult& result) {
     if (auto self = weak.lock()) self->on_batch(result);
   });

@@ -80,6 +80,11 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   // Takes a reference (copied at once): GCC 12 mis-copies class temporaries
   // passed by value inside a co_await expression (seen as a bad free).
   asio::awaitable<std::vector<Event>> query(const EventQuery& query);
+  // SQLite's PRAGMA quick_check over the whole file: "ok", or what is wrong.
+  // On a connection and thread of its own, so that queries do not wait
+  // behind it (it reads every page).
+  asio::awaitable<std::string> quick_check();
+
   // Reads on the Reader thread (for stores layered on this file: services, tokens...).
   template <class R>
   asio::awaitable<R> read(std::function<R(Database&)> fn) {
@@ -98,12 +103,15 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   asio::awaitable<void> close();
 
  private:
-  EventStore(std::shared_ptr<Writer> writer, std::unique_ptr<Reader> reader, int64_t last_id);
+  EventStore(asio::any_io_executor executor, std::filesystem::path path, std::shared_ptr<Writer> writer,
+             std::unique_ptr<Reader> reader, int64_t last_id);
   Event stamp(NewEvent event);
   uint64_t submit(std::vector<Event> events, ProjectionFn projection);
   void on_batch(const BatchResult& result);
   void unsubscribe(uint64_t id) { subscribers_.erase(id); }
 
+  asio::any_io_executor executor_;
+  std::filesystem::path path_;
   std::shared_ptr<Writer> writer_;
   std::unique_ptr<Reader> reader_;
   int64_t next_id_;
