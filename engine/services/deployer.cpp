@@ -141,10 +141,9 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
     throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already deployed (status " +
                                                        to_string(existing->state()) + "); kill it first");
   }
-  if (auto error = check_service_code(spec, *world_->native_types)) {
-    throw DeployError(DeployError::Kind::invalid, *error);
-  }
   spec.version = 1;
+  auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
+  if (auto error = actor->prepare()) throw DeployError(DeployError::Kind::invalid, *error);
   auto payload = to_json(spec);
   int64_t event_id = 0;
   try {
@@ -152,7 +151,6 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   } catch (const StoreError& error) {
     throw DeployError(DeployError::Kind::unavailable, std::string("the event log cannot commit: ") + error.what());
   }
-  auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
   actors_[spec.tenant_id][spec.service_id] = actor;
   std::string failure;
   try {

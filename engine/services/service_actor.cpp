@@ -124,9 +124,19 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
   }
 }
 
+std::optional<std::string> ServiceActor::prepare() {
+  try {
+    prepared_runtime_ = make_service_runtime(spec_, this, *world_->native_types);
+    return std::nullopt;
+  } catch (const SpecError& error) {
+    return std::string(error.what());
+  }
+}
+
 asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor> self, ChildContext& context,
                                                     bool restarted) {
   ++self->incarnation_;
+  auto prepared = std::move(self->prepared_runtime_);
   if (self->runtime_) self->reductions_before_ += self->runtime_->reductions();
   self->runtime_.reset();
   bool rolled_back = false;
@@ -144,7 +154,8 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
     rolled_back = true;
   } else {
     self->rollback_.reset();
-    self->runtime_ = make_service_runtime(self->spec_, self.get(), *self->world_->native_types);
+    self->runtime_ =
+        prepared ? std::move(prepared) : make_service_runtime(self->spec_, self.get(), *self->world_->native_types);
     auto step = co_await drive(self, self->runtime_->init(self->spec_.config), {});
     if (step.is_error()) {
       StepResult failed = step;

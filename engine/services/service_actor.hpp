@@ -74,6 +74,11 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   ~ServiceActor() override;
 
   // The supervised child body (see the file comment).
+  // Compiles the code into the runtime the first start will use, so that
+  // deploy can refuse code that does not compile before anything is logged
+  // and without compiling it twice. The error text, or nullopt.
+  std::optional<std::string> prepare();
+
   static asio::awaitable<void> run(std::shared_ptr<ServiceActor> self, ChildContext context);
 
   // Request/reply through the mailbox; failures are values: overloaded (full,
@@ -141,6 +146,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   std::string updated_at_;
   std::shared_ptr<Mailbox<Envelope>> mailbox_;
   std::unique_ptr<ServiceRuntime> runtime_;
+  std::unique_ptr<ServiceRuntime> prepared_runtime_;  // prepare()'s, taken by the first incarnation
   ServiceState state_ = ServiceState::starting;
   std::string last_error_;
   std::string stop_reason_;
