@@ -29,7 +29,6 @@
 #include "engine/actor/call_result.hpp"
 #include "engine/actor/mailbox.hpp"
 #include "engine/actor/reply.hpp"
-#include "engine/runtime/timeout.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -109,7 +108,7 @@ class Actor {
                                                         std::chrono::steady_clock::duration timeout) {
     std::exception_ptr failure;
     try {
-      std::optional<Reply> reply = co_await with_timeout(slot->wait(), timeout);
+      std::optional<Reply> reply = co_await slot->wait_for(timeout);
       if (!reply) co_return CallResult<Reply>::failure(call_error::timeout);
       co_return CallResult<Reply>::success(std::move(*reply));
     } catch (...) {

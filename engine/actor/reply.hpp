@@ -8,16 +8,25 @@
 // an answer nobody will give.
 //
 // wait() is cancellable (a caller's timeout cancels it); the reply may still
-// be set afterwards and is then simply dropped with the slot.
+// be set afterwards and is then simply dropped with the slot. wait_for() has
+// the timeout built in: the slot's own timer expires at the deadline, so a
+// call needs no second timer and no racing coroutines (with_timeout), which
+// is most of what a call round trip would otherwise cost.
 //
 // Thread safety: none; sender and slot live on the same io_context thread.
 #pragma once
 
-#include "engine/runtime/wakeup.hpp"
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -58,14 +67,38 @@ class ReplySlot : public std::enable_shared_from_this<ReplySlot<T>> {
   // once (the value is moved out). Throws operation_aborted when cancelled.
   asio::awaitable<T> wait() { return wait_on(this->shared_from_this()); }
 
+  // Like wait(), or nullopt when no reply came within `timeout`. Call once.
+  asio::awaitable<std::optional<T>> wait_for(std::chrono::steady_clock::duration timeout) {
+    return wait_for_on(this->shared_from_this(), timeout);
+  }
+
  private:
   friend class ReplySender<T>;
 
-  explicit ReplySlot(asio::any_io_executor executor) : wakeup_(std::move(executor)) {}
+  explicit ReplySlot(asio::any_io_executor executor)
+      : timer_(std::move(executor), asio::steady_timer::time_point::max()) {}
 
-  // Named coroutine holding the slot alive while it waits.
+  // Named coroutines holding the slot alive while they wait.
   static asio::awaitable<T> wait_on(std::shared_ptr<ReplySlot> self) {
-    while (!self->ready()) co_await self->wakeup_.wait();
+    auto reply = co_await wait_for_on(self, std::nullopt);
+    co_return std::move(*reply);
+  }
+
+  // Parks on the timer until fulfil()/fail() cancel it (the reply), the
+  // deadline passes (nullopt), or the calling coroutine is cancelled
+  // (operation_aborted). Without a timeout the expiry stays at max().
+  static asio::awaitable<std::optional<T>> wait_for_on(std::shared_ptr<ReplySlot> self,
+                                                       std::optional<std::chrono::steady_clock::duration> timeout) {
+    if (timeout && !self->ready()) self->timer_.expires_after(*timeout);
+    while (!self->ready()) {
+      auto [ec] = co_await self->timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (self->ready()) break;
+      auto state = co_await asio::this_coro::cancellation_state;
+      if (state.cancelled() != asio::cancellation_type::none) {
+        throw boost::system::system_error(asio::error::operation_aborted, "reply wait cancelled");
+      }
+      if (!ec) co_return std::nullopt;  // the deadline passed
+    }
     if (self->error_) std::rethrow_exception(self->error_);
     if (self->taken_) throw std::logic_error("ReplySlot::wait called twice");
     self->taken_ = true;
@@ -74,18 +107,18 @@ class ReplySlot : public std::enable_shared_from_this<ReplySlot<T>> {
 
   void fulfil(T value) {
     value_.emplace(std::move(value));
-    wakeup_.notify();
+    timer_.cancel();
   }
 
   void fail(std::exception_ptr error) {
     error_ = std::move(error);
-    wakeup_.notify();
+    timer_.cancel();
   }
 
   std::optional<T> value_;
   std::exception_ptr error_;
   bool taken_ = false;
-  Wakeup wakeup_;  // notified when the reply arrives
+  asio::steady_timer timer_;  // cancelled when the reply arrives; expires at wait_for's deadline
 };
 
 template <class T>

@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "engine/runtime/timeout.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/child_context.hpp"
 #include "engine/supervision/restart_intensity.hpp"
@@ -305,7 +304,7 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
   std::exception_ptr failure;
   std::optional<boost::json::value> reply;
   try {
-    reply = co_await with_timeout(slot->wait(), timeout);
+    reply = co_await slot->wait_for(timeout);
   } catch (...) {
     failure = std::current_exception();
   }
