@@ -1,6 +1,6 @@
 // Wakeup: a condition variable for coroutines on one io_context thread.
 //
-// Mailbox, ReplySlot and the supervisor all need "suspend until some field I
+// Mailbox, the supervisor and the Kernel's boot need "suspend until some field I
 // own changes". A Wakeup is a steady_timer that never expires: wait() parks on
 // it and notify() cancels the wait. Waiters always re-check their own
 // predicate in a loop, so spurious wakeups are harmless, and since everything
