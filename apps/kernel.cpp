@@ -243,10 +243,9 @@ asio::awaitable<void> Kernel::run_vault(std::shared_ptr<Kernel> self, ChildConte
 
 // 5: runs once per start (temporary). It looks at how the previous run ended,
 // then reports ready so that the rest of the tree — the gateway included,
-// answering "starting" — comes up;
-// it recovers once the Tenants supervisor, under which the services run, and
-// the vault, which their init may ask for secrets, are up. boot() waits for
-// it before the system runs.
+// answering "starting" — comes up; it recovers once the Tenants supervisor,
+// under which the services run, and the vault, which their init may ask for
+// secrets, are up. boot() waits for it before the system runs.
 asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildContext context) {
   Replayer replayer(self->events_, self->deployer_, self->replayer_hooks_);
   co_await replayer.detect();  // before the children after this one append anything

@@ -32,10 +32,10 @@
 #include "engine/services/native_service.hpp"
 #include "engine/services/service_spec.hpp"
 #include "engine/shutdown/shutdown_sequence.hpp"
+#include "engine/supervision/child_spec.hpp"
 #include "engine/system/resource_monitor.hpp"
 #include "net/http_server.hpp"
 #include "recovery/recovery_report.hpp"
-#include "engine/supervision/child_spec.hpp"
 #include "recovery/replayer.hpp"
 
 namespace solo {

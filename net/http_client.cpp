@@ -7,7 +7,6 @@
 // http://, beast::ssl_stream<beast::tcp_stream> for https://.
 #include "net/http_client.hpp"
 
-#include <optional>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -18,12 +17,12 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <optional>
 #include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 namespace solo::net {
 namespace {

@@ -80,10 +80,9 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
   if (!detected_) co_await detect();
   auto report = std::move(report_);
   auto started = started_;
-  auto step_start = Clock::now();
 
   // Tokens (the security layer), before any request is served.
-  step_start = Clock::now();
+  auto step_start = Clock::now();
   if (hooks_.restore_tokens) report.tokens_restored = co_await hooks_.restore_tokens();
   report.steps.emplace_back("tokens", ms_since(step_start));
 
