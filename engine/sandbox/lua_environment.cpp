@@ -1,6 +1,7 @@
 // The sandbox environment; see lua_environment.hpp for the allow-list.
 #include "engine/sandbox/lua_environment.hpp"
 
+#include "engine/sandbox/lua_coroutines.hpp"
 #include "engine/sandbox/lua_meter.hpp"
 #include "engine/sandbox/lua_pattern_cost.hpp"
 
@@ -72,29 +73,12 @@ int sandbox_setmetatable(lua_State* L) {
 // solo.call can still yield through them.
 int return_all(lua_State* L, int /*status*/, lua_KContext /*ctx*/) { return lua_gettop(L); }
 
-// ---- code that would run with hooks off ----------------------------------
+// ---- the xpcall message handler ------------------------------------------
 //
-// When the count hook raises the budget error, Lua runs some Lua code while
-// hooks are still disabled for that thread: the xpcall message handler (it
-// is called from inside the raise), and, because a thread killed from a hook
-// keeps hooks disabled, the __close metamethods that coroutine.close and
-// coroutine.wrap run on a dead coroutine. Such code could loop forever. So
-// once the budget is spent none of it runs: the handler is skipped and the
-// dead coroutine is not closed (the collector frees it without __close).
-// A coroutine killed by the budget keeps hooks off even in later messages,
-// so it is never closed, whatever the budget of the current message.
-
-// Whether `co` died of the budget error, raised from the hook (hooks off).
-bool died_of_budget(lua_State* L, lua_State* co) {
-  const int status = lua_status(co);
-  if (status == LUA_OK || status == LUA_YIELD || lua_gettop(co) == 0) return false;
-  if (!lua_checkstack(L, 2) || !lua_checkstack(co, 1)) return true;  // cannot tell: do not close
-  lua_pushvalue(co, -1);
-  lua_xmove(co, L, 1);
-  const bool budget = LuaMeter::is_budget_error(L, -1);
-  lua_pop(L, 1);
-  return budget;
-}
+// When the count hook raises a limit error, the xpcall message handler is
+// called from inside the raise with hooks still off for that thread, so it
+// could loop forever: once a limit is spent it is skipped (the error passes
+// as is). The coroutine side of the same problem is in lua_coroutines.cpp.
 
 int guarded_message_handler(lua_State* L) {
   if (LuaMeter::of(L).exhausted()) return 1;  // the error as is
@@ -113,60 +97,6 @@ int sandbox_xpcall(lua_State* L) {
   lua_insert(L, 1);
   lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, return_all);
   return lua_gettop(L);
-}
-
-int sandbox_close(lua_State* L) {
-  LuaMeter::of(L).check(L);
-  lua_State* co = lua_tothread(L, 1);
-  if (co != nullptr && died_of_budget(L, co)) {
-    lua_pushboolean(L, 0);  // as close reports a coroutine that died of an error
-    lua_pushstring(L, LuaMeter::budget_message);
-    return 2;
-  }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
-}
-
-// lcorolib's auxwrap, except that it leaves a coroutine unclosed when the
-// budget is spent (see above). Upvalue: the coroutine.
-int wrapped_coroutine(lua_State* L) {
-  lua_State* co = lua_tothread(L, lua_upvalueindex(1));
-  const int narg = lua_gettop(L);
-  if (!lua_checkstack(co, narg)) return luaL_error(L, "too many arguments to resume");
-  lua_xmove(L, co, narg);
-  int nres = 0;
-  int status = lua_resume(co, L, narg, &nres);
-  if (status == LUA_OK || status == LUA_YIELD) {
-    if (!lua_checkstack(L, nres + 1)) {
-      lua_pop(co, nres);
-      return luaL_error(L, "too many results to resume");
-    }
-    lua_xmove(co, L, nres);
-    return nres;
-  }
-  LuaMeter::of(L).check(L);
-  const bool closable = !died_of_budget(L, co);
-  lua_xmove(co, L, 1);  // the error
-  if (closable && lua_status(co) != LUA_OK && lua_status(co) != LUA_YIELD) {
-    lua_resetthread(co);  // close its to-be-closed variables, hooks are on
-  }
-  if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
-    luaL_where(L, 1);
-    lua_insert(L, -2);
-    lua_concat(L, 2);
-  }
-  return lua_error(L);
-}
-
-int sandbox_wrap(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TFUNCTION);
-  lua_State* co = lua_newthread(L);
-  lua_pushvalue(L, 1);
-  lua_xmove(L, co, 1);
-  lua_pushcclosure(L, wrapped_coroutine, 1);
-  return 1;
 }
 
 // ---- charged C functions -------------------------------------------------
@@ -359,11 +289,7 @@ void open_sandbox_environment(lua_State* L) {
   lua_setfield(L, g, "xpcall");
 
   lua_getfield(L, g, "coroutine");
-  lua_getfield(L, -1, "close");
-  lua_pushcclosure(L, sandbox_close, 1);
-  lua_setfield(L, -2, "close");
-  lua_pushcfunction(L, sandbox_wrap);
-  lua_setfield(L, -2, "wrap");
+  open_sandbox_coroutines(L, -1);
   lua_pop(L, 1);
 
   // os: only the clock and calendar.

@@ -14,11 +14,17 @@ struct LuaLimits {
   // The allocator refuses to grow the Lua heap past this; Lua then raises
   // "not enough memory", which crashes the service only.
   std::size_t memory_bytes = 16u << 20;
-  // VM instructions one message may run (all its resumes together). Measured
-  // on the CI machine: a tight Lua loop runs ~400M instructions/s, so 20M is
-  // about 50 ms of work. Heavy C work (allocation, table shifts, pattern
-  // matching) is charged against the same budget.
-  std::uint64_t instructions_per_message = 20'000'000;
+  // Engine time one message may use (all its slices and resumes together;
+  // waiting in solo.call does not count), by the monotonic clock. Past it
+  // the message fails with "cpu time limit exceeded". Like the CPU limit of
+  // other edge runtimes.
+  std::chrono::milliseconds cpu_time_per_message{50};
+  // VM instructions one message may run, a deterministic cap beside the
+  // clock. C work (allocation, each C function's up-front cost) is charged
+  // against the same budget. A tight Lua loop runs ~400-500M instructions/s
+  // on the CI machine, so the default of 100M (~200 ms) sits well above the
+  // time budget: by default time is what binds.
+  std::uint64_t instructions_per_message = 100'000'000;
   // Queued messages before a call or cast is refused as "overloaded".
   std::size_t mailbox = 1000;
   // Wall time a caller waits for a reply (also the cap of solo.call's timeout).

@@ -1,14 +1,29 @@
-// LuaMeter: memory cap and instruction budget; see lua_meter.hpp.
+// LuaMeter: memory cap, CPU time, slices and instruction budget; see lua_meter.hpp.
 #include "engine/sandbox/lua_meter.hpp"
 
+#include "engine/sandbox/slice_watchdog.hpp"
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 namespace solo {
 
 namespace {
-// Registry key of the preallocated budget error: raising it allocates nothing.
+
+// This thread's CPU time. A system call (~0.3-0.8 us here, against ~30 ns
+// for the monotonic clock), so it is read only in steps long enough to reach
+// a hook, never in a short message.
+std::chrono::nanoseconds thread_cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// Registry keys of the preallocated limit errors: raising one allocates nothing.
 char budget_error_key = 0;
+char cpu_error_key = 0;
 }  // namespace
 
 void* LuaMeter::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) noexcept {
@@ -35,6 +50,8 @@ void LuaMeter::install(lua_State* L) {
   std::memcpy(lua_getextraspace(L), &self, sizeof(LuaMeter*));
   lua_pushstring(L, budget_message);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &budget_error_key);
+  lua_pushstring(L, cpu_message);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &cpu_error_key);
   lua_sethook(L, &LuaMeter::hook, LUA_MASKCOUNT, hook_interval);
 }
 
@@ -44,51 +61,95 @@ LuaMeter& LuaMeter::of(lua_State* L) {
   return *self;
 }
 
-void LuaMeter::begin_message(lua_State* handler) {
+void LuaMeter::begin_message(std::chrono::nanoseconds cpu_budget, bool preemptible) {
   used_ = 0;
-  exhausted_ = false;
+  cpu_used_ = std::chrono::nanoseconds{0};
+  step_cpu_budget_ = std::min(cpu_budget, cpu_budget_);
+  preemptible_ = preemptible;
+  preempted_ = false;
+  limit_ = Limit::none;
   refused_ = false;
-  resume_metering(handler);
-}
-
-void LuaMeter::pause() {
-  metering_ = false;
-  handler_ = nullptr;
 }
 
 void LuaMeter::resume_metering(lua_State* handler) {
   metering_ = true;
-  handler_ = handler;
+  preempted_ = false;
+  cpu_baseline_ = false;
+  slice_started_ = std::chrono::steady_clock::now();
+  watch_ = &SliceWatchdog::for_this_thread(&LuaMeter::hook);
+  // The watchdog forces the hook at the end of the slice, or, for a step
+  // that cannot be sliced, when its time is spent.
+  auto deadline = slice_started_ + std::max(step_cpu_budget_ - cpu_used_, std::chrono::nanoseconds{0});
+  if (preemptible_) deadline = std::min(deadline, slice_started_ + slice);
+  watch_->arm(handler, std::chrono::time_point_cast<std::chrono::steady_clock::duration>(deadline));
+}
+
+void LuaMeter::pause() {
+  if (!metering_) return;
+  metering_ = false;
+  const auto spent = cpu_in_slice(elapsed_in_slice(std::chrono::steady_clock::now()));
+  cpu_used_ += spent;
+  cpu_total_ += spent;
+  if (watch_ != nullptr) watch_->disarm();
+  watch_ = nullptr;
+}
+
+void LuaMeter::switch_to(lua_State* running) {
+  if (watch_ != nullptr) watch_->switch_to(running);
+}
+
+void LuaMeter::take_cpu_baseline(std::chrono::nanoseconds wall_in_slice) {
+  if (cpu_baseline_) return;
+  // Until now the slice ran on the CPU (a step runs without blocking), so
+  // its start on the thread's CPU clock is now minus the wall time so far.
+  slice_cpu_started_ = thread_cpu_now() - wall_in_slice;
+  cpu_baseline_ = true;
+}
+
+std::chrono::nanoseconds LuaMeter::cpu_in_slice(std::chrono::nanoseconds wall_in_slice) const {
+  return cpu_baseline_ ? thread_cpu_now() - slice_cpu_started_ : wall_in_slice;
+}
+
+const char* LuaMeter::limit_message() const {
+  return limit_ == Limit::cpu_time ? cpu_message : budget_message;
+}
+
+void LuaMeter::exhaust(Limit limit) {
+  if (limit_ != Limit::none) return;
+  limit_ = limit;
+  // Stop whatever runs at its next instruction. lua_sethook only stores
+  // fields (Lua documents it as callable from a signal handler), so it is
+  // safe here, even in the middle of an allocation.
+  if (watch_ != nullptr) {
+    if (lua_State* running = watch_->running()) lua_sethook(running, &LuaMeter::hook, LUA_MASKCOUNT, 1);
+  }
 }
 
 void LuaMeter::spend(std::uint64_t cost) {
   used_ += cost;
-  if (used_ > budget_ && !exhausted_) {
-    exhausted_ = true;
-    // Stop the handler at its next instruction. lua_sethook only stores
-    // fields (Lua documents it as callable from a signal handler), so it is
-    // safe here, in the middle of an allocation.
-    if (handler_ != nullptr) lua_sethook(handler_, &LuaMeter::hook, LUA_MASKCOUNT, 1);
-  }
+  if (used_ > budget_) exhaust(Limit::instructions);
 }
 
 void LuaMeter::charge(lua_State* L, std::uint64_t cost) {
   if (!metering_) return;
   spend(cost);
-  if (exhausted_) raise_budget(L);
+  if (exhausted()) raise_limit(L);
 }
 
-void LuaMeter::raise_budget(lua_State* L) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &budget_error_key);
+void LuaMeter::raise_limit(lua_State* L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, limit_ == Limit::cpu_time ? &cpu_error_key : &budget_error_key);
   lua_error(L);
   std::abort();  // unreachable: lua_error throws
 }
 
-bool LuaMeter::is_budget_error(lua_State* L, int idx) {
+bool LuaMeter::is_limit_error(lua_State* L, int idx) {
   idx = lua_absindex(L, idx);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &budget_error_key);
-  const bool same = lua_rawequal(L, idx, -1);
-  lua_pop(L, 1);
+  bool same = false;
+  for (const void* key : {static_cast<const void*>(&budget_error_key), static_cast<const void*>(&cpu_error_key)}) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    same = same || lua_rawequal(L, idx, -1);
+    lua_pop(L, 1);
+  }
   return same;
 }
 
@@ -96,14 +157,31 @@ void LuaMeter::hook(lua_State* L, lua_Debug* /*ar*/) {
   auto& self = of(L);
   const int count = lua_gethookcount(L);
   self.reductions_ += static_cast<std::uint64_t>(count);
-  if (!self.metering_) return;
-  self.spend(static_cast<std::uint64_t>(count));
-  if (self.exhausted_) {
-    if (count != 1) lua_sethook(L, &LuaMeter::hook, LUA_MASKCOUNT, 1);
-    raise_budget(L);
+  if (!self.metering_) {
+    if (count != hook_interval) lua_sethook(L, &LuaMeter::hook, LUA_MASKCOUNT, hook_interval);
+    return;
   }
-  // A coroutine slowed down by an earlier, exhausted message gets its normal pace back.
+  self.spend(static_cast<std::uint64_t>(count));
+  const auto in_slice = self.elapsed_in_slice(std::chrono::steady_clock::now());
+  self.take_cpu_baseline(in_slice);
+  // The wall clock is cheap and never less than the CPU time: only when it
+  // says the budget is spent is the thread's CPU clock read to confirm (time
+  // the OS gave to other processes is not the service's).
+  if (self.cpu_used_ + in_slice > self.step_cpu_budget_ &&
+      self.cpu_used_ + self.cpu_in_slice(in_slice) > self.step_cpu_budget_) {
+    self.exhaust(Limit::cpu_time);
+  }
+  if (self.exhausted()) {
+    if (count != 1) lua_sethook(L, &LuaMeter::hook, LUA_MASKCOUNT, 1);
+    self.raise_limit(L);
+  }
+  // Back to the normal pace (after a forced hook, or in a coroutine slowed
+  // down by an earlier, exhausted message).
   if (count != hook_interval) lua_sethook(L, &LuaMeter::hook, LUA_MASKCOUNT, hook_interval);
+  if (self.preemptible_ && in_slice >= slice && lua_isyieldable(L)) {
+    self.preempted_ = true;
+    lua_yield(L, 0);  // must be the hook's last call
+  }
 }
 
 }  // namespace solo

@@ -1,38 +1,66 @@
 // LuaMeter: the resource accounting of one sandbox, shared by its allocator
-// (memory cap) and its count hook (instruction budget).
+// (memory cap), its count hook (CPU time, slices, instruction budget) and the
+// wrappers of C functions (lua_costs).
 //
 // Memory: every allocation of the lua_State goes through allocate(), which
 // refuses to grow the heap past the cap; Lua then raises "not enough memory"
 // (after an emergency collection), which the handler sees as an error.
 //
-// CPU: the count hook fires every `hook_interval` VM instructions in every
-// thread of the state (coroutines inherit the hook when created) and adds the
-// count to the message's budget. C functions cannot be interrupted by the
-// hook, so heavy C work is charged too: each heap growth costs bytes/8, and the
-// sandbox's wrappers charge table shifts, sorts and pattern matching. Once the
-// budget is spent the meter is "exhausted": the next hook in any thread raises
-// "instruction budget exceeded", and switches that thread to a hook on every
+// CPU time: a message may use `cpu_time_per_message` of the engine thread's
+// CPU over the slices it runs (waiting in solo.call and waiting for its next
+// slice do not count). The count hook fires every `hook_interval` VM
+// instructions in every thread of the state (coroutines inherit it) and reads
+// the monotonic clock; once that says the budget may be spent, the thread's
+// CPU clock decides, so time the OS gave to other processes is not charged.
+// A step too short to reach a hook is charged its wall time (no system call
+// on the fast path). The SliceWatchdog forces the hook onto the next
+// instruction when one instruction is slow. When the time is spent the hook
+// raises "cpu time limit exceeded".
+//
+// Slices: a preemptible step (a message the service actor drives) gives the
+// engine back every `slice`: the hook yields the running Lua thread (with 0
+// results, as the manual allows count hooks to) and sets preempted(); the
+// coroutine wrappers pass that yield up to the handler's thread, and the
+// actor resumes the step after everything else that is ready has run. Where
+// yielding is impossible (inside a C function calling back into Lua, a
+// metamethod called from C), the step runs on and the deadlines still hold.
+//
+// Instructions: the hook adds the count to the message's instruction budget,
+// and C work is charged against the same budget (heap growth costs bytes/8;
+// lua_costs charges each C function up front). A deterministic cap beside
+// the clock; by default it is well above what the time budget allows.
+//
+// Once a limit is spent the meter is "exhausted": the next hook in any thread
+// raises the limit's error and switches that thread to a hook on every
 // instruction, so a pcall around the loop cannot swallow the error for long:
 // the enclosing frame errors on its very next instruction.
 //
-// Threading: owned by the sandbox, used only on the engine thread.
+// Threading: owned by the sandbox, used only on the engine thread (the
+// watchdog's signal handler only touches the hook, on the engine thread).
 #pragma once
 
 #include "engine/sandbox/lua_limits.hpp"
 
 #include <lua.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
 namespace solo {
 
+class SliceWatchdog;
+
 class LuaMeter {
  public:
   static constexpr int hook_interval = 1000;
+  // How long a preemptible step runs before it gives the engine back.
+  static constexpr std::chrono::microseconds slice{1000};
+
+  enum class Limit { none, instructions, cpu_time };
 
   explicit LuaMeter(const LuaLimits& limits)
-      : cap_(limits.memory_bytes), budget_(limits.instructions_per_message) {}
+      : cap_(limits.memory_bytes), budget_(limits.instructions_per_message), cpu_budget_(limits.cpu_time_per_message) {}
 
   // The lua_Alloc to pass to lua_newstate with `this` as ud.
   static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) noexcept;
@@ -43,46 +71,78 @@ class LuaMeter {
   void install(lua_State* L);
   static LuaMeter& of(lua_State* L);
 
-  // A message starts: fresh budget. `handler` is the thread running it, which
-  // is told to stop at once when an allocation exhausts the budget.
-  void begin_message(lua_State* handler);
-  // Between messages nothing is metered (host-side conversions, commits).
-  void pause();
+  // A message starts: fresh budgets. `cpu_budget` caps this step's time
+  // (at most the service's limit); `preemptible`: whether it may be sliced.
+  void begin_message(std::chrono::nanoseconds cpu_budget, bool preemptible);
+  // A slice of the step starts (or the step resumes after solo.call) on `handler`.
   void resume_metering(lua_State* handler);
+  // The slice ends (the step yielded or finished): its time is added. Between
+  // slices nothing is metered (host-side conversions, commits).
+  void pause();
+  // A coroutine switch inside the step: `running` now runs (the watchdog
+  // must reach it).
+  void switch_to(lua_State* running);
 
-  // Adds C work to the budget; raises "instruction budget exceeded" if spent.
+  // Adds C work to the budget; raises the limit error if a limit is spent.
   void charge(lua_State* L, std::uint64_t cost);
-  // Raises "instruction budget exceeded" if the budget is spent.
+  // Raises the limit error if a limit is spent.
   void check(lua_State* L) { charge(L, 0); }
   // Budget left in this message, for estimates (pattern matching).
   std::uint64_t remaining() const { return used_ >= budget_ ? 0 : budget_ - used_; }
   std::uint64_t budget() const { return budget_; }
 
+  // The hook yielded for a slice; the sandbox clears it when it resumes.
+  bool preempted() const { return preempted_; }
+  void clear_preempted() { preempted_ = false; }
+
   std::size_t bytes() const { return bytes_; }
   std::size_t cap() const { return cap_; }
   std::uint64_t reductions() const { return reductions_; }
-  bool exhausted() const { return exhausted_; }
+  std::chrono::nanoseconds cpu_used() const { return cpu_used_; }
+  std::chrono::nanoseconds cpu_budget() const { return step_cpu_budget_; }
+  // Engine time used by every message so far (status figures).
+  std::chrono::nanoseconds cpu_total() const { return cpu_total_; }
+  bool exhausted() const { return limit_ != Limit::none; }
+  Limit limit_hit() const { return limit_; }
+  // The error text of the limit hit ("instruction budget exceeded", "cpu time limit exceeded").
+  const char* limit_message() const;
   bool refused_allocation() const { return refused_; }
 
-  // Whether the value at idx of L is the budget error object itself.
-  static bool is_budget_error(lua_State* L, int idx);
+  // Whether the value at idx of L is one of the limit error objects.
+  static bool is_limit_error(lua_State* L, int idx);
 
   static constexpr const char* budget_message = "instruction budget exceeded";
+  static constexpr const char* cpu_message = "cpu time limit exceeded";
 
  private:
   static void hook(lua_State* L, lua_Debug* ar);
-  [[noreturn]] static void raise_budget(lua_State* L);
+  [[noreturn]] void raise_limit(lua_State* L);
   void spend(std::uint64_t cost);
+  void exhaust(Limit limit);
+  std::chrono::nanoseconds elapsed_in_slice(std::chrono::steady_clock::time_point now) const {
+    return now - slice_started_;
+  }
+  void take_cpu_baseline(std::chrono::nanoseconds wall_in_slice);
+  std::chrono::nanoseconds cpu_in_slice(std::chrono::nanoseconds wall_in_slice) const;
 
   std::size_t bytes_ = 0;
   std::size_t cap_;
   std::uint64_t budget_;
   std::uint64_t used_ = 0;
   std::uint64_t reductions_ = 0;
+  std::chrono::nanoseconds cpu_budget_;           // the service's limit
+  std::chrono::nanoseconds step_cpu_budget_{0};   // this message's
+  std::chrono::nanoseconds cpu_used_{0};          // this message's, closed slices
+  std::chrono::nanoseconds cpu_total_{0};
+  std::chrono::steady_clock::time_point slice_started_{};
+  std::chrono::nanoseconds slice_cpu_started_{0};  // the thread's CPU clock, once cpu_baseline_
+  bool cpu_baseline_ = false;
   bool metering_ = false;
-  bool exhausted_ = false;
+  bool preemptible_ = false;
+  bool preempted_ = false;
   bool refused_ = false;
-  lua_State* handler_ = nullptr;  // alive while metering_: the sandbox holds a reference
+  Limit limit_ = Limit::none;
+  SliceWatchdog* watch_ = nullptr;  // the engine thread's, while metering_
 };
 
 }  // namespace solo

@@ -98,6 +98,12 @@ StepResult StepResult::failed(std::string error, Fault fault) {
   return r;
 }
 
+StepResult StepResult::preempted() {
+  StepResult r;
+  r.kind = Kind::preempted;
+  return r;
+}
+
 StepResult StepResult::waiting(PendingCall call) {
   StepResult r;
   r.kind = Kind::call;
@@ -110,6 +116,7 @@ const char* to_string(StepResult::Fault fault) {
     case StepResult::Fault::none: return "none";
     case StepResult::Fault::runtime: return "runtime";
     case StepResult::Fault::instructions: return "instructions";
+    case StepResult::Fault::cpu_time: return "cpu_time";
     case StepResult::Fault::memory: return "memory";
   }
   return "unknown";
@@ -227,8 +234,7 @@ StepResult LuaSandbox::start_terminate(std::string reason) {
 }
 
 StepResult LuaSandbox::resume(json::value reply_or_error, bool is_error) {
-  if (thread_ == nullptr) return StepResult::failed("no step is waiting for a solo.call reply");
-  meter_->resume_metering(thread_);  // the message's budget continues
+  if (thread_ == nullptr || meter_->preempted()) return StepResult::failed("no step is waiting for a solo.call reply");
   auto err = protect([&](lua_State* L) {
     lua_pushboolean(L, is_error);
     if (!is_error) {
@@ -244,12 +250,17 @@ StepResult LuaSandbox::resume(json::value reply_or_error, bool is_error) {
     lua_xmove(L, thread_, 2);
   });
   if (err) {
-    meter_->pause();
     release_thread();
     return StepResult::failed("cannot deliver the solo.call reply: " + *err,
                               meter_->refused_allocation() ? StepResult::Fault::memory : StepResult::Fault::runtime);
   }
-  return run(2);
+  return run(2);  // the message's budgets continue
+}
+
+StepResult LuaSandbox::continue_step() {
+  if (thread_ == nullptr || !meter_->preempted()) return StepResult::failed("no step was preempted");
+  meter_->clear_preempted();
+  return run(0);
 }
 
 // ---- steps ---------------------------------------------------------------------------
@@ -258,7 +269,7 @@ StepResult LuaSandbox::start(Entry entry, const char* function, const Pusher& pu
   release_thread();
   pending_.reset();
   entry_ = entry;
-  meter_->begin_message(nullptr);
+  meter_->begin_message(unsliced_entry(entry) ? unsliced_cpu_limit : limits_.cpu_time_per_message, sliced(entry));
   bool missing = false;
   int nargs = 0;
   auto err = protect([&](lua_State* L) {
@@ -282,13 +293,11 @@ StepResult LuaSandbox::start(Entry entry, const char* function, const Pusher& pu
     lua_xmove(L, co, nargs + 1);
   });
   if (err) {
-    meter_->pause();
     release_thread();
     return StepResult::failed(std::string(function_name(static_cast<int>(entry))) + ": " + *err,
                               meter_->refused_allocation() ? StepResult::Fault::memory : StepResult::Fault::runtime);
   }
   if (missing) {
-    meter_->pause();
     return missing_function(entry, push_args);
   }
   return run(nargs);
@@ -331,6 +340,7 @@ StepResult LuaSandbox::run(int nargs) {
 StepResult LuaSandbox::finish(int status, int nresults) {
   if (meter_->exhausted() || (status != LUA_OK && status != LUA_YIELD)) return fail(status);
   if (status == LUA_YIELD) {
+    if (meter_->preempted()) return StepResult::preempted();
     if (pending_) {
       PendingCall call = std::move(*pending_);
       pending_.reset();
@@ -393,10 +403,15 @@ StepResult LuaSandbox::complete(int nresults) {
 StepResult LuaSandbox::fail(int status) {
   std::string message = error_text(thread_, -1);
   auto fault = StepResult::Fault::runtime;
-  if (meter_->exhausted()) {
+  if (meter_->limit_hit() == LuaMeter::Limit::instructions) {
     fault = StepResult::Fault::instructions;
     message = location(thread_) + LuaMeter::budget_message + " (" +
               std::to_string(limits_.instructions_per_message) + " instructions per message)";
+  } else if (meter_->limit_hit() == LuaMeter::Limit::cpu_time) {
+    fault = StepResult::Fault::cpu_time;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(meter_->cpu_budget()).count();
+    message = location(thread_) + LuaMeter::cpu_message + " (" + std::to_string(ms) +
+              (unsliced_entry(entry_) ? " ms for a service's top level and terminate)" : " ms per message)");
   } else if (status == LUA_ERRMEM) {
     fault = StepResult::Fault::memory;
     message = location(thread_) + "not enough memory (the limit is " + std::to_string(limits_.memory_bytes) +

@@ -10,6 +10,10 @@
 //   call   the function is waiting in solo.call: the actor performs
 //          `call` and then calls resume() with the reply or an error; the
 //          budget of the message continues across resumes
+//   preempted  the step used its slice (LuaMeter::slice) and gives the
+//          engine back; the actor calls continue_step() once everything
+//          else that is ready has run. Only preemptible sandboxes (the
+//          service actor's) are sliced; for others a step runs to its end.
 //   error  the function raised, ran out of budget or memory, or returned
 //          something the contract does not allow; `error` names the line.
 //          The registry keeps the previous state value (but a handler that
@@ -37,6 +41,7 @@
 #include <boost/json/value.hpp>
 #include <lua.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -65,9 +70,9 @@ class LuaLoadError : public LuaError {
 };
 
 struct StepResult {
-  enum class Kind { done, call, error };
+  enum class Kind { done, call, preempted, error };
   // Why a step failed: lets the actor report resource_violation events.
-  enum class Fault { none, runtime, instructions, memory };
+  enum class Fault { none, runtime, instructions, cpu_time, memory };
 
   Kind kind = Kind::done;
   boost::json::value reply;  // done: handle_call's reply; null otherwise
@@ -77,19 +82,25 @@ struct StepResult {
 
   bool is_done() const { return kind == Kind::done; }
   bool is_call() const { return kind == Kind::call; }
+  bool is_preempted() const { return kind == Kind::preempted; }
   bool is_error() const { return kind == Kind::error; }
 
   static StepResult done(boost::json::value reply = nullptr);
   static StepResult failed(std::string error, Fault fault = Fault::runtime);
   static StepResult waiting(PendingCall call);
+  static StepResult preempted();
 };
 
-// "none", "runtime", "instructions", "memory": for logs and event payloads.
+// "none", "runtime", "instructions", "cpu_time", "memory": for logs and event payloads.
 const char* to_string(StepResult::Fault fault);
 std::ostream& operator<<(std::ostream& out, StepResult::Fault fault);
 
 class LuaSandbox final : private LuaSoloContext {
  public:
+  // The most engine time a step that cannot be sliced (the top level,
+  // terminate) may take, whatever the service's CPU time per message.
+  static constexpr std::chrono::milliseconds unsliced_cpu_limit{5};
+
   // Compiles (text only) and runs the top level of `code` within the budget.
   // Throws LuaCompileError on a syntax error, LuaLoadError if the top level
   // fails. `host` may be null (tests, validation); host calls then raise.
@@ -115,7 +126,12 @@ class LuaSandbox final : private LuaSoloContext {
   // Continues the step waiting in solo.call: it returns `reply_or_error`, or
   // raises it (a string message) in Lua if `is_error`.
   StepResult resume(boost::json::value reply_or_error, bool is_error);
+  // Continues a step that was preempted at the end of its slice.
+  StepResult continue_step();
   bool waiting() const { return thread_ != nullptr; }
+  // Whether message steps are sliced (the service actor turns this on; a
+  // sandbox driven synchronously, as in tests, runs each step to its end).
+  void set_preemptible(bool preemptible) { preemptible_ = preemptible; }
 
   // The state as JSON (hot swap, rollback); error if it cannot be encoded.
   LuaJsonResult export_state();
@@ -124,6 +140,7 @@ class LuaSandbox final : private LuaSoloContext {
 
   std::size_t memory_bytes() const { return meter_->bytes(); }
   std::uint64_t reductions() const { return meter_->reductions(); }
+  std::chrono::nanoseconds cpu_time() const { return meter_->cpu_total(); }
   bool has_function(std::string_view name) const;
   const LuaLimits& limits() const override { return limits_; }
   const LuaFacts& facts() const override { return facts_; }
@@ -138,6 +155,8 @@ class LuaSandbox final : private LuaSoloContext {
   std::optional<std::string> protect(const std::function<void(lua_State*)>& f) const;
   StepResult start(Entry entry, const char* function, const Pusher& push_args);
   StepResult run(int nargs);
+  static bool unsliced_entry(Entry entry) { return entry == Entry::load || entry == Entry::terminate; }
+  bool sliced(Entry entry) const { return preemptible_ && !unsliced_entry(entry); }
   StepResult finish(int status, int nresults);
   StepResult complete(int nresults);
   StepResult fail(int status);
@@ -158,6 +177,7 @@ class LuaSandbox final : private LuaSoloContext {
   Entry entry_ = Entry::load;
   lua_State* thread_ = nullptr;  // kept alive by a registry reference
   std::optional<PendingCall> pending_;
+  bool preemptible_ = false;
 };
 
 }  // namespace solo

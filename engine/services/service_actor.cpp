@@ -188,7 +188,14 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
 
 asio::awaitable<StepResult> ServiceActor::drive(std::shared_ptr<ServiceActor> self, StepResult step,
                                                 CallChain chain) {
-  while (step.is_call()) {
+  while (step.is_call() || step.is_preempted()) {
+    if (step.is_preempted()) {
+      // The step used its slice: everything else that is ready runs first
+      // (the post queues this continuation behind it), then the step goes on.
+      co_await asio::post(self->world_->executor, asio::use_awaitable);
+      step = self->runtime_->continue_step();
+      continue;
+    }
     PendingCall pending = std::move(step.call);
     boost::json::value reply;
     bool is_error = true;
@@ -272,7 +279,8 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
 }
 
 void ServiceActor::crash(const StepResult& step) {
-  if (step.fault == StepResult::Fault::instructions || step.fault == StepResult::Fault::memory) {
+  if (step.fault == StepResult::Fault::instructions || step.fault == StepResult::Fault::cpu_time ||
+      step.fault == StepResult::Fault::memory) {
     append("resource_violation", {{"resource", to_string(step.fault)}, {"error", step.error}});
   }
   throw ServiceCrash(step.error);

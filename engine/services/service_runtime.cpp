@@ -6,7 +6,10 @@ namespace {
 
 class LuaRuntime final : public ServiceRuntime {
  public:
-  explicit LuaRuntime(std::unique_ptr<LuaSandbox> sandbox) : sandbox_(std::move(sandbox)) {}
+  // Messages of a service are sliced: the actor continues a preempted step.
+  explicit LuaRuntime(std::unique_ptr<LuaSandbox> sandbox) : sandbox_(std::move(sandbox)) {
+    sandbox_->set_preemptible(true);
+  }
   StepResult init(boost::json::value config) override { return sandbox_->start_init(std::move(config)); }
   StepResult call(boost::json::value msg) override { return sandbox_->start_call(std::move(msg)); }
   StepResult cast(boost::json::value msg) override { return sandbox_->start_cast(std::move(msg)); }
@@ -18,12 +21,14 @@ class LuaRuntime final : public ServiceRuntime {
   StepResult resume(boost::json::value reply, bool is_error) override {
     return sandbox_->resume(std::move(reply), is_error);
   }
+  StepResult continue_step() override { return sandbox_->continue_step(); }
   LuaJsonResult export_state() override { return sandbox_->export_state(); }
   std::optional<std::string> import_state(const boost::json::value& state) override {
     return sandbox_->import_state(state);
   }
   size_t memory_bytes() const override { return sandbox_->memory_bytes(); }
   uint64_t reductions() const override { return sandbox_->reductions(); }
+  std::chrono::nanoseconds cpu_time() const override { return sandbox_->cpu_time(); }
 
  private:
   std::unique_ptr<LuaSandbox> sandbox_;
@@ -79,6 +84,7 @@ class NativeRuntime final : public ServiceRuntime {
   StepResult resume(boost::json::value, bool) override {
     return StepResult::failed("native services do not wait in solo.call");
   }
+  StepResult continue_step() override { return StepResult::failed("native services are not preempted"); }
   LuaJsonResult export_state() override {
     LuaJsonResult result;
     try {
@@ -98,6 +104,7 @@ class NativeRuntime final : public ServiceRuntime {
   }
   size_t memory_bytes() const override { return 0; }
   uint64_t reductions() const override { return 0; }
+  std::chrono::nanoseconds cpu_time() const override { return std::chrono::nanoseconds{0}; }
 
  private:
   std::unique_ptr<NativeService> service_;

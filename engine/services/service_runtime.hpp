@@ -1,9 +1,11 @@
 // ServiceRuntime: one incarnation of a service's code — a Lua sandbox or a
 // native service object — behind the step interface the actor drives.
 // Every entry point returns a StepResult (done / waiting in solo.call /
-// error); only Lua services ever wait (native handlers are synchronous).
+// preempted at the end of a slice / error); only Lua services ever wait or
+// are preempted (native handlers are synchronous, trusted code).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,11 +28,15 @@ class ServiceRuntime {
   virtual StepResult code_change(boost::json::value old_state, int64_t old_version) = 0;
   virtual StepResult terminate(std::string reason) = 0;
   virtual StepResult resume(boost::json::value reply_or_error, bool is_error) = 0;
+  // Continues a step that was preempted at the end of its slice.
+  virtual StepResult continue_step() = 0;
   // The state as JSON (hot swap, rollback); error text when it cannot be encoded.
   virtual LuaJsonResult export_state() = 0;
   virtual std::optional<std::string> import_state(const boost::json::value& state) = 0;
   virtual size_t memory_bytes() const = 0;
   virtual uint64_t reductions() const = 0;
+  // Engine time the handlers of this runtime have used.
+  virtual std::chrono::nanoseconds cpu_time() const = 0;
 };
 
 // The host both kinds of runtime call back into (the service actor).

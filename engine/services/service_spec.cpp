@@ -60,12 +60,16 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
     if (!limits->is_object()) throw SpecError("'limits' must be an object");
     const auto& l = limits->as_object();
     for (const auto& [key, value] : l) {
-      if (key != "memory_bytes" && key != "instructions_per_message" && key != "mailbox" && key != "call_timeout_ms") {
+      if (key != "memory_bytes" && key != "cpu_ms_per_message" && key != "instructions_per_message" &&
+          key != "mailbox" && key != "call_timeout_ms") {
         throw SpecError("unknown limit '" + std::string(key) +
-                        "' (known: memory_bytes, instructions_per_message, mailbox, call_timeout_ms)");
+                        "' (known: memory_bytes, cpu_ms_per_message, instructions_per_message, mailbox, "
+                        "call_timeout_ms)");
       }
     }
     spec.limits.memory_bytes = bounded<size_t>(l, "memory_bytes", spec.limits.memory_bytes, max.memory_bytes);
+    spec.limits.cpu_time_per_message = std::chrono::milliseconds(bounded<int64_t>(
+        l, "cpu_ms_per_message", spec.limits.cpu_time_per_message.count(), max.cpu_time_per_message.count()));
     spec.limits.instructions_per_message = bounded<uint64_t>(l, "instructions_per_message",
                                                              spec.limits.instructions_per_message,
                                                              max.instructions_per_message);
@@ -101,6 +105,7 @@ boost::json::object to_json(const ServiceSpec& spec) {
       {"config", spec.config},
       {"limits",
        {{"memory_bytes", spec.limits.memory_bytes},
+        {"cpu_ms_per_message", spec.limits.cpu_time_per_message.count()},
         {"instructions_per_message", spec.limits.instructions_per_message},
         {"mailbox", spec.limits.mailbox},
         {"call_timeout_ms", spec.limits.call_timeout.count()}}},
@@ -116,6 +121,7 @@ ServiceSpec service_spec_from_json(const boost::json::object& object, const std:
   ServiceLimitsMax unlimited;
   unlimited.memory_bytes = SIZE_MAX / 2;
   unlimited.instructions_per_message = UINT64_MAX / 2;
+  unlimited.cpu_time_per_message = std::chrono::hours(24);
   unlimited.mailbox = SIZE_MAX / 2;
   unlimited.call_timeout = std::chrono::hours(24);
   unlimited.code_bytes = SIZE_MAX / 2;

@@ -4,7 +4,7 @@
 //
 // JSON shape (POST /services, the event payload and services.spec):
 //   {"service_id", "code", "format": "lua"|"native", "config": {...},
-//    "limits": {"memory_bytes", "instructions_per_message", "mailbox", "call_timeout_ms"},
+//    "limits": {"memory_bytes", "cpu_ms_per_message", "instructions_per_message", "mailbox", "call_timeout_ms"},
 //    "secrets": [names], "restart": {"max_restarts", "max_seconds"}, "version"}
 #pragma once
 
@@ -35,7 +35,8 @@ struct RestartPolicy {
 // The server's ceilings for what a deploy may ask.
 struct ServiceLimitsMax {
   size_t memory_bytes = 256u << 20;
-  uint64_t instructions_per_message = 1'000'000'000;
+  std::chrono::milliseconds cpu_time_per_message{10'000};
+  uint64_t instructions_per_message = 10'000'000'000;
   size_t mailbox = 100'000;
   std::chrono::milliseconds call_timeout{60'000};
   size_t code_bytes = 512 * 1024;

@@ -36,8 +36,20 @@ struct FakeLuaHost : LuaHost {
   }
 };
 
+// The sandbox unit tests check the instruction budget's machinery (pcall,
+// xpcall handlers, __close, coroutines), which must not depend on how fast the
+// machine is: by default a test sandbox is bound by 20M instructions and a
+// generous clock. The clock has its own tests (lua_preemption_test.cpp),
+// which pass LuaLimits{} (the server's defaults) explicitly.
+inline LuaLimits instruction_bound_limits() {
+  LuaLimits limits;
+  limits.instructions_per_message = 20'000'000;
+  limits.cpu_time_per_message = std::chrono::seconds(10);
+  return limits;
+}
+
 inline std::unique_ptr<LuaSandbox> make_sandbox(std::string_view code, LuaHost* host = nullptr,
-                                                LuaLimits limits = {}) {
+                                                LuaLimits limits = instruction_bound_limits()) {
   return LuaSandbox::create(code, limits, LuaFacts{"t1", "svc", 3}, host);
 }
 

@@ -108,6 +108,7 @@ BOOST_AUTO_TEST_CASE(unbounded_allocation_hits_the_memory_cap) {
   // With a generous budget, memory is what stops it.
   solo::LuaLimits limits;
   limits.instructions_per_message = 1'000'000'000;
+  limits.cpu_time_per_message = std::chrono::seconds(10);
   auto roomy = make_sandbox(runner, nullptr, limits);
   auto m = run(*roomy, "local t = {} while true do t[#t + 1] = string.rep('x', 1024) .. #t end");
   expect_error(m, "not enough memory");

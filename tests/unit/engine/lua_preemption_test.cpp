@@ -1,0 +1,223 @@
+// Time is the budget: a message runs within its CPU time per message, and a
+// preemptible sandbox gives the engine back at the end of every slice, also
+// from inside coroutines, without the service's code noticing.
+#include "engine/sandbox/lua_sandbox.hpp"
+#include "engine/sandbox/lua_meter.hpp"
+#include "engine/sandbox/slice_watchdog.hpp"
+
+#include "unit/engine/lua_fake_host.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+namespace json = boost::json;
+using solo::LuaLimits;
+using solo::StepResult;
+using solo::test::make_sandbox;
+using solo::test::seconds_of;
+
+namespace {
+
+constexpr const char* runner = R"lua(
+function handle_call(msg, state)
+  if msg == "ping" then return "pong", state end
+  local f = assert(load(msg))
+  return f(), state
+end)lua";
+
+struct Sliced {
+  StepResult result;
+  int slices = 0;
+  double longest = 0;  // seconds, the longest single start/continue
+  double total = 0;
+};
+
+// Drives a call the way the service actor does: continue while preempted.
+Sliced run_sliced(solo::LuaSandbox& sb, const std::string& code) {
+  Sliced s;
+  s.slices = 1;
+  double t = seconds_of([&] { s.result = sb.start_call(json::value(code)); });
+  s.longest = s.total = t;
+  while (s.result.is_preempted()) {
+    ++s.slices;
+    t = seconds_of([&] { s.result = sb.continue_step(); });
+    s.longest = std::max(s.longest, t);
+    s.total += t;
+  }
+  return s;
+}
+
+// The server's default limits (make_sandbox's default is instruction-bound).
+const LuaLimits defaults{};
+
+std::unique_ptr<solo::LuaSandbox> preemptible(const char* code, LuaLimits limits = defaults) {
+  auto sb = make_sandbox(code, nullptr, limits);
+  sb->set_preemptible(true);
+  return sb;
+}
+
+void expect_cpu_limit(const StepResult& r) {
+  BOOST_TEST(r.is_error());
+  BOOST_TEST(r.error.find("cpu time limit exceeded (50 ms per message)") != std::string::npos, r.error);
+  BOOST_TEST(r.fault == StepResult::Fault::cpu_time);
+}
+
+void expect_alive(solo::LuaSandbox& sb) {
+  auto r = sb.start_call("ping");
+  BOOST_REQUIRE(r.is_done());
+  BOOST_TEST(r.reply == json::value("pong"));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lua_preemption)
+
+BOOST_AUTO_TEST_CASE(an_endless_loop_stops_at_its_cpu_time) {
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  StepResult r;
+  const double s = seconds_of([&] { r = sb->start_call("while true do end"); });
+  expect_cpu_limit(r);
+  BOOST_TEST(s >= 0.045);
+  BOOST_TEST(s < 0.3);
+  BOOST_TEST_MESSAGE("endless loop stopped after " << s * 1000 << " ms");
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(raising_errors_in_a_loop_stops_at_its_cpu_time) {
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  StepResult r;
+  const double s = seconds_of([&] { r = sb->start_call("while true do pcall(error) end"); });
+  expect_cpu_limit(r);
+  BOOST_TEST(s < 0.3);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(a_coroutine_yielding_forever_stops_at_its_cpu_time) {
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  StepResult r;
+  const double s = seconds_of([&] {
+    r = sb->start_call(
+        "local co = coroutine.wrap(function() while true do coroutine.yield() end end) "
+        "while true do co() end");
+  });
+  expect_cpu_limit(r);
+  BOOST_TEST(s < 0.3);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(slow_instructions_are_stopped_by_the_watchdog) {
+  // Each comparison walks 2.5 MB of NUL-separated pieces: one VM instruction
+  // of many milliseconds, so the hook alone (every 1000 instructions) would
+  // look at the clock far too late.
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  StepResult r;
+  const double s = seconds_of([&] {
+    r = sb->start_call(
+        "local a = string.rep('\\0', 2500000) local b = string.rep('\\0', 2500000) "
+        "local n = 0 for i = 1, 1000 do if a < b then n = n + 1 end end return n");
+  });
+  expect_cpu_limit(r);
+  BOOST_TEST(s < 0.3);
+  BOOST_TEST_MESSAGE("slow comparisons stopped after " << s * 1000 << " ms");
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(a_non_yieldable_callback_still_stops_at_its_cpu_time) {
+  auto sb = preemptible(runner);
+  auto s = run_sliced(*sb, "local t = {3, 2, 1} table.sort(t, function(a, b) while true do end end)");
+  expect_cpu_limit(s.result);
+  BOOST_TEST(s.total < 0.3);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(the_top_level_has_a_short_unsliced_limit) {
+  std::string error;
+  try {
+    make_sandbox("while true do end", nullptr, defaults);
+  } catch (const solo::LuaLoadError& e) {
+    error = e.what();
+  }
+  BOOST_TEST(error.find("cpu time limit exceeded (5 ms for a service's top level and terminate)") !=
+                 std::string::npos,
+             error);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_message_is_sliced_and_its_result_is_unchanged) {
+  auto sb = preemptible(runner);
+  // About 15 ms of work on the CI machine: many slices, within the 50 ms budget.
+  auto s = run_sliced(*sb, "local n = 0 for i = 1, 1000000 do n = n + i % 7 end return n");
+  BOOST_TEST_INFO(s.result.error);
+  BOOST_REQUIRE(s.result.is_done());
+  long long expected = 0;
+  for (long long i = 1; i <= 1000000; ++i) expected += i % 7;
+  BOOST_TEST(s.result.reply.as_int64() == expected);
+  BOOST_TEST(s.slices > 3);
+  // A slice is about 1 ms; 10 ms is containment on a loaded machine, not a benchmark.
+  BOOST_TEST(s.longest < 0.010);
+  BOOST_TEST_MESSAGE(s.slices << " slices, longest " << s.longest * 1000 << " ms");
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(preemption_inside_coroutines_is_invisible_to_the_service) {
+  auto sb = preemptible(runner);
+  // A generator does heavy work between yields, inside resume and wrap, two
+  // levels deep; a spurious (preempted) yield would show as a missing value.
+  auto s = run_sliced(*sb, R"lua(
+    local function work() local x = 0 for i = 1, 5000 do x = x + 1 end return x end
+    local inner = coroutine.wrap(function()
+      for i = 1, 100 do work() coroutine.yield(i) end
+    end)
+    local outer = coroutine.create(function()
+      local sum = 0
+      for i = 1, 100 do local v = inner() work() sum = sum + v coroutine.yield(v) end
+      return sum
+    end)
+    local seen, last = 0, nil
+    while true do
+      local ok, v = coroutine.resume(outer)
+      assert(ok, v)
+      if coroutine.status(outer) == "dead" then last = v break end
+      assert(type(v) == "number", "spurious yield")
+      seen = seen + 1
+    end
+    return {seen = seen, sum = last}
+  )lua");
+  BOOST_TEST_INFO(s.result.error);
+  BOOST_REQUIRE(s.result.is_done());
+  BOOST_TEST(s.result.reply.at("seen").as_int64() == 100);
+  BOOST_TEST(s.result.reply.at("sum").as_int64() == 5050);
+  BOOST_TEST(s.slices > 2);
+  BOOST_TEST(s.longest < 0.010);
+}
+
+BOOST_AUTO_TEST_CASE(the_cpu_time_continues_across_slices) {
+  auto sb = preemptible(runner);
+  auto s = run_sliced(*sb, "while true do end");
+  expect_cpu_limit(s.result);
+  BOOST_TEST(s.slices >= 45);  // at most 1 ms of CPU each until 50 ms are spent
+  BOOST_TEST(s.longest < 0.010);
+  BOOST_TEST(s.total < 0.3);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(a_lower_cpu_limit_is_honoured) {
+  LuaLimits limits;
+  limits.cpu_time_per_message = std::chrono::milliseconds(10);
+  auto sb = make_sandbox(runner, nullptr, limits);
+  StepResult r;
+  const double s = seconds_of([&] { r = sb->start_call("while true do end"); });
+  BOOST_TEST(r.error.find("cpu time limit exceeded (10 ms per message)") != std::string::npos, r.error);
+  BOOST_TEST(s < 0.1);
+}
+
+BOOST_AUTO_TEST_CASE(cpu_time_is_reported) {
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  sb->start_call("local x = 0 for i = 1, 1000000 do x = x + 1 end return x");
+  BOOST_TEST(sb->cpu_time() > std::chrono::microseconds(100));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
