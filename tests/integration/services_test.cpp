@@ -413,13 +413,13 @@ BOOST_AUTO_TEST_CASE(a_full_mailbox_is_503_overloaded_with_retry_after_and_nothi
   test::TempDir dir;
   SoloProcess solo(dir / "data");
   Api api(solo);
-  // ~50 ms per item; the engine takes one message per loop turn, and an HTTP
+  // ~20-40 ms per item; the engine takes one slice per loop turn, and an HTTP
   // request needs several turns, so one client alone would find the mailbox
   // drained a little each time. Twelve clients, connected beforehand, send
   // their casts at once: they arrive within the same few turns, while the
   // mailbox holds nearly 20.
-  json::object limits{{"limits", {{"mailbox", 20}, {"instructions_per_message", 500000000}}}};
-  BOOST_TEST_REQUIRE(api.deploy("busy", self_loading(8'000'000), limits).status == 201);
+  json::object limits{{"limits", {{"mailbox", 20}, {"instructions_per_message", 500000000}, {"cpu_ms_per_message", 2000}}}};
+  BOOST_TEST_REQUIRE(api.deploy("busy", self_loading(2'000'000), limits).status == 201);
   constexpr int kClients = 12;
   std::vector<net::HttpClient> clients;
   for (int i = 0; i < kClients; ++i) {
@@ -467,11 +467,11 @@ BOOST_AUTO_TEST_CASE(a_call_past_the_call_timeout_is_504) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
   Api api(solo);
-  // Forty queued items of ~50 ms each (the engine takes one per loop turn,
+  // Forty queued items of ~20-40 ms each (the engine takes one slice per loop turn,
   // and the HTTP request itself needs a few turns to arrive): a call behind
   // them waits far longer than its 150 ms call timeout.
-  json::object limits{{"limits", {{"call_timeout_ms", 150}, {"instructions_per_message", 1000000000}}}};
-  BOOST_TEST_REQUIRE(api.deploy("slow", self_loading(8'000'000), limits).status == 201);
+  json::object limits{{"limits", {{"call_timeout_ms", 150}, {"instructions_per_message", 1000000000}, {"cpu_ms_per_message", 2000}}}};
+  BOOST_TEST_REQUIRE(api.deploy("slow", self_loading(2'000'000), limits).status == 201);
   BOOST_TEST(api.reply("slow", json::object{{"op", "fill"}, {"n", 40}}).at("queued").as_int64() == 40);
   auto started = std::chrono::steady_clock::now();
   auto late = api.call("slow", json::object{});
