@@ -2,14 +2,10 @@
 #include "engine/sandbox/lua_environment.hpp"
 
 #include "engine/sandbox/lua_coroutines.hpp"
+#include "engine/sandbox/lua_costs.hpp"
 #include "engine/sandbox/lua_meter.hpp"
-#include "engine/sandbox/lua_pattern_cost.hpp"
 
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
+#include <string_view>
 
 namespace solo {
 
@@ -25,7 +21,7 @@ int sandbox_load(lua_State* L) {
   // function's pieces are charged as their strings are allocated).
   std::size_t len = 0;
   if (lua_type(L, 1) == LUA_TSTRING) lua_tolstring(L, 1, &len);
-  LuaMeter::of(L).charge(L, len * 4);
+  charge_call(L, "load", static_cast<double>(len) * 4);
   const int nargs = lua_gettop(L) >= 4 ? 4 : 3;
   lua_settop(L, nargs);
   lua_pushliteral(L, "t");
@@ -99,134 +95,47 @@ int sandbox_xpcall(lua_State* L) {
   return lua_gettop(L);
 }
 
-// ---- charged C functions -------------------------------------------------
-
-enum class Cost : lua_Integer { length_of_table_1, range_2_3, concat, unpack, sort, bytes_of_string_1 };
-
-lua_Integer int_arg(lua_State* L, int idx, lua_Integer fallback) {
-  int is_num = 0;
-  lua_Integer v = lua_tointegerx(L, idx, &is_num);
-  return is_num ? v : fallback;
-}
-
-std::uint64_t span(lua_Integer from, lua_Integer to) {
-  if (to < from) return 0;
-  // Saturate: the difference of two extreme integers overflows.
-  const auto d = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from);
-  return std::min<std::uint64_t>(d, std::uint64_t{1} << 62) + 1;
-}
-
-std::uint64_t table_length(lua_State* L, int idx) {
-  return lua_type(L, idx) == LUA_TTABLE ? lua_rawlen(L, idx) : 0;
-}
-
-// Charges the work a C library function is about to do, then calls it.
-int charged(lua_State* L) {
-  const auto cost = static_cast<Cost>(lua_tointeger(L, lua_upvalueindex(2)));
-  std::uint64_t units = 0;
-  switch (cost) {
-    case Cost::length_of_table_1: units = table_length(L, 1); break;
-    case Cost::range_2_3: {  // table.move(a1, f, e, t)
-      units = span(int_arg(L, 2, 1), int_arg(L, 3, 0));
-      break;
-    }
-    case Cost::concat:  // table.concat(list, sep, i, j)
-    case Cost::unpack: {  // table.unpack(list, i, j)
-      const int first = cost == Cost::concat ? 3 : 2;
-      units = span(int_arg(L, first, 1), int_arg(L, first + 1, static_cast<lua_Integer>(table_length(L, 1))));
-      break;
-    }
-    case Cost::sort: {
-      const double n = static_cast<double>(table_length(L, 1));
-      units = static_cast<std::uint64_t>(n * std::log2(n + 2) * 4);  // comparisons and moves
-      break;
-    }
-    case Cost::bytes_of_string_1: {
-      std::size_t len = 0;
-      if (lua_type(L, 1) == LUA_TSTRING) lua_tolstring(L, 1, &len);
-      units = len / 4;
-      break;
-    }
-  }
-  LuaMeter::of(L).charge(L, units);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
-}
-
-void wrap_charged(lua_State* L, int lib, const char* name, Cost cost) {
-  lua_getfield(L, lib, name);
-  lua_pushinteger(L, static_cast<lua_Integer>(cost));
-  lua_pushcclosure(L, charged, 2);
-  lua_setfield(L, lib, name);
-}
-
-// ---- pattern matching ----------------------------------------------------
-
-// VM instructions the CPU could have run in `elapsed` (~400M/s, see LuaLimits).
-std::uint64_t instructions_for(std::chrono::steady_clock::duration elapsed) {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
-  return ns > 0 ? static_cast<std::uint64_t>(ns) * 2 / 5 : 0;
-}
-
-// Upvalues: the original function, and its PatternUse.
-int guarded_pattern(lua_State* L) {
-  const auto use = static_cast<PatternUse>(lua_tointeger(L, lua_upvalueindex(2)));
-  std::size_t n = 0, m = 0;
-  luaL_checklstring(L, 1, &n);
-  const char* p = luaL_checklstring(L, 2, &m);
-  const bool plain = use == PatternUse::find && lua_toboolean(L, 4);
-  const double cost = pattern_cost(std::string_view(p, m), n, use, plain);
-  const double limit = pattern_step_limit(L);
-  if (cost > limit) {
-    char message[200];  // lua_pushfstring has no %g
-    std::snprintf(message, sizeof message,
-                  "pattern too complex for a subject of %zu bytes: estimated %.3g steps, the limit is %.3g "
-                  "(use fewer quantifiers, an anchor, or a shorter subject)",
-                  n, cost, limit);
-    return luaL_error(L, "%s", message);
-  }
-  // The estimate is a worst case, far above what ordinary patterns do, so it
-  // only refuses; what is charged is the time the matcher actually took
-  // (a gsub callback's instructions are then counted twice, which errs on
-  // the safe side).
-  const auto started = std::chrono::steady_clock::now();
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  const auto elapsed = std::chrono::steady_clock::now() - started;
-  LuaMeter::of(L).charge(L, instructions_for(elapsed) + n / 8);
-  return lua_gettop(L);
-}
-
-void wrap_pattern(lua_State* L, int lib, const char* name, PatternUse use) {
-  lua_getfield(L, lib, name);
-  lua_pushinteger(L, static_cast<lua_Integer>(use));
-  lua_pushcclosure(L, guarded_pattern, 2);
-  lua_setfield(L, lib, name);
-}
-
 // ---- read-only proxies -----------------------------------------------------
 
 int readonly_newindex(lua_State* L) {
   return luaL_error(L, "attempt to modify a read-only table");
 }
 
-// next() over the proxied table, independent of the service's globals.
-int raw_next(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+// next() over the proxied table (upvalue 1), whatever table it is handed:
+// pairs() hands it the proxy, so the original never reaches the service.
+int readonly_next(lua_State* L) {
   lua_settop(L, 2);
-  if (lua_next(L, 1)) return 2;
+  if (lua_next(L, lua_upvalueindex(1))) return 2;
   lua_pushnil(L);
   return 1;
 }
 
+// __pairs: (readonly_next, the proxy, nil). Upvalue: readonly_next.
 int readonly_pairs(lua_State* L) {
-  lua_pushcfunction(L, raw_next);
   lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
+}
+
+bool is_readonly_proxy(lua_State* L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return false;
+  lua_pushliteral(L, "__newindex");
+  lua_rawget(L, -2);
+  const bool proxy = lua_tocfunction(L, -1) == readonly_newindex;
+  lua_pop(L, 2);
+  return proxy;
+}
+
+// rawset refusing the proxies: a raw field in a proxy would shadow the
+// library function it stands for.
+int sandbox_rawset(lua_State* L) {
+  if (is_readonly_proxy(L, 1)) return readonly_newindex(L);
+  lua_settop(L, 3);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 3, 1);
+  return 1;
 }
 
 void open_library(lua_State* L, const char* name, lua_CFunction open) {
@@ -235,14 +144,6 @@ void open_library(lua_State* L, const char* name, lua_CFunction open) {
 }
 
 }  // namespace
-
-double pattern_step_limit(lua_State* L) {
-  // One estimated step costs up to ~5 ns (measured: "a*b" and "(%w+)=" on
-  // long runs of "a"), so with the default budget a refused-at-the-limit
-  // call would run at most ~0.4 s: one call may overrun the message budget
-  // by that much, and its time is then charged, which ends the message.
-  return static_cast<double>(LuaMeter::of(L).budget()) * 4;
-}
 
 void push_readonly_proxy(lua_State* L, int idx) {
   idx = lua_absindex(L, idx);
@@ -253,6 +154,7 @@ void push_readonly_proxy(lua_State* L, int idx) {
   lua_pushcfunction(L, readonly_newindex);
   lua_setfield(L, -2, "__newindex");
   lua_pushvalue(L, idx);
+  lua_pushcclosure(L, readonly_next, 1);
   lua_pushcclosure(L, readonly_pairs, 1);
   lua_setfield(L, -2, "__pairs");
   lua_pushboolean(L, 0);
@@ -287,6 +189,9 @@ void open_sandbox_environment(lua_State* L) {
   lua_getfield(L, g, "xpcall");
   lua_pushcclosure(L, sandbox_xpcall, 1);
   lua_setfield(L, g, "xpcall");
+  lua_getfield(L, g, "rawset");
+  lua_pushcclosure(L, sandbox_rawset, 1);
+  lua_setfield(L, g, "rawset");
 
   lua_getfield(L, g, "coroutine");
   open_sandbox_coroutines(L, -1);
@@ -303,40 +208,26 @@ void open_sandbox_environment(lua_State* L) {
   lua_setfield(L, g, "os");
   lua_pop(L, 1);
 
-  // string: no bytecode, bounded patterns.
+  // string: no bytecode.
   lua_getfield(L, g, "string");
-  const int str = lua_gettop(L);
   lua_pushnil(L);
-  lua_setfield(L, str, "dump");
-  wrap_pattern(L, str, "find", PatternUse::find);
-  wrap_pattern(L, str, "match", PatternUse::match);
-  wrap_pattern(L, str, "gmatch", PatternUse::every_position);
-  wrap_pattern(L, str, "gsub", PatternUse::every_position);
-  wrap_charged(L, str, "byte", Cost::bytes_of_string_1);
-  // Method calls on strings go through this metatable: point it at the
-  // wrapped table and lock it.
+  lua_setfield(L, -2, "dump");
+  lua_pop(L, 1);
+
+  // Every C function charged its work (lua_costs.hpp), before the tables
+  // are locked: the wrappers go into the tables the proxies stand for.
+  install_library_costs(L, g);
+
+  // Method calls on strings go through the string metatable: point it at
+  // the wrapped table and lock it.
+  lua_getfield(L, g, "string");
   lua_pushliteral(L, "");
   lua_getmetatable(L, -1);
-  lua_pushvalue(L, str);
+  lua_pushvalue(L, -3);
   lua_setfield(L, -2, "__index");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 3);
-
-  lua_getfield(L, g, "table");
-  const int tab = lua_gettop(L);
-  wrap_charged(L, tab, "insert", Cost::length_of_table_1);
-  wrap_charged(L, tab, "remove", Cost::length_of_table_1);
-  wrap_charged(L, tab, "move", Cost::range_2_3);
-  wrap_charged(L, tab, "sort", Cost::sort);
-  wrap_charged(L, tab, "concat", Cost::concat);
-  wrap_charged(L, tab, "unpack", Cost::unpack);
-  lua_pop(L, 1);
-
-  lua_getfield(L, g, "utf8");
-  wrap_charged(L, lua_gettop(L), "len", Cost::bytes_of_string_1);
-  wrap_charged(L, lua_gettop(L), "codepoint", Cost::bytes_of_string_1);
-  lua_pop(L, 1);
 
   for (const char* name : {"string", "table", "math", "utf8", "coroutine", "os"}) {
     lua_getfield(L, g, name);

@@ -46,6 +46,15 @@ double pattern_cost(std::string_view p, std::size_t subject_length, PatternUse u
   }
   double per_start = 1;
   double additive = 0;
+  // Matching a set against one character walks the set: every step of the
+  // matcher may cost as much as the widest set of the pattern.
+  double widest = 1;
+  auto note_width = [&](std::size_t from, std::size_t to) {
+    if (p[from] != '[') return;
+    double inside = static_cast<double>(to - from) - 2;  // without the brackets
+    if (from + 1 < p.size() && p[from + 1] == '^') inside -= 1;
+    widest = std::max(widest, inside);
+  };
   auto only_closers_after = [&](std::size_t j) {
     for (; j < p.size(); ++j) {
       if (p[j] != ')') return false;
@@ -64,7 +73,9 @@ double pattern_cost(std::string_view p, std::size_t subject_length, PatternUse u
         continue;
       }
       if (k == 'f') {  // frontier: a set, no repetition
-        i = class_end(p, i + 2);
+        const std::size_t set = std::min(p.size() - 1, i + 2);
+        i = class_end(p, set);
+        note_width(set, i);
         continue;
       }
       if (k >= '0' && k <= '9') {  // back reference compares up to n bytes
@@ -74,6 +85,7 @@ double pattern_cost(std::string_view p, std::size_t subject_length, PatternUse u
       }
     }
     std::size_t next = class_end(p, i);
+    note_width(i, next);
     if (next < p.size()) {
       const char q = p[next];
       if (q == '*' || q == '+' || q == '-') {
@@ -95,8 +107,9 @@ double pattern_cost(std::string_view p, std::size_t subject_length, PatternUse u
   }
   const double starts = anchored ? 1 : n;
   const double length = static_cast<double>(std::max<std::size_t>(p.size(), 1));
-  // Walking the pattern items once per start, plus the backtracking product.
-  return std::min(saturated, starts * (per_start + length) + additive);
+  // Walking the pattern items once per start, plus the backtracking product,
+  // each step as dear as the widest set.
+  return std::min(saturated, starts * (per_start * widest + length) + additive * widest);
 }
 
 }  // namespace solo

@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_giant_string_is_refused) {
 BOOST_AUTO_TEST_CASE(repeated_big_c_work_is_charged_to_the_budget) {
   auto sb = make_sandbox(runner);
   // Each iteration is a few instructions but megabytes of C work.
-  auto o = run(*sb, "while true do local s = string.rep('x', 4 << 20) end");
+  auto o = run(*sb, "local k = ('x'):rep(1024) while true do local s = k:rep(4096) end");
   expect_error(o, "instruction budget exceeded");
   auto t = run(*sb, R"lua(
     local t = {} for i = 1, 200000 do t[i] = i end
@@ -271,6 +271,234 @@ BOOST_AUTO_TEST_CASE(a_host_exception_is_a_lua_error) {
   expect_alive(*sb);
 }
 
+// ---- C functions cost what they do (lua_costs.hpp) --------------------------
+//
+// "No single call in the hostile suite may hold the engine more than 10 ms
+// with the default memory cap": a call whose estimate is past the per-call
+// cap is refused before it does any work.
+
+namespace {
+
+constexpr double one_call = 0.010;  // seconds
+
+void expect_refused_fast(solo::LuaSandbox& sb, const std::string& code, std::string_view fragment) {
+  auto o = run(sb, code);
+  expect_error(o, fragment);
+  BOOST_TEST(o.seconds < one_call, code << " took " << o.seconds * 1000 << " ms");
+}
+
+void expect_budget_spent(solo::LuaSandbox& sb, const std::string& code) {
+  auto o = run(sb, code);
+  expect_error(o, "instruction budget exceeded");
+  BOOST_TEST(o.seconds < 0.5, code << " took " << o.seconds * 1000 << " ms");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(string_rep_of_nothing_is_charged_per_copy) {
+  auto sb = make_sandbox(runner);
+  // Nothing is allocated, so before, nothing was charged: 13.7 s and forever.
+  expect_refused_fast(*sb, "return #string.rep('', 3e9)", "string.rep: too much work for one call (3e+09 units, at most 2e+06)");
+  expect_refused_fast(*sb, "return #string.rep('', math.maxinteger)", "string.rep: too much work for one call");
+  expect_refused_fast(*sb, "return #string.rep('', 3e9, '')", "string.rep: too much work for one call");
+  expect_refused_fast(*sb, "return #string.rep('', 1e8, ',')", "string.rep: too much work for one call");
+  expect_refused_fast(*sb, "return #('x'):rep(1e8)", "string.rep: too much work for one call");
+  // Caught like any error.
+  auto r = sb->start_call("return (pcall(string.rep, '', 3e9))");
+  BOOST_TEST(r.reply == json::value(false), r.error);
+  expect_budget_spent(*sb, "while true do local s = string.rep('', 1e6) end");
+  // Ordinary use is untouched.
+  auto ok = sb->start_call("return { #('ab'):rep(100000), ('x'):rep(3, ',') }");
+  BOOST_TEST(ok.reply == json::parse(R"([200000, "x,x,x"])"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_set_in_a_pattern_is_refused) {
+  auto sb = make_sandbox(runner);
+  // 15 s before: each backtracking step of a* walked the 60000-byte set.
+  expect_refused_fast(*sb, R"(return ("a"):rep(600):find("a*[" .. ("b"):rep(60000) .. "]"))", "pattern too complex");
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(gmatch_iterators_are_charged) {
+  auto sb = make_sandbox(runner);
+  // Each iterator call tries every start: ~0.1 s uncharged, per new iterator.
+  auto o = run(*sb, "local s = ('a'):rep(6000) while true do for x in s:gmatch('a*b') do end end");
+  expect_error(o, "instruction budget exceeded");
+  BOOST_TEST(o.seconds < contained);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(tonumber_is_charged_by_length) {
+  auto sb = make_sandbox(runner);
+  BOOST_REQUIRE(run(*sb, "big = ('7'):rep(4096) for i = 1, 10 do big = big .. big end return #big").result.is_done());
+  // 3.8 ms a call before, uncharged: now ~1.4M units, so ~15 calls a message.
+  expect_budget_spent(*sb, "while true do tonumber(big) end");
+  expect_budget_spent(*sb, "while true do tonumber(big, 10) end");
+  expect_budget_spent(*sb, "local s = big:sub(1, 1 << 20) while true do tonumber(s) end");
+  auto ok = sb->start_call("return { tonumber('42'), tonumber('ff', 16), tonumber(7) }");
+  BOOST_TEST(ok.reply == json::parse("[42, 255, 7]"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(pack_formats_are_charged_by_length) {
+  auto sb = make_sandbox(runner);
+  // 2.2 s before.
+  expect_budget_spent(*sb, "local f = string.rep('i8', 100000) while true do string.packsize(f) end");
+  BOOST_REQUIRE(run(*sb, "long = string.rep('i8', 100000):rep(20) return #long").result.is_done());
+  expect_refused_fast(*sb, "return string.packsize(long)", "string.packsize: too much work");
+  expect_budget_spent(*sb, "local f = string.rep('x', 100000) while true do string.pack(f) end");
+  expect_budget_spent(*sb, "local f = string.rep('x', 100000) local d = string.pack(f) while true do string.unpack(f, d) end");
+  auto ok = sb->start_call("return { string.unpack('i4', string.pack('i4', 7)), string.packsize('i8') }");
+  BOOST_TEST(ok.reply == json::parse("[7, 8]"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(raising_errors_is_charged) {
+  auto sb = make_sandbox(runner);
+  // Each is a C++ exception (~1 us) behind a handful of instructions.
+  expect_budget_spent(*sb, "while true do pcall(error) end");
+  expect_budget_spent(*sb, "while true do pcall(nil) end");
+  expect_budget_spent(*sb, "while true do pcall(assert, false) end");
+  expect_budget_spent(*sb, "local h = function(e) return e end while true do xpcall(error, h) end");
+  expect_budget_spent(*sb, "local co = coroutine.wrap(function() while true do coroutine.yield() end end) while true do co() end");
+  expect_budget_spent(*sb, "local co = coroutine.create(function() while true do coroutine.yield() end end) while true do coroutine.resume(co) end");
+  expect_budget_spent(*sb, "while true do coroutine.resume(coroutine.create(error)) end");
+  // Error positions are the caller's, as with lbaselib's error.
+  auto r = sb->start_call("local ok, e = pcall(function() error('boom') end) local ok2, e2 = pcall(function() error('up', 2) end) return { e:match('^%[string .*%]:1: boom$') ~= nil, e2 }");
+  BOOST_TEST(r.reply == json::parse(R"([true, "up"])"), r.error << " " << json::serialize(r.reply));
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(next_over_removed_keys_is_charged) {
+  auto sb = make_sandbox(runner);
+  const std::string sparse = R"(
+    local t = {}
+    for i = 1, 1 << 17 do t[i + 0.5] = true end
+    for i = 1, 1 << 17 do t[i + 0.5] = nil end
+  )";
+  // Each next(t) scans 2^17 empty slots: minutes of work for the budget's worth of calls.
+  expect_budget_spent(*sb, sparse + "while true do next(t) end");
+  expect_budget_spent(*sb, sparse + "local f = pairs(t) while true do f(t) end");
+  auto ok = sb->start_call("local n = 0 for k, v in pairs({ a = 1, b = 2, 3 }) do n = n + 1 end return n");
+  BOOST_TEST(ok.reply == json::value(3), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(string_functions_are_charged_by_length) {
+  auto sb = make_sandbox(runner);
+  BOOST_REQUIRE(run(*sb, "big = ('aB'):rep(2048) for i = 1, 10 do big = big .. big end return #big").result.is_done());
+  expect_refused_fast(*sb, "return #big:upper()", "string.upper: too much work");
+  expect_refused_fast(*sb, "return #big:lower()", "string.lower: too much work");
+  expect_refused_fast(*sb, "return #big:reverse()", "string.reverse: too much work");
+  expect_refused_fast(*sb, "return #string.format('%q', big)", "string.format: too much work");
+  expect_refused_fast(*sb, "return #string.format(('%99.99f'):rep(1000), table.unpack((function() local t = {} for i = 1, 1000 do t[i] = 1e308 end return t end)()))", "string.format: too much work");
+  expect_budget_spent(*sb, "while true do string.format('%99.99f', 1e308) end");
+  expect_refused_fast(*sb, "return select('#', big:byte(1, -1))", "string.byte: too much work");
+  expect_budget_spent(*sb, "local s = big:sub(1, 1 << 20) while true do s:upper() end");
+  expect_budget_spent(*sb, "while true do local s = big:sub(2, -2) end");
+  auto ok = sb->start_call("return { ('abc'):upper(), ('abc'):byte(2), ('%5.1f|%s|%q'):format(3.14159, 'x', 'y'), ('hello'):sub(2, 3) }");
+  BOOST_TEST(ok.reply == json::parse(R"(["ABC", 98, "  3.1|x|\"y\"", "el"])"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(utf8_functions_are_charged) {
+  auto sb = make_sandbox(runner);
+  BOOST_REQUIRE(run(*sb, "big = ('\\u{100}'):rep(2048) for i = 1, 10 do big = big .. big end return #big").result.is_done());
+  expect_refused_fast(*sb, "return utf8.len(big)", "utf8.len: too much work");
+  expect_refused_fast(*sb, "return select('#', utf8.codepoint(big, 1, -1))", "utf8.codepoint: too much work");
+  expect_budget_spent(*sb, "local s = big:sub(1, 1 << 19) while true do utf8.len(s) end");
+  expect_budget_spent(*sb, "while true do utf8.offset(big, -1) utf8.offset(big, 1 << 20) end");
+  // The iterator skips continuation bytes: a run of them is a scan per call.
+  expect_budget_spent(*sb, "local s = 'a' .. ('\\x80'):rep(1 << 20) local it = utf8.codes(s) while true do it(s, 1) end");
+  auto ok = sb->start_call("local n = 0 for p, c in utf8.codes('h\\u{e9}llo') do n = n + 1 end return { n, utf8.char(104, 105), utf8.len('h\\u{e9}') }");
+  BOOST_TEST(ok.reply == json::parse(R"([5, "hi", 2])"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(table_functions_are_charged_by_the_length_they_see) {
+  auto sb = make_sandbox(runner);
+  // A __len claiming a huge length made table.insert shift for ever.
+  const std::string liar = "local t = setmetatable({}, { __len = function() return math.maxinteger - 1 end }) ";
+  expect_refused_fast(*sb, liar + "table.insert(t, 1, 0)", "table.insert: too much work");
+  expect_refused_fast(*sb, liar + "table.remove(t, 1)", "table.remove: too much work");
+  expect_refused_fast(*sb, liar + "return table.concat(t)", "table.concat: too much work");
+  expect_refused_fast(*sb, liar + "table.sort(t)", "table.sort: too much work");
+  expect_refused_fast(*sb, "table.move({}, 1, math.maxinteger - 1, 2)", "table.move: too much work");
+  expect_refused_fast(*sb, "local t = {} for i = 1, 200000 do t[i] = i end table.sort(t)", "table.sort: too much work");
+  expect_budget_spent(*sb, "local t = {} for i = 1, 1e5 do t[i] = i end while true do select(-1, table.unpack(t)) end");
+  // Appending and popping are O(1), and charged so.
+  auto ok = sb->start_call(R"(
+    local t = {} for i = 1, 300000 do table.insert(t, i) end
+    for i = 1, 100000 do table.remove(t) end
+    local u = { 3, 1, 2 } table.sort(u)
+    return { #t, table.concat(u, ","), select(-1, 1, 2, 3), math.max(4, 9, 2) })");
+  BOOST_TEST(ok.reply == json::parse(R"([200000, "1,2,3", 3, 9])"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(os_date_is_charged_by_its_format) {
+  auto sb = make_sandbox(runner);
+  expect_refused_fast(*sb, "return #os.date(string.rep('%c', 100000))", "os.date: too much work");
+  expect_budget_spent(*sb, "local f = string.rep('%c', 1000) while true do os.date(f) end");
+  auto ok = sb->start_call("return { #os.date('%Y-%m-%d'), os.time() > 0, os.clock() >= 0 }");
+  BOOST_TEST(ok.reply == json::parse("[10, true, true]"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(coroutine_functions_are_charged) {
+  auto sb = make_sandbox(runner);
+  expect_budget_spent(*sb, "local co = coroutine.running() while true do coroutine.status(co) coroutine.isyieldable() end");
+  expect_budget_spent(*sb, "while true do coroutine.close(coroutine.create(print)) end");
+  auto ok = sb->start_call(R"(
+    local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end)
+    local c = coroutine.create(function() coroutine.yield(1) end)
+    return { co(1), co(5), select(2, coroutine.resume(c)), coroutine.status(c) })");
+  BOOST_TEST(ok.reply == json::parse(R"([2, 10, 1, "suspended"])"), ok.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(load_is_capped_per_call) {
+  auto sb = make_sandbox(runner);
+  BOOST_REQUIRE(run(*sb, "src = ('x = 1 '):rep(1024) for i = 1, 7 do src = src .. src end return #src").result.is_done());
+  expect_refused_fast(*sb, "return load(src)", "load: too much work");
+  expect_alive(*sb);
+}
+
+// ---- read-only means read-only ------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(pairs_does_not_hand_out_the_library_table) {
+  auto sb = make_sandbox(runner);
+  // Before, pairs' state was the real table, writable.
+  expect_error(run(*sb, "local _, real = pairs(string) real.rep = function() return 'pwned' end"), "read-only");
+  expect_error(run(*sb, "local _, real = pairs(solo) real.tenant_id = 'someone-else'"), "read-only");
+  expect_error(run(*sb, "local _, real = pairs(solo.json) real.encode = print"), "read-only");
+  auto r = sb->start_call(R"(
+    local it, state, first = pairs(string)
+    local n, functions = 0, true
+    for k, v in pairs(string) do n = n + 1 functions = functions and type(v) == "function" end
+    return { rawequal(state, string), first == nil, n > 10, functions, next(string) == nil,
+             ("x"):rep(2), string.rep("y", 2), solo.tenant_id ~= "someone-else" })");
+  BOOST_TEST(r.reply == json::parse(R"([true, true, true, true, true, "xx", "yy", true])"), r.error);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(library_tables_cannot_be_rewritten) {
+  auto sb = make_sandbox(runner);
+  expect_error(run(*sb, "string.rep = nil"), "attempt to modify a read-only table");
+  expect_error(run(*sb, "rawset(string, 'rep', function() return 'pwned' end)"), "attempt to modify a read-only table");
+  expect_error(run(*sb, "rawset(solo, 'tenant_id', 'someone-else')"), "attempt to modify a read-only table");
+  expect_error(run(*sb, "rawset(os, 'execute', print)"), "attempt to modify a read-only table");
+  expect_error(run(*sb, "setmetatable(string, nil)"), "protected metatable");
+  expect_error(run(*sb, "getmetatable('').__index.rep = nil"), "");
+  expect_error(run(*sb, "table.insert(string, 'x')"), "read-only");
+  auto r = sb->start_call(R"(
+    local mine = rawset({}, "k", 1)
+    return { ("x"):rep(2), string.rep("x", 2), getmetatable(string), getmetatable(""), mine.k, rawget(string, "rep") == nil })");
+  BOOST_TEST(r.reply == json::parse(R"(["xx", "xx", false, false, 1, true])"), r.error);
+  expect_alive(*sb);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(lua_hostile_hooks_off)
@@ -337,6 +565,53 @@ BOOST_AUTO_TEST_CASE(a_close_metamethod_in_the_handler_is_bounded) {
     end))lua"),
                "instruction budget exceeded");
   expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Calibration of the costs in lua_costs.hpp (run by hand:
+// --run_test=lua_costs_calibration): ns per item of each C function next to
+// ns per VM instruction, so units per item = the ratio. Prints only.
+BOOST_AUTO_TEST_SUITE(lua_costs_calibration, *boost::unit_test::disabled())
+
+BOOST_AUTO_TEST_CASE(print_ns_per_item) {
+  solo::LuaLimits limits;
+  limits.instructions_per_message = 1'000'000'000'000;
+  auto sb = make_sandbox(runner, nullptr, limits);
+  auto r = sb->start_call(R"lua(
+    local out = {}
+    local function per(label, items, n, f)
+      local t = os.clock() for i = 1, n do f() end
+      out[#out + 1] = string.format("%-28s %10.3f ns/item", label, (os.clock() - t) / n / items * 1e9)
+    end
+    local t0 = os.clock() local x = 0 for i = 1, 2e7 do x = x + i end
+    out[1] = string.format("%-28s %10.3f ns/item", "VM instruction", (os.clock() - t0) / 4e7 * 1e9)
+    local mb = ('7'):rep(1024):rep(1024)
+    local tab = {} for i = 1, 1e5 do tab[i] = (i * 7919) % 100003 end
+    local sparse = {} for i = 1, 1 << 16 do sparse[i + 0.5] = true end for i = 1, 1 << 16 do sparse[i + 0.5] = nil end
+    local co = coroutine.wrap(function() while true do coroutine.yield() end end)
+    local f99 = ('%99.99f'):rep(10)
+    per("rep('', n) per copy", 1e6, 20, function() string.rep('', 1e6) end)
+    per("rep('', n, ',') per copy", 1e5, 20, function() string.rep('', 1e5, ',') end)
+    per("tonumber per byte", 1 << 20, 20, function() tonumber(mb) end)
+    per("packsize per format byte", 2e5, 20, function() string.packsize(('i8'):rep(1e5)) end)
+    per("upper per byte", 1 << 20, 20, function() mb:upper() end)
+    per("reverse per byte", 1 << 20, 20, function() mb:reverse() end)
+    per("format %99.99f 1e308 per digit", 4070, 50, function() f99:format(1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308) end)
+    per("format %q per byte", 1 << 16, 20, function() string.format('%q', mb:sub(1, 1 << 16)) end)
+    per("pcall(nil) (a throw)", 1, 1e4, function() pcall(nil) end)
+    per("pcall(error) (a throw)", 1, 1e4, function() pcall(error) end)
+    per("pcall(f) (no throw)", 1, 1e5, function() pcall(os.clock) end)
+    per("yield + resume", 1, 1e4, co)
+    per("next, sparse, per slot", 1 << 16, 100, function() next(sparse) end)
+    per("sort per n log2 n", 1e4 * 13.3, 20, function() local c = table.move(tab, 1, 1e4, 1, {}) table.sort(c) end)
+    per("move per element", 1e5, 20, function() table.move(tab, 1, #tab, 1, {}) end)
+    per("insert shift per element", 2e5, 20, function() table.insert(tab, 1, 0) table.remove(tab, 1) end)
+    per("utf8.len per byte", 1 << 19, 20, function() utf8.len(mb, 1, 1 << 19) end)
+    per("os.date %c per format byte", 2000, 20, function() os.date(('%c'):rep(1000)) end)
+    return table.concat(out, "\n"))lua");
+  BOOST_TEST_MESSAGE(r.error);
+  BOOST_TEST_MESSAGE((r.reply.is_string() ? std::string(r.reply.as_string()) : json::serialize(r.reply)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

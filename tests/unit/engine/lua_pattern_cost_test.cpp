@@ -3,6 +3,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <string>
+
 using solo::pattern_cost;
 using solo::PatternUse;
 
@@ -30,6 +32,14 @@ BOOST_AUTO_TEST_CASE(a_trailing_quantifier_only_adds_the_subject) {
   BOOST_TEST(pattern_cost("(%w+)", 10000, PatternUse::every_position, false) < 1e5);
   // Followed by an anchor it backtracks.
   BOOST_TEST(pattern_cost("%s*$", 10000, PatternUse::every_position, false) > 1e8);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_set_costs_its_length_per_step) {
+  // Each backtracking step of "a*" tries the set, which lstrlib walks end to end.
+  const std::string set = "[" + std::string(60000, 'b') + "]";
+  BOOST_TEST(pattern_cost("a*" + set, 600, PatternUse::find, false) > 1e10);
+  BOOST_TEST(pattern_cost("a*[b]", 600, PatternUse::find, false) < 1e6);
+  BOOST_TEST(pattern_cost("%f" + set, 600, PatternUse::every_position, false) > 601.0 * 60000);
 }
 
 BOOST_AUTO_TEST_CASE(question_marks_double_and_balances_scan) {
