@@ -195,6 +195,7 @@ BOOST_AUTO_TEST_CASE(replies_that_cannot_be_encoded_fail_that_call_only) {
   BOOST_TEST(status.at("status").as_string() == "running", json::serialize(status));
   BOOST_TEST(status.at("restarts").as_int64() == 0);
   BOOST_TEST(status.at("circuit").at("state").as_string() == "closed", json::serialize(status));
+  BOOST_TEST(status.at("circuit").at("consecutive_failures").as_int64() == 0, json::serialize(status));
   // The state survived (init did not run again) and kept what the seven handlers did.
   auto ok = client.request("POST", "/services/bad/call", "{}");
   BOOST_TEST_REQUIRE(ok.status == 200, ok.body);
