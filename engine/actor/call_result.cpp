@@ -21,6 +21,7 @@ std::string_view to_string(call_error e) noexcept {
     case call_error::timeout: return "timeout: no reply in time";
     case call_error::stopped: return "stopped: actor stopped without replying";
     case call_error::error: return "error: handler failed";
+    case call_error::bad_reply: return "bad_reply: the reply cannot be encoded";
   }
   return "unknown call error";
 }

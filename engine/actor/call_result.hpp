@@ -5,6 +5,9 @@
 //   timeout    - no reply in time; the request may still be handled
 //   stopped    - the actor closed or went away without replying
 //   error      - the handler threw; message() carries its what()
+//   bad_reply  - the handler ran but its reply cannot be encoded (too large,
+//                a function, a cycle, NaN); that call failed, the service is
+//                fine (a circuit breaker does not count it)
 // call_error also has an error_category so it can travel as an error_code
 // (for example into an HTTP status mapping in net/).
 #pragma once
@@ -20,7 +23,7 @@
 
 namespace solo {
 
-enum class call_error { overloaded = 1, timeout, stopped, error };
+enum class call_error { overloaded = 1, timeout, stopped, error, bad_reply };
 
 const boost::system::error_category& call_error_category() noexcept;
 boost::system::error_code make_error_code(call_error e) noexcept;

@@ -7,6 +7,10 @@
 // was queued and returns nullopt once the queue is closed and empty, which is
 // how a run loop drains and ends.
 //
+// Each item may carry a weight in bytes (what it holds outside any actor's
+// own heap); bytes() is the sum over the queued items, so an owner can bound
+// the memory its queue holds as well as the count.
+//
 // pop() is cancellable: when the consuming coroutine is cancelled it throws
 // system_error(operation_aborted) and nothing is taken from the queue.
 //
@@ -37,10 +41,11 @@ class Mailbox {
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
-  // Queues `item`; false (and nothing queued) when full or closed.
-  bool try_push(T item) {
+  // Queues `item` (weighing `bytes`); false (and nothing queued) when full or closed.
+  bool try_push(T item, std::size_t bytes = 0) {
     if (closed_ || items_.size() >= capacity_) return false;
-    items_.push_back(std::move(item));
+    items_.push_back(Entry{std::move(item), bytes});
+    bytes_ += bytes;
     wakeup_.notify();
     return true;
   }
@@ -51,17 +56,13 @@ class Mailbox {
       if (closed_) co_return std::nullopt;
       co_await wakeup_.wait();
     }
-    std::optional<T> item(std::move(items_.front()));
-    items_.pop_front();
-    co_return item;
+    co_return take();
   }
 
   // Takes the next item if there is one, without waiting.
   std::optional<T> try_pop() {
     if (items_.empty()) return std::nullopt;
-    std::optional<T> item(std::move(items_.front()));
-    items_.pop_front();
-    return item;
+    return take();
   }
 
   // Refuses further pushes; queued items can still be popped.
@@ -74,10 +75,25 @@ class Mailbox {
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   std::size_t capacity() const { return capacity_; }
+  // The weights of the queued items together.
+  std::size_t bytes() const { return bytes_; }
 
  private:
+  struct Entry {
+    T item;
+    std::size_t bytes;
+  };
+
+  std::optional<T> take() {
+    std::optional<T> item(std::move(items_.front().item));
+    bytes_ -= items_.front().bytes;
+    items_.pop_front();
+    return item;
+  }
+
   const std::size_t capacity_;
-  std::deque<T> items_;
+  std::deque<Entry> items_;
+  std::size_t bytes_ = 0;
   bool closed_ = false;
   Wakeup wakeup_;  // notified on push and close; the consumer waits on it
 };

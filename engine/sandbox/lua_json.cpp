@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -92,6 +93,34 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+// Serialized sizes, as boost::json::serialize writes them.
+std::size_t integer_size(std::int64_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  return static_cast<std::size_t>(end - buf);
+}
+
+// The shortest round-trip form; boost::json's own (e.g. 1.5E0) differs by a
+// byte or two, which does not matter for a size cap.
+std::size_t double_size(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return ec == std::errc() ? static_cast<std::size_t>(end - buf) : 24;
+}
+
+// Quotes included; escapes as boost::json writes them (\" \\ \n ... and \u00XX).
+std::size_t string_size(std::string_view s) {
+  std::size_t n = s.size() + 2;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      n += 1;
+    } else if (c < 0x20) {
+      n += 5;
+    }
+  }
+  return n;
+}
+
 // Walks a Lua value with raw access only. On failure it fills `error` and the
 // callers append their key, so the message reads outermost-first once reversed.
 class Encoder {
@@ -104,33 +133,40 @@ class Encoder {
       return fail("value has more than " + std::to_string(limits_.max_nodes) + " elements");
     }
     switch (lua_type(L_, idx)) {
-      case LUA_TNIL: out = nullptr; return true;
-      case LUA_TBOOLEAN: out = static_cast<bool>(lua_toboolean(L_, idx)); return true;
+      case LUA_TNIL: out = nullptr; return count(4);
+      case LUA_TBOOLEAN:
+        out = static_cast<bool>(lua_toboolean(L_, idx));
+        return count(lua_toboolean(L_, idx) ? 4 : 5);
       case LUA_TNUMBER: {
         if (lua_isinteger(L_, idx)) {
           out = static_cast<std::int64_t>(lua_tointeger(L_, idx));
-          return true;
+          return count(integer_size(lua_tointeger(L_, idx)));
         }
         double d = lua_tonumber(L_, idx);
         if (!std::isfinite(d)) return fail("cannot encode NaN or infinity");
         out = d;
-        return true;
+        return count(double_size(d));
       }
       case LUA_TSTRING: {
         std::string_view s;
         if (!read_string(idx, s)) return false;
+        if (!count(string_size(s))) return false;
         out = json::string(s);
         return true;
       }
       case LUA_TLIGHTUSERDATA:
-        if (is_json_null(L_, idx)) { out = nullptr; return true; }
+        if (is_json_null(L_, idx)) { out = nullptr; return count(4); }
         return fail("cannot encode a userdata");
       case LUA_TTABLE: return encode_table(idx, out, depth);
       default: return fail(std::string("cannot encode a ") + lua_typename(L_, lua_type(L_, idx)));
     }
   }
 
+  bool too_large() const { return too_large_; }
+  std::size_t bytes() const { return json_bytes_; }
+
   std::string error() const {
+    if (too_large_) return error_;  // where it tipped over says nothing useful
     std::string where;
     for (auto it = path_.rbegin(); it != path_.rend(); ++it) where += *it;
     return where.empty() ? error_ : error_ + " (at " + where + ")";
@@ -141,6 +177,14 @@ class Encoder {
   bool fail(std::string message) {
     error_ = std::move(message);
     return false;
+  }
+
+  // Adds `n` bytes of output; fails once the running size passes max_bytes.
+  bool count(std::size_t n) {
+    json_bytes_ += n;
+    if (json_bytes_ <= limits_.max_bytes) return true;
+    too_large_ = true;
+    return fail("is too large (more than " + std::to_string(limits_.max_bytes) + " bytes as JSON)");
   }
 
   bool read_string(int idx, std::string_view& out) {
@@ -182,7 +226,7 @@ class Encoder {
     }
     if (count == 0) {
       out = json::object();
-      return true;
+      return this->count(2);
     }
     visiting_.push_back(self);
     bool ok;
@@ -199,10 +243,11 @@ class Encoder {
 
   bool encode_object(int idx, json::value& out, int depth) {
     auto& obj = out.emplace_object();
+    if (!count(1)) return false;  // '{' + ',' or '}' per member
     lua_pushnil(L_);
     while (lua_next(L_, idx) != 0) {
       std::string_view key;
-      if (!read_string(-2, key)) {
+      if (!read_string(-2, key) || !count(string_size(key) + 2)) {  // "key": and the separator
         lua_pop(L_, 2);
         return false;
       }
@@ -220,6 +265,7 @@ class Encoder {
 
   bool encode_array(int idx, json::value& out, int depth, lua_Integer n) {
     auto& arr = out.emplace_array();
+    if (!count(1 + static_cast<std::size_t>(n))) return false;  // '[', then ',' or ']' per element
     arr.reserve(static_cast<std::size_t>(n));
     for (lua_Integer i = 1; i <= n; ++i) {
       lua_rawgeti(L_, idx, i);
@@ -242,6 +288,8 @@ class Encoder {
   std::string error_;
   std::size_t nodes_ = 0;
   std::size_t bytes_ = 0;
+  std::size_t json_bytes_ = 0;
+  bool too_large_ = false;
 };
 
 }  // namespace
@@ -262,11 +310,22 @@ LuaJsonResult to_json(lua_State* L, int idx, const LuaJsonLimits& limits) {
   int top = lua_gettop(L);
   if (!encoder.encode(idx, result.value, 0)) {
     result.value = nullptr;
-    result.error = "cannot encode to JSON: " + encoder.error();
+    result.too_large = encoder.too_large();
+    result.error = result.too_large ? encoder.error() : "cannot encode to JSON: " + encoder.error();
   }
   lua_settop(L, top);
   result.cost = encoder.cost();
+  result.bytes = encoder.bytes();
   return result;
+}
+
+std::size_t json_size(const json::value& v, std::size_t stop_after) {
+  json::serializer serializer;
+  serializer.reset(&v);
+  char buf[4096];
+  std::size_t n = 0;
+  while (!serializer.done() && n <= stop_after) n += serializer.read(buf, sizeof buf).size();
+  return n;
 }
 
 }  // namespace solo

@@ -21,6 +21,7 @@
 #include <lua.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace solo {
@@ -29,6 +30,10 @@ struct LuaJsonLimits {
   int max_depth = 64;
   std::size_t max_nodes = 250'000;  // ~60 ms to encode, outside the VM's budget
   std::size_t max_string_bytes = 64u << 20;
+  // The serialized JSON size at which encoding stops (LuaLimits::payload_bytes
+  // for what leaves the sandbox). Counted as the value is built, so a value
+  // past the cap is never built in full.
+  std::size_t max_bytes = SIZE_MAX;
 };
 
 // The result of encoding a Lua value; expected failures are values.
@@ -36,6 +41,10 @@ struct LuaJsonResult {
   boost::json::value value;
   std::string error;     // empty on success
   std::size_t cost = 0;  // nodes visited + string bytes / 8, to charge the CPU budget
+  std::size_t bytes = 0;  // its serialized JSON size (so far, on failure)
+  // The value passed max_bytes; `error` then reads "is too large (more than N
+  // bytes as JSON)", to follow what the caller names ("reply", "message").
+  bool too_large = false;
   bool ok() const { return error.empty(); }
 };
 
@@ -51,5 +60,9 @@ void push_json(lua_State* L, const boost::json::value& v, const LuaJsonLimits& l
 // Encodes the Lua value at `idx`. Never raises a Lua error and never runs Lua
 // code (raw access only, no metamethods), so it is safe outside protection.
 LuaJsonResult to_json(lua_State* L, int idx, const LuaJsonLimits& limits = {});
+
+// The serialized size of `v` in bytes, counting no further than just past
+// `stop_after` (so it costs at most that much work on a huge value).
+std::size_t json_size(const boost::json::value& v, std::size_t stop_after = SIZE_MAX);
 
 }  // namespace solo

@@ -29,6 +29,12 @@ struct LuaLimits {
   std::size_t mailbox = 1000;
   // Wall time a caller waits for a reply (also the cap of solo.call's timeout).
   std::chrono::milliseconds call_timeout{5000};
+  // The largest value that leaves the sandbox, counted as serialized JSON
+  // bytes: a handle_call reply and the messages of solo.cast, solo.call,
+  // solo.after and solo.emit. These live outside the Lua heap, so without a
+  // cap a small heap could produce a huge value (one string referenced many
+  // times). Encoding stops as soon as the running size passes the cap.
+  std::size_t payload_bytes = 1u << 20;
 };
 
 }  // namespace solo

@@ -118,6 +118,7 @@ const char* to_string(StepResult::Fault fault) {
     case StepResult::Fault::instructions: return "instructions";
     case StepResult::Fault::cpu_time: return "cpu_time";
     case StepResult::Fault::memory: return "memory";
+    case StepResult::Fault::reply: return "reply";
   }
   return "unknown";
 }
@@ -357,6 +358,7 @@ StepResult LuaSandbox::complete(int nresults) {
   const std::string name = function_name(static_cast<int>(entry_));
   StepResult result = StepResult::done();
   std::optional<std::string> contract;
+  auto contract_fault = StepResult::Fault::runtime;
   auto commit_state = [](lua_State* L, int idx) {
     lua_pushvalue(L, idx);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
@@ -383,9 +385,13 @@ StepResult LuaSandbox::complete(int nresults) {
           contract = "handle_call must return the reply and the new state";
           break;
         }
-        auto reply = to_json(L, base + 1);
+        LuaJsonLimits reply_limits;
+        reply_limits.max_bytes = limits_.payload_bytes;
+        auto reply = to_json(L, base + 1, reply_limits);
         if (!reply.ok()) {
           contract = "handle_call reply " + reply.error;
+          contract_fault = StepResult::Fault::reply;
+          commit_state(L, base + 2);  // the handler finished: only its reply is lost
           break;
         }
         result.reply = std::move(reply.value);
@@ -396,7 +402,7 @@ StepResult LuaSandbox::complete(int nresults) {
   });
   release_thread();
   if (err) return StepResult::failed(name + ": " + *err, StepResult::Fault::memory);
-  if (contract) return StepResult::failed(*contract);
+  if (contract) return StepResult::failed(*contract, contract_fault);
   return result;
 }
 

@@ -72,7 +72,10 @@ class LuaLoadError : public LuaError {
 struct StepResult {
   enum class Kind { done, call, preempted, error };
   // Why a step failed: lets the actor report resource_violation events.
-  enum class Fault { none, runtime, instructions, cpu_time, memory };
+  // `reply`: handle_call returned a reply that cannot be encoded as JSON
+  // (a function, a cycle, NaN/inf, past LuaLimits::payload_bytes): that call
+  // fails, the service does not (the handler finished: its new state is kept).
+  enum class Fault { none, runtime, instructions, cpu_time, memory, reply };
 
   Kind kind = Kind::done;
   boost::json::value reply;  // done: handle_call's reply; null otherwise
@@ -91,7 +94,7 @@ struct StepResult {
   static StepResult preempted();
 };
 
-// "none", "runtime", "instructions", "cpu_time", "memory": for logs and event payloads.
+// "none", "runtime", "instructions", "cpu_time", "memory", "reply": for logs and event payloads.
 const char* to_string(StepResult::Fault fault);
 std::ostream& operator<<(std::ostream& out, StepResult::Fault fault);
 

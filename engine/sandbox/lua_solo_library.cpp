@@ -31,11 +31,29 @@ LuaHost& host_of(lua_State* L) {
 }
 
 // Encodes argument `idx` to JSON or raises "<what>: <why>"; charges the work.
-json::value json_arg(lua_State* L, int idx, const char* what) {
-  auto encoded = to_json(L, idx);
+// What leaves the sandbox (`noun`: "message", "payload") is capped at
+// LuaLimits::payload_bytes; solo.json.encode's result lands in the Lua heap,
+// so it is capped at the heap's limit.
+json::value json_arg(lua_State* L, int idx, const char* what, const char* noun = nullptr) {
+  const auto& limits = context_of(L).limits();
+  LuaJsonLimits json_limits;
+  json_limits.max_bytes = noun ? limits.payload_bytes : limits.memory_bytes;
+  auto encoded = to_json(L, idx, json_limits);
   LuaMeter::of(L).charge(L, encoded.cost);
-  if (!encoded.ok()) luaL_error(L, "%s: %s", what, encoded.error.c_str());
+  if (!encoded.ok()) {
+    if (encoded.too_large) luaL_error(L, "%s: %s %s", what, noun ? noun : "value", encoded.error.c_str());
+    luaL_error(L, "%s: %s", what, encoded.error.c_str());
+  }
   return std::move(encoded.value);
+}
+
+// solo.emit kinds: a name of letters, digits, '_', '-' and '.', 1..64 bytes.
+bool valid_event_kind(std::string_view kind) {
+  if (kind.empty() || kind.size() > 64) return false;
+  return std::all_of(kind.begin(), kind.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  });
 }
 
 // Runs a host call; a C++ exception from the host becomes a Lua error. The
@@ -101,7 +119,10 @@ int lua_print(lua_State* L) {
 
 int solo_emit(lua_State* L) {
   const auto kind = check_sv(L, 1);
-  json::value payload = json_arg(L, 2, "solo.emit");
+  if (!valid_event_kind(kind)) {
+    return luaL_error(L, "solo.emit: the kind must be 1 to 64 characters of A-Z a-z 0-9 _ - .");
+  }
+  json::value payload = json_arg(L, 2, "solo.emit", "payload");
   return call_host(L, "solo.emit", [&] {
     host_of(L).emit(kind, std::move(payload));
     return 0;
@@ -111,7 +132,7 @@ int solo_emit(lua_State* L) {
 int solo_after(lua_State* L) {
   const lua_Integer ms = luaL_checkinteger(L, 1);
   luaL_argcheck(L, ms >= 0, 1, "delay must not be negative");
-  json::value msg = json_arg(L, 2, "solo.after");
+  json::value msg = json_arg(L, 2, "solo.after", "message");
   return call_host(L, "solo.after", [&] {
     lua_pushinteger(L, host_of(L).after(ms, std::move(msg)));
     return 1;
@@ -128,7 +149,7 @@ int solo_cancel(lua_State* L) {
 
 int solo_cast(lua_State* L) {
   const auto service = check_sv(L, 1);
-  json::value msg = json_arg(L, 2, "solo.cast");
+  json::value msg = json_arg(L, 2, "solo.cast", "message");
   return call_host(L, "solo.cast", [&] {
     host_of(L).cast(service, std::move(msg));
     return 0;
@@ -179,7 +200,7 @@ int solo_call(lua_State* L) {
   if (!lua_isyieldable(L)) {
     return luaL_error(L, "solo.call: cannot wait here (inside a metamethod, iterator or C callback)");
   }
-  json::value msg = json_arg(L, 2, "solo.call");
+  json::value msg = json_arg(L, 2, "solo.call", "message");
   context.set_pending_call(PendingCall{std::string(service), std::move(msg), timeout});
   lua_settop(L, 0);
   return lua_yieldk(L, 0, 0, solo_call_continue);

@@ -30,6 +30,13 @@ class ServiceCrash : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown out of handle() when a call failed but the service did not (its
+// reply cannot be encoded): the incarnation catches it and goes on.
+class CallFailedOnly : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 bool is_cancellation(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
@@ -174,7 +181,14 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
   for (;;) {
     auto envelope = co_await self->mailbox_->pop();
     if (!envelope) co_return;
-    co_await handle(self, std::move(*envelope));
+    self->handling_fault_ = envelope->fault;
+    try {
+      co_await handle(self, std::move(*envelope));
+    } catch (const CallFailedOnly&) {
+      // That call's caller has its error; the service, its state and its
+      // restart count are untouched.
+    }
+    self->handling_fault_.reset();
     // Mailbox::pop() does not suspend while items are queued, so without this
     // a full mailbox of CPU-heavy messages (each within its budget) would run
     // back to back and hold the engine thread for seconds: /health, accepts
@@ -279,6 +293,13 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
 }
 
 void ServiceActor::crash(const StepResult& step) {
+  if (step.fault == StepResult::Fault::reply) {
+    // handle() has just failed the caller's reply slot; its waiter resumes
+    // later (asio posts the wake-up), so it reads this note.
+    if (handling_fault_) *handling_fault_ = step.fault;
+    world_->logs->write(spec_.tenant_id, spec_.service_id, "warn", "call failed: " + step.error);
+    throw CallFailedOnly(step.error);
+  }
   if (step.fault == StepResult::Fault::instructions || step.fault == StepResult::Fault::cpu_time ||
       step.fault == StepResult::Fault::memory) {
     append("resource_violation", {{"resource", to_string(step.fault)}, {"error", step.error}});
@@ -303,9 +324,18 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
   if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
     co_return Result::failure(call_error::stopped, "service " + spec_.service_id + " is " + to_string(state_));
   }
+  const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
+  if (!has_room_for(bytes)) {
+    co_return Result::failure(call_error::overloaded,
+                              "service " + spec_.service_id + " is overloaded (its queued messages and timers would "
+                              "pass its memory limit of " + std::to_string(spec_.limits.memory_bytes) +
+                              " bytes); nothing was queued");
+  }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
-  Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {}};
-  if (!mailbox_->try_push(std::move(envelope))) {
+  auto fault = std::make_shared<StepResult::Fault>(StepResult::Fault::none);
+  Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {}, bytes,
+                    fault};
+  if (!mailbox_->try_push(std::move(envelope), bytes)) {
     co_return Result::failure(call_error::overloaded,
                               "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued");
   }
@@ -320,6 +350,7 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
     try {
       std::rethrow_exception(failure);
     } catch (const ServiceError& error) {
+      if (*fault == StepResult::Fault::reply) co_return Result::failure(call_error::bad_reply, error.what());
       co_return Result::failure(call_error::error, error.what());
     } catch (const ActorStopped&) {
       co_return Result::failure(call_error::stopped, "service " + spec_.service_id + " stopped without replying");
@@ -336,7 +367,14 @@ bool ServiceActor::cast(boost::json::value msg) {
   if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
     return false;
   }
-  return mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}});
+  const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
+  if (!has_room_for(bytes)) return false;
+  return mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr}, bytes);
+}
+
+bool ServiceActor::has_room_for(size_t bytes) const {
+  const size_t held = memory_bytes();
+  return held <= spec_.limits.memory_bytes && bytes <= spec_.limits.memory_bytes - held;
 }
 
 asio::awaitable<int64_t> ServiceActor::swap(ServiceSpec next, std::chrono::milliseconds rollback_window) {
@@ -345,7 +383,7 @@ asio::awaitable<int64_t> ServiceActor::swap(ServiceSpec next, std::chrono::milli
   }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
   Envelope envelope{Envelope::Kind::swap, nullptr, std::move(sender), {},
-                    std::make_shared<ServiceSpec>(std::move(next)), rollback_window};
+                    std::make_shared<ServiceSpec>(std::move(next)), rollback_window, 0, nullptr};
   if (!mailbox_->try_push(std::move(envelope))) {
     throw std::runtime_error("service " + spec_.service_id + " is overloaded (mailbox full)");
   }
@@ -385,10 +423,18 @@ void ServiceActor::emit(std::string_view kind, boost::json::value payload) {
 
 int64_t ServiceActor::after(int64_t ms, boost::json::value msg) {
   if (timers_.size() >= kMaxTimers) throw std::runtime_error("too many timers (at most 1000 pending)");
+  const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
+  if (!has_room_for(bytes)) {
+    throw std::runtime_error("the timer's message of " + std::to_string(bytes) +
+                             " bytes would take the service past its memory limit of " +
+                             std::to_string(spec_.limits.memory_bytes) +
+                             " bytes (its heap, pending timers and queued messages count)");
+  }
   if (ms < 0) ms = 0;
   auto timer = std::make_shared<asio::steady_timer>(world_->executor, std::chrono::milliseconds(ms));
   int64_t id = next_timer_++;
-  timers_.emplace(id, timer);
+  timers_.emplace(id, Timer{timer, bytes});
+  timer_bytes_ += bytes;
   asio::co_spawn(world_->executor, fire_timer(weak_from_this(), timer, id, incarnation_, std::move(msg)),
                  asio::detached);
   return id;
@@ -400,8 +446,15 @@ asio::awaitable<void> ServiceActor::fire_timer(std::weak_ptr<ServiceActor> weak,
   auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
   auto self = weak.lock();
   if (ec || !self || self->incarnation_ != incarnation) co_return;
-  self->timers_.erase(id);
-  if (!self->mailbox_->try_push(Envelope{Envelope::Kind::info, std::move(msg), {}, {}, nullptr, {}})) {
+  size_t bytes = 0;
+  if (auto it = self->timers_.find(id); it != self->timers_.end()) {
+    bytes = it->second.bytes;
+    self->timer_bytes_ -= bytes;
+    self->timers_.erase(it);
+  }
+  // The bytes move from the timers to the mailbox: no new admission check.
+  if (!self->mailbox_->try_push(Envelope{Envelope::Kind::info, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr},
+                                bytes)) {
     self->world_->logs->write(self->spec_.tenant_id, self->spec_.service_id, "warn",
                               "timer message dropped: mailbox full");
   }
@@ -410,14 +463,16 @@ asio::awaitable<void> ServiceActor::fire_timer(std::weak_ptr<ServiceActor> weak,
 bool ServiceActor::cancel(int64_t timer_id) {
   auto it = timers_.find(timer_id);
   if (it == timers_.end()) return false;
-  it->second->cancel();
+  it->second.timer->cancel();
+  timer_bytes_ -= it->second.bytes;
   timers_.erase(it);
   return true;
 }
 
 void ServiceActor::cancel_timers() {
-  for (auto& [id, timer] : timers_) timer->cancel();
+  for (auto& [id, timer] : timers_) timer.timer->cancel();
   timers_.clear();
+  timer_bytes_ = 0;
 }
 
 void ServiceActor::cast(std::string_view service_id, boost::json::value msg) {

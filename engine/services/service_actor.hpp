@@ -97,7 +97,13 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   ServiceState state() const { return state_; }
   bool alive() const { return state_ == ServiceState::running || state_ == ServiceState::starting; }
   boost::json::object status_json() const;
-  size_t memory_bytes() const { return runtime_ ? runtime_->memory_bytes() : 0; }
+  // What the service holds: its heap (Lua) plus the messages of its pending
+  // timers and of its queued mailbox, which live outside the heap but are
+  // the service's doing. A new timer, cast or call that would take this past
+  // limits.memory_bytes is refused.
+  size_t memory_bytes() const {
+    return (runtime_ ? runtime_->memory_bytes() : 0) + timer_bytes_ + mailbox_->bytes();
+  }
   size_t queue_length() const { return mailbox_->size(); }
   void mark_stopping(std::string reason) { stop_reason_ = std::move(reason); }
 
@@ -119,6 +125,14 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
     CallChain chain;
     std::shared_ptr<ServiceSpec> next;  // swap
     std::chrono::milliseconds rollback_window{0};
+    size_t bytes = 0;  // msg's serialized size, counted in memory_bytes() while queued
+    // call: set to Fault::reply by crash() when the handler's reply could not
+    // be encoded, so call() can tell its caller it was that call only.
+    std::shared_ptr<StepResult::Fault> fault;
+  };
+  struct Timer {
+    std::shared_ptr<asio::steady_timer> timer;
+    size_t bytes = 0;  // its message's serialized size
   };
   struct Rollback {
     ServiceSpec spec;
@@ -138,6 +152,8 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   void append(std::string type, boost::json::object payload);
   void cancel_timers();
   [[noreturn]] void crash(const StepResult& step);
+  // Whether `bytes` more outside the heap keep memory_bytes() within the limit.
+  bool has_room_for(size_t bytes) const;
 
   std::shared_ptr<ServiceWorld> world_;
   ServiceSpec spec_;
@@ -154,8 +170,10 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   uint64_t reductions_before_ = 0;  // of earlier incarnations
   uint64_t incarnation_ = 0;
   std::optional<Rollback> rollback_;
-  std::map<int64_t, std::shared_ptr<asio::steady_timer>> timers_;
+  std::map<int64_t, Timer> timers_;
+  size_t timer_bytes_ = 0;  // the pending timers' message bytes
   int64_t next_timer_ = 1;
+  std::shared_ptr<StepResult::Fault> handling_fault_;  // of the call envelope being handled
 };
 
 }  // namespace solo

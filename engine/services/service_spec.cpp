@@ -61,10 +61,10 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
     const auto& l = limits->as_object();
     for (const auto& [key, value] : l) {
       if (key != "memory_bytes" && key != "cpu_ms_per_message" && key != "instructions_per_message" &&
-          key != "mailbox" && key != "call_timeout_ms") {
+          key != "mailbox" && key != "call_timeout_ms" && key != "payload_bytes") {
         throw SpecError("unknown limit '" + std::string(key) +
                         "' (known: memory_bytes, cpu_ms_per_message, instructions_per_message, mailbox, "
-                        "call_timeout_ms)");
+                        "call_timeout_ms, payload_bytes)");
       }
     }
     spec.limits.memory_bytes = bounded<size_t>(l, "memory_bytes", spec.limits.memory_bytes, max.memory_bytes);
@@ -76,6 +76,7 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
     spec.limits.mailbox = bounded<size_t>(l, "mailbox", spec.limits.mailbox, max.mailbox);
     spec.limits.call_timeout = std::chrono::milliseconds(bounded<int64_t>(
         l, "call_timeout_ms", spec.limits.call_timeout.count(), max.call_timeout.count()));
+    spec.limits.payload_bytes = bounded<size_t>(l, "payload_bytes", spec.limits.payload_bytes, max.payload_bytes);
   }
   if (const auto* secrets = field(body, "secrets")) {
     if (!secrets->is_array()) throw SpecError("'secrets' must be an array of names");
@@ -108,7 +109,8 @@ boost::json::object to_json(const ServiceSpec& spec) {
         {"cpu_ms_per_message", spec.limits.cpu_time_per_message.count()},
         {"instructions_per_message", spec.limits.instructions_per_message},
         {"mailbox", spec.limits.mailbox},
-        {"call_timeout_ms", spec.limits.call_timeout.count()}}},
+        {"call_timeout_ms", spec.limits.call_timeout.count()},
+        {"payload_bytes", spec.limits.payload_bytes}}},
       {"secrets", std::move(secrets)},
       {"restart",
        {{"max_restarts", spec.restart.max_restarts},
@@ -124,10 +126,28 @@ ServiceSpec service_spec_from_json(const boost::json::object& object, const std:
   unlimited.cpu_time_per_message = std::chrono::hours(24);
   unlimited.mailbox = SIZE_MAX / 2;
   unlimited.call_timeout = std::chrono::hours(24);
+  unlimited.payload_bytes = SIZE_MAX / 2;
   unlimited.code_bytes = SIZE_MAX / 2;
   ServiceSpec spec = parse_service_spec(object, tenant_id, unlimited);
   if (const auto* version = field(object, "version"); version && version->is_int64()) spec.version = version->as_int64();
   return spec;
+}
+
+std::optional<std::string> raised_limit(const ServiceSpec& spec) {
+  const auto requested = to_json(spec).at("limits").as_object();
+  const auto defaults = to_json(ServiceSpec{}).at("limits").as_object();
+  for (const auto& [key, value] : requested) {
+    const auto* fallback = defaults.if_contains(key);
+    if (!fallback || !value.is_number() || !fallback->is_number()) continue;
+    boost::system::error_code ec1, ec2;
+    auto asked = value.to_number<uint64_t>(ec1);
+    auto standard = fallback->to_number<uint64_t>(ec2);
+    if (ec1 || ec2 || asked <= standard) continue;
+    return "limits." + std::string(key) + " " + std::to_string(asked) + " is above the default " +
+           std::to_string(standard) +
+           "; only an admin token may raise limits (tenant quotas arrive with the next issue)";
+  }
+  return std::nullopt;
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -4,12 +4,14 @@
 //
 // JSON shape (POST /services, the event payload and services.spec):
 //   {"service_id", "code", "format": "lua"|"native", "config": {...},
-//    "limits": {"memory_bytes", "cpu_ms_per_message", "instructions_per_message", "mailbox", "call_timeout_ms"},
+//    "limits": {"memory_bytes", "cpu_ms_per_message", "instructions_per_message", "mailbox", "call_timeout_ms",
+//               "payload_bytes"},
 //    "secrets": [names], "restart": {"max_restarts", "max_seconds"}, "version"}
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +41,7 @@ struct ServiceLimitsMax {
   uint64_t instructions_per_message = 10'000'000'000;
   size_t mailbox = 100'000;
   std::chrono::milliseconds call_timeout{60'000};
+  size_t payload_bytes = 64u << 20;
   size_t code_bytes = 512 * 1024;
 };
 
@@ -59,6 +62,10 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
                                const ServiceLimitsMax& max);
 // The full spec as JSON (code included), and back (recovery).
 boost::json::object to_json(const ServiceSpec& spec);
+// The first limit `spec` sets above its default (LuaLimits{}), as the message
+// refusing it to a non-admin token; nullopt when none is raised. Compares the
+// "limits" objects of to_json(), so every limit field is covered.
+std::optional<std::string> raised_limit(const ServiceSpec& spec);
 ServiceSpec service_spec_from_json(const boost::json::object& object, const std::string& tenant_id);
 
 std::string sha256_hex(std::string_view data);

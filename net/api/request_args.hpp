@@ -31,5 +31,10 @@ const std::string& require_identifier(const std::string& id, std::string_view wh
 
 // The body parsed as a JSON object; throws BadRequest when it is not one.
 boost::json::object parse_json_object(const Request& request);
+// The body as any JSON value ("" -> {}): the one place request bodies are
+// parsed. Throws BadRequest when it is not JSON or holds a number a double
+// cannot represent (1e400 parses as infinity, which no reply can carry back
+// and no Lua handler should see).
+boost::json::value parse_json_body(const Request& request);
 
 }  // namespace solo::net

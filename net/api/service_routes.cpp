@@ -50,17 +50,10 @@ Response call_failure_response(const CallResult<boost::json::value>& result) {
       return error_response(504, "timeout", result.message());
     case call_error::stopped:
     case call_error::error:
+    case call_error::bad_reply:
       return error_response(500, "service_error", result.message());
   }
   return error_response(500, "internal_error", "unexpected call failure");
-}
-
-boost::json::value parse_message(const Request& request) {
-  if (request.body.empty()) return boost::json::object();
-  boost::system::error_code ec;
-  auto value = boost::json::parse(request.body, ec);
-  if (ec) throw BadRequest("body is not valid JSON: " + ec.message());
-  return value;
 }
 
 // The service named in the path, after checking the caller may `permission` it.
@@ -84,6 +77,11 @@ asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Requ
     co_return error_response(400, "invalid_request", error.what());
   }
   require(request, "deploy", "services/" + spec.service_id);
+  // Limits at or below the defaults are the tenant's to choose; raising one
+  // is the operator's (admin) decision until tenant quotas exist.
+  if (!is_admin(request)) {
+    if (auto raised = raised_limit(spec)) throw Forbidden(*raised);
+  }
   try {
     auto reply = co_await context->deployer->deploy(std::move(spec));
     co_return json_response(201, reply);
@@ -177,9 +175,10 @@ asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Requ
   } catch (const DeployError& error) {
     co_return deploy_error_response(error);
   }
-  auto message = parse_message(request);
+  auto message = parse_json_body(request);
   // Circuit breaker: fail fast while open; errors, timeouts and a stopped
-  // service count as failures, a full mailbox as neither.
+  // service count as failures; a full mailbox and a reply that cannot be
+  // encoded (the service itself is fine) as neither.
   CircuitBreaker* breaker = nullptr;
   if (context->breakers) {
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
@@ -192,7 +191,7 @@ asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Requ
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
     if (result.ok()) {
       breaker->on_success();
-    } else if (result.error() != call_error::overloaded) {
+    } else if (result.error() != call_error::overloaded && result.error() != call_error::bad_reply) {
       breaker->on_failure();
     } else {
       breaker->release_probe();
@@ -211,7 +210,7 @@ asio::awaitable<Response> cast_service(std::shared_ptr<ApiContext> context, Requ
   } catch (const DeployError& error) {
     co_return deploy_error_response(error);
   }
-  auto message = parse_message(request);
+  auto message = parse_json_body(request);
   CircuitBreaker* breaker = nullptr;
   if (context->breakers) {
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
@@ -222,7 +221,11 @@ asio::awaitable<Response> cast_service(std::shared_ptr<ApiContext> context, Requ
     co_return error_response(500, "service_error",
                              "service " + actor->spec().service_id + " is " + to_string(actor->state()));
   }
-  if (!actor->cast(std::move(message))) co_return overloaded("mailbox full; nothing was queued");
+  if (!actor->cast(std::move(message))) {
+    co_return overloaded("service " + actor->spec().service_id +
+                         " is overloaded (mailbox full, or its queued messages and timers would pass its memory "
+                         "limit); nothing was queued");
+  }
   boost::json::object body;
   body["service_id"] = actor->spec().service_id;
   body["status"] = "queued";

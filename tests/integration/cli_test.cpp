@@ -286,6 +286,21 @@ BOOST_FIXTURE_TEST_CASE(tenants_come_from_the_tenant_option_or_solo_tenant, Fixt
   BOOST_TEST(via_env.out.find("alice") != std::string::npos, via_env.out);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_tenant_token_cannot_deploy_raised_limits_and_sees_why, Fixture) {
+  auto admin = solo.client();
+  auto minted = admin.request("POST", "/tokens",
+                              R"({"tenant_id": "alice", "permissions": ["deploy", "call"], "ttl_seconds": 600})");
+  BOOST_TEST_REQUIRE(minted.status == 201, minted.body);
+  const std::string token(boost::json::parse(minted.body).at("token").as_string());
+  auto raised = cli({"deploy", example("counter.lua"), "--limit", "instructions_per_message=1000000000", "--token",
+                     token});
+  BOOST_TEST(raised.code == 1);
+  BOOST_TEST(raised.err.find("403 forbidden: limits.instructions_per_message 1000000000 is above the default "
+                             "20000000; only an admin token may raise limits") != std::string::npos,
+             raised.err);
+  EXPECT_OK(cli({"deploy", example("counter.lua"), "--limit", "instructions_per_message=1000000", "--token", token}));
+}
+
 BOOST_FIXTURE_TEST_CASE(failures_have_clear_messages_and_exit_codes, Fixture) {
   // 1: the server said no, and its message is shown.
   auto unknown = cli({"call", "nobody", "{}"});

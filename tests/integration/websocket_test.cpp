@@ -171,6 +171,28 @@ BOOST_AUTO_TEST_CASE(ops_round_trip_with_ids_and_errors_carry_the_http_codes) {
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_tenant_token_deploying_raised_limits_over_the_socket_is_403_like_http) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient admin(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!admin.error);
+  auto granted = admin.op(1, "grant", args_of({{"tenant_id", "acme"}, {"permissions", json::array{"deploy", "call"}},
+                                               {"ttl_seconds", 600}}));
+  BOOST_TEST_REQUIRE(granted.at("ok").as_bool(), json::serialize(granted));
+  WsClient tenant(solo, std::string(granted.at("result").at("token").as_string()));
+  BOOST_TEST_REQUIRE(!tenant.error);
+  auto raised = tenant.op(1, "deploy", args_of({{"service_id", "x"}, {"code", kEcho},
+                                                {"limits", args_of({{"mailbox", 5000}})}}));
+  BOOST_TEST(raised.at("error").at("status").as_int64() == 403, json::serialize(raised));
+  BOOST_TEST(std::string(raised.at("error").at("message").as_string()).find(
+                 "limits.mailbox 5000 is above the default 1000") == 0,
+             json::serialize(raised));
+  auto lowered = tenant.op(2, "deploy", args_of({{"service_id", "x"}, {"code", kEcho},
+                                                 {"limits", args_of({{"mailbox", 5}})}}));
+  BOOST_TEST(lowered.at("ok").as_bool(), json::serialize(lowered));
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(watch_streams_events_resumes_from_since_and_stops_at_unwatch) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
