@@ -21,6 +21,9 @@ namespace {
 constexpr double throw_units = 1000;
 // Setting up a protected call, a coroutine or a resume: ~50-400 ns.
 constexpr double call_units = 100;
+// A call through a wrapper (the wrapper, lua_callk, the original's frame):
+// measured ~150 ns a call of coroutine.status with 4.3 ns an instruction.
+constexpr double wrapper_units = 30;
 
 // ---- argument helpers ----------------------------------------------------
 
@@ -190,7 +193,6 @@ const Entry entries[] = {
     {nullptr, "tonumber", "tonumber", tonumber_cost},
     {nullptr, "tostring", "tostring", constant_10},
     {nullptr, "select", "select", per_argument},
-    {nullptr, "xpcall", "xpcall", call_cost, After::charge_caught_error},
     {"string", "rep", "string.rep", rep_cost},
     {"string", "format", "string.format", format_cost},
     {"string", "byte", "string.byte", byte_cost},
@@ -239,7 +241,7 @@ int finish_protected(lua_State* L, int /*status*/, lua_KContext /*ctx*/) {
 // could yield through the original still can.
 int charged(lua_State* L) {
   const Entry& entry = entries[lua_tointeger(L, lua_upvalueindex(2))];
-  charge_call(L, entry.full_name, entry.estimate(L));
+  charge_call(L, entry.full_name, wrapper_units + entry.estimate(L));
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   const lua_KFunction k = entry.after == After::charge_caught_error ? finish_protected : finish_plain;
@@ -301,6 +303,32 @@ int with_timed_iterator(lua_State* L) {
     lua_replace(L, 1);
   }
   return lua_gettop(L);
+}
+
+// An xpcall message handler, charged a throw each time it runs: a handler
+// that raises is run again for its own error, ~200 times deep until the C
+// stack gives out, all within one xpcall. Upvalue: the service's handler.
+int charged_handler(lua_State* L) {
+  LuaMeter::of(L).charge(L, static_cast<std::uint64_t>(throw_units));
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+// xpcall: whatever the environment put there (which skips the handler once
+// the budget is spent), with the handler charged. Upvalue: that xpcall.
+int charged_xpcall(lua_State* L) {
+  charge_call(L, "xpcall", wrapper_units + call_units);
+  if (lua_type(L, 2) == LUA_TFUNCTION) {
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, charged_handler, 1);
+    lua_replace(L, 2);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, finish_protected);
+  return finish_protected(L, LUA_OK, 0);
 }
 
 // error: lbaselib's, charged the throw. Not a wrapper: the level counts
@@ -434,6 +462,7 @@ void install_library_costs(lua_State* L, int globals_index) {
   lua_setfield(L, g, "error");
   lua_pushcfunction(L, sandbox_pcall);
   lua_setfield(L, g, "pcall");
+  wrap_with(L, g, "xpcall", charged_xpcall);
   // next, and the next pairs returns.
   lua_getfield(L, g, "pairs");
   lua_getfield(L, g, "next");
