@@ -142,6 +142,9 @@ double packsize_cost(lua_State* L) { return 1 + string_length(L, 1) * 2; }
 double pack_cost(lua_State* L) { return 1 + string_length(L, 1) * 4 + string_args(L, 2) / 8; }
 double unpack_cost(lua_State* L) { return 1 + string_length(L, 1) * 6 + string_length(L, 2) / 8; }
 double tonumber_cost(lua_State* L) { return 1 + string_length(L, 1) / 3; }
+// "10" + 1: the string metatable's arithmetic converts its string operands.
+// (__unm gets its operand twice, and converts it twice.)
+double string_arith_cost(lua_State* L) { return 1 + (string_length(L, 1) + string_length(L, 2)) / 3; }
 double constant_10(lua_State*) { return 10; }
 double constant_5(lua_State*) { return 5; }
 double constant_20(lua_State*) { return 20; }
@@ -225,7 +228,11 @@ const Entry entries[] = {
     {"os", "date", "os.date", date_cost},
     {"os", "time", "os.time", constant_20},
     {"os", "clock", "os.clock", constant_20},
+    // Installed in the string metatable, under each of string_arithmetic.
+    {nullptr, nullptr, "string arithmetic", string_arith_cost},
 };
+
+const char* const string_arithmetic[] = {"__add", "__sub", "__mul", "__mod", "__pow", "__div", "__idiv", "__unm"};
 
 int finish_plain(lua_State* L, int /*status*/, lua_KContext /*ctx*/) { return lua_gettop(L); }
 
@@ -445,6 +452,21 @@ void install_library_costs(lua_State* L, int globals_index) {
   const int g = lua_absindex(L, globals_index);
   for (std::size_t i = 0; i < std::size(entries); ++i) {
     const Entry& e = entries[i];
+    if (e.name == nullptr) {  // the string metatable's arithmetic
+      lua_pushliteral(L, "");
+      lua_getmetatable(L, -1);
+      for (const char* name : string_arithmetic) {
+        if (lua_getfield(L, -1, name) == LUA_TNIL) {
+          lua_pop(L, 1);
+          continue;
+        }
+        lua_pushinteger(L, static_cast<lua_Integer>(i));
+        lua_pushcclosure(L, charged, 2);
+        lua_setfield(L, -2, name);
+      }
+      lua_pop(L, 2);
+      continue;
+    }
     if (e.library != nullptr) {
       lua_getfield(L, g, e.library);
     } else {

@@ -30,6 +30,8 @@
 //                         length); charged their measured time, gmatch's
 //                         iterator too
 //   tonumber              1/3 per byte (0.21; with a base ~1.5x); tostring 10
+//   "10" + 1              the string metatable's __add and co.: 1/3 per byte
+//                         of their string operands, as tonumber
 //   select                1 per argument; math.min/max 1 per argument
 //   error, yield          throw_units, 1000 (a C++ exception: ~900)
 //   pcall, xpcall,        call_units, 100, plus throw_units when they return

@@ -337,8 +337,12 @@ BOOST_AUTO_TEST_CASE(tonumber_is_charged_by_length) {
   expect_budget_spent(*sb, "while true do tonumber(big) end");
   expect_budget_spent(*sb, "while true do tonumber(big, 10) end");
   expect_budget_spent(*sb, "local s = big:sub(1, 1 << 20) while true do tonumber(s) end");
-  auto ok = sb->start_call("return { tonumber('42'), tonumber('ff', 16), tonumber(7) }");
-  BOOST_TEST(ok.reply == json::parse("[42, 255, 7]"), ok.error);
+  // Arithmetic on strings converts them in the string metatable's __add and co.
+  expect_budget_spent(*sb, "while true do local x = big + 0 end");
+  expect_budget_spent(*sb, "local s = big:sub(1, 1 << 20) while true do local x = -s end");
+  expect_refused_fast(*sb, "return -big", "string arithmetic: too much work for one call");
+  auto ok = sb->start_call("return { tonumber('42'), tonumber('ff', 16), tonumber(7), '10' + 1, 2 * '3', -'4' }");
+  BOOST_TEST(ok.reply == json::parse("[42, 255, 7, 11, 6, -4]"), ok.error);
   expect_alive(*sb);
 }
 
