@@ -474,6 +474,13 @@ void install_library_costs(lua_State* L, int globals_index) {
     }
     const int lib = lua_gettop(L);
     lua_getfield(L, lib, e.name);
+    // The original, called from the wrapper, has no name of its own: its
+    // argument errors take one from the loaded modules ("bad argument #1
+    // to 'string.rep'"), so it is listed there under its full name.
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, e.full_name);
+    lua_pop(L, 1);
     lua_pushinteger(L, static_cast<lua_Integer>(i));
     lua_pushcclosure(L, charged, 2);
     lua_setfield(L, lib, e.name);

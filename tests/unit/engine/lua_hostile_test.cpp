@@ -405,6 +405,8 @@ BOOST_AUTO_TEST_CASE(string_functions_are_charged_by_length) {
   expect_refused_fast(*sb, "return select('#', big:byte(1, -1))", "string.byte: too much work");
   expect_budget_spent(*sb, "local s = big:sub(1, 1 << 20) while true do s:upper() end");
   expect_budget_spent(*sb, "while true do local s = big:sub(2, -2) end");
+  auto named = sb->start_call("return select(2, pcall(string.rep))");
+  BOOST_TEST(named.reply == json::value("bad argument #1 to 'string.rep' (string expected, got no value)"), named.error);
   auto ok = sb->start_call("return { ('abc'):upper(), ('abc'):byte(2), ('%5.1f|%s|%q'):format(3.14159, 'x', 'y'), ('hello'):sub(2, 3) }");
   BOOST_TEST(ok.reply == json::parse(R"(["ABC", 98, "  3.1|x|\"y\"", "el"])"), ok.error);
   expect_alive(*sb);
