@@ -128,8 +128,9 @@ BOOST_AUTO_TEST_CASE(a_tenant_token_may_lower_limits_but_only_an_admin_may_raise
   };
   const Raise raises[] = {
       {"instructions_per_message", 1'000'000'000,
-       "limits.instructions_per_message 1000000000 is above the default 20000000; only an admin token may raise "
+       "limits.instructions_per_message 1000000000 is above the default 100000000; only an admin token may raise "
        "limits (tenant quotas arrive with the next issue)"},
+      {"cpu_ms_per_message", 1000, "limits.cpu_ms_per_message 1000 is above the default 50"},
       {"memory_bytes", 64 << 20, "limits.memory_bytes 67108864 is above the default 16777216"},
       {"mailbox", 1001, "limits.mailbox 1001 is above the default 1000"},
       {"call_timeout_ms", 6000, "limits.call_timeout_ms 6000 is above the default 5000"},
@@ -146,6 +147,7 @@ BOOST_AUTO_TEST_CASE(a_tenant_token_may_lower_limits_but_only_an_admin_may_raise
 
   // Lowering (and the defaults themselves) is the tenant's choice.
   json::object lowered{{"memory_bytes", 4 << 20},
+                       {"cpu_ms_per_message", 20},
                        {"instructions_per_message", 20'000'000},
                        {"mailbox", 10},
                        {"call_timeout_ms", 1000},
@@ -212,26 +214,27 @@ BOOST_AUTO_TEST_CASE(pending_timers_count_against_memory_and_past_it_solo_after_
   SoloProcess solo(dir / "data");
   auto client = solo.client(std::chrono::seconds(30), kTenant);
   auto deployed =
-      client.request("POST", "/services", deploy_body("hoarder", kTimerHoarder, {{"memory_bytes", 8 << 20}}));
+      client.request("POST", "/services", deploy_body("hoarder", kTimerHoarder, {{"memory_bytes", 4 << 20}}));
   BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
 
-  // ~1 MB a timer: the 8 MiB limit holds seven or so, never twenty.
-  auto made = client.request("POST", "/services/hoarder/call", R"({"size": 1000000, "count": 20})");
+  // ~500 KB a timer: the 4 MiB limit holds seven or so, never twenty (and
+  // the message stays well within its 50 ms of CPU: each is encoded once).
+  auto made = client.request("POST", "/services/hoarder/call", R"({"size": 500000, "count": 20})");
   BOOST_TEST_REQUIRE(made.status == 200, made.body);
   auto reply = json::parse(made.body).at("reply");
   BOOST_TEST(reply.at("made").as_int64() >= 5);
   BOOST_TEST(reply.at("made").as_int64() < 8);
   const std::string err(reply.at("err").as_string());
-  BOOST_TEST(err.find("solo.after: the timer's message of 1000004 bytes would take the service past its memory "
-                      "limit of 8388608 bytes") != std::string::npos,
+  BOOST_TEST(err.find("solo.after: the timer's message of 500004 bytes would take the service past its memory "
+                      "limit of 4194304 bytes") != std::string::npos,
              err);
   auto status = body_of(client.request("GET", "/services/hoarder"));
-  BOOST_TEST(status.at("memory_bytes").as_int64() > 5 * 1000000, json::serialize(status));
-  BOOST_TEST(status.at("memory_bytes").as_int64() <= 8 << 20, json::serialize(status));
+  BOOST_TEST(status.at("memory_bytes").as_int64() > 5 * 500000, json::serialize(status));
+  BOOST_TEST(status.at("memory_bytes").as_int64() <= 4 << 20, json::serialize(status));
   BOOST_TEST(status.at("status").as_string() == "running");
 
   // A message that does not fit what is left: 503 overloaded, nothing queued.
-  const std::string big = json::serialize(json::value(std::string(1000000, 'c')));
+  const std::string big = json::serialize(json::value(std::string(600000, 'c')));
   auto cast = client.request("POST", "/services/hoarder/cast", big);
   BOOST_TEST(cast.status == 503, cast.body);
   BOOST_TEST(body_of(cast).at("error").as_string() == "overloaded");

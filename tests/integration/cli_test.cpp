@@ -296,7 +296,7 @@ BOOST_FIXTURE_TEST_CASE(a_tenant_token_cannot_deploy_raised_limits_and_sees_why,
                      token});
   BOOST_TEST(raised.code == 1);
   BOOST_TEST(raised.err.find("403 forbidden: limits.instructions_per_message 1000000000 is above the default "
-                             "20000000; only an admin token may raise limits") != std::string::npos,
+                             "100000000; only an admin token may raise limits") != std::string::npos,
              raised.err);
   EXPECT_OK(cli({"deploy", example("counter.lua"), "--limit", "instructions_per_message=1000000", "--token", token}));
 }

@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(raised_limit_names_the_first_limit_above_its_default) {
   auto raised = solo::raised_limit(spec);
   BOOST_TEST_REQUIRE(raised.has_value());
   BOOST_TEST(*raised ==
-             "limits.instructions_per_message 1000000000 is above the default 20000000; only an admin token may "
+             "limits.instructions_per_message 1000000000 is above the default 100000000; only an admin token may "
              "raise limits (tenant quotas arrive with the next issue)");
   solo::ServiceSpec other;
   other.limits.call_timeout = std::chrono::milliseconds(5001);
