@@ -118,7 +118,7 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
     self->world_->logs->write(self->spec_.tenant_id, self->spec_.service_id, "error", "crashed: " + reason);
     if (!restart) {
       self->state_ = ServiceState::crashed;
-      if (self->runtime_) self->reductions_before_ += self->runtime_->reductions();
+      if (self->runtime_) self->retired_.add(*self->runtime_);
       self->runtime_.reset();
       while (self->mailbox_->try_pop()) {
       }
@@ -143,7 +143,7 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
                                                     bool restarted) {
   ++self->incarnation_;
   auto prepared = std::move(self->prepared_runtime_);
-  if (self->runtime_) self->reductions_before_ += self->runtime_->reductions();
+  if (self->runtime_) self->retired_.add(*self->runtime_);
   self->runtime_.reset();
   bool rolled_back = false;
   if (restarted && self->rollback_ && std::chrono::steady_clock::now() < self->rollback_->until) {
@@ -283,7 +283,7 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
     envelope.reply.set_exception(std::make_exception_ptr(std::runtime_error("code_change failed: " + step.error)));
     co_return;
   }
-  self->reductions_before_ += previous->reductions();
+  self->retired_.add(*previous);
   self->rollback_ = Rollback{self->spec_, std::move(exported.value),
                              std::chrono::steady_clock::now() + envelope.rollback_window};
   self->spec_ = std::move(next);
@@ -402,7 +402,10 @@ boost::json::object ServiceActor::status_json() const {
       {"code_sha256", code_sha256_},
       {"memory_bytes", static_cast<int64_t>(memory_bytes())},
       {"message_queue_len", static_cast<int64_t>(mailbox_->size())},
-      {"reductions", static_cast<int64_t>(reductions_before_ + (runtime_ ? runtime_->reductions() : 0))},
+      {"reductions", static_cast<int64_t>(retired_.reductions + (runtime_ ? runtime_->reductions() : 0))},
+      {"cpu_time_ms", std::chrono::duration<double, std::milli>(retired_.cpu_time +
+                                                                (runtime_ ? runtime_->cpu_time() : std::chrono::nanoseconds{0}))
+                          .count()},
       {"restarts", restarts_},
       {"last_error", last_error_},
       {"created_at", created_at_},

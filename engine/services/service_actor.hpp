@@ -167,7 +167,15 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   std::string last_error_;
   std::string stop_reason_;
   int restarts_ = 0;
-  uint64_t reductions_before_ = 0;  // of earlier incarnations
+  // The figures of runtimes that are gone (earlier incarnations, swapped-out code).
+  struct RetiredFigures {
+    uint64_t reductions = 0;
+    std::chrono::nanoseconds cpu_time{0};
+    void add(const ServiceRuntime& runtime) {
+      reductions += runtime.reductions();
+      cpu_time += runtime.cpu_time();
+    }
+  } retired_;
   uint64_t incarnation_ = 0;
   std::optional<Rollback> rollback_;
   std::map<int64_t, Timer> timers_;

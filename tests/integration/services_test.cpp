@@ -131,7 +131,8 @@ BOOST_AUTO_TEST_CASE(deploy_call_status_list_and_kill_answer_with_the_documented
 
   auto status = api.status("counter");
   for (const char* key : {"service_id", "status", "alive", "version", "code_sha256", "memory_bytes",
-                          "message_queue_len", "reductions", "restarts", "created_at", "updated_at"}) {
+                          "message_queue_len", "reductions", "cpu_time_ms", "restarts", "created_at",
+                          "updated_at"}) {
     BOOST_TEST(status.contains(key), key);
   }
   BOOST_TEST(status.at("status").as_string() == "running");
@@ -140,6 +141,7 @@ BOOST_AUTO_TEST_CASE(deploy_call_status_list_and_kill_answer_with_the_documented
   BOOST_TEST(status.at("code_sha256").as_string().size() == 64u);
   BOOST_TEST(status.at("memory_bytes").as_int64() > 0);
   BOOST_TEST(status.at("reductions").as_int64() >= 0);
+  BOOST_TEST(status.at("cpu_time_ms").as_double() > 0);  // init and two calls ran
   BOOST_TEST(status.at("restarts").as_int64() == 0);
 
   for (const char* id : {"alpha", "beta", "gamma"}) BOOST_TEST(api.deploy(id, example("counter.lua")).status == 201);
