@@ -35,6 +35,12 @@ struct LuaLimits {
   // cap a small heap could produce a huge value (one string referenced many
   // times). Encoding stops as soon as the running size passes the cap.
   std::size_t payload_bytes = 1u << 20;
+  // The longest string a service can make (LuaMeter refuses the allocation:
+  // "string too large"). What one VM instruction does to a string (`<` walks
+  // two of them, `..` copies) grows with its length and cannot be
+  // interrupted: at 1 MiB the slowest, `<` on two strings of NUL bytes, is
+  // ~5-10 ms on the CI machine.
+  std::size_t string_bytes = 1u << 20;
 };
 
 }  // namespace solo

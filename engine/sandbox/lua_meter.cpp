@@ -21,6 +21,9 @@ std::chrono::nanoseconds thread_cpu_now() {
   return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
 }
 
+// More than a TString's header and terminating NUL (24 + 1 bytes on x86-64).
+constexpr std::size_t kStringOverhead = 64;
+
 // Registry keys of the preallocated limit errors: raising one allocates nothing.
 char budget_error_key = 0;
 char cpu_error_key = 0;
@@ -36,7 +39,13 @@ void* LuaMeter::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsi
   }
   if (nsize > old && self->bytes_ - old + nsize > self->cap_) {
     self->refused_ = true;
+    self->refused_string_ = false;
     return nullptr;  // Lua collects and retries once, then raises "not enough memory"
+  }
+  // A new string object (osize is then its type): the header, the bytes, a NUL.
+  if (ptr == nullptr && osize == LUA_TSTRING && nsize > self->string_cap_ + kStringOverhead) {
+    self->refused_string_ = true;
+    return nullptr;
   }
   void* p = std::realloc(ptr, nsize);
   if (p == nullptr) return nullptr;
@@ -69,6 +78,7 @@ void LuaMeter::begin_message(std::chrono::nanoseconds cpu_budget, bool preemptib
   preempted_ = false;
   limit_ = Limit::none;
   refused_ = false;
+  refused_string_ = false;
 }
 
 void LuaMeter::resume_metering(lua_State* handler) {
@@ -76,12 +86,12 @@ void LuaMeter::resume_metering(lua_State* handler) {
   preempted_ = false;
   cpu_baseline_ = false;
   slice_started_ = std::chrono::steady_clock::now();
-  watch_ = &SliceWatchdog::for_this_thread(&LuaMeter::hook);
+  watch_ = &SliceWatchdog::for_this_thread();
   // The watchdog forces the hook at the end of the slice, or, for a step
   // that cannot be sliced, when its time is spent.
   auto deadline = slice_started_ + std::max(step_cpu_budget_ - cpu_used_, std::chrono::nanoseconds{0});
   if (preemptible_) deadline = std::min(deadline, slice_started_ + slice);
-  watch_->arm(handler, std::chrono::time_point_cast<std::chrono::steady_clock::duration>(deadline));
+  watch_->arm(handler, &LuaMeter::hook, std::chrono::time_point_cast<std::chrono::steady_clock::duration>(deadline));
 }
 
 void LuaMeter::pause() {

@@ -4,7 +4,11 @@
 //
 // Memory: every allocation of the lua_State goes through allocate(), which
 // refuses to grow the heap past the cap; Lua then raises "not enough memory"
-// (after an emergency collection), which the handler sees as an error.
+// (after an emergency collection), which the handler sees as an error. It
+// also refuses a string longer than `string_bytes` (LuaLimits): one VM
+// instruction on a string (`<` walks two strings piece by piece between NUL
+// bytes: ~8 ns a piece) cannot be interrupted, so string length is what
+// bounds it; with 1 MiB, ~10 ms at worst.
 //
 // CPU time: a message may use `cpu_time_per_message` of the engine thread's
 // CPU over the slices it runs (waiting in solo.call and waiting for its next
@@ -60,7 +64,10 @@ class LuaMeter {
   enum class Limit { none, instructions, cpu_time };
 
   explicit LuaMeter(const LuaLimits& limits)
-      : cap_(limits.memory_bytes), budget_(limits.instructions_per_message), cpu_budget_(limits.cpu_time_per_message) {}
+      : cap_(limits.memory_bytes),
+        string_cap_(limits.string_bytes),
+        budget_(limits.instructions_per_message),
+        cpu_budget_(limits.cpu_time_per_message) {}
 
   // The lua_Alloc to pass to lua_newstate with `this` as ud.
   static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) noexcept;
@@ -106,7 +113,10 @@ class LuaMeter {
   Limit limit_hit() const { return limit_; }
   // The error text of the limit hit ("instruction budget exceeded", "cpu time limit exceeded").
   const char* limit_message() const;
-  bool refused_allocation() const { return refused_; }
+  bool refused_allocation() const { return refused_ || refused_string_; }
+  // The last refusal in this message was a string past string_bytes.
+  bool refused_string() const { return refused_string_; }
+  std::size_t string_cap() const { return string_cap_; }
 
   // Whether the value at idx of L is one of the limit error objects.
   static bool is_limit_error(lua_State* L, int idx);
@@ -127,6 +137,7 @@ class LuaMeter {
 
   std::size_t bytes_ = 0;
   std::size_t cap_;
+  std::size_t string_cap_;
   std::uint64_t budget_;
   std::uint64_t used_ = 0;
   std::uint64_t reductions_ = 0;
@@ -141,6 +152,7 @@ class LuaMeter {
   bool preemptible_ = false;
   bool preempted_ = false;
   bool refused_ = false;
+  bool refused_string_ = false;
   Limit limit_ = Limit::none;
   SliceWatchdog* watch_ = nullptr;  // the engine thread's, while metering_
 };

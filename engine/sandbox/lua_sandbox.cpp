@@ -418,6 +418,10 @@ StepResult LuaSandbox::fail(int status) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(meter_->cpu_budget()).count();
     message = location(thread_) + LuaMeter::cpu_message + " (" + std::to_string(ms) +
               (unsliced_entry(entry_) ? " ms for a service's top level and terminate)" : " ms per message)");
+  } else if (status == LUA_ERRMEM && meter_->refused_string()) {
+    fault = StepResult::Fault::memory;
+    message = location(thread_) + "string too large (the limit is " + std::to_string(meter_->string_cap()) +
+              " bytes, string_bytes)";
   } else if (status == LUA_ERRMEM) {
     fault = StepResult::Fault::memory;
     message = location(thread_) + "not enough memory (the limit is " + std::to_string(limits_.memory_bytes) +

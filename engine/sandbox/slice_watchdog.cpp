@@ -62,7 +62,7 @@ struct SliceWatchdog::Access {
     auto* record = static_cast<SliceWatchdog*>(info->si_value.sival_ptr);
     if (record == nullptr) return;
     if (lua_State* running = record->running_.load(std::memory_order_acquire)) {
-      lua_sethook(running, record->hook_, LUA_MASKCOUNT, 1);
+      if (lua_Hook hook = record->hook_.load(std::memory_order_acquire)) lua_sethook(running, hook, LUA_MASKCOUNT, 1);
     }
   }
 
@@ -130,7 +130,7 @@ struct SliceWatchdog::Access {
 
 int SliceWatchdog::signal_number() { return SIGRTMIN + 6; }
 
-SliceWatchdog& SliceWatchdog::for_this_thread(lua_Hook hook) {
+SliceWatchdog& SliceWatchdog::for_this_thread() {
   thread_local Access::Release mine;
   if (mine.record != nullptr) return *mine.record;
   auto& registry = Access::registry();
@@ -146,7 +146,6 @@ SliceWatchdog& SliceWatchdog::for_this_thread(lua_Hook hook) {
     registry.records.push_back(std::unique_ptr<SliceWatchdog>(new SliceWatchdog));
     record = registry.records.back().get();
   }
-  record->hook_ = hook;
   record->thread_ = static_cast<unsigned long>(pthread_self());
   record->running_.store(nullptr);
   record->in_use_.store(true);
@@ -154,7 +153,8 @@ SliceWatchdog& SliceWatchdog::for_this_thread(lua_Hook hook) {
   return *record;
 }
 
-void SliceWatchdog::arm(lua_State* running, std::chrono::steady_clock::time_point deadline) {
+void SliceWatchdog::arm(lua_State* running, lua_Hook hook, std::chrono::steady_clock::time_point deadline) {
+  hook_.store(hook, std::memory_order_release);
   deadline_ns_.store(steady_ns(deadline), std::memory_order_release);
   running_.store(running, std::memory_order_release);
   auto& registry = Access::registry();

@@ -38,13 +38,14 @@ class SliceWatchdog {
  public:
   static constexpr std::chrono::microseconds tick{500};
 
-  // The calling thread's record; `hook` is what the signal handler installs
-  // (with a count of 1) on the running Lua thread.
-  static SliceWatchdog& for_this_thread(lua_Hook hook);
+  // The calling thread's record.
+  static SliceWatchdog& for_this_thread();
   static int signal_number();
 
-  // A step starts or resumes on `running`; it should yield or end by `deadline`.
-  void arm(lua_State* running, std::chrono::steady_clock::time_point deadline);
+  // A step starts or resumes on `running`; it should yield or end by
+  // `deadline`, else the signal handler installs `hook` with a count of 1 on
+  // the Lua thread running then.
+  void arm(lua_State* running, lua_Hook hook, std::chrono::steady_clock::time_point deadline);
   // A coroutine switch inside the step (coroutine.resume and wrap).
   void switch_to(lua_State* running) { running_.store(running, std::memory_order_release); }
   lua_State* running() const { return running_.load(std::memory_order_relaxed); }
@@ -65,7 +66,7 @@ class SliceWatchdog {
   std::atomic<std::int64_t> deadline_ns_{0};  // steady_clock, since its epoch
   std::atomic<bool> in_use_{false};
   std::atomic<std::uint64_t> forced_{0};
-  lua_Hook hook_ = nullptr;
+  std::atomic<lua_Hook> hook_{nullptr};
   unsigned long thread_ = 0;  // pthread_t of the owner
 };
 

@@ -61,10 +61,10 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
     const auto& l = limits->as_object();
     for (const auto& [key, value] : l) {
       if (key != "memory_bytes" && key != "cpu_ms_per_message" && key != "instructions_per_message" &&
-          key != "mailbox" && key != "call_timeout_ms" && key != "payload_bytes") {
+          key != "mailbox" && key != "call_timeout_ms" && key != "payload_bytes" && key != "string_bytes") {
         throw SpecError("unknown limit '" + std::string(key) +
                         "' (known: memory_bytes, cpu_ms_per_message, instructions_per_message, mailbox, "
-                        "call_timeout_ms, payload_bytes)");
+                        "call_timeout_ms, payload_bytes, string_bytes)");
       }
     }
     spec.limits.memory_bytes = bounded<size_t>(l, "memory_bytes", spec.limits.memory_bytes, max.memory_bytes);
@@ -77,6 +77,7 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
     spec.limits.call_timeout = std::chrono::milliseconds(bounded<int64_t>(
         l, "call_timeout_ms", spec.limits.call_timeout.count(), max.call_timeout.count()));
     spec.limits.payload_bytes = bounded<size_t>(l, "payload_bytes", spec.limits.payload_bytes, max.payload_bytes);
+    spec.limits.string_bytes = bounded<size_t>(l, "string_bytes", spec.limits.string_bytes, max.string_bytes);
   }
   if (const auto* secrets = field(body, "secrets")) {
     if (!secrets->is_array()) throw SpecError("'secrets' must be an array of names");
@@ -110,7 +111,8 @@ boost::json::object to_json(const ServiceSpec& spec) {
         {"instructions_per_message", spec.limits.instructions_per_message},
         {"mailbox", spec.limits.mailbox},
         {"call_timeout_ms", spec.limits.call_timeout.count()},
-        {"payload_bytes", spec.limits.payload_bytes}}},
+        {"payload_bytes", spec.limits.payload_bytes},
+        {"string_bytes", spec.limits.string_bytes}}},
       {"secrets", std::move(secrets)},
       {"restart",
        {{"max_restarts", spec.restart.max_restarts},
@@ -127,6 +129,7 @@ ServiceSpec service_spec_from_json(const boost::json::object& object, const std:
   unlimited.mailbox = SIZE_MAX / 2;
   unlimited.call_timeout = std::chrono::hours(24);
   unlimited.payload_bytes = SIZE_MAX / 2;
+  unlimited.string_bytes = SIZE_MAX / 2;
   unlimited.code_bytes = SIZE_MAX / 2;
   ServiceSpec spec = parse_service_spec(object, tenant_id, unlimited);
   if (const auto* version = field(object, "version"); version && version->is_int64()) spec.version = version->as_int64();

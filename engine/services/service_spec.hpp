@@ -5,7 +5,7 @@
 // JSON shape (POST /services, the event payload and services.spec):
 //   {"service_id", "code", "format": "lua"|"native", "config": {...},
 //    "limits": {"memory_bytes", "cpu_ms_per_message", "instructions_per_message", "mailbox", "call_timeout_ms",
-//               "payload_bytes"},
+//               "payload_bytes", "string_bytes"},
 //    "secrets": [names], "restart": {"max_restarts", "max_seconds"}, "version"}
 #pragma once
 
@@ -42,6 +42,7 @@ struct ServiceLimitsMax {
   size_t mailbox = 100'000;
   std::chrono::milliseconds call_timeout{60'000};
   size_t payload_bytes = 64u << 20;
+  size_t string_bytes = 64u << 20;
   size_t code_bytes = 512 * 1024;
 };
 

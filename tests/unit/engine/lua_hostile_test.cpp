@@ -55,6 +55,14 @@ void expect_alive(solo::LuaSandbox& sb) {
   BOOST_TEST(r.reply == json::value("pong"));
 }
 
+// Strings past the default string_bytes (1 MiB), to show what the C
+// functions charge for inputs the size of the memory cap.
+solo::LuaLimits long_strings() {
+  auto limits = solo::test::instruction_bound_limits();
+  limits.string_bytes = limits.memory_bytes;
+  return limits;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(lua_hostile)
@@ -128,7 +136,7 @@ BOOST_AUTO_TEST_CASE(a_giant_string_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(repeated_big_c_work_is_charged_to_the_budget) {
-  auto sb = make_sandbox(runner);
+  auto sb = make_sandbox(runner, nullptr, long_strings());
   // Each iteration is a few instructions but megabytes of C work.
   auto o = run(*sb, "local k = ('x'):rep(1024) while true do local s = k:rep(4096) end");
   expect_error(o, "instruction budget exceeded");
@@ -332,7 +340,7 @@ BOOST_AUTO_TEST_CASE(gmatch_iterators_are_charged) {
 }
 
 BOOST_AUTO_TEST_CASE(tonumber_is_charged_by_length) {
-  auto sb = make_sandbox(runner);
+  auto sb = make_sandbox(runner, nullptr, long_strings());
   BOOST_REQUIRE(run(*sb, "big = ('7'):rep(4096) for i = 1, 10 do big = big .. big end return #big").result.is_done());
   // 3.8 ms a call before, uncharged: now ~1.4M units, so ~15 calls a message.
   expect_budget_spent(*sb, "while true do tonumber(big) end");
@@ -348,7 +356,7 @@ BOOST_AUTO_TEST_CASE(tonumber_is_charged_by_length) {
 }
 
 BOOST_AUTO_TEST_CASE(pack_formats_are_charged_by_length) {
-  auto sb = make_sandbox(runner);
+  auto sb = make_sandbox(runner, nullptr, long_strings());
   // 2.2 s before.
   expect_budget_spent(*sb, "local f = string.rep('i8', 100000) while true do string.packsize(f) end");
   BOOST_REQUIRE(run(*sb, "long = string.rep('i8', 100000):rep(20) return #long").result.is_done());
@@ -395,7 +403,7 @@ BOOST_AUTO_TEST_CASE(next_over_removed_keys_is_charged) {
 }
 
 BOOST_AUTO_TEST_CASE(string_functions_are_charged_by_length) {
-  auto sb = make_sandbox(runner);
+  auto sb = make_sandbox(runner, nullptr, long_strings());
   BOOST_REQUIRE(run(*sb, "big = ('aB'):rep(2048) for i = 1, 10 do big = big .. big end return #big").result.is_done());
   expect_refused_fast(*sb, "return #big:upper()", "string.upper: too much work");
   expect_refused_fast(*sb, "return #big:lower()", "string.lower: too much work");
@@ -414,7 +422,7 @@ BOOST_AUTO_TEST_CASE(string_functions_are_charged_by_length) {
 }
 
 BOOST_AUTO_TEST_CASE(utf8_functions_are_charged) {
-  auto sb = make_sandbox(runner);
+  auto sb = make_sandbox(runner, nullptr, long_strings());
   BOOST_REQUIRE(run(*sb, "big = ('\\u{100}'):rep(2048) for i = 1, 10 do big = big .. big end return #big").result.is_done());
   expect_refused_fast(*sb, "return utf8.len(big)", "utf8.len: too much work");
   expect_refused_fast(*sb, "return select('#', utf8.codepoint(big, 1, -1))", "utf8.codepoint: too much work");

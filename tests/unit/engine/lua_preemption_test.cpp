@@ -110,14 +110,14 @@ BOOST_AUTO_TEST_CASE(a_coroutine_yielding_forever_stops_at_its_cpu_time) {
 }
 
 BOOST_AUTO_TEST_CASE(slow_instructions_are_stopped_by_the_watchdog) {
-  // Each comparison walks 2.5 MB of NUL-separated pieces: one VM instruction
-  // of many milliseconds, so the hook alone (every 1000 instructions) would
-  // look at the clock far too late.
+  // Each comparison walks 1 MiB of NUL-separated pieces: one VM instruction
+  // of milliseconds, so the hook alone (every 1000 instructions) would look
+  // at the clock far too late.
   auto sb = make_sandbox(runner, nullptr, defaults);
   StepResult r;
   const double s = seconds_of([&] {
     r = sb->start_call(
-        "local a = ('\\0'):rep(1000):rep(2500) local b = ('\\0'):rep(1000):rep(2500) "
+        "local a = ('\\0'):rep(1024):rep(1024) local b = ('\\0'):rep(1024):rep(1024) "
         "local n = 0 for i = 1, 1000 do if a < b then n = n + 1 end end return n");
   });
   expect_cpu_limit(r);
@@ -218,6 +218,51 @@ BOOST_AUTO_TEST_CASE(cpu_time_is_reported) {
   auto sb = make_sandbox(runner, nullptr, defaults);
   sb->start_call("local x = 0 for i = 1, 1000000 do x = x + 1 end return x");
   BOOST_TEST(sb->cpu_time() > std::chrono::microseconds(100));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lua_string_cap)
+
+// One VM instruction on a string cannot be interrupted, so its length is
+// what bounds it: a string is at most string_bytes (1 MiB by default).
+BOOST_AUTO_TEST_CASE(a_string_past_string_bytes_is_refused) {
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  auto r = sb->start_call("local s = ('x'):rep(1024):rep(1025) return #s");
+  BOOST_TEST(r.is_error());
+  BOOST_TEST(r.error.find("string too large (the limit is 1048576 bytes, string_bytes)") != std::string::npos, r.error);
+  BOOST_TEST(r.fault == StepResult::Fault::memory);
+  // Exactly at the limit is fine, and the sandbox goes on.
+  auto ok = sb->start_call("local s = ('x'):rep(1024):rep(1024) return #s");
+  BOOST_TEST_INFO(ok.error);
+  BOOST_REQUIRE(ok.is_done());
+  BOOST_TEST(ok.reply.as_int64() == 1 << 20);
+  expect_alive(*sb);
+}
+
+BOOST_AUTO_TEST_CASE(concatenation_cannot_pass_the_string_cap_either) {
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  auto r = sb->start_call("local s = ('x'):rep(1024):rep(1000) local t = s .. s return #t");
+  BOOST_TEST(r.error.find("string too large") != std::string::npos, r.error);
+  // pcall catches it like any memory error.
+  auto caught = sb->start_call("local s = ('x'):rep(1024):rep(1000) return (pcall(function() return s .. s end))");
+  BOOST_TEST_INFO(caught.error);
+  BOOST_REQUIRE(caught.is_done());
+  BOOST_TEST(caught.reply == json::value(false));
+}
+
+BOOST_AUTO_TEST_CASE(comparing_the_longest_strings_is_bounded) {
+  // The slowest single instruction there is: `<` on two strings of NUL bytes
+  // walks them a byte at a time. At the cap it is a few milliseconds.
+  auto sb = make_sandbox(runner, nullptr, defaults);
+  auto r = sb->start_call(
+      "local a = ('\\0'):rep(1024):rep(1024) local b = ('\\0'):rep(1024):rep(1024) "
+      "local t = os.clock() local x = a < b return os.clock() - t");
+  BOOST_TEST_INFO(r.error);
+  BOOST_REQUIRE(r.is_done());
+  BOOST_TEST_MESSAGE("one comparison of two 1 MiB strings of NUL bytes: " << r.reply.to_number<double>() * 1000
+                                                                          << " ms");
+  BOOST_TEST(r.reply.to_number<double>() < 0.05);  // containment on a loaded machine, not a benchmark
 }
 
 BOOST_AUTO_TEST_SUITE_END()
