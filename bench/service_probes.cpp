@@ -132,8 +132,9 @@ asio::awaitable<CallRun> call_sequentially(std::shared_ptr<Deployer> deployer, s
   co_return run;
 }
 
-std::vector<int64_t> sandbox_call_ns(int calls) {
+std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible) {
   auto sandbox = LuaSandbox::create(kCounterCode, LuaLimits{}, LuaFacts{"bench", "sandbox", 1}, nullptr);
+  sandbox->set_preemptible(preemptible);
   if (auto step = sandbox->start_init(boost::json::object()); !step.is_done()) {
     throw std::runtime_error("sandbox init failed: " + step.error);
   }
@@ -142,6 +143,7 @@ std::vector<int64_t> sandbox_call_ns(int calls) {
   for (int i = 0; i < calls; ++i) {
     auto start = Clock::now();
     auto step = sandbox->start_call(inc_message());
+    while (step.is_preempted()) step = sandbox->continue_step();
     samples.push_back((Clock::now() - start).count());
     if (!step.is_done()) throw std::runtime_error("sandbox call failed: " + step.error);
   }

@@ -51,7 +51,9 @@ boost::asio::awaitable<CallRun> call_sequentially(std::shared_ptr<Deployer> depl
 // The sandbox alone, no actor: `calls` LuaSandbox::start_call({"op": "inc"})
 // (JSON -> Lua, a fresh Lua thread, metering, Lua -> JSON) in ns, sorted.
 // Attributes the in-process call's cost between the sandbox and the actor.
-std::vector<int64_t> sandbox_call_ns(int calls);
+// `preemptible`: sliced as the service actor runs it (set_preemptible), a
+// preempted step continued at once (continue_step) until it is done.
+std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible = false);
 
 // memory_bytes() (the Lua heap, as the sandbox's allocator counts it) of
 // every service of `tenant`.

@@ -1,12 +1,18 @@
-// The hostile-code suite (issue 3, item 8) against the real `solo` binary over
-// HTTP: each hostile service fails only itself, with a clear error, while a
-// bystander counter keeps answering correctly and /health stays fast.
+// The hostile-code suite (issues 3 and 9) against the real `solo` binary over
+// HTTP: every case of the hostile corpus (bench/hostile_corpus.hpp, shared
+// with `solo-bench isolation`) runs as a tenant whose token may only deploy
+// and call, with the default limits; each fails only itself, with its
+// documented error, while a bystander counter of another tenant keeps
+// answering correctly and /health stays fast.
 //
-// /health is watched by a poller thread for the whole suite: every answer
-// must come back in under 500 ms. That is a containment check (no single call
-// may hold the engine thread), not a benchmark.
+// /health is probed every 10 ms by a poller thread for the whole suite: every
+// answer must come back within kHealthBound. That is a containment check (no
+// single message may hold the engine thread), not a benchmark; the worst and
+// the p99 are printed (--log_level=message).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +21,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "bench/hostile_corpus.hpp"
 #include "net/http_client.hpp"
 #include "support/async_test.hpp"
 #include "support/solo_process.hpp"
@@ -22,10 +29,11 @@
 using namespace solo;
 using namespace std::chrono_literals;
 using solo::test::SoloProcess;
+namespace hc = solo::hostile;  // the corpus (the suite is `hostile` too)
 
 namespace {
 
-constexpr auto kHealthBound = 500ms;
+constexpr auto kHealthBound = 200ms;
 
 // Polls /health every few milliseconds on its own thread and records the
 // slowest answer and every failure, until destroyed.
@@ -38,6 +46,27 @@ class HealthWatch {
   }
   std::chrono::milliseconds slowest() const { return std::chrono::milliseconds(slowest_ms_.load()); }
   int samples() const { return samples_.load(); }
+  // The p-quantile (nearest rank) of every answer's latency so far, in microseconds.
+  int64_t quantile_us(double q) const {
+    std::lock_guard lock(mutex_);
+    if (latencies_us_.empty()) return 0;
+    auto sorted = latencies_us_;
+    std::sort(sorted.begin(), sorted.end());
+    auto rank = static_cast<size_t>(q * static_cast<double>(sorted.size()));
+    return sorted[std::min(rank, sorted.size() - 1)];
+  }
+  // The slowest answer since the last call (microseconds): one case's worst.
+  int64_t window_worst_us() {
+    std::lock_guard lock(mutex_);
+    int64_t worst = 0;
+    for (size_t i = window_start_; i < latencies_us_.size(); ++i) worst = std::max(worst, latencies_us_[i]);
+    window_start_ = latencies_us_.size();
+    return worst;
+  }
+  std::string summary() const {
+    return std::to_string(samples()) + " /health probes, worst " + std::to_string(quantile_us(1.0)) + " us, p99 " +
+           std::to_string(quantile_us(0.99)) + " us, p50 " + std::to_string(quantile_us(0.5)) + " us";
+  }
   std::vector<std::string> failures() const {
     std::lock_guard lock(mutex_);
     return failures_;
@@ -54,10 +83,14 @@ class HealthWatch {
       } catch (const std::exception& error) {
         fail(std::string("/health failed: ") + error.what());
       }
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-      if (ms.count() > slowest_ms_) slowest_ms_ = ms.count();
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+      if (us.count() / 1000 > slowest_ms_) slowest_ms_ = us.count() / 1000;
+      {
+        std::lock_guard lock(mutex_);
+        latencies_us_.push_back(us.count());
+      }
       ++samples_;
-      std::this_thread::sleep_for(20ms);
+      std::this_thread::sleep_for(10ms);
     }
   }
   void fail(std::string what) {
@@ -71,6 +104,8 @@ class HealthWatch {
   std::atomic<int> samples_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> failures_;
+  std::vector<int64_t> latencies_us_;
+  size_t window_start_ = 0;
   std::thread thread_;  // last: starts after the fields above exist
 };
 
@@ -136,73 +171,35 @@ class Bystander {
   int64_t expected_ = 0;
 };
 
-struct Hostile {
-  std::string id;
-  std::string attack;                 // the body of handle_call for msg.op == "attack"
-  std::vector<std::string> expected;  // the error names the problem: one of these
-  boost::json::object limits = {};
-};
-
-// Every hostile service also answers {"op":"ping"}, so the suite can see it
-// restarted after its own crash.
-std::string hostile_code(const std::string& attack) {
-  return "function handle_call(msg, state)\n"
-         "  if msg.op == 'ping' then return 'pong', state end\n"
-         "  do\n" +  // a block of its own: an attack may end in `return`
-         attack +
-         "\n  end\n"
-         "  return 'survived', state\n"
-         "end\n";
+// A client for `tenant` with a token POST /tokens minted from the admin
+// token, carrying only `permissions`.
+net::HttpClient tenant_client(const SoloProcess& solo, const std::string& tenant,
+                              const std::vector<std::string>& permissions, std::chrono::milliseconds timeout) {
+  boost::json::array granted;
+  for (const auto& permission : permissions) granted.emplace_back(permission);
+  boost::json::object body{{"tenant_id", tenant}, {"permissions", std::move(granted)}, {"ttl_seconds", 3600}};
+  auto admin = solo.client(timeout);
+  auto response = admin.request("POST", "/tokens", boost::json::serialize(body));
+  BOOST_TEST_REQUIRE(response.status == 201, "POST /tokens: " << response.body);
+  std::string token(boost::json::parse(response.body).at("token").as_string());
+  net::HttpClient client(solo.url(), timeout);
+  client.set_default_headers({{"authorization", "Bearer " + token}});
+  return client;
 }
 
-std::vector<Hostile> hostile_services() {
-  boost::json::object roomy;  // memory, not the budget, must stop the allocation bomb
-  roomy["memory_bytes"] = 8 << 20;
-  roomy["instructions_per_message"] = 1'000'000'000;
-  return {
-      {"endless-loop", "while true do end", {"instruction budget exceeded"}},
-      {"endless-loop-pcall", "while true do pcall(function() while true do end end) end",
-       {"instruction budget exceeded"}},
-      {"alloc-bomb", "local t = {} while true do t[#t + 1] = string.rep('x', 1024) .. #t end",
-       {"not enough memory"}, roomy},
-      {"alloc-bomb-budget", "local t = {} while true do t[#t + 1] = string.rep('x', 1024) .. #t end",
-       {"not enough memory", "instruction budget exceeded"}},
-      {"rep-bomb", "return string.rep('x', 1 << 40), state", {"not enough memory", "too large"}},
-      {"rep-nested", "return ('x'):rep(1 << 23):rep(1 << 23), state", {"not enough memory", "too large"}},
-      {"doubling", "local s = 'x' while true do s = s .. s end", {"not enough memory", "too large"}},
-      {"rep-loop", "while true do local s = string.rep('x', 4 << 20) end", {"instruction budget exceeded"}},
-      {"recursion", "local function f(n) return f(n + 1) + 1 end return f(1), state",
-       {"stack overflow", "not enough memory"}},
-      {"recursion-index",
-       "local t = setmetatable({}, {}) getmetatable(t).__index = function(t, k) return t[k] end return t.x, state",
-       {"stack overflow", "too long", "not enough memory"}},
-      {"pattern", "return string.find(string.rep('a', 200000), '.-.-.-.-b'), state", {"pattern too complex"}},
-      {"pattern-gmatch", "for _ in string.rep('a', 100000):gmatch('a*a*b') do end", {"pattern too complex"}},
-      {"pattern-loop", "local s = string.rep('a', 3000) while true do s:find('a*b') end",
-       {"instruction budget exceeded"}},
-      {"coroutine-loop",
-       "local cos = {} while true do local co = coroutine.create(function() while true do end end) "
-       "cos[#cos + 1] = co coroutine.resume(co) end",
-       {"instruction budget exceeded"}},
-      {"coroutine-hoard", "local cos = {} while true do cos[#cos + 1] = coroutine.create(function() end) end",
-       {"instruction budget exceeded", "not enough memory"}},
-      {"coroutine-nest",
-       "local function nest() return coroutine.wrap(function() return nest()() end) end return nest()(), state",
-       {"stack overflow", "C stack overflow", "not enough memory", "instruction budget exceeded"}},
-      {"gc-finalizer", "setmetatable({}, {__gc = function() while true do end end})", {"__gc"}},
-      {"io", "return io.open('/etc/passwd'):read('a'), state", {"'io'"}},
-      {"os-execute", "return os.execute('touch /tmp/solo-hostile-was-here'), state", {"'execute'"}},
-      {"os-exit", "os.exit(3)", {"'exit'"}},
-      {"debug", "debug.sethook()", {"'debug'"}},
-      {"require", "local ffi = require('ffi')", {"'require'"}},
-      {"package", "package.loadlib('libc.so.6', 'system')", {"'package'"}},
-      {"string-dump", "return load(string.dump(function() end)), state", {"'dump'"}},
-      {"bytecode", "local f, err = load('\\27Lua\\x54\\x00garbage') if not f then error(err) end",
-       {"binary chunk"}},
-      {"collectgarbage", "collectgarbage('collect')", {"only \"count\""}},
-      {"dofile", "dofile('/etc/passwd')", {"'dofile'"}},
-      {"string-metatable", "getmetatable('').__index = {}", {"read-only", "nil value", "boolean value"}},
-  };
+// The resident set of a process, from /proc/PID/status (0 if unreadable).
+int64_t rss_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+boost::json::object limits_of(const hc::Case& hostile) {
+  if (hostile.limits.empty()) return {};
+  return boost::json::parse(hostile.limits).as_object();
 }
 
 }  // namespace
@@ -212,39 +209,91 @@ BOOST_AUTO_TEST_SUITE(hostile)
 BOOST_AUTO_TEST_CASE(each_hostile_service_fails_alone_while_a_bystander_answers_and_health_stays_fast) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
-  auto client = solo.client(20s);
+  auto admin = solo.client(20s, "mallory");  // reads the attacker's status, deletes its services
+  auto attacker = tenant_client(solo, "mallory", {"deploy", "call"}, 20s);
+  auto neighbour = tenant_client(solo, "bob", {"deploy", "call"}, 20s);
   HealthWatch health(solo.url());
-  Bystander bystander(client);
+  Bystander bystander(neighbour);
   bystander.check("deploy");
+  health.window_worst_us();
+  const bool pending = hc::run_pending_cases();
+  const int64_t rss_at_start = rss_bytes(solo.pid());
 
-  for (const auto& hostile : hostile_services()) {
+  for (const auto& hostile : hc::corpus()) {
+    if (!hostile.pending.empty() && !pending) {
+      BOOST_TEST_MESSAGE("skipped " << hostile.id << ": needs " << hostile.pending << " (SOLO_HOSTILE_PENDING=1)");
+      continue;
+    }
     BOOST_TEST_CONTEXT("hostile service " << hostile.id) {
-      deploy_ok(client, hostile.id, hostile_code(hostile.attack), hostile.limits);
-      auto started = std::chrono::steady_clock::now();
-      auto response = call(client, hostile.id, R"({"op":"attack"})");
-      auto took = std::chrono::steady_clock::now() - started;
-      BOOST_TEST(response.status == 500, response.body);
-      auto body = parse_object(response.body);
-      BOOST_TEST(body.at("error").as_string() == "service_error");
-      std::string message(body.at("message").as_string());
-      BOOST_TEST(contains_any(message, hostile.expected), message);
-      BOOST_TEST((took < 2s), "the failing call took too long");
-      bystander.check(hostile.id);
+      auto deployed = deploy(attacker, hostile.id, hc::hostile_code(hostile.attack), limits_of(hostile));
+      if (hostile.outcome == hc::Outcome::deploy_refused) {
+        BOOST_TEST(deployed.status == 403, deployed.body);
+        BOOST_TEST(contains_any(deployed.body, hostile.expected), deployed.body);
+        if (deployed.status == 201) BOOST_TEST(admin.request("DELETE", "/services/" + hostile.id).status == 202);
+        bystander.check(hostile.id);
+        continue;
+      }
+      BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
+      const int64_t rss_before = rss_bytes(solo.pid());
+      for (int i = 0; i < hostile.repeat; ++i) {
+        auto started = std::chrono::steady_clock::now();
+        auto response = call(attacker, hostile.id, hostile.message);
+        auto took = std::chrono::steady_clock::now() - started;
+        BOOST_TEST((took < 2s), "the call took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                                 << " ms");
+        switch (hostile.outcome) {
+          case hc::Outcome::succeed:
+            BOOST_TEST(response.status == 200, response.body);
+            BOOST_TEST_MESSAGE(hostile.id << " succeeded in "
+                                          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                          << " ms");
+            break;
+          case hc::Outcome::bad_request:
+            BOOST_TEST(response.status == 400, response.body);
+            break;
+          case hc::Outcome::crash:
+          case hc::Outcome::reply_error: {
+            BOOST_TEST(response.status == 500, response.body);
+            auto body = parse_object(response.body);
+            BOOST_TEST(body.at("error").as_string() == "service_error");
+            std::string message(body.at("message").as_string());
+            BOOST_TEST(contains_any(message, hostile.expected), message);
+            break;
+          }
+          case hc::Outcome::deploy_refused:
+            break;
+        }
+        bystander.check(hostile.id);
+      }
+      if (hostile.grows_memory) {
+        auto grown = rss_bytes(solo.pid()) - rss_before;
+        BOOST_TEST_MESSAGE(hostile.id << ": the process RSS grew by " << grown / 1024 << " KiB");
+        BOOST_TEST(grown < (200 << 20), "the process grew by " << grown / (1 << 20) << " MiB");
+      }
 
-      // It crashed and restarted; it answers again, and reports the error.
-      auto ping = call(client, hostile.id, R"({"op":"ping"})");
+      // It answers again (after a restart when it crashed), and reports why.
+      auto ping = call(attacker, hostile.id, R"({"op":"ping"})");
       BOOST_TEST(ping.status == 200, ping.body);
-      auto status = parse_object(client.request("GET", "/services/" + hostile.id).body);
-      BOOST_TEST(status.at("restarts").as_int64() >= 1);
-      BOOST_TEST(contains_any(std::string(status.at("last_error").as_string()), hostile.expected));
-      BOOST_TEST(client.request("DELETE", "/services/" + hostile.id).status == 202);
+      auto status = parse_object(admin.request("GET", "/services/" + hostile.id).body);
+      BOOST_TEST(status.at("status").as_string() == "running");
+      if (hostile.outcome == hc::Outcome::crash) {
+        BOOST_TEST(status.at("restarts").as_int64() >= 1);
+        BOOST_TEST(contains_any(std::string(status.at("last_error").as_string()), hostile.expected));
+      } else {
+        BOOST_TEST(status.at("restarts").as_int64() == 0);
+      }
+      BOOST_TEST(admin.request("DELETE", "/services/" + hostile.id).status == 202);
+      BOOST_TEST_MESSAGE(hostile.id << ": worst /health " << health.window_worst_us() << " us");
     }
   }
   BOOST_TEST(!std::filesystem::exists("/tmp/solo-hostile-was-here"));
+  BOOST_TEST_MESSAGE("the process RSS grew by " << (rss_bytes(solo.pid()) - rss_at_start) / 1024
+                                                << " KiB over the corpus");
 
-  auto events = parse_object(client.request("GET", "/events?type=resource_violation&limit=1000").body);
+  auto events = parse_object(admin.request("GET", "/events?type=resource_violation&limit=1000").body);
   BOOST_TEST(events.at("events").as_array().size() >= 5u);
   bystander.check("the suite");
+  BOOST_TEST_MESSAGE(health.summary());
   BOOST_TEST(health.failures().empty(), joined(health.failures()));
   BOOST_TEST(health.samples() > 10);
   BOOST_TEST((health.slowest() < kHealthBound), "slowest /health: " << health.slowest().count() << " ms");
@@ -287,7 +336,9 @@ BOOST_AUTO_TEST_CASE(an_endless_init_fails_the_deploy_with_a_clear_400_and_leave
   BOOST_TEST(response.status == 400, response.body);
   auto message = std::string(parse_object(response.body).at("message").as_string());
   BOOST_TEST(message.find("init failed") != std::string::npos, message);
-  BOOST_TEST(message.find("instruction budget exceeded") != std::string::npos, message);
+  BOOST_TEST((message.find("cpu time limit exceeded") != std::string::npos ||
+              message.find("instruction budget exceeded") != std::string::npos),
+             message);
   BOOST_TEST(client.request("GET", "/services/endless-init").status == 404);
   auto list = parse_object(client.request("GET", "/services").body);
   BOOST_TEST(list.at("total").as_int64() == 1);  // the bystander only
