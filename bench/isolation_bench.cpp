@@ -59,7 +59,6 @@ struct IsolationOptions {
   int64_t calls = 50'000;   // sandbox calls per side of the slicing cost
   std::optional<std::string> only;  // a single case id
   std::optional<std::string> dir;
-  bool pending = false;
   bool json = false;
 };
 
@@ -239,9 +238,8 @@ int run_isolation(std::span<std::string> argv) {
   Args args(argv);
   if (args.flag("--help")) {
     std::cout << "usage: solo-bench isolation [--quick] [--probe-ms N] [--idle-ms N] [--repeat N] [--calls N]\n"
-                 "                            [--case ID] [--pending] [--dir DIR] [--json]\n"
-                 "  --quick    a short run (smoke test): 500 ms idle, each attack once, 5000 sandbox calls\n"
-                 "  --pending  also the cases that need other branches' work (hostile_corpus.hpp)\n";
+                 "                            [--case ID] [--dir DIR] [--json]\n"
+                 "  --quick    a short run (smoke test): 500 ms idle, each attack once, 5000 sandbox calls\n";
     return 0;
   }
   IsolationOptions options;
@@ -256,7 +254,6 @@ int run_isolation(std::span<std::string> argv) {
   options.calls = args.integer("--calls", options.calls);
   options.only = args.value("--case");
   options.dir = args.value("--dir");
-  options.pending = args.flag("--pending") || hostile::run_pending_cases();
   options.json = args.flag("--json");
   args.finish();
 
@@ -303,7 +300,6 @@ int run_isolation(std::span<std::string> argv) {
     int phase = 2;
     for (const auto& hostile : hostile::corpus()) {
       if (hostile.outcome != hostile::Outcome::crash && hostile.outcome != hostile::Outcome::succeed) continue;
-      if (!hostile.pending.empty() && !options.pending) continue;
       if (options.only && *options.only != hostile.id) continue;
       say(hostile.id + "...");
       auto deployed = deploy(mallory, hostile.id, hostile::hostile_code(hostile.attack), hostile.limits);

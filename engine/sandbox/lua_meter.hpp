@@ -17,7 +17,9 @@
 // the monotonic clock; once that says the budget may be spent, the thread's
 // CPU clock decides, so time the OS gave to other processes is not charged.
 // A step too short to reach a hook is charged its wall time (no system call
-// on the fast path). The SliceWatchdog forces the hook onto the next
+// on the fast path); the first hook of a slice reads the CPU clock and dates
+// the slice's start back by the wall time so far, or by the work charged so
+// far if that is less (the OS took the core away meanwhile). The SliceWatchdog forces the hook onto the next
 // instruction when one instruction is slow. When the time is spent the hook
 // raises "cpu time limit exceeded".
 //
@@ -147,6 +149,7 @@ class LuaMeter {
   std::chrono::nanoseconds cpu_total_{0};
   std::chrono::steady_clock::time_point slice_started_{};
   std::chrono::nanoseconds slice_cpu_started_{0};  // the thread's CPU clock, once cpu_baseline_
+  std::uint64_t slice_units_started_ = 0;          // used_ when the slice started
   bool cpu_baseline_ = false;
   bool metering_ = false;
   bool preemptible_ = false;
