@@ -8,6 +8,9 @@ namespace solo {
 namespace {
 
 enum class Form : lua_KContext { resume, wrap };
+// Continuation contexts: the form, and whether the yield came before the
+// resume (the arguments are still on the resumer's stack) or from inside.
+constexpr lua_KContext kBeforeResume = 2;
 
 // Whether `co` died of a limit error, raised from the hook (hooks off).
 bool died_of_limit(lua_State* L, lua_State* co) {
@@ -69,12 +72,17 @@ int deliver_wrap(lua_State* L, lua_State* co, int status, int nres) {
   return lua_error(L);
 }
 
-int continue_resume(lua_State* L, int status, lua_KContext form);
+int continue_resume(lua_State* L, int status, lua_KContext ctx);
 
 // Resumes `co` with the `narg` values on top of L, passing a preemption up.
 int resume_coroutine(lua_State* L, lua_State* co, int narg, Form form) {
   auto& meter = LuaMeter::of(L);
   if (!lua_checkstack(co, narg)) return luaL_error(L, "too many arguments to resume");
+  // The clock at every resume (a new coroutine counts its own instructions).
+  if (meter.check_at_resume(L) && lua_isyieldable(L)) {
+    meter.mark_preempted();
+    return lua_yieldk(L, 0, static_cast<lua_KContext>(form) | kBeforeResume, continue_resume);
+  }
   for (;;) {
     lua_xmove(L, co, narg);
     meter.switch_to(co);
@@ -96,8 +104,11 @@ int resume_coroutine(lua_State* L, lua_State* co, int narg, Form form) {
 
 // The engine continued the step: resume the coroutine where its hook yielded.
 int continue_resume(lua_State* L, int /*status*/, lua_KContext ctx) {
-  const auto form = static_cast<Form>(ctx);
-  return resume_coroutine(L, coroutine_of(L, form), 0, form);
+  const auto form = static_cast<Form>(ctx & ~kBeforeResume);
+  // Before the resume the arguments still wait on the stack (above the
+  // coroutine itself, for resume); after, the coroutine has them.
+  const int narg = (ctx & kBeforeResume) ? lua_gettop(L) - (form == Form::resume ? 1 : 0) : 0;
+  return resume_coroutine(L, coroutine_of(L, form), narg, form);
 }
 
 int sandbox_resume(lua_State* L) {

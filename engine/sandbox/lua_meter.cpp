@@ -97,7 +97,8 @@ void LuaMeter::resume_metering(lua_State* handler) {
   // that cannot be sliced, when its time is spent.
   auto deadline = slice_started_ + std::max(step_cpu_budget_ - cpu_used_, std::chrono::nanoseconds{0});
   if (preemptible_) deadline = std::min(deadline, slice_started_ + slice);
-  watch_->arm(handler, &LuaMeter::hook, std::chrono::time_point_cast<std::chrono::steady_clock::duration>(deadline));
+  watch_deadline_ = std::chrono::time_point_cast<std::chrono::steady_clock::duration>(deadline);
+  watch_->arm(handler, &LuaMeter::hook, watch_deadline_);
 }
 
 void LuaMeter::pause() {
@@ -183,15 +184,9 @@ void LuaMeter::hook(lua_State* L, lua_Debug* /*ar*/) {
     return;
   }
   self.spend(static_cast<std::uint64_t>(count));
-  const auto in_slice = self.elapsed_in_slice(std::chrono::steady_clock::now());
-  self.take_cpu_baseline(in_slice);
-  // The wall clock is cheap and never less than the CPU time: only when it
-  // says the budget is spent is the thread's CPU clock read to confirm (time
-  // the OS gave to other processes is not the service's).
-  if (self.cpu_used_ + in_slice > self.step_cpu_budget_ &&
-      self.cpu_used_ + self.cpu_in_slice(in_slice) > self.step_cpu_budget_) {
-    self.exhaust(Limit::cpu_time);
-  }
+  const auto now = std::chrono::steady_clock::now();
+  const auto in_slice = self.elapsed_in_slice(now);
+  self.check_cpu(in_slice);
   if (self.exhausted()) {
     if (count != 1) lua_sethook(L, &LuaMeter::hook, LUA_MASKCOUNT, 1);
     self.raise_limit(L);
@@ -202,7 +197,32 @@ void LuaMeter::hook(lua_State* L, lua_Debug* /*ar*/) {
   if (self.preemptible_ && in_slice >= slice && lua_isyieldable(L)) {
     self.preempted_ = true;
     lua_yield(L, 0);  // must be the hook's last call
+    return;
   }
+  // Past the watchdog's deadline and going on (cannot yield here, or the
+  // OS took the core away): look again in a slice.
+  if (now >= self.watch_deadline_ && self.watch_ != nullptr) {
+    self.watch_deadline_ = now + slice;
+    self.watch_->rearm(self.watch_deadline_);
+  }
+}
+
+void LuaMeter::check_cpu(std::chrono::nanoseconds wall_in_slice) {
+  take_cpu_baseline(wall_in_slice);
+  // The wall clock is cheap and never less than the CPU time: only when it
+  // says the budget is spent is the thread's CPU clock read to confirm (time
+  // the OS gave to other processes is not the service's).
+  if (cpu_used_ + wall_in_slice > step_cpu_budget_ && cpu_used_ + cpu_in_slice(wall_in_slice) > step_cpu_budget_) {
+    exhaust(Limit::cpu_time);
+  }
+}
+
+bool LuaMeter::check_at_resume(lua_State* L) {
+  if (!metering_) return false;
+  const auto in_slice = elapsed_in_slice(std::chrono::steady_clock::now());
+  check_cpu(in_slice);
+  if (exhausted()) raise_limit(L);
+  return preemptible_ && in_slice >= slice;
 }
 
 }  // namespace solo

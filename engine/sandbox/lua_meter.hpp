@@ -92,6 +92,13 @@ class LuaMeter {
   // must reach it).
   void switch_to(lua_State* running);
 
+  // At a coroutine resume. A new coroutine starts a hook count of its own, so
+  // a tree of short-lived coroutines would never reach a hook: the clock is
+  // read here too. Raises the limit error when a limit is spent; true when
+  // the slice is over (the resumer should yield, if it can: mark_preempted()).
+  bool check_at_resume(lua_State* L);
+  void mark_preempted() { preempted_ = true; }
+
   // Adds C work to the budget; raises the limit error if a limit is spent.
   void charge(lua_State* L, std::uint64_t cost);
   // Raises the limit error if a limit is spent.
@@ -135,6 +142,8 @@ class LuaMeter {
     return now - slice_started_;
   }
   void take_cpu_baseline(std::chrono::nanoseconds wall_in_slice);
+  // Exhausts the CPU time if the step has spent it (the thread's CPU clock decides).
+  void check_cpu(std::chrono::nanoseconds wall_in_slice);
   std::chrono::nanoseconds cpu_in_slice(std::chrono::nanoseconds wall_in_slice) const;
 
   std::size_t bytes_ = 0;
@@ -148,6 +157,7 @@ class LuaMeter {
   std::chrono::nanoseconds cpu_used_{0};          // this message's, closed slices
   std::chrono::nanoseconds cpu_total_{0};
   std::chrono::steady_clock::time_point slice_started_{};
+  std::chrono::steady_clock::time_point watch_deadline_{};  // what the watchdog was last told
   std::chrono::nanoseconds slice_cpu_started_{0};  // the thread's CPU clock, once cpu_baseline_
   std::uint64_t slice_units_started_ = 0;          // used_ when the slice started
   bool cpu_baseline_ = false;

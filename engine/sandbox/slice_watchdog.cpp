@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <climits>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,8 @@ namespace {
 std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
+
+constexpr std::int64_t kNever = INT64_MAX;
 
 // Idle ticks after which the watchdog sleeps until a step is armed again.
 constexpr int kIdleTicksBeforeSleep = 100;
@@ -88,7 +91,10 @@ struct SliceWatchdog::Access {
       for (const auto& record : registry->records) {
         if (!record->in_use_.load() || record->running_.load(std::memory_order_acquire) == nullptr) continue;
         armed = true;
-        if (now < record->deadline_ns_.load(std::memory_order_acquire)) continue;
+        auto deadline = record->deadline_ns_.load(std::memory_order_acquire);
+        if (now < deadline) continue;
+        // Once per deadline: the hook sets the next one (rearm) if it must.
+        if (!record->deadline_ns_.compare_exchange_strong(deadline, kNever)) continue;
         sigval value{};
         value.sival_ptr = record.get();
         if (pthread_sigqueue(static_cast<pthread_t>(record->thread_), SliceWatchdog::signal_number(), value) == 0) {
@@ -151,6 +157,10 @@ SliceWatchdog& SliceWatchdog::for_this_thread() {
   record->in_use_.store(true);
   mine.record = record;
   return *record;
+}
+
+void SliceWatchdog::rearm(std::chrono::steady_clock::time_point deadline) {
+  deadline_ns_.store(steady_ns(deadline), std::memory_order_release);
 }
 
 void SliceWatchdog::arm(lua_State* running, lua_Hook hook, std::chrono::steady_clock::time_point deadline) {

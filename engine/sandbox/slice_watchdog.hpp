@@ -16,8 +16,9 @@
 // reaches freed memory). The engine thread publishes in it which Lua thread
 // is running (coroutine switches included) and when the current slice ends;
 // publishing is two atomic stores, no lock and no system call. The watchdog
-// thread ticks every `tick` while any record is armed, re-signalling every
-// tick until the step yields or ends, and sleeps when nothing runs.
+// thread ticks every `tick` while any record is armed and signals once per
+// deadline passed; the hook sets the next deadline when it cannot yield yet.
+// The watchdog sleeps when nothing runs.
 //
 // The signal is SIGRTMIN + 6 (`signal_number()`); a program that embeds Solo
 // must leave it alone. If it is blocked on the engine thread, the hook's own
@@ -46,6 +47,11 @@ class SliceWatchdog {
   // `deadline`, else the signal handler installs `hook` with a count of 1 on
   // the Lua thread running then.
   void arm(lua_State* running, lua_Hook hook, std::chrono::steady_clock::time_point deadline);
+  // The hook ran past the deadline and could not yield: the next deadline.
+  // (The watchdog signals once per deadline: the signal handler's
+  // lua_sethook walks every frame of the Lua thread, so a deep stack must
+  // not be walked again and again.)
+  void rearm(std::chrono::steady_clock::time_point deadline);
   // A coroutine switch inside the step (coroutine.resume and wrap).
   void switch_to(lua_State* running) { running_.store(running, std::memory_order_release); }
   lua_State* running() const { return running_.load(std::memory_order_relaxed); }

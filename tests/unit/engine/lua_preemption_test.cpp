@@ -204,6 +204,34 @@ BOOST_AUTO_TEST_CASE(the_cpu_time_continues_across_slices) {
   expect_alive(*sb);
 }
 
+// Found by the sandbox fuzzer: the watchdog's signal handler walks every
+// frame of the running thread (lua_sethook), ~200k of them at the recursion
+// limit; signalled every tick, the engine thread never left the handlers.
+BOOST_AUTO_TEST_CASE(deep_recursion_in_a_loop_stops_at_its_cpu_time) {
+  auto sb = preemptible(runner);
+  auto s = run_sliced(*sb, "local function r(n) return 1 + r(n + 1) end while true do pcall(r, 0) end");
+  expect_cpu_limit(s.result);
+  BOOST_TEST(s.total < 0.5);
+  BOOST_TEST_MESSAGE("deep recursion: " << s.slices << " slices, longest " << s.longest * 1000 << " ms");
+  expect_alive(*sb);
+}
+
+// Found by the sandbox fuzzer: each new coroutine counts its own instructions
+// towards the hook, so a tree of coroutines that each run fewer than 1000
+// never met the clock; resume reads it now.
+BOOST_AUTO_TEST_CASE(a_tree_of_short_coroutines_stops_at_its_cpu_time) {
+  auto sb = preemptible(runner);
+  auto s = run_sliced(*sb, R"lua(
+    local F
+    F = function() for i = 1, 59 do pcall(function() coroutine.resume(coroutine.create(F)) end) end end
+    F())lua");
+  expect_cpu_limit(s.result);
+  BOOST_TEST(s.total < 0.5);
+  BOOST_TEST(s.slices > 10);  // and it is sliced at the resumes
+  BOOST_TEST(s.longest < 0.010);
+  expect_alive(*sb);
+}
+
 BOOST_AUTO_TEST_CASE(a_lower_cpu_limit_is_honoured) {
   LuaLimits limits;
   limits.cpu_time_per_message = std::chrono::milliseconds(10);
