@@ -65,7 +65,9 @@ namespace {
 // Constructs that hit a known engine issue on this branch: the generator
 // avoids them unless SOLO_FUZZ_KNOWN=1 (ProgramGenerator::known_issues()):
 // string.rep with a huge count, load of a large text (neither charged up
-// front yet: another branch adds the charges), F resuming coroutines of F
+// front yet: another branch adds the charges), table.move of millions of
+// elements (table.move({1, 2, 3}, 1, 16*1024*1024, 2) takes ~330 ms in one
+// call: its charge is far below its time), F resuming coroutines of F
 // (seeds 218, 287 of the first version hung for good in nested
 // resume_coroutine/lua_pcallk frames, not reduced yet) and this one:
 //
@@ -480,7 +482,15 @@ class ProgramGenerator {
       case 12: return "table.insert(T, " + any_expr(depth) + ")";
       case 13: return "table.insert(T, " + size() + ", " + any_expr(depth) + ")";
       case 14: return "table.remove(T" + (chance(0.5) ? ", " + size() : std::string()) + ")";
-      case 15: return "table.move(T, " + size() + ", " + size() + ", " + size() + ", " + (chance(0.5) ? "T2" : "T") + ")";
+      case 15: {
+        // table.move's up-front charge (one instruction an element) lets
+        // 16M elements through: ~330 ms in one call on this branch.
+        const std::string f = size();
+        std::string e = size();
+        while (avoid_known_ && may_be_huge(e)) e = size();
+        if (may_be_huge(e)) known_.insert("table.move of millions of elements (charged below its time)");
+        return "table.move(T, " + f + ", " + e + ", " + size() + ", " + (chance(0.5) ? "T2" : "T") + ")";
+      }
       case 16: return "local v = {table.unpack(T, " + size() + ", " + size() + ")}";
       case 17: return "table.sort(T" + (chance(0.6) ? ", function(a, b) " + metamethod_body(depth) + " return " +
                                                          one_of<std::string>({"true", "false", "a < b", "tostring(a) > tostring(b)"}) + " end"
@@ -766,13 +776,8 @@ class HangGuard {
 // Seeds of the default short run (SOLO_FUZZ_SEED unset) whose programs run
 // past their deadline on this branch, beside the constructs the generator
 // avoids (ProgramGenerator::known_issues()): skipped there so `make test`
-// stays green; SOLO_FUZZ_SEED=<seed> still runs them.
-//   91   table.move(T, 8193, 16*1024*1024+1, 43, T): ~300-400 ms CPU in one call
-//        (its up-front charge is in instructions, far below the budget)
-//   211  string.gsub(S, "%s-(())%b)b", ...) on ~16 KB: ~71 ms in one call
-//   130  string.rep(utf8.char(...), 524288) + tonumber of the 5 MB: once
-//        ~94 ms in one call, 3 runs of 4 within bounds (flaky)
-const std::set<std::uint64_t> slow_until_up_front_charges = {91, 130, 211};
+// stays green; SOLO_FUZZ_SEED=<seed> still runs them. None at present.
+const std::set<std::uint64_t> slow_until_up_front_charges = {};
 
 }  // namespace
 
@@ -796,10 +801,14 @@ BOOST_AUTO_TEST_CASE(random_programs_stay_within_their_deadline_and_memory_cap) 
 #else
   constexpr std::uint64_t default_count = 300, default_slack_ms = 0;
 #endif
+  // The default short run (`make test`, on loaded CI machines) allows 20 ms
+  // more per call so a step that meets its deadline inside a C call of a few
+  // milliseconds does not make it flaky; `make fuzz` (seeded) stays strict.
+  const std::uint64_t run_slack_ms = default_slack_ms + (seeded ? 0 : 20);
   const std::uint64_t count = env_u64("SOLO_FUZZ_PROGRAMS", default_count);
   const bool print = env_u64("SOLO_FUZZ_PRINT", 0) != 0;
   const std::uint64_t progress = env_u64("SOLO_FUZZ_PROGRESS", 0);
-  const double slack = static_cast<double>(env_u64("SOLO_FUZZ_SLACK_MS", default_slack_ms));
+  const double slack = static_cast<double>(env_u64("SOLO_FUZZ_SLACK_MS", run_slack_ms));
   // SOLO_FUZZ_FILE: check the service in that file instead (a reduced repro).
   std::string file;
   if (const char* path = std::getenv("SOLO_FUZZ_FILE")) {
