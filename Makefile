@@ -19,7 +19,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev 
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps configure build run test test-unit test-asan bench clean distclean
+.PHONY: all deps configure build run test test-unit test-asan fuzz bench clean distclean
 
 all: build
 
@@ -56,6 +56,25 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD_DIR) --target unit_tests
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -L unit
+
+# The seeded sandbox fuzzer (tests/unit/engine/lua_sandbox_fuzz_test.cpp), long:
+# FUZZ_PROGRAMS programs from seed FUZZ_SEED on (random unless given). `make
+# test` runs a short fixed-seed pass of the same test. A failure prints the
+# seed and the program; rerun one with FUZZ_PROGRAMS=1 FUZZ_SEED=<seed>.
+# FUZZ_KNOWN=1 also generates the constructs that hit known engine issues.
+FUZZ_PROGRAMS ?= 20000
+FUZZ_PROGRESS ?= 500
+FUZZ_KNOWN    ?= 0
+ifeq ($(origin FUZZ_SEED), undefined)
+FUZZ_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+
+fuzz: configure
+	cmake --build $(BUILD_DIR) --target engine_tests
+	@echo "fuzz: FUZZ_SEED=$(FUZZ_SEED) FUZZ_PROGRAMS=$(FUZZ_PROGRAMS)"
+	SOLO_FUZZ_SEED=$(FUZZ_SEED) SOLO_FUZZ_PROGRAMS=$(FUZZ_PROGRAMS) SOLO_FUZZ_PROGRESS=$(FUZZ_PROGRESS) \
+	  SOLO_FUZZ_KNOWN=$(FUZZ_KNOWN) \
+	  $(BUILD_DIR)/tests/engine_tests --run_test=lua_sandbox_fuzz --log_level=message
 
 bench: build
 	$(BUILD_DIR)/bench/solo-bench all
