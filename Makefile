@@ -61,10 +61,8 @@ test-asan: deps
 # FUZZ_PROGRAMS programs from seed FUZZ_SEED on (random unless given). `make
 # test` runs a short fixed-seed pass of the same test. A failure prints the
 # seed and the program; rerun one with FUZZ_PROGRAMS=1 FUZZ_SEED=<seed>.
-# FUZZ_KNOWN=1 also generates the constructs that hit known engine issues.
 FUZZ_PROGRAMS ?= 20000
 FUZZ_PROGRESS ?= 500
-FUZZ_KNOWN    ?= 0
 ifeq ($(origin FUZZ_SEED), undefined)
 FUZZ_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 endif
@@ -73,7 +71,6 @@ fuzz: configure
 	cmake --build $(BUILD_DIR) --target engine_tests
 	@echo "fuzz: FUZZ_SEED=$(FUZZ_SEED) FUZZ_PROGRAMS=$(FUZZ_PROGRAMS)"
 	SOLO_FUZZ_SEED=$(FUZZ_SEED) SOLO_FUZZ_PROGRAMS=$(FUZZ_PROGRAMS) SOLO_FUZZ_PROGRESS=$(FUZZ_PROGRESS) \
-	  SOLO_FUZZ_KNOWN=$(FUZZ_KNOWN) \
 	  $(BUILD_DIR)/tests/engine_tests --run_test=lua_sandbox_fuzz --log_level=message
 
 bench: build

@@ -21,11 +21,6 @@ std::chrono::nanoseconds thread_cpu_now() {
   return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
 }
 
-// A unit of charged work (a VM instruction, or its worth of C work) takes
-// ~2.5 ns on the CI machine, ~4.3 ns under two parallel builds: twice that
-// is a generous bound.
-constexpr std::int64_t kMaxNanosecondsPerUnit = 8;
-
 // More than a TString's header and terminating NUL (24 + 1 bytes on x86-64).
 constexpr std::size_t kStringOverhead = 64;
 
@@ -84,14 +79,18 @@ void LuaMeter::begin_message(std::chrono::nanoseconds cpu_budget, bool preemptib
   limit_ = Limit::none;
   refused_ = false;
   refused_string_ = false;
+  first_slice_ = true;
 }
 
 void LuaMeter::resume_metering(lua_State* handler) {
   metering_ = true;
   preempted_ = false;
-  cpu_baseline_ = false;
-  slice_units_started_ = used_;
   slice_started_ = std::chrono::steady_clock::now();
+  // A later slice belongs to a message long enough for a system call per
+  // slice: its CPU is measured from its start.
+  cpu_baseline_ = !first_slice_;
+  if (cpu_baseline_) slice_cpu_started_ = thread_cpu_now();
+  first_slice_ = false;
   watch_ = &SliceWatchdog::for_this_thread();
   // The watchdog forces the hook at the end of the slice, or, for a step
   // that cannot be sliced, when its time is spent.
@@ -117,14 +116,12 @@ void LuaMeter::switch_to(lua_State* running) {
 
 void LuaMeter::take_cpu_baseline(std::chrono::nanoseconds wall_in_slice) {
   if (cpu_baseline_) return;
-  // The slice's start on the thread's CPU clock was not read (a system call
-  // most messages never need). A step runs without blocking, so the CPU it
-  // used so far is the wall time so far, unless the OS took the core away
-  // meanwhile: then the work charged in this slice, at a generous price per
-  // unit, is the better bound.
-  const auto charged = std::chrono::nanoseconds(static_cast<std::int64_t>(used_ - slice_units_started_) *
-                                                kMaxNanosecondsPerUnit);
-  slice_cpu_started_ = thread_cpu_now() - std::min(wall_in_slice, charged);
+  // The first slice's start on the thread's CPU clock was not read (a system
+  // call most messages never need). A step runs without blocking, so the CPU
+  // it used so far is at most the wall time so far: date the start back by
+  // that (if the OS took the core away meanwhile, the service pays for it,
+  // within this first slice; it is never charged less than it used).
+  slice_cpu_started_ = thread_cpu_now() - wall_in_slice;
   cpu_baseline_ = true;
 }
 

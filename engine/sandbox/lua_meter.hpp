@@ -16,10 +16,10 @@
 // instructions in every thread of the state (coroutines inherit it) and reads
 // the monotonic clock; once that says the budget may be spent, the thread's
 // CPU clock decides, so time the OS gave to other processes is not charged.
-// A step too short to reach a hook is charged its wall time (no system call
-// on the fast path); the first hook of a slice reads the CPU clock and dates
-// the slice's start back by the wall time so far, or by the work charged so
-// far if that is less (the OS took the core away meanwhile). The SliceWatchdog forces the hook onto the next
+// A message's first slice reads the CPU clock only at its first hook, dating
+// the slice's start back by the wall time so far (never less than the CPU it
+// used), so a message too short to reach a hook makes no system call; every
+// later slice (a long message) reads it at its start. The SliceWatchdog forces the hook onto the next
 // instruction when one instruction is slow. When the time is spent the hook
 // raises "cpu time limit exceeded".
 //
@@ -159,7 +159,7 @@ class LuaMeter {
   std::chrono::steady_clock::time_point slice_started_{};
   std::chrono::steady_clock::time_point watch_deadline_{};  // what the watchdog was last told
   std::chrono::nanoseconds slice_cpu_started_{0};  // the thread's CPU clock, once cpu_baseline_
-  std::uint64_t slice_units_started_ = 0;          // used_ when the slice started
+  bool first_slice_ = true;                        // of this message
   bool cpu_baseline_ = false;
   bool metering_ = false;
   bool preemptible_ = false;

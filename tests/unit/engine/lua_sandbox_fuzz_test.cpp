@@ -18,9 +18,7 @@
 //   SOLO_FUZZ_SEED=<seed> SOLO_FUZZ_PROGRAMS=1 SOLO_FUZZ_PRINT=1
 //   build/tests/engine_tests --run_test=lua_sandbox_fuzz
 // Environment: SOLO_FUZZ_PROGRAMS (count), SOLO_FUZZ_SEED (first seed),
-// SOLO_FUZZ_KNOWN (also generate the constructs that hit a known engine
-// issue, see ProgramGenerator::known_issues(); a seed gives another program
-// then, so pass the same value to reproduce), SOLO_FUZZ_HANG_S (end the process, printing the program,
+// SOLO_FUZZ_HANG_S (end the process, printing the program,
 // when one does not return for that long; default 60),
 // SOLO_FUZZ_PRINT (print every program), SOLO_FUZZ_FILE (check the service
 // in that file instead, count times: for reduced repros), SOLO_FUZZ_PROGRESS (a progress
@@ -62,43 +60,14 @@ namespace {
 // ---------------------------------------------------------------------------
 // The generator
 
-// Constructs that hit a known engine issue on this branch: the generator
-// avoids them unless SOLO_FUZZ_KNOWN=1 (ProgramGenerator::known_issues()):
-// string.rep with a huge count, load of a large text (neither charged up
-// front yet: another branch adds the charges), table.move of millions of
-// elements (table.move({1, 2, 3}, 1, 16*1024*1024, 2) takes ~330 ms in one
-// call: its charge is far below its time), F resuming coroutines of F
-// (seeds 218, 287 of the first version hung for good in nested
-// resume_coroutine/lua_pcallk frames, not reduced yet) and this one:
-//
 // Non-tail recursion until "stack overflow" builds a Lua stack of ~200k
-// CallInfos. When the slice watchdog signals the engine thread while the
-// stack is that deep, its handler's lua_sethook walks the whole CallInfo
-// chain (settraps), which takes longer than the watchdog's 500 us tick; the
-// watchdog re-queues its real-time signal every tick, so the queue only grows
-// and the engine thread never leaves the signal handlers: the step hangs for
-// good (repro: while true do pcall(r, 0) end with r(n) return 1 + r(n + 1)).
+// frames, which the slice watchdog's signal handler walks (lua_sethook): it
+// once livelocked the engine thread (now: one signal per deadline).
 constexpr const char* deep_recursion = "return 1 + r(n + 1)";
-
-// A count that may be huge (string.rep of "" runs that many iterations).
-bool may_be_huge(const std::string& size) {
-  static const std::set<std::string> small = {"-1", "-2", "-(1<<20)", "0.5", "0/0", "-1/0", "#T", "-N", "65536"};
-  if (small.count(size)) return false;
-  char* end = nullptr;
-  const long long v = std::strtoll(size.c_str(), &end, 10);
-  if (end != size.c_str() && *end == '\0') return v > (1 << 20);
-  return true;
-}
 
 class ProgramGenerator {
  public:
-  // avoid_known: generate none of the constructs that hit a known engine
-  // issue on this branch (the same seed then gives another program).
-  ProgramGenerator(std::uint64_t seed, bool avoid_known) : rng_(seed), avoid_known_(avoid_known) {}
-
-  // The constructs of the last service() that hit known engine issues on
-  // this branch (empty when none, always with avoid_known).
-  const std::set<std::string>& known_issues() const { return known_; }
+  explicit ProgramGenerator(std::uint64_t seed) : rng_(seed) {}
 
   // A whole service: handle_call runs a generated body; "ping" answers "pong".
   std::string service() {
@@ -114,16 +83,12 @@ class ProgramGenerator {
 
  private:
   std::mt19937_64 rng_;
-  bool avoid_known_;
   bool in_f_ = false;  // generating F's body
-  std::set<std::string> known_;
 
   // Not yet charged up front on this branch: string.rep's loop runs `count`
   // times even for an empty string (string.rep("", 3e9) takes seconds).
   std::string rep_count() {
     std::string n = size();
-    while (avoid_known_ && may_be_huge(n)) n = size();
-    if (may_be_huge(n)) known_.insert("string.rep with a huge count (not charged up front yet)");
     return n;
   }
 
@@ -487,8 +452,6 @@ class ProgramGenerator {
         // 16M elements through: ~330 ms in one call on this branch.
         const std::string f = size();
         std::string e = size();
-        while (avoid_known_ && may_be_huge(e)) e = size();
-        if (may_be_huge(e)) known_.insert("table.move of millions of elements (charged below its time)");
         return "table.move(T, " + f + ", " + e + ", " + size() + ", " + (chance(0.5) ? "T2" : "T") + ")";
       }
       case 16: return "local v = {table.unpack(T, " + size() + ", " + size() + ")}";
@@ -508,14 +471,11 @@ class ProgramGenerator {
       case 25: return "local f = load(" + quote(chunk_text(depth)) + ") if f then f() end";
       case 26: {
         std::string n = size();
-        while (avoid_known_ && (may_be_huge(n) || n == "65536")) n = size();
-        if (may_be_huge(n) || n == "65536") known_.insert("load of a large text (compiling is not charged up front yet)");
         return "local f = load(string.rep(" + quote(one_of<std::string>({"(", "x = 1 ", "{", "a..", "--[[", "return "})) +
                ", " + n + "))  if f then pcall(f) end";
       }
       case 27:
-        if (chance(0.5) && !avoid_known_) {
-          known_.insert("deep non-tail recursion (the watchdog's signals livelock)");
+        if (chance(0.5)) {
           return "local function r(n) " + std::string(deep_recursion) + " end r(0)";
         }
         return "local function r(n) return r(n + 1) end r(0)";
@@ -525,8 +485,6 @@ class ProgramGenerator {
       case 30: {
         // F resuming new coroutines of F: a tree of nested coroutines.
         std::string body = "F";
-        if (in_f_ && avoid_known_) body = "function(...) return ... end";
-        else if (in_f_) known_.insert("F resumes coroutines running F (nested coroutine trees do not end)");
         return "for i = 1, " + size() + " do local ok, v = coroutine.resume(CO or coroutine.create(" + body + "), " +
                any_expr(depth) + ") if not ok then break end end";
       }
@@ -736,9 +694,8 @@ class HangGuard {
     wake_.notify_all();
     thread_.join();
   }
-  void start(std::uint64_t seed, const std::string& code, bool known) {
+  void start(std::uint64_t seed, const std::string& code) {
     std::lock_guard lock(mutex_);
-    known_ = known;
     seed_ = seed;
     code_ = code;
     running_ = true;
@@ -756,8 +713,7 @@ class HangGuard {
       wake_.wait_for(lock, std::chrono::milliseconds(500));
       if (running_ && std::chrono::steady_clock::now() - since_ > limit_) {
         std::cerr << "lua_sandbox_fuzz: seed " << seed_ << " HANGS: no return after " << limit_.count()
-                  << " s (reproduce: SOLO_FUZZ_SEED=" << seed_ << " SOLO_FUZZ_PROGRAMS=1"
-                  << (known_ ? " SOLO_FUZZ_KNOWN=1" : "") << ")\n---- program\n"
+                  << " s (reproduce: SOLO_FUZZ_SEED=" << seed_ << " SOLO_FUZZ_PROGRAMS=1)\n---- program\n"
                   << code_ << "----" << std::endl;
         std::_Exit(3);
       }
@@ -766,18 +722,13 @@ class HangGuard {
   std::chrono::seconds limit_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool quit_ = false, running_ = false, known_ = false;
+  bool quit_ = false, running_ = false;
   std::uint64_t seed_ = 0;
   std::string code_;
   std::chrono::steady_clock::time_point since_{};
   std::thread thread_;
 };
 
-// Seeds of the default short run (SOLO_FUZZ_SEED unset) whose programs run
-// past their deadline on this branch, beside the constructs the generator
-// avoids (ProgramGenerator::known_issues()): skipped there so `make test`
-// stays green; SOLO_FUZZ_SEED=<seed> still runs them. None at present.
-const std::set<std::uint64_t> slow_until_up_front_charges = {};
 
 }  // namespace
 
@@ -785,8 +736,8 @@ BOOST_AUTO_TEST_SUITE(lua_sandbox_fuzz)
 
 BOOST_AUTO_TEST_CASE(generated_programs_are_valid_lua_and_deterministic) {
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
-    const std::string code = ProgramGenerator(seed, seed % 2 == 0).service();
-    BOOST_TEST(code == ProgramGenerator(seed, seed % 2 == 0).service());
+    const std::string code = ProgramGenerator(seed).service();
+    BOOST_TEST(code == ProgramGenerator(seed).service());
     const auto compile_error = solo::LuaSandbox::check_compiles(code, LuaLimits{});
     BOOST_TEST(!compile_error, "seed " << seed << ": " << compile_error.value_or("") << "\n" << code);
   }
@@ -826,29 +777,21 @@ BOOST_AUTO_TEST_CASE(random_programs_stay_within_their_deadline_and_memory_cap) 
 
   std::cerr << "lua_sandbox_fuzz: " << count << " programs from seed " << first << " (SOLO_FUZZ_SEED=" << first
             << " SOLO_FUZZ_PROGRAMS=" << count << ")" << std::endl;
-  const bool known = env_u64("SOLO_FUZZ_KNOWN", 0) != 0;
-  std::uint64_t skipped = 0;
   HangGuard hang_guard(std::chrono::seconds(env_u64("SOLO_FUZZ_HANG_S", 60)));
   Stats stats;
   int reported = 0;
   const auto started = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::uint64_t seed = first + i;
-    if (!seeded && slow_until_up_front_charges.count(seed)) {
-      ++skipped;
-      continue;
-    }
-    ProgramGenerator generator(seed, !known);
+    ProgramGenerator generator(seed);
     const std::string code = file.empty() ? generator.service() : file;
-    hang_guard.start(seed, code, known);
+    hang_guard.start(seed, code);
     if (print) std::cerr << "---- seed " << seed << "\n" << code << std::flush;
     const auto failures = check_program(code, bounds, stats);
     hang_guard.stop();
     if (!failures.empty()) {
       std::ostringstream o;
-      o << "seed " << seed << " failed (reproduce: SOLO_FUZZ_SEED=" << seed << " SOLO_FUZZ_PROGRAMS=1"
-        << (known ? " SOLO_FUZZ_KNOWN=1" : "") << "):\n";
-      for (const auto& issue : generator.known_issues()) o << "  (holds a known issue: " << issue << ")\n";
+      o << "seed " << seed << " failed (reproduce: SOLO_FUZZ_SEED=" << seed << " SOLO_FUZZ_PROGRAMS=1):\n";
       for (const auto& f : failures) o << "  " << f << "\n";
       BOOST_ERROR(o.str());
       if (reported++ < 20) std::cerr << "---- program of seed " << seed << "\n" << code << "----" << std::endl;
@@ -867,8 +810,7 @@ BOOST_AUTO_TEST_CASE(random_programs_stay_within_their_deadline_and_memory_cap) 
           << stats.memory_faults << " memory); longest step call " << stats.longest_call_cpu
           << " ms CPU, longest message " << stats.longest_message_cpu << " ms CPU; peak memory "
           << stats.peak_memory << " bytes; " << stats.loaded << " step calls over the per-call bound by wall "
-          << "time only (a loaded machine); " << reported << " programs failed; " << skipped << " seeds skipped (slow_until_up_front_charges)"
-          << (known ? "; known-issue constructs generated" : "; known-issue constructs avoided (SOLO_FUZZ_KNOWN=1 generates them)");
+          << "time only (a loaded machine); " << reported << " programs failed";
   BOOST_TEST_MESSAGE(summary.str());
   BOOST_TEST(reported == 0, reported << " programs failed; their seeds and texts are above");
 }
