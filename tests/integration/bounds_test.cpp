@@ -11,11 +11,14 @@
 
 #include "net/http_client.hpp"
 #include "support/async_test.hpp"
+#include "support/eventually.hpp"
 #include "support/solo_process.hpp"
 
 using namespace solo;
 using solo::test::SoloProcess;
 namespace json = boost::json;
+
+using solo::test::eventually;
 
 namespace {
 
@@ -60,15 +63,6 @@ std::string deploy_body(const std::string& id, const std::string& code, json::ob
   return json::serialize(body);
 }
 
-template <class F>
-bool eventually(F&& predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return predicate();
-}
 
 const char* kEcho = R"(
 function handle_call(msg, state) return msg, state end

@@ -13,11 +13,14 @@
 #include "net/http_client.hpp"
 #include "net/sse.hpp"
 #include "support/async_test.hpp"
+#include "support/eventually.hpp"
 #include "support/solo_process.hpp"
 
 using namespace solo;
 using solo::test::SoloProcess;
 namespace json = boost::json;
+
+using solo::test::eventually;
 
 namespace {
 
@@ -83,15 +86,6 @@ void expect_error(const net::ClientResponse& response, int status, const std::st
   BOOST_TEST(body.contains("timestamp"));
 }
 
-template <class F>
-bool eventually(F&& predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return predicate();
-}
 
 std::vector<std::string> ids(const json::object& page) {
   std::vector<std::string> out;

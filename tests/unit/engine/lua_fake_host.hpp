@@ -53,6 +53,15 @@ inline std::unique_ptr<LuaSandbox> make_sandbox(std::string_view code, LuaHost* 
   return LuaSandbox::create(code, limits, LuaFacts{"t1", "svc", 3}, host);
 }
 
+// A service whose handle_call runs msg.code (a chunk returning a value) and
+// answers "pong" to "ping", so each test can check the sandbox still works.
+constexpr const char* runner = R"lua(
+function handle_call(msg, state)
+  if msg == "ping" then return "pong", state end
+  local f = assert(load(msg))
+  return f(), state
+end)lua";
+
 // Wall time of f(), to check containment (not a benchmark).
 template <class F>
 double seconds_of(F&& f) {

@@ -15,20 +15,13 @@
 namespace json = boost::json;
 using solo::StepResult;
 using solo::test::make_sandbox;
+using solo::test::runner;
 using solo::test::seconds_of;
 
 namespace {
 
 constexpr double contained = 2.0;  // seconds
 
-// A service whose handle_call runs msg.code (a chunk returning a value) and
-// answers "pong" to "ping", so each test can check the sandbox still works.
-constexpr const char* runner = R"lua(
-function handle_call(msg, state)
-  if msg == "ping" then return "pong", state end
-  local f = assert(load(msg))
-  return f(), state
-end)lua";
 
 struct Outcome {
   StepResult result;
