@@ -210,6 +210,17 @@ local cases_list = {
 for _, c in ipairs(cases_list) do
   for _, init in ipairs({ false, 1, 2, -2, 0, 100, -100 }) do each(c[1], c[2], init or nil) end
 end
+-- Subjects past the size read from a table (read through string.byte).
+-- (Patterns linear over them: the C matcher's worst cases are not needed.)
+for _, s in ipairs({ ("ab "):rep(11000) .. "(x(y)z)", "\0" .. ("a="):rep(17000) .. "\0" }) do
+  for _, p in ipairs({ "(%w+) ", "%f[%w]%w+%s*$", "b%s*a", "%b()", "(a)%1", "[ab]+=", "%z", "a-=", "(a*)(=)" }) do
+    local d = string.format("%q on %d bytes", p, #s)
+    compare("long find " .. d, show(pcall(string.find, s, p)), show(pcall(M.find, s, p)))
+    compare("long match " .. d, show(pcall(string.match, s, p, -100)), show(pcall(M.match, s, p, -100)))
+    compare("long gmatch " .. d, show(pcall(all, string.gmatch, s, p)), show(pcall(all, M.gmatch, s, p)))
+    compare("long gsub " .. d, show(pcall(string.gsub, s, p, "<%0>")), show(pcall(M.gsub, s, p, "<%0>")))
+  end
+end
 -- Every byte against every class, alone and in a set (the C locale).
 for c = 0, 255 do
   local s = string.char(c)
