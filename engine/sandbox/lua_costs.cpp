@@ -382,8 +382,9 @@ int sandbox_yield(lua_State* L) {
 // ---- pattern matching ----------------------------------------------------
 
 // Units one step of the estimate (lua_pattern_cost.hpp) may take in the C
-// matcher: measured 0.35-3.95 (1.1-7.8 ns a step against 2.0 ns a VM
-// instruction: "(%w+)=" over a run of letters is the slowest per step).
+// matcher: measured 0.3-4.25 (0.6-8.8 ns a step against 1.9-2.4 ns a VM
+// instruction in the same run; "(%w+)=" over a run of letters is the
+// slowest per step, 3.7-4.25: at worst ~5.3 ms for a call at the cap).
 constexpr double pattern_step_units = 4;
 
 // The Lua matcher (lua_pattern_match.hpp) for a call the C matcher might
@@ -423,7 +424,7 @@ int guarded_pattern(lua_State* L) {
   const bool plain = use == PatternUse::find && lua_toboolean(L, 4);
   const double units = pattern_cost(std::string_view(p, m), n, use, plain) * pattern_step_units;
   // The estimate is a worst case, far above what ordinary patterns do: past
-  // what one C call may take, the Lua matcher, ~20-50x slower but sliced.
+  // what one C call may take, the Lua matcher, ~6-40x slower but sliced.
   if (!(units <= max_units_per_call)) return lua_matcher(L, use);
   // The C matcher is charged the time it actually took (a gsub callback's
   // instructions are then counted twice, which errs on the safe side).

@@ -27,11 +27,11 @@
 //   pack/packsize/unpack  4/2/6 per format byte (packsize 1.9) + data / 8
 //   find/match/gmatch/gsub  the C matcher when its worst case
 //                         (lua_pattern_cost.hpp, which counts a set's
-//                         length) at 4 units a step (measured up to 3.95)
+//                         length) at 4 units a step (measured 0.3-4.25)
 //                         is within max_units_per_call, charged its
 //                         measured time, gmatch's iterator too; past that,
 //                         the same functions written in Lua
-//                         (lua_pattern_match.hpp, ~20-50x slower), charged,
+//                         (lua_pattern_match.hpp, ~6-40x slower), charged,
 //                         sliced and stopped per instruction like any Lua
 //                         code: no pattern is refused
 //   tonumber              1/3 per byte (0.21; with a base ~1.5x); tostring 10

@@ -14,8 +14,11 @@
 // the argument types first, with lstrlib's messages); the pattern errors
 // carry no position, as lstrlib's. Character classes are the C locale's (the
 // server never calls setlocale). Differences: a gsub replacement function or
-// a replacement table's __index may yield (lstrlib's lua_call cannot), and a
-// gmatch iterator is a Lua function.
+// a replacement table's __index may yield (lstrlib's lua_call cannot), a
+// gmatch iterator is a Lua function, and it allocates (a table of the
+// pattern's bytes, and of the subject's up to 32 KB: 16 bytes a byte),
+// which counts against the sandbox's memory cap. find's plain search finds
+// the first byte with the original string.find (memchr: linear, in C).
 #pragma once
 
 #include <lua.hpp>
@@ -24,7 +27,7 @@ namespace solo {
 
 // Pushes a table {find, match, gmatch, gsub}. The functions use the
 // originals they need (string.byte, sub, find; table.concat, move, unpack;
-// type, tostring, error), taken from the table at `globals_index` now and
+// type, tostring, error, setmetatable), taken from the table at `globals_index` now and
 // kept as upvalues, so a later change of those tables does not reach them;
 // the chunk has no _ENV. Their arguments must already be what lstrlib
 // accepts after its checks: strings, integers (or nil for the defaults),
