@@ -25,10 +25,15 @@
 //   string.byte/char      1 per byte returned / argument
 //   upper, lower, reverse 1/2 per byte (0.19, 0.13); sub 1/8 of the slice
 //   pack/packsize/unpack  4/2/6 per format byte (packsize 1.9) + data / 8
-//   find/match/gmatch/gsub  refused past the pattern estimate
+//   find/match/gmatch/gsub  the C matcher when its worst case
 //                         (lua_pattern_cost.hpp, which counts a set's
-//                         length); charged their measured time, gmatch's
-//                         iterator too
+//                         length) at 4 units a step (measured 0.3-4.25)
+//                         is within max_units_per_call, charged its
+//                         measured time, gmatch's iterator too; past that,
+//                         the same functions written in Lua
+//                         (lua_pattern_match.hpp, ~6-40x slower), charged,
+//                         sliced and stopped per instruction like any Lua
+//                         code: no pattern is refused
 //   tonumber              1/3 per byte (0.21; with a base ~1.5x); tostring 10
 //   "10" + 1              the string metatable's __add and co.: 1/3 per byte
 //                         of their string operands, as tonumber
@@ -83,8 +88,5 @@ void charge_call(lua_State* L, const char* name, double units);
 // after the environment replaced its own functions and before the library
 // tables become read-only proxies: it wraps whatever each table holds.
 void install_library_costs(lua_State* L, int globals_index);
-
-// The most matcher steps a single pattern call may be estimated to take.
-double pattern_step_limit(lua_State* L);
 
 }  // namespace solo
