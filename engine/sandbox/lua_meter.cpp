@@ -103,7 +103,8 @@ void LuaMeter::resume_metering(lua_State* handler) {
 void LuaMeter::pause() {
   if (!metering_) return;
   metering_ = false;
-  const auto spent = cpu_in_slice(elapsed_in_slice(std::chrono::steady_clock::now()));
+  last_slice_ = elapsed_in_slice(std::chrono::steady_clock::now());
+  const auto spent = cpu_in_slice(last_slice_);
   cpu_used_ += spent;
   cpu_total_ += spent;
   if (watch_ != nullptr) watch_->disarm();

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <ostream>
@@ -98,9 +99,10 @@ StepResult StepResult::failed(std::string error, Fault fault) {
   return r;
 }
 
-StepResult StepResult::preempted() {
+StepResult StepResult::preempted(std::chrono::nanoseconds overrun) {
   StepResult r;
   r.kind = Kind::preempted;
+  r.overrun = overrun;
   return r;
 }
 
@@ -341,7 +343,9 @@ StepResult LuaSandbox::run(int nargs) {
 StepResult LuaSandbox::finish(int status, int nresults) {
   if (meter_->exhausted() || (status != LUA_OK && status != LUA_YIELD)) return fail(status);
   if (status == LUA_YIELD) {
-    if (meter_->preempted()) return StepResult::preempted();
+    if (meter_->preempted()) {
+      return StepResult::preempted(std::max(meter_->last_slice() - LuaMeter::slice, std::chrono::nanoseconds{0}));
+    }
     if (pending_) {
       PendingCall call = std::move(*pending_);
       pending_.reset();

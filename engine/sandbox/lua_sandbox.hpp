@@ -82,6 +82,12 @@ struct StepResult {
   PendingCall call;          // call: what to perform before resume()
   std::string error;         // error: the message, with the Lua location when known
   Fault fault = Fault::none;
+  // preempted: how far the slice ran past LuaMeter::slice (one C call or
+  // one slow instruction cannot be cut short). The actor lets everything
+  // else run for that long before it continues the step, so that a message
+  // made of long uninterruptible pieces gets no more of the engine than one
+  // made of short ones.
+  std::chrono::nanoseconds overrun{0};
 
   bool is_done() const { return kind == Kind::done; }
   bool is_call() const { return kind == Kind::call; }
@@ -91,7 +97,7 @@ struct StepResult {
   static StepResult done(boost::json::value reply = nullptr);
   static StepResult failed(std::string error, Fault fault = Fault::runtime);
   static StepResult waiting(PendingCall call);
-  static StepResult preempted();
+  static StepResult preempted(std::chrono::nanoseconds overrun);
 };
 
 // "none", "runtime", "instructions", "cpu_time", "memory", "reply": for logs and event payloads.

@@ -16,6 +16,9 @@ namespace solo {
 namespace {
 
 constexpr size_t kMaxTimers = 1000;
+// The longest a preempted step waits after a slice that ran long: a slice
+// cannot run longer than a message's CPU time.
+constexpr std::chrono::milliseconds kLongestOverrunPause{50};
 constexpr size_t kMaxLogLine = 4096;
 
 // The error a service raised, as its caller receives it (HTTP 500 service_error).
@@ -206,7 +209,14 @@ asio::awaitable<StepResult> ServiceActor::drive(std::shared_ptr<ServiceActor> se
     if (step.is_preempted()) {
       // The step used its slice: everything else that is ready runs first
       // (the post queues this continuation behind it), then the step goes on.
-      co_await asio::post(self->world_->executor, asio::use_awaitable);
+      // A slice that ran long (one uninterruptible piece) waits as long
+      // again, so the others get as much of the engine as it took.
+      if (step.overrun > std::chrono::nanoseconds{0}) {
+        asio::steady_timer pause(self->world_->executor, std::min<std::chrono::nanoseconds>(step.overrun, kLongestOverrunPause));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      } else {
+        co_await asio::post(self->world_->executor, asio::use_awaitable);
+      }
       step = self->runtime_->continue_step();
       continue;
     }
