@@ -5,7 +5,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <string>
 #include <utility>
@@ -68,6 +70,45 @@ double seconds_of(F&& f) {
   const auto start = std::chrono::steady_clock::now();
   f();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+
+// This thread's CPU time in seconds: slices are checked by CPU, so that a
+// loaded machine (the OS taking the core away) does not make them look long.
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// The most one start/continue of a preemptible sandbox may take in the
+// tests: a slice is 0.5 ms; this is containment, not a benchmark (and
+// AddressSanitizer makes everything ~3x slower).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr double longest_step_seconds = 0.030;
+#else
+inline constexpr double longest_step_seconds = 0.010;
+#endif
+
+struct Sliced {
+  StepResult result;
+  int slices = 0;
+  double longest = 0;  // seconds of CPU, the longest single start/continue
+  double total = 0;    // seconds of wall time, all of them
+};
+
+// Drives a call the way the service actor does: continue while preempted.
+inline Sliced run_sliced(LuaSandbox& sb, const std::string& code) {
+  Sliced s;
+  auto step = [&](auto&& f) {
+    const double cpu = thread_cpu_seconds();
+    s.total += seconds_of(f);
+    s.longest = std::max(s.longest, thread_cpu_seconds() - cpu);
+    ++s.slices;
+  };
+  step([&] { s.result = sb.start_call(boost::json::value(code)); });
+  while (s.result.is_preempted()) step([&] { s.result = sb.continue_step(); });
+  return s;
 }
 
 }  // namespace solo::test

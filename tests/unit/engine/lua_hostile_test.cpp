@@ -283,7 +283,7 @@ BOOST_AUTO_TEST_CASE(a_host_exception_is_a_lua_error) {
 
 namespace {
 
-constexpr double one_call = 0.010;  // seconds
+constexpr double one_call = solo::test::longest_step_seconds;
 
 void expect_refused_fast(solo::LuaSandbox& sb, const std::string& code, std::string_view fragment) {
   auto o = run(sb, code);

@@ -17,6 +17,8 @@
 namespace json = boost::json;
 using solo::StepResult;
 using solo::test::make_sandbox;
+using solo::test::run_sliced;
+using solo::test::runner;
 using solo::test::seconds_of;
 
 namespace {
@@ -326,35 +328,6 @@ BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
 
-constexpr const char* runner = R"lua(
-function handle_call(msg, state)
-  if msg == "ping" then return "pong", state end
-  local f = assert(load(msg))
-  return f(), state
-end)lua";
-
-struct Sliced {
-  StepResult result;
-  int slices = 0;
-  double longest = 0;  // seconds, the longest single start/continue
-  double total = 0;
-};
-
-// Drives a call the way the service actor does: continue while preempted.
-Sliced run_sliced(solo::LuaSandbox& sb, const std::string& code) {
-  Sliced s;
-  s.slices = 1;
-  double t = seconds_of([&] { s.result = sb.start_call(json::value(code)); });
-  s.longest = s.total = t;
-  while (s.result.is_preempted()) {
-    ++s.slices;
-    t = seconds_of([&] { s.result = sb.continue_step(); });
-    s.longest = std::max(s.longest, t);
-    s.total += t;
-  }
-  return s;
-}
-
 // The server's defaults, preemptible.
 std::unique_ptr<solo::LuaSandbox> preemptible() {
   auto sb = make_sandbox(runner, nullptr, solo::LuaLimits{});
@@ -366,7 +339,7 @@ void expect_cpu_limit_in_slices(solo::LuaSandbox& sb, const std::string& code) {
   auto s = run_sliced(sb, code);
   BOOST_TEST(s.result.is_error());
   BOOST_TEST(s.result.error.find("cpu time limit exceeded") != std::string::npos, s.result.error);
-  BOOST_TEST(s.longest < 0.010, code.substr(0, 80) << ": longest call " << s.longest * 1000 << " ms");
+  BOOST_TEST(s.longest < solo::test::longest_step_seconds, code.substr(0, 80) << ": longest call " << s.longest * 1000 << " ms");
   BOOST_TEST_MESSAGE(code.substr(0, 80) << ": " << s.slices << " slices, longest " << s.longest * 1000
                                         << " ms, total " << s.total * 1000 << " ms");
   auto r = sb.start_call("ping");
@@ -400,7 +373,7 @@ BOOST_AUTO_TEST_CASE(an_ordinary_pattern_over_a_long_subject_works) {
   BOOST_TEST(s.result.reply.at(3) == json::value("k2000v2000"));
   BOOST_TEST(s.result.reply.at(4) == json::value("v1=k1&v2=k2"));
   BOOST_TEST(s.result.reply.at(5) == s.result.reply.at(0));
-  BOOST_TEST(s.longest < 0.010, "longest call " << s.longest * 1000 << " ms");
+  BOOST_TEST(s.longest < solo::test::longest_step_seconds, "longest call " << s.longest * 1000 << " ms");
   BOOST_TEST_MESSAGE(s.slices << " slices, longest " << s.longest * 1000 << " ms, total " << s.total * 1000 << " ms");
 }
 

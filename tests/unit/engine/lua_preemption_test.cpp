@@ -20,39 +20,12 @@ using solo::LuaLimits;
 using solo::StepResult;
 using solo::test::make_sandbox;
 using solo::test::runner;
+using solo::test::longest_step_seconds;
+using solo::test::run_sliced;
 using solo::test::seconds_of;
 
 namespace {
 
-
-// This thread's CPU time in seconds: slices are checked by CPU, so that a
-// loaded machine (the OS taking the core away) does not make them look long.
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-struct Sliced {
-  StepResult result;
-  int slices = 0;
-  double longest = 0;  // seconds of CPU, the longest single start/continue
-  double total = 0;    // seconds of wall time, all of them
-};
-
-// Drives a call the way the service actor does: continue while preempted.
-Sliced run_sliced(solo::LuaSandbox& sb, const std::string& code) {
-  Sliced s;
-  auto step = [&](auto&& f) {
-    const double cpu = thread_cpu_seconds();
-    s.total += seconds_of(f);
-    s.longest = std::max(s.longest, thread_cpu_seconds() - cpu);
-    ++s.slices;
-  };
-  step([&] { s.result = sb.start_call(json::value(code)); });
-  while (s.result.is_preempted()) step([&] { s.result = sb.continue_step(); });
-  return s;
-}
 
 // The server's default limits (make_sandbox's default is instruction-bound).
 const LuaLimits defaults{};
@@ -160,7 +133,7 @@ BOOST_AUTO_TEST_CASE(a_long_message_is_sliced_and_its_result_is_unchanged) {
   BOOST_TEST(s.result.reply.as_int64() == expected);
   BOOST_TEST(s.slices > 3);
   // A slice is about 0.5 ms; 10 ms is containment on a loaded machine, not a benchmark.
-  BOOST_TEST(s.longest < 0.010);
+  BOOST_TEST(s.longest < longest_step_seconds);
   BOOST_TEST_MESSAGE(s.slices << " slices, longest " << s.longest * 1000 << " ms");
   expect_alive(*sb);
 }
@@ -194,7 +167,7 @@ BOOST_AUTO_TEST_CASE(preemption_inside_coroutines_is_invisible_to_the_service) {
   BOOST_TEST(s.result.reply.at("seen").as_int64() == 100);
   BOOST_TEST(s.result.reply.at("sum").as_int64() == 5050);
   BOOST_TEST(s.slices > 2);
-  BOOST_TEST(s.longest < 0.010);
+  BOOST_TEST(s.longest < longest_step_seconds);
 }
 
 BOOST_AUTO_TEST_CASE(the_cpu_time_continues_across_slices) {
@@ -202,7 +175,7 @@ BOOST_AUTO_TEST_CASE(the_cpu_time_continues_across_slices) {
   auto s = run_sliced(*sb, "while true do end");
   expect_cpu_limit(s.result);
   BOOST_TEST(s.slices >= 45);  // at most a slice of CPU each until 50 ms are spent
-  BOOST_TEST(s.longest < 0.010);
+  BOOST_TEST(s.longest < longest_step_seconds);
   BOOST_TEST(s.total < 0.3);
   expect_alive(*sb);
 }
@@ -231,7 +204,7 @@ BOOST_AUTO_TEST_CASE(a_tree_of_short_coroutines_stops_at_its_cpu_time) {
   expect_cpu_limit(s.result);
   BOOST_TEST(s.total < 0.5);
   BOOST_TEST(s.slices > 10);  // and it is sliced at the resumes
-  BOOST_TEST(s.longest < 0.010);
+  BOOST_TEST(s.longest < longest_step_seconds);
   expect_alive(*sb);
 }
 
