@@ -113,7 +113,7 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
       }  // queued callers get "actor stopped without replying"
       co_return;
     }
-    std::string reason = describe(failure);
+    std::string reason = self->secret_mask_.apply(describe(failure));
     self->last_error_ = reason;
     if (!ever_ready) std::rethrow_exception(failure);  // a failed first start fails the deploy
     bool restart = intensity.allow_restart(std::chrono::steady_clock::now());
@@ -243,6 +243,9 @@ asio::awaitable<StepResult> ServiceActor::drive(std::shared_ptr<ServiceActor> se
     }
     step = self->runtime_->resume(std::move(reply), is_error);
   }
+  // Every error a step ends with reaches a caller, an event or a log: none
+  // may carry a secret's value.
+  if (step.is_error()) step.error = self->secret_mask_.apply(step.error);
   co_return step;
 }
 
@@ -274,8 +277,8 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
   ServiceSpec next = *envelope.next;
   auto exported = self->runtime_->export_state();
   if (!exported.ok()) {
-    envelope.reply.set_exception(
-        std::make_exception_ptr(std::runtime_error("the state cannot be migrated: " + exported.error)));
+    envelope.reply.set_exception(std::make_exception_ptr(
+        std::runtime_error("the state cannot be migrated: " + self->secret_mask_.apply(exported.error))));
     co_return;
   }
   std::unique_ptr<ServiceRuntime> fresh;
@@ -321,7 +324,8 @@ void ServiceActor::run_terminate(const std::string& reason) {
   if (!runtime_) return;
   auto step = runtime_->terminate(reason);
   if (step.is_error()) {
-    world_->logs->write(spec_.tenant_id, spec_.service_id, "warn", "terminate failed: " + step.error);
+    world_->logs->write(spec_.tenant_id, spec_.service_id, "warn",
+                        "terminate failed: " + secret_mask_.apply(step.error));
   }
 }
 
@@ -426,12 +430,15 @@ boost::json::object ServiceActor::status_json() const {
 // ---- ServiceHost: what handlers reach -----------------------------------------
 
 void ServiceActor::log(std::string_view level, std::string_view line) {
-  std::string text(line.substr(0, kMaxLogLine));
+  // Masked before it is cut, so that a cut cannot leave part of a value.
+  std::string text = secret_mask_.apply(line);
+  text.resize(std::min(text.size(), kMaxLogLine));
   world_->logs->write(spec_.tenant_id, spec_.service_id, std::string(level), std::move(text));
 }
 
 void ServiceActor::emit(std::string_view kind, boost::json::value payload) {
-  append("service_event", {{"kind", std::string(kind)}, {"payload", std::move(payload)}});
+  secret_mask_.apply_in_place(payload);
+  append("service_event", {{"kind", secret_mask_.apply(kind)}, {"payload", std::move(payload)}});
 }
 
 int64_t ServiceActor::after(int64_t ms, boost::json::value msg) {
@@ -499,7 +506,9 @@ void ServiceActor::cast(std::string_view service_id, boost::json::value msg) {
 std::optional<std::string> ServiceActor::secret(std::string_view name) {
   if (std::find(spec_.secrets.begin(), spec_.secrets.end(), name) == spec_.secrets.end()) return std::nullopt;
   if (!world_->secret) return std::nullopt;
-  return world_->secret(spec_.tenant_id, std::string(name));
+  auto value = world_->secret(spec_.tenant_id, std::string(name));
+  if (value) secret_mask_.learn(*value);
+  return value;
 }
 
 void ServiceActor::append(std::string type, boost::json::object payload) {

@@ -39,6 +39,7 @@
 #include "engine/actor/call_result.hpp"
 #include "engine/actor/mailbox.hpp"
 #include "engine/actor/reply.hpp"
+#include "engine/services/secret_mask.hpp"
 #include "engine/services/service_runtime.hpp"
 #include "engine/services/service_spec.hpp"
 
@@ -182,6 +183,8 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   size_t timer_bytes_ = 0;  // the pending timers' message bytes
   int64_t next_timer_ = 1;
   std::shared_ptr<StepResult::Fault> handling_fault_;  // of the call envelope being handled
+  // The secret values this service has read, hidden in its logs, events and errors.
+  SecretMask secret_mask_;
 };
 
 }  // namespace solo
