@@ -31,6 +31,12 @@ Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std:
                      static_cast<double>(server_->active_connections()));
     Telemetry::gauge(out, "solo_http_in_flight", "HTTP requests being handled.",
                      static_cast<double>(server_->in_flight()));
+    Telemetry::gauge(out, "solo_http_overflow_connections",
+                     "Open connections over a connection cap (they serve only /health).",
+                     static_cast<double>(server_->overflow_connections()));
+    Telemetry::counter(out, "solo_http_connections_refused_total",
+                       "Connections over a connection cap (per address or in all), since start.",
+                       static_cast<double>(server_->refused_connections()));
   });
 }
 
