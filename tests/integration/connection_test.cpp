@@ -52,7 +52,7 @@ json::object body_of(const std::string& response) {
 }
 
 // Sends one request on `connection` and returns the raw answer.
-std::string exchange(RawConnection& connection, const std::string& text) {
+std::string round_trip(RawConnection& connection, const std::string& text) {
   if (!connection.send(text)) return "";
   return connection.read_response(10s);
 }
@@ -72,14 +72,14 @@ BOOST_AUTO_TEST_CASE(the_per_address_cap_counts_websockets_refuses_with_503_and_
   WsClient websocket(solo, token);
   BOOST_REQUIRE_MESSAGE(!websocket.error, websocket.error.message());
   RawConnection first(port(solo));
-  BOOST_REQUIRE_EQUAL(status_of(exchange(first, list)), 200);
+  BOOST_REQUIRE_EQUAL(status_of(round_trip(first, list)), 200);
   auto second = std::make_unique<RawConnection>(port(solo));
-  BOOST_REQUIRE_EQUAL(status_of(exchange(*second, list)), 200);
+  BOOST_REQUIRE_EQUAL(status_of(round_trip(*second, list)), 200);
 
   // The fourth connection from 127.0.0.1: refused, and it takes no slot.
   for (int attempt = 0; attempt < 3; ++attempt) {
     RawConnection over(port(solo));
-    const auto refused = exchange(over, list);
+    const auto refused = round_trip(over, list);
     BOOST_TEST(status_of(refused) == 503, refused);
     BOOST_TEST(refused.find("Retry-After: 1") != std::string::npos, refused);
     const auto body = body_of(refused);
@@ -92,8 +92,8 @@ BOOST_AUTO_TEST_CASE(the_per_address_cap_counts_websockets_refuses_with_503_and_
 
   // Another client address is served, and the held connections still are.
   RawConnection elsewhere(port(solo), "127.0.0.2");
-  BOOST_TEST(status_of(exchange(elsewhere, list)) == 200);
-  BOOST_TEST(status_of(exchange(first, list)) == 200);
+  BOOST_TEST(status_of(round_trip(elsewhere, list)) == 200);
+  BOOST_TEST(status_of(round_trip(first, list)) == 200);
   const auto status = websocket.op(1, "status", json::object{{"service_id", "none"}});
   BOOST_TEST(status.at("error").at("status").as_int64() == 404, json::serialize(status));
 
@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(the_per_address_cap_counts_websockets_refuses_with_503_and_
   websocket.ws.close(boost::beast::websocket::close_code::normal);
   BOOST_TEST(eventually([&] {
     RawConnection again(port(solo));
-    return status_of(exchange(again, list)) == 200;
+    return status_of(round_trip(again, list)) == 200;
   }));
 }
 
@@ -115,23 +115,23 @@ BOOST_AUTO_TEST_CASE(health_answers_200_while_a_flood_holds_every_connection_slo
   std::vector<std::unique_ptr<RawConnection>> flood;
   for (int i = 0; i < kCap; ++i) {
     flood.push_back(std::make_unique<RawConnection>(port(solo)));
-    BOOST_REQUIRE_EQUAL(status_of(exchange(*flood.back(), request("GET", "/health", ""))), 200);
+    BOOST_REQUIRE_EQUAL(status_of(round_trip(*flood.back(), request("GET", "/health", ""))), 200);
   }
   for (int i = 0; i < 3; ++i) {
     RawConnection monitor(port(solo));
-    const auto health = exchange(monitor, request("GET", "/health", ""));
+    const auto health = round_trip(monitor, request("GET", "/health", ""));
     BOOST_TEST(status_of(health) == 200, health);
     BOOST_TEST(body_of(health).at("status").as_string() == "healthy");
     BOOST_TEST(monitor.closed_within(5s));  // an overflow connection serves one request
   }
   RawConnection other(port(solo));
-  const auto refused = exchange(other, request("GET", "/services", token));
+  const auto refused = round_trip(other, request("GET", "/services", token));
   BOOST_TEST(status_of(refused) == 503, refused);
   BOOST_TEST(refused.find("Retry-After: 1") != std::string::npos, refused);
   BOOST_TEST(std::string(body_of(refused).at("message").as_string()).find("too many connections (at most 8)") == 0u,
              refused);
   // The flood's connections are served as before.
-  BOOST_TEST(status_of(exchange(*flood.front(), request("GET", "/services", token))) == 200);
+  BOOST_TEST(status_of(round_trip(*flood.front(), request("GET", "/services", token))) == 200);
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_that_sends_nothing_is_closed_after_the_first_byte_deadline) {
@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(a_connection_that_sends_nothing_is_closed_after_the_first_b
   BOOST_TEST(silent.read_response(100ms).empty());  // closed without an answer
   // A connection that does send is served.
   RawConnection talking(port(solo));
-  BOOST_TEST(status_of(exchange(talking, request("GET", "/health", ""))) == 200);
+  BOOST_TEST(status_of(round_trip(talking, request("GET", "/health", ""))) == 200);
 }
 
 BOOST_AUTO_TEST_CASE(a_transfer_encoding_not_ending_in_chunked_or_with_content_length_is_400) {
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(a_transfer_encoding_not_ending_in_chunked_or_with_content_l
   };
   for (const auto& framing : framings) {
     RawConnection connection(port(solo));
-    const auto answer = exchange(connection, request("POST", "/secrets", token, framing, body));
+    const auto answer = round_trip(connection, request("POST", "/secrets", token, framing, body));
     BOOST_TEST(status_of(answer) == 400, framing << " -> " << answer);
     BOOST_TEST(body_of(answer).at("error").as_string() == "invalid_request", answer);
     BOOST_TEST(connection.closed_within(5s));
@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_transfer_encoding_not_ending_in_chunked_or_with_content_l
   BOOST_TEST(secret.status == 404, secret.body);
   // The same body with Content-Length only is stored.
   RawConnection plain(port(solo));
-  BOOST_TEST(status_of(exchange(plain, request("POST", "/secrets", token, "", body))) == 201);
+  BOOST_TEST(status_of(round_trip(plain, request("POST", "/secrets", token, "", body))) == 201);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

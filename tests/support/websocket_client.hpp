@@ -19,6 +19,10 @@
 
 namespace solo::test {
 
+inline std::uint16_t port_of(const std::string& url) {
+  return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+}
+
 namespace ws_client_detail {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -86,9 +90,5 @@ struct WsClient {
 }  // namespace ws_client_detail
 
 using ws_client_detail::WsClient;
-
-inline std::uint16_t port_of(const std::string& url) {
-  return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
-}
 
 }  // namespace solo::test
