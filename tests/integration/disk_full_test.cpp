@@ -61,7 +61,8 @@ std::set<std::string> secret_keys(const SoloProcess& solo) {
   const auto response = solo.client().request("GET", "/secrets?limit=1000");
   BOOST_TEST_REQUIRE(response.status == 200, response.body);
   std::set<std::string> keys;
-  for (const auto& key : json::parse(response.body).at("secrets").as_array()) keys.emplace(key.as_string());
+  const auto body = json::parse(response.body);
+  for (const auto& key : body.at("secrets").as_array()) keys.emplace(key.as_string());
   return keys;
 }
 
