@@ -3,9 +3,15 @@
 // with Retry-After and leaves other addresses alone; /health answers 200
 // while a flood holds every connection slot; a connection that sends nothing
 // is closed after the first-byte deadline; a Transfer-Encoding that does not
-// end in chunked, or one with Content-Length, is 400 and nothing is done.
+// end in chunked, or one with Content-Length, is 400 and nothing is done;
+// the descriptor soft limit is raised at start, and accept failures (out of
+// descriptors) are logged at most once a second.
+#include <sys/resource.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -58,6 +64,21 @@ std::string round_trip(RawConnection& connection, const std::string& text) {
 }
 
 std::uint16_t port(const SoloProcess& solo) { return solo::test::port_of(solo.url()); }
+
+std::size_t open_descriptors(pid_t pid) {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+  return count;
+}
 
 }  // namespace
 
@@ -169,6 +190,45 @@ BOOST_AUTO_TEST_CASE(a_transfer_encoding_not_ending_in_chunked_or_with_content_l
   // The same body with Content-Length only is stored.
   RawConnection plain(port(solo));
   BOOST_TEST(status_of(round_trip(plain, request("POST", "/secrets", token, "", body))) == 201);
+}
+
+BOOST_AUTO_TEST_CASE(the_descriptor_limit_is_raised_at_start_and_accept_failures_are_logged_once_a_second) {
+  test::TempDir dir;
+  rlimit mine{};
+  BOOST_TEST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &mine) == 0);
+  BOOST_TEST_REQUIRE(mine.rlim_max > 256u);
+  // solo inherits a low soft limit and takes the hard one.
+  rlimit low{256, mine.rlim_max};
+  BOOST_TEST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::unique_ptr<SoloProcess> solo;
+  try {
+    solo = std::make_unique<SoloProcess>(dir / "data");
+  } catch (...) {
+    ::setrlimit(RLIMIT_NOFILE, &mine);
+    throw;
+  }
+  BOOST_TEST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &mine) == 0);
+  BOOST_TEST(solo->errors().find("descriptor limit raised from 256 to " + std::to_string(mine.rlim_max)) !=
+                 std::string::npos,
+             solo->errors());
+
+  // Out of descriptors: the server cannot accept; a pending connection makes
+  // every retry (20 a second) fail. About 3 s of that: at most a few lines.
+  rlimit none{open_descriptors(solo->pid()), mine.rlim_max};
+  BOOST_TEST_REQUIRE(::prlimit(solo->pid(), RLIMIT_NOFILE, &none, nullptr) == 0);
+  std::vector<std::unique_ptr<RawConnection>> waiting;
+  for (int i = 0; i < 4; ++i) waiting.push_back(std::make_unique<RawConnection>(port(*solo)));
+  BOOST_TEST(eventually([&] { return count_of(solo->errors(), "more not logged since the last line") >= 2; },
+                        std::chrono::seconds(15)));
+  const auto errors = solo->errors();
+  const auto lines = count_of(errors, "solo: accept failed: ");
+  BOOST_TEST(lines >= 3u, errors);
+  BOOST_TEST(lines <= 8u, errors);  // unthrottled: 20 a second
+  BOOST_TEST(errors.find("Too many open files") != std::string::npos, errors);
+
+  // Descriptors again: the waiting connections are served.
+  BOOST_TEST_REQUIRE(::prlimit(solo->pid(), RLIMIT_NOFILE, &mine, nullptr) == 0);
+  BOOST_TEST(status_of(round_trip(*waiting.front(), request("GET", "/health", ""))) == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
