@@ -23,12 +23,21 @@ std::string octal(fs::perms perms) {
   return text;
 }
 
-// Removes every permission beyond `allowed`; logs when there was any.
+// Removes every permission beyond `allowed`; logs when there was any. A mode
+// that cannot be changed (not the owner, a file system without modes) is
+// reported but does not stop the start: refusing to run would be worse for an
+// operator whose volume is shared on purpose.
 void tighten(const fs::path& path, fs::perms current, fs::perms allowed) {
   const auto extra = current & ~allowed;
   if (extra == fs::perms::none) return;
   const auto wanted = current & allowed;
-  fs::permissions(path, wanted, fs::perm_options::replace);
+  std::error_code ec;
+  fs::permissions(path, wanted, fs::perm_options::replace, ec);
+  if (ec) {
+    std::cerr << "solo: warning: " << path.string() << " is mode " << octal(current) << " and cannot be made "
+              << octal(wanted) << ": " << ec.message() << "\n";
+    return;
+  }
   std::cerr << "solo: " << path.string() << " was mode " << octal(current) << "; now " << octal(wanted)
             << " (the data directory is private to its owner)\n";
 }

@@ -14,8 +14,8 @@
 
 namespace solo {
 
-// Throws std::filesystem::filesystem_error when the directory cannot be
-// created or its mode cannot be set.
+// Throws std::filesystem::filesystem_error when the directory or solo.db
+// cannot be created; a mode that cannot be tightened is a warning on stderr.
 void prepare_data_dir(const std::filesystem::path& dir);
 
 }  // namespace solo
