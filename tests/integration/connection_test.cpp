@@ -7,6 +7,11 @@
 // the descriptor soft limit is raised at start, and accept failures (out of
 // descriptors) are logged at most once a second.
 #include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include <filesystem>
 #include <memory>
@@ -190,6 +195,21 @@ BOOST_AUTO_TEST_CASE(a_transfer_encoding_not_ending_in_chunked_or_with_content_l
   // The same body with Content-Length only is stored.
   RawConnection plain(port(solo));
   BOOST_TEST(status_of(round_trip(plain, request("POST", "/secrets", token, "", body))) == 201);
+}
+
+BOOST_AUTO_TEST_CASE(the_connection_flags_refuse_zero_with_a_usage_error) {
+  test::TempDir dir;
+  for (const std::string flag : {"--max-connections", "--max-connections-per-address", "--first-byte-timeout-ms"}) {
+    const auto err = dir / "stderr";
+    const std::string command = std::string(SOLO_BINARY) + " serve --data " + (dir / "data").string() +
+                                " --listen 127.0.0.1:0 " + flag + " 0 2>" + err.string();
+    const int status = std::system(command.c_str());
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 2, flag);
+    std::stringstream text;
+    text << std::ifstream(err).rdbuf();
+    BOOST_TEST(text.str().find(flag + " must be at least 1") != std::string::npos, text.str());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_descriptor_limit_is_raised_at_start_and_accept_failures_are_logged_once_a_second) {
