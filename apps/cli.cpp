@@ -67,6 +67,21 @@ int cmd_serve(const CliArgs& args) {
   if (auto ms = args.value("--heartbeat-ms")) {
     options.sse_heartbeat = std::chrono::milliseconds(parse_number(*ms, "--heartbeat-ms"));
   }
+  if (auto n = args.value("--max-connections")) {
+    options.http.max_connections = static_cast<std::size_t>(parse_number(*n, "--max-connections"));
+    if (options.http.max_connections == 0) throw UsageError("--max-connections must be at least 1");
+  }
+  if (auto n = args.value("--max-connections-per-address")) {
+    options.http.max_connections_per_address =
+        static_cast<std::size_t>(parse_number(*n, "--max-connections-per-address"));
+    if (options.http.max_connections_per_address == 0) {
+      throw UsageError("--max-connections-per-address must be at least 1");
+    }
+  }
+  if (auto ms = args.value("--first-byte-timeout-ms")) {
+    options.http.first_byte_timeout = std::chrono::milliseconds(parse_number(*ms, "--first-byte-timeout-ms"));
+    if (options.http.first_byte_timeout.count() == 0) throw UsageError("--first-byte-timeout-ms must be at least 1");
+  }
   auto tls_cert = args.value("--tls-cert");
   auto tls_key = args.value("--tls-key");
   auto tls_client_ca = args.value("--tls-client-ca");
@@ -106,11 +121,12 @@ const std::vector<Verb>& verbs() {
         {"serve",
          "serve [--data DIR] [--listen HOST:PORT] [--synchronous FULL|NORMAL]\n"
          "       [--shutdown-deadline-ms N] [--heartbeat-ms N]\n"
+         "       [--max-connections N] [--max-connections-per-address N] [--first-byte-timeout-ms N]\n"
          "       [--tls-cert F --tls-key F [--tls-client-ca F]]",
          "run the server (default ./data, 127.0.0.1:8080); HTTPS with --tls-cert/--tls-key,\n"
          "      requiring client certificates signed by --tls-client-ca when given",
-         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--heartbeat-ms", "--tls-cert", "--tls-key",
-          "--tls-client-ca"},
+         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--heartbeat-ms", "--max-connections",
+          "--max-connections-per-address", "--first-byte-timeout-ms", "--tls-cert", "--tls-key", "--tls-client-ca"},
          {},
          cmd_serve,
          false},

@@ -1,5 +1,7 @@
 #include "apps/kernel.hpp"
 
+#include "apps/data_dir.hpp"
+
 #include <unistd.h>
 
 #include <iostream>
@@ -346,7 +348,7 @@ asio::awaitable<boost::json::value> Kernel::verify_now(std::shared_ptr<Kernel> s
 }
 
 asio::awaitable<void> Kernel::boot() {
-  std::filesystem::create_directories(options_.data_dir);
+  prepare_data_dir(options_.data_dir);
   co_await kernel_->start();
   tree_started_ = true;
   boot_progress_->notify();

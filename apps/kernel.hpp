@@ -83,7 +83,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
  public:
   static std::shared_ptr<Kernel> create(asio::any_io_executor executor, KernelOptions options);
 
-  // Creates the data directory, starts the tree in order, waits for recovery
+  // Creates the data directory (0700, files 0600: apps/data_dir.hpp), starts the tree in order, waits for recovery
   // (the gateway already answers /health with "starting" meanwhile), then
   // appends system_started (durably). Throws when a System child fails to start.
   asio::awaitable<void> boot();

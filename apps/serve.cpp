@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -57,9 +60,34 @@ asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
   co_return code ? code : failed;
 }
 
+// Every connection is a descriptor: the soft limit (often 1024) would make
+// accept fail long before the connection caps are reached, so take the hard
+// limit at start.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const auto before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    std::cerr << "solo: descriptor limit raised from " << before << " to " << limit.rlim_max << "\n";
+  }
+}
+
+// The process-wide settings of a server process (not of an embedded Kernel):
+// files it creates are private to its user (the data directory holds tokens
+// and encrypted secrets), a file-size limit makes writes fail (the store then
+// reports the failure and recovers) instead of killing the process with
+// SIGXFSZ, and the descriptor limit is as high as allowed.
+void prepare_process() {
+  ::umask(077);
+  std::signal(SIGXFSZ, SIG_IGN);
+  raise_descriptor_limit();
+}
+
 }  // namespace
 
 int serve(KernelOptions options) {
+  prepare_process();
   asio::io_context io(1);
   // Printed as soon as the gateway accepts; /health says "starting" until
   // recovery is done, then "healthy".

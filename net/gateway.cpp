@@ -11,6 +11,8 @@
 #include "engine/resilience/load_shedder.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
+#include "net/api/store_unavailable.hpp"
+#include "stores/sqlite.hpp"
 #include "net/websocket_session.hpp"  // WebSocket /ws
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -29,6 +31,12 @@ Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std:
                      static_cast<double>(server_->active_connections()));
     Telemetry::gauge(out, "solo_http_in_flight", "HTTP requests being handled.",
                      static_cast<double>(server_->in_flight()));
+    Telemetry::gauge(out, "solo_http_overflow_connections",
+                     "Open connections over a connection cap (they serve only /health).",
+                     static_cast<double>(server_->overflow_connections()));
+    Telemetry::counter(out, "solo_http_connections_refused_total",
+                       "Connections over a connection cap (per address or in all), since start.",
+                       static_cast<double>(server_->refused_connections()));
   });
 }
 
@@ -99,6 +107,8 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
     co_return error_response(400, "invalid_request", error.what());
   } catch (const Forbidden& error) {
     co_return error_response(403, "forbidden", error.what());
+  } catch (const StoreError& error) {
+    co_return store_unavailable_response(error);
   }
 }
 
@@ -122,8 +132,9 @@ asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext c
       if (!gateway) throw std::runtime_error("gateway stopped");
       return dispatch(gateway, request);
     });
-    self->server_->set_on_upgrade([hub = self->websockets_](Request&& request, asio::ip::tcp::socket&& socket) {
-      hub->accept(std::move(request), std::move(socket));
+    self->server_->set_on_upgrade([hub = self->websockets_](Request&& request, asio::ip::tcp::socket&& socket,
+                                                            ConnectionSlot slot) {
+      hub->accept(std::move(request), std::move(socket), std::move(slot));
     });
   }
   self->server_->listen();

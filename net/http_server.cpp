@@ -52,6 +52,10 @@ constexpr auto drain_poll_interval = std::chrono::milliseconds(5);
 // before the client has read the answer (the "lingering close" of Apache).
 constexpr auto linger_timeout = std::chrono::seconds(1);
 constexpr std::size_t linger_max_bytes = 64 * 1024;
+// Accept failures are logged at most this often (with a count of the rest),
+// and the loop pauses this long after one rather than spin.
+constexpr auto accept_log_interval = std::chrono::seconds(1);
+constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
 
 // One accepted connection as drain() sees it, whatever its stream type.
 // Owned jointly by the registry in State and the session coroutine; touched
@@ -62,6 +66,10 @@ struct ConnectionControl {
   asio::cancellation_signal cancel;  // bound to the session coroutine
   bool busy = false;       // from a request's header to the end of its answer
   bool streaming = false;  // a Response::stream producer is running
+  // Over a connection cap: serves one request, and only GET /health for real.
+  bool overflow = false;
+  bool address_full = false;  // overflow because of the per-address cap (else the global one)
+  ConnectionSlot slot;  // its AddressSlots slot (per-address cap), handed on at a WebSocket upgrade
 };
 
 template <class Stream>
@@ -163,7 +171,9 @@ struct HttpServer::State {
       : executor(std::move(executor_in)),
         options(std::move(options_in)),
         handler(std::move(handler_in)),
-        acceptor(executor) {}
+        acceptor(executor),
+        slots(options.max_connections_per_address),
+        overflow_slots(kMaxOverflowPerAddress) {}
 
   // Immutable after run() starts.
   asio::any_io_executor executor;
@@ -177,8 +187,14 @@ struct HttpServer::State {
   std::map<std::uint64_t, std::shared_ptr<ConnectionControl>> connections;
   std::uint64_t next_connection_id = 0;
   bool draining = false;
+  AddressSlots slots;           // per-address cap of served connections
+  AddressSlots overflow_slots;  // per-address cap of overflow connections
+  Clock::time_point last_accept_log{};
+  std::uint64_t unlogged_accept_failures = 0;
   // Written on the executor, readable anywhere.
-  std::atomic<std::size_t> active{0};
+  std::atomic<std::size_t> active{0};    // served connections (not overflow ones)
+  std::atomic<std::size_t> overflow{0};  // overflow connections
+  std::atomic<std::uint64_t> refused{0};
   std::atomic<std::size_t> in_flight{0};
 };
 
@@ -213,9 +229,10 @@ class InFlight {
 struct Registration {
   std::shared_ptr<State> state;
   std::uint64_t id;
+  bool overflow;
   ~Registration() {
     state->connections.erase(id);
-    --state->active;
+    --(overflow ? state->overflow : state->active);
   }
 };
 
@@ -281,6 +298,49 @@ std::optional<Response> answer_for_read_error(const beast::error_code& ec,
     return error_response(400, "invalid_request", "malformed HTTP request: " + ec.message());
   }
   return std::nullopt;
+}
+
+// RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked has
+// no reliable length, and one with both Transfer-Encoding and Content-Length
+// is a request-smuggling vector; both are 400 (and the connection closes).
+template <class Fields>
+std::optional<Response> framing_error(const Fields& fields) {
+  if (fields.find(http::field::transfer_encoding) == fields.end()) return std::nullopt;
+  if (fields.find(http::field::content_length) != fields.end()) {
+    return error_response(400, "invalid_request", "a request may not have both Transfer-Encoding and Content-Length");
+  }
+  std::string_view last;
+  for (auto it = fields.find(http::field::transfer_encoding);
+       it != fields.end() && it->name() == http::field::transfer_encoding; ++it) {
+    std::string_view value(it->value().data(), it->value().size());
+    auto comma = value.rfind(',');
+    last = comma == std::string_view::npos ? value : value.substr(comma + 1);
+  }
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+  if (!beast::iequals(last, "chunked")) {
+    return error_response(400, "invalid_request", "Transfer-Encoding must end in chunked");
+  }
+  return std::nullopt;
+}
+
+// The one request an overflow connection serves for real.
+template <class Fields>
+bool is_health_request(const Fields& header) {
+  const auto method = header.method();
+  return (method == http::verb::get || method == http::verb::head) && header.target() == "/health";
+}
+
+Response over_capacity(const State& state, const ConnectionControl& conn, const std::string& address) {
+  const bool address_full = conn.address_full;
+  auto response = error_response(
+      503, "overloaded",
+      address_full ? "too many connections from " + address + " (at most " +
+                         std::to_string(state.options.max_connections_per_address) + "); close one and retry"
+                   : "too many connections (at most " + std::to_string(state.options.max_connections) +
+                         "); retry shortly");
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
 }
 
 std::string describe(const std::exception_ptr& failure) {
@@ -422,18 +482,25 @@ template <class Conn>
 asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_ptr<Conn> conn) {
   const auto& options = state->options;
   auto& layer = beast::get_lowest_layer(conn->stream);
+  bool first_request = true;
   for (;;) {
     if (state->draining) co_return;
-    // Idle: wait for the first byte of the next request. read_timeout starts
-    // with it, so a client that trickles a request in is cut off however
-    // steadily it trickles.
+    // Idle: wait for the first byte of the next request (of the first one: a
+    // short deadline, so that silent connections do not hold slots). The
+    // read_timeout starts with it, so a client that trickles a request in is
+    // cut off however steadily it trickles.
     if (conn->buffer.size() == 0) {
-      layer.expires_after(options.idle_timeout);
+      if (first_request) {
+        layer.expires_after(options.first_byte_timeout);
+      } else {
+        layer.expires_after(options.idle_timeout);
+      }
       auto [idle_ec, n] =
           co_await conn->stream.async_read_some(conn->buffer.prepare(4096), as_tuple(use_awaitable));
       if (idle_ec) co_return;  // closed, idle timeout, or drain
       conn->buffer.commit(n);
     }
+    first_request = false;
     layer.expires_after(options.read_timeout);
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(
@@ -449,6 +516,14 @@ asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_p
     }
 
     InFlight in_flight(*state, *conn);
+    if (auto refused = framing_error(parser.get())) {
+      co_await answer_and_close(conn, std::move(*refused), options.idle_timeout);
+      co_return;
+    }
+    if (conn->overflow && !is_health_request(parser.get())) {
+      co_await answer_and_close(conn, over_capacity(*state, *conn, conn->remote_address), options.idle_timeout);
+      co_return;
+    }
     // Refuse a declared oversized body before reading any of it.
     if (const auto length = parser.content_length(); length && *length > options.max_body_bytes) {
       co_await answer_and_close(conn, *answer_for_read_error(http::error::body_limit, options),
@@ -485,13 +560,13 @@ asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_p
       if constexpr (std::is_same_v<Conn, PlainConnection>) {
         in_flight.release();
         observe(*state, *request, 101, started);
-        state->on_upgrade(std::move(*request), layer.release_socket());
+        state->on_upgrade(std::move(*request), layer.release_socket(), std::move(conn->slot));
         co_return;
       } else {
         response = error_response(501, "not_implemented", "WebSocket over TLS is not supported yet");
       }
     }
-    const bool keep_alive = client_keep_alive && !state->draining;
+    const bool keep_alive = client_keep_alive && !state->draining && !conn->overflow;
     if (response.stream) {
       // A stream ends when its producer wants, not when the request is
       // "done", so drain() does not wait for it: it cancels it at once.
@@ -531,10 +606,7 @@ asio::awaitable<void> tls_shutdown(std::shared_ptr<TlsConnection> conn) {
 
 template <class Conn>
 asio::awaitable<void> run_session(std::shared_ptr<State> state, std::shared_ptr<Conn> conn, std::uint64_t id) {
-  Registration registration{state, id};
-  beast::error_code ec;
-  const auto peer = beast::get_lowest_layer(conn->stream).socket().remote_endpoint(ec);
-  if (!ec) conn->remote_address = peer.address().to_string();
+  Registration registration{state, id, conn->overflow};
   try {
     if constexpr (is_tls<Conn>) {
       if (co_await tls_handshake(conn, state->options.tls->handshake_timeout)) {
@@ -553,31 +625,62 @@ asio::awaitable<void> run_session(std::shared_ptr<State> state, std::shared_ptr<
   conn->close();
 }
 
-// Over max_connections: a short 503 on a connection we do not register.
-asio::awaitable<void> refuse_connection(std::shared_ptr<State> state, tcp::socket socket) {
-  constexpr auto refusal_timeout = std::chrono::seconds(2);
-  auto response = error_response(503, "overloaded", "too many connections");
-  response.headers.emplace_back("Retry-After", "1");
-  if (state->tls) {
-    auto conn = std::make_shared<TlsConnection>(std::move(socket), *state->tls);
-    if (co_await tls_handshake(conn, refusal_timeout)) {
-      co_await answer_and_close(conn, std::move(response), refusal_timeout);
-    }
-    conn->close();
-  } else {
-    auto conn = std::make_shared<PlainConnection>(std::move(socket));
-    co_await answer_and_close(conn, std::move(response), refusal_timeout);
-  }
-}
-
 template <class Conn>
 void start_session(const std::shared_ptr<State>& state, std::shared_ptr<Conn> conn) {
   const auto id = state->next_connection_id++;
   state->connections.emplace(id, conn);
-  ++state->active;
+  ++(conn->overflow ? state->overflow : state->active);
   auto slot = conn->cancel.slot();
   asio::co_spawn(state->executor, run_session(state, std::move(conn), id),
                  asio::bind_cancellation_slot(slot, asio::detached));
+}
+
+template <class Conn>
+std::shared_ptr<Conn> make_connection(State& state, tcp::socket socket) {
+  if constexpr (is_tls<Conn>) {
+    return std::make_shared<Conn>(std::move(socket), *state.tls);
+  } else {
+    return std::make_shared<Conn>(std::move(socket));
+  }
+}
+
+// Takes a slot (or an overflow place) for a new connection and starts its
+// session; closes it at once when even the overflow places are taken.
+template <class Conn>
+void admit(const std::shared_ptr<State>& state, tcp::socket socket, std::string address) {
+  ConnectionSlot slot;
+  const bool room = state->active.load() < state->options.max_connections;
+  if (room) slot = state->slots.try_take(address);
+  const bool overflow = !slot;
+  if (overflow) {
+    ++state->refused;
+    if (state->overflow.load() >= kMaxOverflowConnections) return;  // the socket closes here
+    slot = state->overflow_slots.try_take(address);
+    if (!slot) return;
+  }
+  auto conn = make_connection<Conn>(*state, std::move(socket));
+  conn->remote_address = std::move(address);
+  conn->overflow = overflow;
+  conn->address_full = overflow && room;
+  conn->slot = std::move(slot);
+  start_session(state, std::move(conn));
+}
+
+// At most one line per accept_log_interval; the ones in between are counted
+// and the count goes with the next line.
+void log_accept_failure(State& state, const beast::error_code& ec) {
+  const auto now = Clock::now();
+  if (state.last_accept_log != Clock::time_point{} && now - state.last_accept_log < accept_log_interval) {
+    ++state.unlogged_accept_failures;
+    return;
+  }
+  std::cerr << "solo: accept failed: " << ec.message();
+  if (state.unlogged_accept_failures > 0) {
+    std::cerr << " (and " << state.unlogged_accept_failures << " more not logged since the last line)";
+  }
+  std::cerr << std::endl;
+  state.last_accept_log = now;
+  state.unlogged_accept_failures = 0;
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
@@ -586,19 +689,19 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
     if (ec) {
       if (!state->acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
       // Out of descriptors and the like: transient, so back off rather than spin.
-      std::cerr << "solo: accept failed: " << ec.message() << std::endl;
-      asio::steady_timer pause(state->executor, std::chrono::milliseconds(50));
+      log_accept_failure(*state, ec);
+      asio::steady_timer pause(state->executor, accept_retry_pause);
       co_await pause.async_wait(as_tuple(use_awaitable));
       continue;
     }
-    if (state->active.load() >= state->options.max_connections) {
-      asio::co_spawn(state->executor, refuse_connection(state, std::move(socket)), asio::detached);
-      continue;
-    }
+    beast::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) continue;  // already gone
+    auto address = peer.address().to_string();
     if (state->tls) {
-      start_session(state, std::make_shared<TlsConnection>(std::move(socket), *state->tls));
+      admit<TlsConnection>(state, std::move(socket), std::move(address));
     } else {
-      start_session(state, std::make_shared<PlainConnection>(std::move(socket)));
+      admit<PlainConnection>(state, std::move(socket), std::move(address));
     }
   }
 }
@@ -694,5 +797,9 @@ asio::awaitable<void> HttpServer::drain(std::chrono::milliseconds deadline) {
 std::size_t HttpServer::active_connections() const { return state_->active.load(); }
 
 std::size_t HttpServer::in_flight() const { return state_->in_flight.load(); }
+
+std::size_t HttpServer::overflow_connections() const { return state_->overflow.load(); }
+
+std::uint64_t HttpServer::refused_connections() const { return state_->refused.load(); }
 
 }  // namespace solo::net

@@ -4,8 +4,24 @@
 // a solo::net::Request, awaits the handler and writes the Response, or streams
 // it with chunked transfer encoding when Response::stream is set (SSE). The
 // protective limits live here, before any handler runs: header and body size
-// (431 / 413 without reading the body), a whole-request read deadline
-// (slowloris), an idle keep-alive deadline, and a connection cap (503).
+// (431 / 413 without reading the body), request framing (a Transfer-Encoding
+// that does not end in chunked, or one together with Content-Length: 400, RFC
+// 9112 6.3), a first-byte deadline for a new connection, a whole-request read
+// deadline (slowloris), an idle keep-alive deadline, and connection caps.
+//
+// Connection caps: at most max_connections_per_address per client address
+// (HTTP and WebSocket connections together, see AddressSlots) and at most
+// max_connections in all. A connection over either cap is still accepted, as
+// an "overflow" connection that serves exactly one request and then closes:
+// GET /health gets its real answer (so that monitors see the instance even
+// while a flood holds every slot), anything else 503 `overloaded` with
+// Retry-After. Overflow connections take no slot; there are at most
+// kMaxOverflowConnections of them (kMaxOverflowPerAddress per address: 64 and
+// 8), and
+// beyond that a new connection is closed at once, without an answer.
+//
+// Accept failures (out of descriptors, say) are logged at most once a second,
+// with the count of those not logged.
 //
 // Shutdown follows "ask, wait to a deadline, force": stop_accepting() closes
 // the listener; drain() closes idle connections and cancels streams at once,
@@ -30,6 +46,7 @@
 // Asio's TCP types.
 #pragma once
 
+#include "net/address_slots.hpp"
 #include "net/http_message.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -52,6 +69,10 @@ struct TlsServerOptions {
   std::chrono::milliseconds handshake_timeout{10000};  // from accept to the end of the handshake
 };
 
+// Overflow connections (over a connection cap; see above) open at a time.
+inline constexpr std::size_t kMaxOverflowConnections = 64;
+inline constexpr std::size_t kMaxOverflowPerAddress = 8;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port; see local_endpoint()
@@ -59,7 +80,11 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::seconds idle_timeout{30};  // between requests on a keep-alive connection; also bounds each write
   std::chrono::seconds read_timeout{10};  // the whole request, headers and body, from its first byte
-  std::size_t max_connections = 1024;     // beyond this, new connections get 503 and are closed
+  // From accept (TLS: the end of the handshake) to the first byte of the first
+  // request: a connection that sends nothing is closed after this.
+  std::chrono::milliseconds first_byte_timeout{5000};
+  std::size_t max_connections = 1024;             // in all; beyond: overflow connections (above)
+  std::size_t max_connections_per_address = 64;   // per client IP, WebSocket included; beyond: overflow
   std::optional<TlsServerOptions> tls;    // HTTPS when set
 };
 
@@ -89,9 +114,11 @@ class HttpServer {
   // WebSocket hook (net/websocket_session.hpp): when the handler answers a
   // request with status 101, the server does not write that answer; it hands
   // the request and the connection's socket to this callback and the HTTP
-  // session ends (the connection no longer counts here). Plain connections
-  // only: over TLS a 101 is turned into 501. Set before run().
-  using UpgradeHandler = std::function<void(Request&&, asio::ip::tcp::socket&&)>;
+  // session ends (the connection no longer counts in active_connections()).
+  // The handler gets the connection's per-address slot and keeps it for as
+  // long as the upgraded connection lives. Plain connections only: over TLS a
+  // 101 is turned into 501. Set before run().
+  using UpgradeHandler = std::function<void(Request&&, asio::ip::tcp::socket&&, ConnectionSlot)>;
   void set_on_upgrade(UpgradeHandler handler);
 
   // The accept loop; returns once stop_accepting() (or drain()) closed the
@@ -107,6 +134,8 @@ class HttpServer {
 
   std::size_t active_connections() const;
   std::size_t in_flight() const;
+  std::size_t overflow_connections() const;  // open overflow connections (over a cap)
+  std::uint64_t refused_connections() const;  // connections over a cap, since start (overflow or closed at once)
 
   struct State;  // defined in http_server.cpp (holds the Beast-facing parts)
 

@@ -97,9 +97,11 @@ struct WatchSpec {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<HubState> hub_in, uint64_t id_in, Request upgrade_in, tcp::socket socket)
+  Session(std::shared_ptr<HubState> hub_in, uint64_t id_in, Request upgrade_in, tcp::socket socket,
+          ConnectionSlot slot_in)
       : hub(std::move(hub_in)),
         id(id_in),
+        slot(std::move(slot_in)),
         upgrade(std::move(upgrade_in)),
         ws(std::move(socket)),
         writer_wakeup(hub->executor),
@@ -181,6 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::shared_ptr<HubState> hub;
   uint64_t id;
+  ConnectionSlot slot;  // the HttpServer's per-address slot: this connection still counts for its address
   Request upgrade;  // identity for every op: credentials, tenant, caller
   websocket::stream<tcp::socket> ws;
   std::deque<Outgoing> queue;
@@ -632,14 +635,14 @@ bool WebSocketHub::accepting() const {
   return !state_->draining && state_->dispatch && state_->sessions.size() < state_->options.max_connections;
 }
 
-void WebSocketHub::accept(Request request, asio::ip::tcp::socket socket) {
+void WebSocketHub::accept(Request request, asio::ip::tcp::socket socket, ConnectionSlot slot) {
   if (!accepting()) {
     beast::error_code ignored;
     socket.close(ignored);
     return;
   }
   const auto id = state_->next_id++;
-  auto session = std::make_shared<Session>(state_, id, std::move(request), std::move(socket));
+  auto session = std::make_shared<Session>(state_, id, std::move(request), std::move(socket), std::move(slot));
   state_->sessions.emplace(id, session);
   ++state_->accepted;
   asio::co_spawn(state_->executor, run_session(std::move(session)), [](std::exception_ptr error) {

@@ -30,6 +30,7 @@
 // Beast stays inside websocket_session.cpp. Engine thread only.
 #pragma once
 
+#include "net/address_slots.hpp"
 #include "net/http_message.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -80,8 +81,9 @@ class WebSocketHub {
   // Whether a new connection would be taken (not draining, under the cap).
   bool accepting() const;
   // Takes over an upgrade request the dispatch accepted (answered 101) and
-  // its socket: runs the WebSocket handshake and the session.
-  void accept(Request request, asio::ip::tcp::socket socket);
+  // its socket: runs the WebSocket handshake and the session. `slot` (the
+  // HttpServer's per-address slot) is held until the session ends.
+  void accept(Request request, asio::ip::tcp::socket socket, ConnectionSlot slot = nullptr);
 
   asio::awaitable<void> drain(std::chrono::milliseconds deadline);
 

@@ -111,6 +111,7 @@ asio::awaitable<void> Writer::close() {
   } catch (const std::exception&) {
   }
   closed_ = true;
+  if (probe_timer_) probe_timer_->cancel();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -293,6 +294,26 @@ void Writer::checkpointer_main() {
 
 // ---- engine thread ---------------------------------------------------------
 
+// One probe per kProbeInterval while degraded: its result goes through
+// handle_result like any batch, which clears degraded_ on success or
+// schedules the next probe on failure.
+void Writer::schedule_probe() {
+  if (probe_scheduled_ || closed_) return;
+  probe_scheduled_ = true;
+  if (!probe_timer_) probe_timer_.emplace(executor_);
+  probe_timer_->expires_after(kProbeInterval);
+  probe_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->probe_scheduled_ = false;
+    if (ec || self->closed_ || !self->degraded_) return;
+    self->submit([](Database& db) {
+      db.cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_probe', strftime('%Y-%m-%dT%H:%M:%fZ'))")
+          .run();
+    });
+  });
+}
+
 void Writer::handle_result(const BatchResult& result) {
   if (result.ok) {
     degraded_ = false;
@@ -307,6 +328,7 @@ void Writer::handle_result(const BatchResult& result) {
     if (result.epoch >= epoch_) epoch_ = result.epoch + 1;
     failed_ranges_.emplace_back(result.first_seq, result.last_seq);
     if (failed_ranges_.size() > 64) failed_ranges_.pop_front();
+    schedule_probe();
   }
   completed_seq_ = std::max(completed_seq_, result.last_seq);
   if (completed_seq_ + 1 == next_seq_) in_flight_.reset();

@@ -14,7 +14,10 @@
 // starts a new epoch (and the EventStore rewinds its id counter, so ids stay
 // gap-free). Writing resumes with the next batch once the disk does; until
 // then the store reports itself degraded. Nothing is acknowledged (no flush
-// returns successfully) that is not committed.
+// returns successfully) that is not committed. While degraded, the writer
+// probes the disk itself (a one-row commit to the meta table every
+// kProbeInterval), so that it reports itself healthy again as soon as the disk
+// takes writes, whether or not any request comes in.
 //
 // Checkpoints are kept off the commit path: the writer connection's automatic
 // checkpoint is replaced by a wal_hook that wakes a checkpointer thread with
@@ -46,6 +49,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "stores/async_call.hpp"
@@ -116,6 +120,9 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // Fault injection (tests): the next n commits fail as if the disk refused them.
   void inject_commit_failures(int n) { injected_failures_ = n; }
 
+  // How often a degraded writer tries a probe commit.
+  static constexpr std::chrono::seconds kProbeInterval{1};
+
  private:
   struct Item {
     uint64_t seq = 0;  // 0 for execute() tasks
@@ -134,6 +141,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void ensure_open();
   void report(BatchResult result);              // writer thread -> engine thread
   void handle_result(const BatchResult& result);  // engine thread
+  void schedule_probe();                          // engine thread
   static int wal_hook(void* self, struct sqlite3*, const char*, int pages);
 
   asio::any_io_executor executor_;
@@ -183,6 +191,8 @@ class Writer : public std::enable_shared_from_this<Writer> {
   std::optional<asio::executor_work_guard<asio::any_io_executor>> in_flight_;  // recent failures, for late waiters
   std::vector<std::function<void(const BatchResult&)>> listeners_;
   WriterStats stats_;
+  std::optional<asio::steady_timer> probe_timer_;  // armed while degraded
+  bool probe_scheduled_ = false;
 
   std::thread writer_thread_;
   std::thread checkpointer_thread_;

@@ -145,12 +145,10 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
   if (auto error = actor->prepare()) throw DeployError(DeployError::Kind::invalid, *error);
   auto payload = to_json(spec);
-  int64_t event_id = 0;
-  try {
-    event_id = co_await events_->append_durable(service_event("service_deployed", spec, payload), write_row(spec));
-  } catch (const StoreError& error) {
-    throw DeployError(DeployError::Kind::unavailable, std::string("the event log cannot commit: ") + error.what());
-  }
+  // A StoreError (the commit failed) goes to the caller as it is: the
+  // gateway answers it 503 store_unavailable.
+  const int64_t event_id =
+      co_await events_->append_durable(service_event("service_deployed", spec, payload), write_row(spec));
   actors_[spec.tenant_id][spec.service_id] = actor;
   std::string failure;
   try {
@@ -197,14 +195,9 @@ asio::awaitable<int64_t> Deployer::kill(std::string tenant_id, std::string servi
   BusyGuard busy(busy_, tenant_id, service_id);
   auto actor = find(tenant_id, service_id);
   if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + service_id);
-  int64_t event_id = 0;
-  try {
-    event_id = co_await events_->append_durable(
-        service_event("service_killed", actor->spec(), kill_payload(force, actor->spec().version)),
-        remove_row(tenant_id, service_id));
-  } catch (const StoreError& error) {
-    throw DeployError(DeployError::Kind::unavailable, std::string("the event log cannot commit: ") + error.what());
-  }
+  const int64_t event_id = co_await events_->append_durable(
+      service_event("service_killed", actor->spec(), kill_payload(force, actor->spec().version)),
+      remove_row(tenant_id, service_id));
   actor->mark_stopping(force ? "kill" : "killed");
   if (auto it = tenant_supervisors_.find(tenant_id); it != tenant_supervisors_.end()) {
     co_await it->second->terminate_child(child_name(service_id));

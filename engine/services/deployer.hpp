@@ -41,7 +41,7 @@ class Supervisor;
 
 class DeployError : public std::runtime_error {
  public:
-  enum class Kind { invalid, not_found, conflict, unavailable };
+  enum class Kind { invalid, not_found, conflict };
   DeployError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 

@@ -28,8 +28,6 @@ Response deploy_error_response(const DeployError& error) {
       return error_response(404, "not_found", error.what());
     case DeployError::Kind::conflict:
       return error_response(409, "conflict", error.what());
-    case DeployError::Kind::unavailable:
-      return overloaded(error.what());
   }
   return error_response(500, "internal_error", "unexpected deploy error");
 }

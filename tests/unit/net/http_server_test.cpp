@@ -360,6 +360,138 @@ BOOST_AUTO_TEST_CASE(connections_over_the_cap_get_503) {
   BOOST_TEST(first.read_response().rfind("HTTP/1.1 200", 0) == 0u);
 }
 
+// ---- Connection limits (per address, global, first byte, framing) ----------
+
+std::string get(std::string_view target) { return "GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n\r\n"; }
+
+bool answered(RawConnection& connection, std::string_view target, std::string_view status) {
+  if (!connection.send(get(target))) return false;
+  return connection.read_response().rfind("HTTP/1.1 " + std::string(status), 0) == 0;
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_over_the_per_address_cap_gets_503_and_takes_no_slot) {
+  HttpServerOptions options;
+  options.max_connections_per_address = 2;
+  TestServer server(options, describe_request);
+  RawConnection first(server.port());
+  auto second = std::make_unique<RawConnection>(server.port());
+  BOOST_REQUIRE(answered(first, "/", "200"));
+  BOOST_REQUIRE(answered(*second, "/", "200"));
+  RawConnection third(server.port());
+  BOOST_REQUIRE(third.send(get("/")));
+  const auto response = third.read_response();
+  BOOST_TEST(response.rfind("HTTP/1.1 503", 0) == 0u, response);
+  BOOST_TEST(response.find("Retry-After: 1") != std::string::npos, response);
+  const auto json = json_of(body_of(response));
+  BOOST_TEST(json.at("error").as_string() == "overloaded");
+  BOOST_TEST(std::string(json.at("message").as_string()).find("too many connections from 127.0.0.1") == 0u);
+  BOOST_TEST(third.closed_within(3s));
+  BOOST_TEST(server.server().active_connections() == 2u);
+  BOOST_TEST(server.server().refused_connections() == 1u);
+  // Another address is not affected, and the held connections keep working.
+  RawConnection elsewhere(server.port(), "127.0.0.2");
+  BOOST_TEST(answered(elsewhere, "/", "200"));
+  BOOST_TEST(answered(first, "/", "200"));
+  // A freed slot is taken again.
+  second.reset();  // first and elsewhere stay
+  BOOST_REQUIRE(TestServer::eventually([&] { return server.server().active_connections() == 2; }));
+  second = std::make_unique<RawConnection>(server.port());
+  BOOST_TEST(answered(*second, "/", "200"));
+}
+
+BOOST_AUTO_TEST_CASE(health_is_answered_when_every_slot_is_taken_and_nothing_else_is) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  TestServer server(options, describe_request);
+  RawConnection first(server.port()), second(server.port());
+  BOOST_REQUIRE(answered(first, "/", "200"));
+  BOOST_REQUIRE(answered(second, "/", "200"));
+  RawConnection monitor(server.port());
+  BOOST_REQUIRE(monitor.send(get("/health")));
+  const auto health = monitor.read_response();
+  BOOST_TEST(health.rfind("HTTP/1.1 200", 0) == 0u, health);
+  BOOST_TEST(json_of(body_of(health)).at("path").as_string() == "/health");
+  BOOST_TEST(monitor.closed_within(3s));  // one request only
+  RawConnection other(server.port());
+  BOOST_REQUIRE(other.send(get("/services")));
+  const auto refused = other.read_response();
+  BOOST_TEST(refused.rfind("HTTP/1.1 503", 0) == 0u, refused);
+  BOOST_TEST(std::string(json_of(body_of(refused)).at("message").as_string()).find("too many connections (at most 2)") ==
+             0u);
+  BOOST_TEST(server.server().active_connections() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(overflow_connections_are_bounded_and_closed_at_once_beyond) {
+  HttpServerOptions options;
+  options.max_connections = 1;
+  TestServer server(options, describe_request);
+  RawConnection holder(server.port());
+  BOOST_REQUIRE(answered(holder, "/", "200"));
+  std::vector<std::unique_ptr<RawConnection>> overflow;
+  for (std::size_t i = 0; i < kMaxOverflowPerAddress; ++i) overflow.push_back(std::make_unique<RawConnection>(server.port()));
+  BOOST_REQUIRE(TestServer::eventually(
+      [&] { return server.server().overflow_connections() == kMaxOverflowPerAddress; }));
+  RawConnection beyond(server.port());
+  BOOST_TEST(beyond.closed_within(3s));
+  BOOST_TEST(beyond.read_response(100ms).empty());  // no answer at all
+  // Another address still gets its /health.
+  RawConnection monitor(server.port(), "127.0.0.3");
+  BOOST_TEST(answered(monitor, "/health", "200"));
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_that_sends_nothing_is_closed_after_the_first_byte_deadline) {
+  HttpServerOptions options;
+  options.first_byte_timeout = 300ms;
+  options.idle_timeout = 30s;
+  TestServer server(options, describe_request);
+  RawConnection silent(server.port());
+  BOOST_REQUIRE(TestServer::eventually([&] { return server.server().active_connections() == 1; }));
+  BOOST_TEST(silent.closed_within(10s));  // idle_timeout (30 s) would keep it
+  BOOST_TEST(TestServer::eventually([&] { return server.server().active_connections() == 0; }));
+  // After a first request, the keep-alive idle deadline applies instead.
+  RawConnection talking(server.port());
+  BOOST_REQUIRE(answered(talking, "/", "200"));
+  BOOST_TEST(!talking.closed_within(1s));
+}
+
+BOOST_AUTO_TEST_CASE(a_transfer_encoding_that_does_not_end_in_chunked_is_400) {
+  TestServer server({}, describe_request);
+  const std::vector<std::string> bad = {
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\nContent-Length: 3\r\n\r\nabc",
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+  };
+  for (const auto& request : bad) {
+    RawConnection connection(server.port());
+    BOOST_REQUIRE(connection.send(request));
+    const auto response = connection.read_response();
+    BOOST_TEST(response.rfind("HTTP/1.1 400", 0) == 0u, request << " -> " << response);
+    BOOST_TEST(response.find("invalid_request") != std::string::npos, response);
+    BOOST_TEST(connection.closed_within(3s));
+  }
+  RawConnection chunked(server.port());
+  BOOST_REQUIRE(chunked.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  const auto response = chunked.read_response();
+  BOOST_TEST(response.rfind("HTTP/1.1 200", 0) == 0u, response);
+  BOOST_TEST(json_of(body_of(response)).at("body").as_string() == "abc");
+}
+
+BOOST_AUTO_TEST_CASE(address_slots_count_per_address_and_free_on_release) {
+  AddressSlots slots(2);
+  auto a1 = slots.try_take("a");
+  auto a2 = slots.try_take("a");
+  BOOST_TEST(static_cast<bool>(a1));
+  BOOST_TEST(static_cast<bool>(a2));
+  BOOST_TEST(!slots.try_take("a"));
+  BOOST_TEST(static_cast<bool>(slots.try_take("b")));
+  BOOST_TEST(slots.held("a") == 2u);
+  BOOST_TEST(slots.held("b") == 0u);  // its handle was dropped at once
+  a1.reset();
+  BOOST_TEST(slots.held("a") == 1u);
+  BOOST_TEST(static_cast<bool>(slots.try_take("a")));
+}
+
 BOOST_AUTO_TEST_CASE(the_observer_sees_each_request_with_its_status) {
   Router router;
   router.add("GET", "/health", describe_request);

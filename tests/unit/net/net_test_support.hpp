@@ -81,11 +81,20 @@ class TestServer {
   std::thread thread_;
 };
 
-// A blocking TCP connection with a receive timeout.
+// A blocking TCP connection with a receive timeout, to 127.0.0.1, from
+// `source` when given (any 127.x.y.z works on Linux: another client address).
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port) {
+  explicit RawConnection(std::uint16_t port, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &local.sin_addr);
+      if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+        throw std::runtime_error("RawConnection: cannot bind to " + std::string(source));
+      }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);

@@ -64,8 +64,8 @@ struct WsServer {
     HttpServerOptions http_options;
     http_options.port = 0;
     server = std::make_unique<HttpServer>(io.get_executor(), http_options, handler);
-    server->set_on_upgrade([hub = hub](Request&& request, tcp::socket&& socket) {
-      hub->accept(std::move(request), std::move(socket));
+    server->set_on_upgrade([hub = hub](Request&& request, tcp::socket&& socket, ConnectionSlot slot) {
+      hub->accept(std::move(request), std::move(socket), std::move(slot));
     });
     hub->set_dispatch(handler);
     server->listen();

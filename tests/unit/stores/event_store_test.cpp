@@ -149,6 +149,32 @@ BOOST_AUTO_TEST_CASE(a_full_database_fails_commits_clearly_and_writing_resumes_w
   BOOST_TEST(ids_seen_by_another_connection(dir / "solo.db").size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_degraded_store_probes_the_disk_and_is_healthy_again_without_new_writes) {
+  test::TempDir dir;
+  asio::io_context io;
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  test::run_awaitable(io, store->append_durable(make_event("kept")));
+  store->writer().inject_commit_failures(2);  // the failed write and the first probe
+  BOOST_CHECK_THROW(test::run_awaitable(io, store->append_durable(make_event("lost"))), StoreError);
+  BOOST_TEST(store->degraded());
+  // Nobody writes: the writer's own probes (one a second) find the disk
+  // writable again after the second.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (store->degraded() && std::chrono::steady_clock::now() < give_up) {
+    io.restart();
+    io.run_one_for(std::chrono::milliseconds(50));
+  }
+  BOOST_TEST(!store->degraded());
+  BOOST_TEST(store->writer().stats().failed_commits == 2u);
+  BOOST_TEST(store->last_id() == 1);
+  auto probed = test::run_awaitable(io, store->read<int64_t>([](Database& db) {
+    return db.query_int("SELECT count(*) FROM meta WHERE key = 'store_probe'");
+  }));
+  BOOST_TEST(probed == 1);
+  BOOST_TEST(test::run_awaitable(io, store->append_durable(make_event("after"))) == 2);
+  test::run_awaitable(io, store->close());
+}
+
 BOOST_AUTO_TEST_CASE(queries_filter_by_range_tenant_service_and_type_with_a_limit) {
   test::TempDir dir;
   asio::io_context io;
