@@ -431,6 +431,7 @@ void ServiceActor::log(std::string_view level, std::string_view line) {
 }
 
 void ServiceActor::emit(std::string_view kind, boost::json::value payload) {
+  if (world_->check_event_log) world_->check_event_log(spec_.tenant_id);
   append("service_event", {{"kind", std::string(kind)}, {"payload", std::move(payload)}});
 }
 
