@@ -34,6 +34,22 @@ NewEvent quota_event(const std::string& tenant, const TenantQuota& quota, const 
   return event;
 }
 
+// Marks a tenant's quota as changing for the duration of one set().
+class ChangeGuard {
+ public:
+  ChangeGuard(std::set<std::string, std::less<>>& changing, std::string tenant)
+      : changing_(changing), tenant_(std::move(tenant)) {
+    changing_.insert(tenant_);
+  }
+  ~ChangeGuard() { changing_.erase(tenant_); }
+  ChangeGuard(const ChangeGuard&) = delete;
+  ChangeGuard& operator=(const ChangeGuard&) = delete;
+
+ private:
+  std::set<std::string, std::less<>>& changing_;
+  std::string tenant_;
+};
+
 }  // namespace
 
 bool is_quota_exempt(const std::string& tenant) { return tenant.empty() || tenant == kAdminTenant; }
@@ -85,7 +101,11 @@ asio::awaitable<size_t> TenantQuotas::restore() {
   std::function<std::vector<QuotaRow>(Database&)> load = [](Database& db) { return QuotaStore::load_all(db); };
   auto rows = co_await events_->read<std::vector<QuotaRow>>(std::move(load));
   overrides_.clear();
-  for (const auto& row : rows) overrides_[row.tenant_id] = parse_overrides(row.overrides);
+  effective_.clear();
+  for (const auto& row : rows) {
+    overrides_[row.tenant_id] = parse_overrides(row.overrides);
+    effective_.insert_or_assign(row.tenant_id, effective(overrides_[row.tenant_id]));
+  }
 
   // Start counting before the read, so that nothing committed meanwhile is
   // missed; an event in both (committed while the query ran) counts twice,
@@ -105,21 +125,37 @@ asio::awaitable<size_t> TenantQuotas::restore() {
   co_return rows.size();
 }
 
-TenantQuota TenantQuotas::quota(const std::string& tenant) const {
+TenantQuota TenantQuotas::effective(const boost::json::object& overrides) const {
   auto quota = TenantQuota::defaults(ceilings_);
-  if (auto it = overrides_.find(tenant); it != overrides_.end()) quota.merge(it->second, ceilings_);
+  for (const auto& [key, value] : overrides) {
+    try {
+      quota.merge(boost::json::object{{key, value}}, ceilings_);
+    } catch (const QuotaError&) {
+      // Set under another version of solo (other ceilings or fields): the default holds.
+    }
+  }
   return quota;
+}
+
+TenantQuota TenantQuotas::quota(const std::string& tenant) const {
+  auto it = effective_.find(tenant);
+  return it == effective_.end() ? TenantQuota::defaults(ceilings_) : it->second;
 }
 
 asio::awaitable<TenantQuota> TenantQuotas::set(std::string tenant, boost::json::object partial, std::string set_by) {
   auto next = quota(tenant);
   next.merge(partial, ceilings_);  // throws QuotaError before anything is written
+  if (changing_.count(tenant)) {
+    throw QuotaChangeInProgress("another change of tenant " + tenant + "'s quota is being committed; retry");
+  }
   boost::json::object overrides = overrides_.count(tenant) ? overrides_.at(tenant) : boost::json::object();
   for (const auto& [key, value] : partial) overrides[key] = value;
   QuotaRow row{tenant, boost::json::serialize(overrides)};
+  ChangeGuard changing(changing_, tenant);
   co_await events_->append_durable(quota_event(tenant, next, partial, set_by), QuotaStore::upsert(std::move(row)));
   overrides_[tenant] = std::move(overrides);
-  co_return quota(tenant);
+  effective_.insert_or_assign(tenant, next);
+  co_return next;
 }
 
 QuotaReservation TenantQuotas::reserve(const std::string& tenant, const std::string& quota_name, uint64_t used,

@@ -32,6 +32,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
+#include <stdexcept>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -64,6 +66,11 @@ class QuotaReservation {
   uint64_t amount_ = 0;
 };
 
+class QuotaChangeInProgress : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class TenantQuotas {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
@@ -77,7 +84,9 @@ class TenantQuotas {
   // The tenant's effective quota (defaults overlaid with what the admin set).
   TenantQuota quota(const std::string& tenant) const;
   // Merges `partial` into the tenant's quota, durably (see the file comment).
-  // Throws QuotaError (400) and writes nothing when `partial` does not validate.
+  // Throws QuotaError (400) and writes nothing when `partial` does not
+  // validate; QuotaChangeInProgress (409) while another change of the same
+  // tenant's quota commits (changes of one tenant never interleave).
   asio::awaitable<TenantQuota> set(std::string tenant, boost::json::object partial, std::string set_by);
 
   // Reserves `amount` of `quota_name` for the tenant; `used` is its current
@@ -94,12 +103,17 @@ class TenantQuotas {
 
  private:
   void count(const std::string& tenant, int64_t minute, uint64_t bytes);
+  // Defaults overlaid with the stored fields; a field this solo does not know
+  // or whose value is out of today's range keeps its default.
+  TenantQuota effective(const boost::json::object& overrides) const;
   int64_t minute_now() const;
 
   std::shared_ptr<EventStore> events_;
   ServiceLimitsMax ceilings_;
   Clock clock_;
   std::map<std::string, boost::json::object, std::less<>> overrides_;      // tenant -> fields the admin set
+  std::map<std::string, TenantQuota, std::less<>> effective_;              // tenant -> its quota (with overrides)
+  std::set<std::string, std::less<>> changing_;                           // tenants whose set() is committing
   std::map<std::string, std::deque<std::pair<int64_t, uint64_t>>, std::less<>> window_;  // tenant -> (minute, bytes)
   std::shared_ptr<PendingQuota> pending_ = std::make_shared<PendingQuota>();
   EventStore::Subscription subscription_;

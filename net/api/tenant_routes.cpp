@@ -52,6 +52,8 @@ asio::awaitable<Response> put_quota(std::shared_ptr<ApiContext> context, Request
     co_return json_response(200, quota_body(tenant, quota));
   } catch (const QuotaError& error) {
     co_return error_response(400, "invalid_request", error.what());
+  } catch (const QuotaChangeInProgress& error) {
+    co_return error_response(409, "conflict", error.what());
   }
 }
 

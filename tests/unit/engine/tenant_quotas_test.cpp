@@ -135,7 +135,7 @@ BOOST_FIXTURE_TEST_CASE(reservations_count_until_released_so_the_last_slot_is_ta
 }
 
 BOOST_FIXTURE_TEST_CASE(event_log_bytes_count_the_last_hour_and_are_rebuilt_at_start, Fixture) {
-  set("acme", R"({"event_log_bytes_per_hour": 1000})");
+  set("acme", R"({"event_log_bytes_per_hour": 1500})");
   uint64_t base = quotas->event_log_bytes("acme");  // the tenant_quota_set event counts too
   BOOST_TEST(base > 0u);
   quotas->check_event_log("acme");
@@ -146,7 +146,7 @@ BOOST_FIXTURE_TEST_CASE(event_log_bytes_count_the_last_hour_and_are_rebuilt_at_s
   quotas->check_event_log("acme");                           // still under
   append("acme", 600);                                        // crosses the quota: written
   BOOST_CHECK_EXCEPTION(quotas->check_event_log("acme"), QuotaExceeded, [&](const QuotaExceeded& e) {
-    return e.quota() == "event_log_bytes_per_hour" && e.limit() == 1000u && e.used() == base + 1200;
+    return e.quota() == "event_log_bytes_per_hour" && e.limit() == 1500u && e.used() == base + 1200;
   });
   reopen();  // rebuilt from the log
   BOOST_TEST(quotas->event_log_bytes("acme") == base + 1200);
