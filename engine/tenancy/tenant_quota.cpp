@@ -11,14 +11,16 @@ namespace solo {
 namespace {
 
 constexpr uint64_t kMaxTotal = uint64_t{1} << 50;  // far above any machine; keeps JSON integers exact
+constexpr uint64_t kDefaultServices = 100;
 
 }  // namespace
 
 std::vector<QuotaField> quota_fields(const ServiceLimitsMax& ceilings) {
   const LuaLimits standard;
   return {
-      {"services", 100, 0, 1'000'000, false},
-      {"memory_bytes_total", uint64_t{1} << 30, 0, kMaxTotal, false},
+      {"services", kDefaultServices, 0, 1'000'000, false},
+      // Room for the default number of services at the default memory limit.
+      {"memory_bytes_total", kDefaultServices * standard.memory_bytes, 0, kMaxTotal, false},
       {"memory_bytes", standard.memory_bytes, 1, ceilings.memory_bytes, true},
       {"cpu_ms_per_message", static_cast<uint64_t>(standard.cpu_time_per_message.count()), 1,
        static_cast<uint64_t>(ceilings.cpu_time_per_message.count()), true},

@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_SUITE(tenant_quotas)
 BOOST_FIXTURE_TEST_CASE(every_tenant_starts_at_the_documented_defaults, Fixture) {
   auto quota = quotas->quota("acme");
   BOOST_TEST(quota.get("services") == 100u);
-  BOOST_TEST(quota.get("memory_bytes_total") == (uint64_t{1} << 30));
+  BOOST_TEST(quota.get("memory_bytes_total") == 100 * LuaLimits{}.memory_bytes);
   BOOST_TEST(quota.get("memory_bytes") == LuaLimits{}.memory_bytes);
   BOOST_TEST(quota.get("mailbox") == LuaLimits{}.mailbox);
   BOOST_TEST(quota.get("code_bytes") == ServiceLimitsMax{}.code_bytes);
