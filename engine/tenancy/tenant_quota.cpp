@@ -74,7 +74,8 @@ void TenantQuota::merge(const boost::json::object& partial, const ServiceLimitsM
 
 boost::json::object TenantQuota::to_json() const {
   boost::json::object out;
-  for (const auto& [name, value] : values_) out[name] = value;
+  // In documentation order (the names do not depend on the ceilings).
+  for (const auto& field : quota_fields(ServiceLimitsMax{})) out[field.name] = get(field.name);
   return out;
 }
 
