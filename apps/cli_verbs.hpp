@@ -3,7 +3,7 @@
 // a misspelt option is a usage error), and the function that runs it.
 //
 // Verbs are grouped by concept in their own files (cli_services.cpp,
-// cli_observe.cpp, cli_tokens.cpp) and collected by cli.cpp into the table `solo help` prints.
+// cli_observe.cpp, cli_tokens.cpp, cli_tenants.cpp) and collected by cli.cpp into the table `solo help` prints.
 #pragma once
 
 #include <functional>
@@ -31,5 +31,7 @@ std::vector<Verb> service_verbs();
 std::vector<Verb> observe_verbs();
 // token, vault, recovery, verify (cli_tokens.cpp)
 std::vector<Verb> token_verbs();
+// tenant quota, tenant show (cli_tenants.cpp)
+std::vector<Verb> tenant_verbs();
 
 }  // namespace solo

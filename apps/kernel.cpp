@@ -16,6 +16,7 @@
 #include "engine/supervision/supervisor.hpp"
 #include "engine/system/park.hpp"
 #include "engine/system/system_status.hpp"
+#include "engine/tenancy/tenant_quotas.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/event_routes.hpp"
@@ -26,6 +27,7 @@
 #include "net/api/token_routes.hpp"
 #include "net/api/service_routes.hpp"
 #include "net/api/system_routes.hpp"
+#include "net/api/tenant_routes.hpp"
 #include "net/gateway.hpp"
 #include "net/websocket_session.hpp"
 #include "recovery/replayer.hpp"
@@ -115,6 +117,7 @@ void Kernel::build_tree() {
   gateway_->set_websockets(websockets);
   net::add_websocket_routes(gateway_->router(), websockets);
   net::add_registry_routes(gateway_->router(), api_);
+  net::add_tenant_routes(gateway_->router(), api_);
   net::add_openapi_routes(gateway_->router());
   // Circuit breakers need nothing but the options: built with the tree.
   breakers_ = std::make_shared<CircuitBreakers>(options_.circuit_breaker);
@@ -132,6 +135,7 @@ void Kernel::build_tree() {
   system_->add_child(system_child("load_shedder", &Kernel::run_load_shedder, Restart::permanent));
   system_->add_child(system_child("vault", &Kernel::run_vault, Restart::permanent));
   system_->add_child(system_child("service_registry", &Kernel::run_service_registry, Restart::permanent));
+  system_->add_child(system_child("tenant_quotas", &Kernel::run_tenant_quotas, Restart::permanent));
   system_->add_child(system_child("telemetry", &Kernel::run_telemetry, Restart::permanent));
   system_->add_child({"gateway", [gateway = gateway_](ChildContext c) { return net::Gateway::run(gateway, c); },
                       Restart::permanent, options_.step_deadline});
@@ -305,7 +309,23 @@ asio::awaitable<void> Kernel::run_service_registry(std::shared_ptr<Kernel> self,
   }
 }
 
-// 10: metrics are rendered on demand; the child owns the uptime figure.
+// 10: tenant quotas: restores the quotas the admin set and the last hour of
+// event-log bytes per tenant, then enforces the event-log quota on solo.emit.
+asio::awaitable<void> Kernel::run_tenant_quotas(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->quotas_) {
+    auto quotas = std::make_shared<TenantQuotas>(self->events_, self->options_.service_limits);
+    co_await quotas->restore();
+    self->quotas_ = quotas;
+    self->api_->quotas = quotas;
+    self->deployer_->world()->check_event_log = [weak = std::weak_ptr<TenantQuotas>(quotas)](const std::string& tenant) {
+      if (auto quotas = weak.lock()) quotas->check_event_log(tenant);
+    };
+  }
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+// 11: metrics are rendered on demand; the child owns the uptime figure.
 asio::awaitable<void> Kernel::run_telemetry(std::shared_ptr<Kernel> self, ChildContext context) {
   context.ready();
   co_await park_until_cancelled();

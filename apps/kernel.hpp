@@ -51,6 +51,7 @@ class LogBook;
 class Supervisor;
 class SystemStatus;
 class Telemetry;
+class TenantQuotas;
 namespace net {
 class Gateway;
 struct ApiContext;
@@ -138,6 +139,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   static asio::awaitable<void> run_replayer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_load_shedder(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_service_registry(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_tenant_quotas(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<boost::json::value> verify_now(std::shared_ptr<Kernel> self);
   static asio::awaitable<void> announce_shutdown(std::shared_ptr<Kernel> self);
@@ -156,6 +158,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<LoadShedder> shedder_;
   std::shared_ptr<CircuitBreakers> breakers_;
   std::shared_ptr<ServiceRegistry> registry_;
+  std::shared_ptr<TenantQuotas> quotas_;
   std::string admin_token_;
   int64_t tokens_restored_ = 0;
   std::shared_ptr<net::ApiContext> api_;

@@ -23,7 +23,7 @@ enum class Outcome {
   reply_error,   // the call answers 500 naming the problem, `repeat` times; the service stays running, 0 restarts
   succeed,       // the call answers 200 (a legit heavy message, sliced)
   bad_request,   // the call's body is refused with 400 at the gateway
-  deploy_refused // the deploy is refused with 403 (limits above what the token may ask)
+  deploy_refused // the deploy is refused with 429 quota_exceeded (limits above the tenant's per-service maxima)
 };
 
 struct Case {
@@ -143,7 +143,7 @@ inline std::vector<Case> corpus() {
       {"reply-nan", "return 0/0, state", {"NaN", "nan", "finite", "encode", "cannot"}, Outcome::reply_error, {}, {}, 4},
       {"nonfinite-body", "return msg.a, state", {"finite", "number", "invalid"}, Outcome::bad_request, {},
        R"({"a": 1e400})"},
-      {"raise-limits", "", {"forbidden"}, Outcome::deploy_refused, R"({"instructions_per_message": 1000000000})"},
+      {"raise-limits", "", {"quota_exceeded"}, Outcome::deploy_refused, R"({"instructions_per_message": 1000000000})"},
   };
   return cases;
 }

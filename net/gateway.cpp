@@ -9,6 +9,7 @@
 #include "engine/identifier.hpp"
 #include "engine/security/capability_manager.hpp"
 #include "engine/resilience/load_shedder.hpp"
+#include "engine/tenancy/quota_exceeded.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/store_unavailable.hpp"
@@ -18,6 +19,22 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 namespace solo::net {
+
+namespace {
+
+// 429 quota_exceeded: the error shape plus the quota, its limit and the use.
+Response quota_exceeded_response(const QuotaExceeded& error) {
+  boost::json::object body;
+  body["error"] = "quota_exceeded";
+  body["message"] = error.what();
+  body["quota"] = error.quota();
+  body["limit"] = error.limit();
+  body["used"] = error.used();
+  body["timestamp"] = utc_timestamp_now();
+  return json_response(429, body);
+}
+
+}  // namespace
 
 Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
                  std::shared_ptr<Telemetry> telemetry)
@@ -109,6 +126,8 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
     co_return error_response(403, "forbidden", error.what());
   } catch (const StoreError& error) {
     co_return store_unavailable_response(error);
+  } catch (const QuotaExceeded& error) {
+    co_return quota_exceeded_response(error);
   }
 }
 

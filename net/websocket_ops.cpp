@@ -116,6 +116,13 @@ std::optional<OpRequest> op_request(std::string_view op, const json::object& arg
     }
   } else if (op == "unregister") {
     set("DELETE", "/registry/" + segment(args, "handle"));
+  } else if (op == "tenant") {
+    set("GET", "/tenants/" + segment(args, "tenant_id"));
+  } else if (op == "tenant_quota") {
+    set("GET", "/tenants/" + segment(args, "tenant_id") + "/quota");
+  } else if (op == "tenant_quota_set") {
+    set("PUT", "/tenants/" + segment(args, "tenant_id") + "/quota");
+    r.body = json::serialize(without(args, "tenant_id"));
   } else if (op == "health") {
     set("GET", "/health");
   } else if (op == "metrics") {

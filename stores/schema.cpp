@@ -89,6 +89,16 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
     ) WITHOUT ROWID;
     CREATE INDEX registrations_by_tenant_name ON registrations(tenant_id, name);
     )sql",
+    // 6: tenant quotas set by the admin (stores/quota_store.hpp), written with
+    // tenant_quota_set; a tenant without a row lives under the defaults.
+    R"sql(
+    CREATE TABLE tenant_quotas (
+      tenant_id     TEXT    PRIMARY KEY,
+      overrides     TEXT    NOT NULL,
+      updated_at    TEXT    NOT NULL,
+      last_event_id INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

@@ -23,7 +23,7 @@ namespace solo {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Applies all pending migrations; throws StoreError when the file's version is
 // newer than this binary knows.

@@ -124,10 +124,8 @@ boost::asio::awaitable<Registration> ServiceRegistry::register_service(std::stri
     }
   }
   if (registration.handle.empty()) {
-    if (mine.size() >= options_.max_per_tenant) {
-      throw RegistryError(RegistryError::Kind::full, "tenant " + tenant + " has " +
-                                                         std::to_string(mine.size()) + " registrations (the limit)");
-    }
+    // How many a tenant may hold is its `registrations` quota, checked by the
+    // caller (net/api/quota_checks.hpp).
     registration.handle = "reg_" + crypto::to_hex(crypto::random_bytes(12));
     registration.created_at = utc_now_iso8601();
   }
@@ -270,6 +268,21 @@ boost::json::object ServiceRegistry::to_json(const Registration& registration) c
   body["alive"] = alive(registration);
   body["created_at"] = registration.created_at;
   return body;
+}
+
+bool ServiceRegistry::is_renewal(const std::string& tenant, const std::string& service_id, const std::string& name,
+                                 const std::string& version) const {
+  auto mine = by_tenant_.find(tenant);
+  if (mine == by_tenant_.end()) return false;
+  for (const auto& [handle, existing] : mine->second) {
+    if (existing.service_id == service_id && existing.name == name && existing.version == version) return true;
+  }
+  return false;
+}
+
+size_t ServiceRegistry::count(const std::string& tenant) const {
+  auto mine = by_tenant_.find(tenant);
+  return mine == by_tenant_.end() ? 0 : mine->second.size();
 }
 
 size_t ServiceRegistry::size() const {

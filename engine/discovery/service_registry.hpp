@@ -37,7 +37,7 @@ class EventStore;
 
 class RegistryError : public std::runtime_error {
  public:
-  enum class Kind { invalid, not_found, full };
+  enum class Kind { invalid, not_found };
   RegistryError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 
@@ -59,7 +59,6 @@ struct Registration {
 struct RegistryOptions {
   int64_t max_ttl_seconds = 86400;
   int64_t default_ttl_seconds = 60;
-  size_t max_per_tenant = 10000;
   size_t max_metadata_keys = 32;
   size_t max_text = 256;  // version, metadata keys and values
 };
@@ -93,6 +92,11 @@ class ServiceRegistry {
   boost::asio::awaitable<size_t> sweep();
 
   // Live matches, sorted by (name, version, service_id, handle).
+  // Whether registering (service, name, version) would renew a live entry.
+  bool is_renewal(const std::string& tenant, const std::string& service_id, const std::string& name,
+                  const std::string& version) const;
+  // The tenant's registrations, expired ones not yet swept included.
+  size_t count(const std::string& tenant) const;
   std::vector<Registration> discover(const std::string& tenant, const DiscoverQuery& query) const;
   const Registration* find(const std::string& tenant, const std::string& handle) const;
   bool alive(const Registration& registration) const;

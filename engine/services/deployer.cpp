@@ -137,6 +137,7 @@ asio::awaitable<void> Deployer::start(std::shared_ptr<ServiceActor> actor) {
 
 asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   BusyGuard busy(busy_, spec.tenant_id, spec.service_id);
+  BusyGuard deploying(deploying_, spec.tenant_id, spec.service_id);
   if (auto existing = find(spec.tenant_id, spec.service_id)) {
     throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already deployed (status " +
                                                        to_string(existing->state()) + "); kill it first");
@@ -165,6 +166,17 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
     throw DeployError(DeployError::Kind::invalid, reason);
   }
   co_return deployed_reply(spec, event_id);
+}
+
+std::vector<std::shared_ptr<ServiceActor>> Deployer::deployed(const std::string& tenant_id) const {
+  std::vector<std::shared_ptr<ServiceActor>> out;
+  auto tenant = actors_.find(tenant_id);
+  if (tenant == actors_.end()) return out;
+  auto in_progress = deploying_.find(tenant_id);
+  for (const auto& [id, actor] : tenant->second) {
+    if (in_progress == deploying_.end() || !in_progress->second.count(id)) out.push_back(actor);
+  }
+  return out;
 }
 
 asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at) {

@@ -78,6 +78,9 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   // Sorted by service id; status filter "" = all.
   ServicePage list(const std::string& tenant_id, const std::string& status, size_t limit, size_t offset) const;
   size_t count() const;
+  // The tenant's services, without those whose deploy is still in progress
+  // (a deploy holds a quota reservation until it ends; tenancy/tenant_quotas.hpp).
+  std::vector<std::shared_ptr<ServiceActor>> deployed(const std::string& tenant_id) const;
   uint64_t lua_heap_bytes() const;
   // Every actor, for the Verifier and metrics.
   std::vector<std::shared_ptr<ServiceActor>> all() const;
@@ -97,6 +100,7 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   std::map<std::string, std::shared_ptr<Supervisor>> tenant_supervisors_;
   std::map<std::string, std::map<std::string, std::shared_ptr<ServiceActor>>> actors_;  // tenant -> id -> actor
   std::map<std::string, std::map<std::string, bool>> busy_;  // ids with a deploy/kill/swap in progress
+  std::map<std::string, std::map<std::string, bool>> deploying_;  // ids with a deploy in progress
 };
 
 }  // namespace solo

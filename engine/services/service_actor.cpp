@@ -437,6 +437,7 @@ void ServiceActor::log(std::string_view level, std::string_view line) {
 }
 
 void ServiceActor::emit(std::string_view kind, boost::json::value payload) {
+  if (world_->check_event_log) world_->check_event_log(spec_.tenant_id);
   secret_mask_.apply_in_place(payload);
   append("service_event", {{"kind", secret_mask_.apply(kind)}, {"payload", std::move(payload)}});
 }

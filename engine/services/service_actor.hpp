@@ -60,6 +60,9 @@ struct ServiceWorld {
   std::function<std::optional<std::string>(const std::string& tenant, const std::string& name)> secret;
   // A hot swap was rolled back: the spec now running (the old one).
   std::function<void(const ServiceSpec& restored, const std::string& reason)> on_rolled_back;
+  // Before a solo.emit: throws (a Lua error for the service) when the tenant's
+  // event-log quota is used up (engine/tenancy/tenant_quotas.hpp); null: no quota.
+  std::function<void(const std::string& tenant)> check_event_log;
   // The service exceeded its restart intensity and stays down.
   std::function<void(const ServiceSpec& spec, const std::string& reason)> on_gave_up;
 };

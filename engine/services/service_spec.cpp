@@ -136,23 +136,6 @@ ServiceSpec service_spec_from_json(const boost::json::object& object, const std:
   return spec;
 }
 
-std::optional<std::string> raised_limit(const ServiceSpec& spec) {
-  const auto requested = to_json(spec).at("limits").as_object();
-  const auto defaults = to_json(ServiceSpec{}).at("limits").as_object();
-  for (const auto& [key, value] : requested) {
-    const auto* fallback = defaults.if_contains(key);
-    if (!fallback || !value.is_number() || !fallback->is_number()) continue;
-    boost::system::error_code ec1, ec2;
-    auto asked = value.to_number<uint64_t>(ec1);
-    auto standard = fallback->to_number<uint64_t>(ec2);
-    if (ec1 || ec2 || asked <= standard) continue;
-    return "limits." + std::string(key) + " " + std::to_string(asked) + " is above the default " +
-           std::to_string(standard) +
-           "; only an admin token may raise limits (tenant quotas arrive with the next issue)";
-  }
-  return std::nullopt;
-}
-
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

@@ -63,10 +63,6 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
                                const ServiceLimitsMax& max);
 // The full spec as JSON (code included), and back (recovery).
 boost::json::object to_json(const ServiceSpec& spec);
-// The first limit `spec` sets above its default (LuaLimits{}), as the message
-// refusing it to a non-admin token; nullopt when none is raised. Compares the
-// "limits" objects of to_json(), so every limit field is covered.
-std::optional<std::string> raised_limit(const ServiceSpec& spec);
 ServiceSpec service_spec_from_json(const boost::json::object& object, const std::string& tenant_id);
 
 std::string sha256_hex(std::string_view data);

@@ -20,6 +20,7 @@ class EventStore;
 class LogBook;
 class SystemStatus;
 class Telemetry;
+class TenantQuotas;
 }  // namespace solo
 
 namespace solo::net {
@@ -37,6 +38,9 @@ struct ApiContext {
   std::shared_ptr<CircuitBreakers> breakers;
   // Discovery (registry_routes.cpp); null until its System child started.
   std::shared_ptr<ServiceRegistry> registry;
+  // Tenant quotas (engine/tenancy/tenant_quotas.hpp; net/api/quota_checks.hpp);
+  // null: no quotas (until its System child started, or without a kernel).
+  std::shared_ptr<TenantQuotas> quotas;
   // The system endpoints reach the kernel through these (apps/kernel.cpp).
   std::function<boost::json::value()> recovery_report;
   std::function<boost::asio::awaitable<boost::json::value>()> verify;

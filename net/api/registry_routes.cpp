@@ -5,6 +5,7 @@
 #include "engine/discovery/service_registry.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
+#include "net/api/quota_checks.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
 #include "net/router.hpp"
@@ -19,11 +20,6 @@ Response registry_error_response(const RegistryError& error) {
       return error_response(400, "invalid_request", error.what());
     case RegistryError::Kind::not_found:
       return error_response(404, "not_found", error.what());
-    case RegistryError::Kind::full: {
-      auto response = error_response(429, "overloaded", error.what());
-      response.headers.emplace_back("Retry-After", "60");
-      return response;
-    }
   }
   return error_response(500, "internal_error", "unexpected registry error");
 }
@@ -59,6 +55,8 @@ asio::awaitable<Response> post_registration(std::shared_ptr<ApiContext> context,
     if (!value->is_int64()) throw BadRequest("'ttl_seconds' must be an integer");
     ttl = value->as_int64();
   }
+  // A new registration takes one of the tenant's `registrations`; a renewal does not.
+  auto reserved = reserve_registration(*context, request, tenant, service_id, name, version);
   try {
     auto registration = co_await context->registry->register_service(tenant, std::move(service_id), std::move(name),
                                                                      std::move(version), std::move(metadata), ttl);

@@ -6,6 +6,7 @@
 #include "engine/security/vault.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
+#include "net/api/quota_checks.hpp"
 #include "net/api/request_args.hpp"
 #include "net/router.hpp"
 
@@ -46,6 +47,7 @@ asio::awaitable<Response> post_secret(std::shared_ptr<ApiContext> context, Reque
   std::string name(key->as_string());
   require_identifier(name, "key");
   require(request, "secrets:write", "secrets/" + name);
+  auto reserved = reserve_secret(*context, request, request.tenant, name);  // a new name takes one of `secrets`
   auto result = co_await context->vault->put(request.tenant, name, std::string(value->as_string()), actor(request));
   if (!result) co_return vault_error_response(result.error());
   boost::json::object reply;

@@ -6,6 +6,7 @@
 #include "engine/services/deployer.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
+#include "net/api/quota_checks.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
 #include "net/router.hpp"
@@ -75,11 +76,8 @@ asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Requ
     co_return error_response(400, "invalid_request", error.what());
   }
   require(request, "deploy", "services/" + spec.service_id);
-  // Limits at or below the defaults are the tenant's to choose; raising one
-  // is the operator's (admin) decision until tenant quotas exist.
-  if (!is_admin(request)) {
-    if (auto raised = raised_limit(spec)) throw Forbidden(*raised);
-  }
+  // The tenant's quotas (429 quota_exceeded): held until the service counts.
+  auto reserved = reserve_deploy(*context, request, spec);
   try {
     auto reply = co_await context->deployer->deploy(std::move(spec));
     co_return json_response(201, reply);
@@ -155,6 +153,7 @@ asio::awaitable<Response> put_code(std::shared_ptr<ApiContext> context, Request&
     }
     window = std::chrono::milliseconds(ms->as_int64());
   }
+  check_swap(*context, request, tenant, code->as_string().size());
   try {
     auto version = co_await context->deployer->swap(tenant, id, std::string(code->as_string()), window);
     boost::json::object reply;

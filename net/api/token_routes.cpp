@@ -5,6 +5,7 @@
 #include "engine/security/capability_manager.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
+#include "net/api/quota_checks.hpp"
 #include "net/api/request_args.hpp"
 #include "net/router.hpp"
 #include "stores/event.hpp"
@@ -75,6 +76,9 @@ GrantRequest parse_grant(const Request& request) {
 
 asio::awaitable<Response> post_token(std::shared_ptr<ApiContext> context, Request& request) {
   auto grant = parse_grant(request);
+  // The tenant's `tokens` quota, held until the new token is in the manager.
+  const std::string& tenant = grant.tenant_id.empty() && request.caller ? request.caller->tenant_id : grant.tenant_id;
+  auto reserved = reserve_token(*context, request, tenant.empty() ? request.tenant : tenant);
   auto result = co_await context->capabilities->grant(std::move(grant), request.caller);
   if (!result) co_return auth_error_response(result.error());
   boost::json::object body;

@@ -1,5 +1,6 @@
 // Bounds with the real binary (SERVICES.md, "Limits"; HTTP_API.md, Errors):
-// a tenant token cannot deploy limits above the defaults (403) but may lower
+// a tenant token cannot deploy limits above its quota's per-service maxima,
+// the defaults unless the admin raised them (429 quota_exceeded), but may lower
 // them; replies, timers and casts are bounded outside the Lua heap; a reply
 // that cannot be encoded fails that call only (no crash, no restart, no
 // circuit-breaker failure); a non-finite number in a body is a 400.
@@ -110,7 +111,7 @@ function handle_cast(msg, state) return state end
 
 BOOST_AUTO_TEST_SUITE(bounds)
 
-BOOST_AUTO_TEST_CASE(a_tenant_token_may_lower_limits_but_only_an_admin_may_raise_them) {
+BOOST_AUTO_TEST_CASE(a_tenant_token_may_lower_limits_but_only_its_quota_or_an_admin_may_raise_them) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
   const auto tenant = grant(solo, kTenant, {"deploy", "call", "status"});
@@ -118,22 +119,27 @@ BOOST_AUTO_TEST_CASE(a_tenant_token_may_lower_limits_but_only_an_admin_may_raise
   struct Raise {
     const char* field;
     int64_t value;
-    const char* message;
+    int64_t quota;
   };
+  // The per-service maxima of the default quota are the default limits.
   const Raise raises[] = {
-      {"instructions_per_message", 1'000'000'000,
-       "limits.instructions_per_message 1000000000 is above the default 100000000; only an admin token may raise "
-       "limits (tenant quotas arrive with the next issue)"},
-      {"cpu_ms_per_message", 1000, "limits.cpu_ms_per_message 1000 is above the default 50"},
-      {"memory_bytes", 64 << 20, "limits.memory_bytes 67108864 is above the default 16777216"},
-      {"mailbox", 1001, "limits.mailbox 1001 is above the default 1000"},
-      {"call_timeout_ms", 6000, "limits.call_timeout_ms 6000 is above the default 5000"},
-      {"payload_bytes", 2 << 20, "limits.payload_bytes 2097152 is above the default 1048576"},
+      {"instructions_per_message", 1'000'000'000, 100'000'000},
+      {"cpu_ms_per_message", 1000, 50},
+      {"memory_bytes", 64 << 20, 16 << 20},
+      {"mailbox", 1001, 1000},
+      {"call_timeout_ms", 6000, 5000},
+      {"payload_bytes", 2 << 20, 1 << 20},
   };
   for (const auto& raise : raises) {
     auto refused = send(solo, "POST", "/services", deploy_body("raised", kEcho, {{raise.field, raise.value}}), tenant);
-    expect_error(refused, 403, "forbidden");
-    BOOST_TEST(message_of(refused).find(raise.message) == 0, refused.body);
+    expect_error(refused, 429, "quota_exceeded");
+    auto body = body_of(refused);
+    BOOST_TEST(body.at("quota").as_string() == raise.field, refused.body);
+    BOOST_TEST(body.at("limit").to_number<int64_t>() == raise.quota, refused.body);
+    BOOST_TEST(body.at("used").to_number<int64_t>() == raise.value, refused.body);
+    auto expected = "limits." + std::string(raise.field) + " " + std::to_string(raise.value) +
+                    " is above the tenant's maximum " + std::to_string(raise.quota);
+    BOOST_TEST(message_of(refused).find(expected) != std::string::npos, refused.body);
   }
   // Nothing was deployed.
   auto missing = send(solo, "GET", "/services/raised", "", solo.admin_token(), kTenant);

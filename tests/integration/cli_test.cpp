@@ -295,10 +295,41 @@ BOOST_FIXTURE_TEST_CASE(a_tenant_token_cannot_deploy_raised_limits_and_sees_why,
   auto raised = cli({"deploy", example("counter.lua"), "--limit", "instructions_per_message=1000000000", "--token",
                      token});
   BOOST_TEST(raised.code == 1);
-  BOOST_TEST(raised.err.find("403 forbidden: limits.instructions_per_message 1000000000 is above the default "
-                             "100000000; only an admin token may raise limits") != std::string::npos,
+  BOOST_TEST(raised.err.find("429 quota_exceeded: quota 'instructions_per_message' of tenant alice exceeded: "
+                             "limits.instructions_per_message 1000000000 is above the tenant's maximum 100000000") !=
+                 std::string::npos,
              raised.err);
   EXPECT_OK(cli({"deploy", example("counter.lua"), "--limit", "instructions_per_message=1000000", "--token", token}));
+}
+
+BOOST_FIXTURE_TEST_CASE(tenant_quota_shows_and_sets_and_tenant_show_reports_use, Fixture) {
+  auto shown = cli({"tenant", "quota", "alice"});
+  EXPECT_OK(shown);
+  BOOST_TEST(shown.out.find("event_log_bytes_per_hour") != std::string::npos, shown.out);
+  auto set = cli({"tenant", "quota", "alice", "services=1", "tokens=7"});
+  EXPECT_OK(set);
+  auto quota = boost::json::parse(cli({"tenant", "quota", "alice", "--json"}).out);
+  BOOST_TEST(quota.at("quota").at("services").to_number<int64_t>() == 1);
+  BOOST_TEST(quota.at("quota").at("tokens").to_number<int64_t>() == 7);
+  BOOST_TEST(quota.at("quota").at("secrets").to_number<int64_t>() == 1000);  // unset: the default
+  EXPECT_OK(cli({"deploy", example("counter.lua"), "--tenant", "alice"}));
+  auto second = cli({"deploy", example("counter.lua"), "--id", "counter2", "--tenant", "alice"});
+  BOOST_TEST(second.code == 1);
+  BOOST_TEST(second.err.find("429 quota_exceeded: quota 'services' of tenant alice exceeded: limit 1, in use 1") !=
+                 std::string::npos,
+             second.err);
+  auto use = cli({"tenant", "show", "alice"});
+  EXPECT_OK(use);
+  BOOST_TEST(use.out.find("services") != std::string::npos, use.out);
+  auto use_json = boost::json::parse(cli({"tenant", "show", "alice", "--json"}).out);
+  BOOST_TEST(use_json.at("quota").at("services").at("used").to_number<int64_t>() == 1);
+  // An unknown quota is the server's 400; a value that is not a count, a usage error.
+  auto unknown = cli({"tenant", "quota", "alice", "servicez=1"});
+  BOOST_TEST(unknown.code == 1);
+  BOOST_TEST(unknown.err.find("400 invalid_request: unknown quota 'servicez'") != std::string::npos, unknown.err);
+  BOOST_TEST(cli({"tenant", "quota", "alice", "services=x"}).code == 2);
+  BOOST_TEST(cli({"tenant", "quota", "alice", "services"}).code == 2);
+  BOOST_TEST(cli({"tenant", "frobnicate", "alice"}).code == 2);
 }
 
 BOOST_FIXTURE_TEST_CASE(failures_have_clear_messages_and_exit_codes, Fixture) {

@@ -519,6 +519,10 @@ BOOST_AUTO_TEST_CASE(health_says_starting_and_requests_get_503_while_recovery_ru
   constexpr int kServices = 2000;
   {
     SoloProcess solo(data);
+    // More services than the default tenant quota allows (docs/http-api.md, "Tenants").
+    auto raised = solo.client().request("PUT", "/tenants/default/quota",
+                                        R"({"services": 2000, "memory_bytes_total": 1099511627776})");
+    BOOST_TEST_REQUIRE(raised.status == 200, raised.body);
     std::vector<std::thread> deployers;
     std::atomic<int> failures{0};
     for (int t = 0; t < 8; ++t) {

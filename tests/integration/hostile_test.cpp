@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(each_hostile_service_fails_alone_while_a_bystander_answers_
     BOOST_TEST_CONTEXT("hostile service " << hostile.id) {
       auto deployed = deploy(attacker, hostile.id, hc::hostile_code(hostile.attack), limits_of(hostile));
       if (hostile.outcome == hc::Outcome::deploy_refused) {
-        BOOST_TEST(deployed.status == 403, deployed.body);
+        BOOST_TEST(deployed.status == 429, deployed.body);
         BOOST_TEST(contains_any(deployed.body, hostile.expected), deployed.body);
         if (deployed.status == 201) BOOST_TEST(admin.request("DELETE", "/services/" + hostile.id).status == 202);
         bystander.check(hostile.id);

@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(ops_round_trip_with_ids_and_errors_carry_the_http_codes) {
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_tenant_token_deploying_raised_limits_over_the_socket_is_403_like_http) {
+BOOST_AUTO_TEST_CASE(a_tenant_token_deploying_raised_limits_over_the_socket_is_429_quota_exceeded_like_http) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
   WsClient admin(solo, solo.admin_token());
@@ -126,13 +126,44 @@ BOOST_AUTO_TEST_CASE(a_tenant_token_deploying_raised_limits_over_the_socket_is_4
   BOOST_TEST_REQUIRE(!tenant.error);
   auto raised = tenant.op(1, "deploy", args_of({{"service_id", "x"}, {"code", kEcho},
                                                 {"limits", args_of({{"mailbox", 5000}})}}));
-  BOOST_TEST(raised.at("error").at("status").as_int64() == 403, json::serialize(raised));
+  BOOST_TEST(raised.at("error").at("status").as_int64() == 429, json::serialize(raised));
+  BOOST_TEST(raised.at("error").at("error").as_string() == "quota_exceeded", json::serialize(raised));
+  BOOST_TEST(raised.at("error").at("quota").as_string() == "mailbox", json::serialize(raised));
   BOOST_TEST(std::string(raised.at("error").at("message").as_string()).find(
-                 "limits.mailbox 5000 is above the default 1000") == 0,
+                 "limits.mailbox 5000 is above the tenant's maximum 1000") != std::string::npos,
              json::serialize(raised));
   auto lowered = tenant.op(2, "deploy", args_of({{"service_id", "x"}, {"code", kEcho},
                                                  {"limits", args_of({{"mailbox", 5}})}}));
   BOOST_TEST(lowered.at("ok").as_bool(), json::serialize(lowered));
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(tenant_quota_ops_set_and_show_a_quota_like_http) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient admin(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!admin.error);
+  auto set = admin.op(1, "tenant_quota_set", args_of({{"tenant_id", "acme"}, {"services", 0}}));
+  BOOST_TEST_REQUIRE(set.at("ok").as_bool(), json::serialize(set));
+  BOOST_TEST(set.at("result").at("quota").at("services").as_int64() == 0);
+  auto shown = admin.op(2, "tenant_quota", args_of({{"tenant_id", "acme"}}));
+  BOOST_TEST(shown.at("result").at("quota").at("services").as_int64() == 0, json::serialize(shown));
+  auto bad = admin.op(3, "tenant_quota_set", args_of({{"tenant_id", "acme"}, {"servicez", 1}}));
+  BOOST_TEST(bad.at("error").at("status").as_int64() == 400, json::serialize(bad));
+  // The quota holds over the socket: 429 with its fields.
+  auto granted = admin.op(4, "grant", args_of({{"tenant_id", "acme"}, {"permissions", json::array{"deploy", "status"}},
+                                               {"ttl_seconds", 600}}));
+  BOOST_TEST_REQUIRE(granted.at("ok").as_bool(), json::serialize(granted));
+  WsClient tenant(solo, std::string(granted.at("result").at("token").as_string()));
+  BOOST_TEST_REQUIRE(!tenant.error);
+  auto refused = tenant.op(1, "deploy", args_of({{"service_id", "x"}, {"code", kEcho}}));
+  BOOST_TEST(refused.at("error").at("status").as_int64() == 429, json::serialize(refused));
+  BOOST_TEST(refused.at("error").at("quota").as_string() == "services", json::serialize(refused));
+  BOOST_TEST(refused.at("error").at("limit").as_int64() == 0, json::serialize(refused));
+  auto mine = tenant.op(2, "tenant", args_of({{"tenant_id", "acme"}}));
+  BOOST_TEST(mine.at("result").at("quota").at("services").at("limit").as_int64() == 0, json::serialize(mine));
+  auto not_mine = tenant.op(3, "tenant_quota_set", args_of({{"tenant_id", "acme"}, {"services", 9}}));
+  BOOST_TEST(not_mine.at("error").at("status").as_int64() == 403, json::serialize(not_mine));
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 

@@ -6,6 +6,8 @@
 #include "engine/actor/mailbox.hpp"
 #include "engine/sandbox/lua_json.hpp"
 #include "engine/services/service_spec.hpp"
+#include "engine/tenancy/quota_exceeded.hpp"
+#include "engine/tenancy/tenant_quota.hpp"
 #include "unit/engine/lua_fake_host.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -194,26 +196,40 @@ BOOST_AUTO_TEST_CASE(a_mailbox_weighs_its_queued_items) {
   BOOST_TEST(mailbox.bytes() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(raised_limit_names_the_first_limit_above_its_default) {
+// The per-service maxima of a tenant's quota default to the default limits:
+// a deploy at or below them passes, the first limit above is refused, named.
+BOOST_AUTO_TEST_CASE(default_quota_refuses_the_first_limit_above_its_default) {
+  auto quota = solo::TenantQuota::defaults(solo::ServiceLimitsMax{});
   solo::ServiceSpec spec;
-  BOOST_TEST(!solo::raised_limit(spec));
+  spec.tenant_id = "acme";
+  solo::check_service_maxima(spec, quota);
   spec.limits.memory_bytes = 1u << 20;  // lowered
   spec.limits.mailbox = 10;
   spec.limits.payload_bytes = 1000;
   spec.limits.call_timeout = std::chrono::milliseconds(100);
-  BOOST_TEST(!solo::raised_limit(spec));
+  solo::check_service_maxima(spec, quota);
   spec.limits.instructions_per_message = 1'000'000'000;
-  auto raised = solo::raised_limit(spec);
-  BOOST_TEST_REQUIRE(raised.has_value());
-  BOOST_TEST(*raised ==
-             "limits.instructions_per_message 1000000000 is above the default 100000000; only an admin token may "
-             "raise limits (tenant quotas arrive with the next issue)");
+  try {
+    solo::check_service_maxima(spec, quota);
+    BOOST_FAIL("a raised limit passed");
+  } catch (const solo::QuotaExceeded& error) {
+    BOOST_TEST(error.quota() == "instructions_per_message");
+    BOOST_TEST(error.limit() == 100'000'000u);
+    BOOST_TEST(error.used() == 1'000'000'000u);
+    BOOST_TEST(std::string(error.what()).find("limits.instructions_per_message 1000000000 is above the tenant's "
+                                              "maximum 100000000") != std::string::npos);
+  }
   solo::ServiceSpec other;
   other.limits.call_timeout = std::chrono::milliseconds(5001);
-  BOOST_TEST(solo::raised_limit(other).value().find("limits.call_timeout_ms 5001") == 0);
+  BOOST_CHECK_EXCEPTION(solo::check_service_maxima(other, quota), solo::QuotaExceeded,
+                        [](const auto& e) { return e.quota() == "call_timeout_ms" && e.used() == 5001u; });
   other = {};
   other.limits.payload_bytes = 2u << 20;
-  BOOST_TEST(solo::raised_limit(other).value().find("limits.payload_bytes 2097152") == 0);
+  BOOST_CHECK_EXCEPTION(solo::check_service_maxima(other, quota), solo::QuotaExceeded,
+                        [](const auto& e) { return e.quota() == "payload_bytes" && e.used() == (2u << 20); });
+  // A raised maximum lets the same limit through.
+  quota.merge(boost::json::object{{"payload_bytes", 2u << 20}}, solo::ServiceLimitsMax{});
+  solo::check_service_maxima(other, quota);
 }
 
 BOOST_AUTO_TEST_CASE(payload_bytes_is_a_deploy_limit_and_round_trips) {
