@@ -193,6 +193,30 @@ BOOST_AUTO_TEST_CASE(a_tenant_token_deploying_raised_limits_over_the_socket_is_4
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(deploy_and_swap_ops_binding_a_secret_need_secrets_read_like_http) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient admin(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!admin.error);
+  auto granted = admin.op(1, "grant", args_of({{"tenant_id", "acme"}, {"permissions", json::array{"deploy", "call", "swap"}},
+                                               {"ttl_seconds", 600}}));
+  BOOST_TEST_REQUIRE(granted.at("ok").as_bool(), json::serialize(granted));
+  WsClient tenant(solo, std::string(granted.at("result").at("token").as_string()));
+  BOOST_TEST_REQUIRE(!tenant.error);
+  auto bound = tenant.op(1, "deploy", args_of({{"service_id", "x"}, {"code", kEcho}, {"secrets", json::array{"db_password"}}}));
+  BOOST_TEST(bound.at("error").at("status").as_int64() == 403, json::serialize(bound));
+  BOOST_TEST(std::string(bound.at("error").at("message").as_string()).find("secrets/db_password") != std::string::npos,
+             json::serialize(bound));
+  // The admin deploys it for acme; the tenant's swap op is refused the same way.
+  net::HttpClient http = solo.client(std::chrono::seconds(30), "acme");
+  json::object body{{"service_id", "x"}, {"code", kEcho}, {"secrets", json::array{"db_password"}}};
+  auto deployed = http.request("POST", "/services", json::serialize(body));
+  BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
+  auto swapped = tenant.op(2, "swap", args_of({{"service_id", "x"}, {"code", kEcho}}));
+  BOOST_TEST(swapped.at("error").at("status").as_int64() == 403, json::serialize(swapped));
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(watch_streams_events_resumes_from_since_and_stops_at_unwatch) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
