@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/security/capability.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
