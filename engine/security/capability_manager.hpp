@@ -12,10 +12,13 @@
 // the tokens revoked in memory before the commit (fail closed: a failed commit
 // leaves them refused in this run, and the caller gets the error).
 //
+// Shapes (any granter, the system included): `admin` only for tenant "*" and
+// resource "*"; `tenant_admin` only for a real tenant with resource "*";
+// tenant "*" only `admin` or `metrics` (invalid_request otherwise).
 // Attenuation: a non-admin granter needs `grant`, and mints only for its own
-// tenant, a subset of its permissions, an equal or narrower scope and an expiry
-// no later than its own. Revoking a token revokes every token attenuated from
-// it, transitively.
+// tenant, a subset of its permissions (a tenant_admin holds every one but
+// admin), an equal or narrower scope and an expiry no later than its own.
+// Revoking a token revokes every token attenuated from it, transitively.
 //
 // Denials (unknown, expired or revoked token, missing permission or scope) are
 // recorded as capability_denied events (non-durable appends: they are an audit
