@@ -3,6 +3,8 @@
 // clean stop at the next start.
 #include <signal.h>
 
+#include <thread>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
