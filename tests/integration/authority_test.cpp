@@ -217,7 +217,7 @@ BOOST_AUTO_TEST_CASE(a_tenant_admin_stays_in_its_tenant_and_off_the_system_route
   BOOST_TEST(call.body.find("acme-value") != std::string::npos, call.body);
   expect(send(solo, "GET", "/events?since=0", "", boss.token), 200, "events");
   expect(send(solo, "GET", "/metrics", "", boss.token), 200, "metrics");
-  auto minted = grant_with(solo, boss.token, "", {"deploy", "secrets:read"}, "services/*");
+  auto minted = grant_with(solo, boss.token, "", {"deploy", "secrets:read"}, "services/*", 600);
   expect(send(solo, "GET", "/auth/verify?permission=deploy&resource=services/a", "", minted.token), 200, "minted");
 
   // Nothing of another tenant, nothing of the system.

@@ -167,7 +167,8 @@ struct World {
         {"GET", "/metrics", "", {"metrics"}, "", false},
         {"POST", "/tokens", boost::json::serialize(token_body), {"grant"}, "", false},
         {"GET", "/tokens", "", {"grant"}, "", false},
-        {"DELETE", "/tokens/" + victim.id, "", {"grant"}, "", true},
+        // Not a permission but a relation: a token the caller manages, 404 otherwise (authority_test).
+        {"DELETE", "/tokens/" + victim.id, "", {}, "", true},
         {"GET", "/auth/verify", "", {}, "", false},
         {"GET", "/auth/verify?permission=call&resource=" + svc_scope, "", {"call"}, svc_scope, false},
         {"POST", "/secrets", boost::json::serialize(secret_body), {"secrets:write"}, sec_scope, false},
