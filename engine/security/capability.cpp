@@ -23,7 +23,7 @@ bool Capability::has_permission(std::string_view permission) const {
   if (is_admin()) return true;
   if (permission == kAdminPermission) return false;  // an inert (scoped or tenant) admin row grants nothing
   if (is_system()) return permission == kMetricsPermission && permissions.contains(kMetricsPermission);
-  if (is_tenant_admin()) return true;  // every permission of its tenant but admin
+  if (is_tenant_admin()) return is_known_permission(permission);  // every permission of its tenant but admin
   if (permission == kTenantAdminPermission) return false;  // a tenant_admin row with a narrower scope is inert
   return permissions.contains(permission);
 }
