@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "support/async_test.hpp"
+#include "support/eventually.hpp"
 #include "support/solo_process.hpp"
 #include "support/websocket_read.hpp"
 
@@ -214,6 +215,16 @@ BOOST_AUTO_TEST_CASE(deploy_and_swap_ops_binding_a_secret_need_secrets_read_like
   BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
   auto swapped = tenant.op(2, "swap", args_of({{"service_id", "x"}, {"code", kEcho}}));
   BOOST_TEST(swapped.at("error").at("status").as_int64() == 403, json::serialize(swapped));
+  // Both refusals went through the Gateway's dispatch: two capability_denied events of that token.
+  std::string token_id(granted.at("result").at("token_id").as_string());
+  auto count_denials = [&] {
+    auto events = http.request("GET", "/events?since=0&limit=1000&type=capability_denied");
+    size_t n = 0;
+    const auto body = json::parse(events.body);
+    for (const auto& event : body.at("events").as_array()) n += event.at("subject") == json::value(token_id) ? 1 : 0;
+    return n;
+  };
+  BOOST_TEST(test::eventually([&] { return count_denials() == 2; }), count_denials());
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 
