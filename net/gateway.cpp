@@ -17,6 +17,7 @@
 #include "net/websocket_session.hpp"  // WebSocket /ws
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/json/parse.hpp>
 
 namespace solo::net {
 
@@ -34,6 +35,14 @@ Response quota_exceeded_response(const QuotaExceeded& error) {
   return json_response(429, body);
 }
 
+// The "message" of an error body (error_response's shape), for the audit event.
+std::string error_message(const Response& response) {
+  boost::system::error_code ec;
+  auto body = boost::json::parse(response.body, ec);
+  if (ec || !body.is_object()) return {};
+  auto message = body.as_object().if_contains("message");
+  return message && message->is_string() ? std::string(message->as_string()) : std::string();
+}
 }  // namespace
 
 Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
@@ -83,7 +92,9 @@ std::optional<Response> Gateway::authenticate(Request& request) {
   if (capability.is_admin()) {
     request.tenant = named ? std::string(*named) : "default";
   } else if (named && *named != capability.tenant_id) {
-    return error_response(403, "forbidden", "X-Tenant-ID may only name this token's own tenant");
+    std::string message = "X-Tenant-ID may only name this token's own tenant";
+    capabilities_->record_refusal(&capability, "foreign_tenant", request.method + " " + request.path, message);
+    return error_response(403, "forbidden", message);
   } else {
     request.tenant = capability.tenant_id;
   }
@@ -118,17 +129,25 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
     }
     permit = std::move(*acquired);
   }
+  Response response;
   try {
-    co_return co_await self->router_.route(request);
+    response = co_await self->router_.route(request);
   } catch (const BadRequest& error) {
     co_return error_response(400, "invalid_request", error.what());
   } catch (const Forbidden& error) {
-    co_return error_response(403, "forbidden", error.what());
+    response = error_response(403, "forbidden", error.what());
   } catch (const StoreError& error) {
     co_return store_unavailable_response(error);
   } catch (const QuotaExceeded& error) {
     co_return quota_exceeded_response(error);
   }
+  // Every refusal a handler decided (require()'s 403s, a grant beyond the
+  // granter's own) is audited like the manager's own denials.
+  if ((response.status == 401 || response.status == 403) && self->capabilities_) {
+    self->capabilities_->record_refusal(request.caller.get(), response.status == 401 ? "unauthorized" : "forbidden",
+                                        request.method + " " + request.path, error_message(response));
+  }
+  co_return response;
 }
 
 asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext context) {

@@ -7,8 +7,25 @@ namespace solo {
 const std::vector<std::string>& known_permissions() {
   static const std::vector<std::string> kPermissions = {
       "deploy", "kill",         "swap",     "status",   "call",  "logs",    "events",
-      "secrets:write", "secrets:read", "registry", "grant", "metrics", "admin"};
+      "secrets:write", "secrets:read", "registry", "grant", "metrics", "tenant_admin", "admin"};
   return kPermissions;
+}
+
+bool Capability::is_admin() const {
+  return permissions.contains(kAdminPermission) && tenant_id == kAdminTenant && resource == "*";
+}
+
+bool Capability::is_tenant_admin() const {
+  return permissions.contains(kTenantAdminPermission) && tenant_id != kAdminTenant && resource == "*";
+}
+
+bool Capability::has_permission(std::string_view permission) const {
+  if (is_admin()) return true;
+  if (permission == kAdminPermission) return false;  // an inert (scoped or tenant) admin row grants nothing
+  if (is_system()) return permission == kMetricsPermission && permissions.contains(kMetricsPermission);
+  if (is_tenant_admin()) return is_known_permission(permission);  // every permission of its tenant but admin
+  if (permission == kTenantAdminPermission) return false;  // a tenant_admin row with a narrower scope is inert
+  return permissions.contains(permission);
 }
 
 bool is_known_permission(std::string_view permission) {

@@ -6,7 +6,15 @@
 //   "services/<id>"     one service;  "secrets/<name>" one secret
 //   "<prefix>*"         every resource starting with <prefix>, e.g. "services/*",
 //                       "services/billing-*"
-// The `admin` permission implies every permission, every scope and every tenant.
+// Who holds what (docs/http-api.md, Permissions):
+//  - `admin` implies every permission, every scope and every tenant, but only
+//    on a capability of the system tenant "*" with resource "*" (the only way
+//    it can be granted); an `admin` row of another tenant or a narrower scope
+//    (e.g. from an older release) is inert: it grants nothing (fail closed).
+//  - `tenant_admin` (resource "*" only) implies every permission but `admin`
+//    within its own tenant; it never reaches system routes or another tenant.
+//  - A token of the system tenant "*" may hold only `admin` or `metrics` (a
+//    monitoring token); any other permission on such a row is inert.
 //
 // The admin bootstrap token (<data>/admin.token) belongs to the reserved tenant
 // kAdminTenant = "*", which is not a valid tenant identifier (HTTP_API.md,
@@ -36,6 +44,8 @@ using SystemTimePoint = std::chrono::time_point<std::chrono::system_clock, std::
 inline constexpr std::string_view kAdminTenant = "*";
 inline constexpr std::string_view kAdminPermission = "admin";
 inline constexpr std::string_view kGrantPermission = "grant";
+inline constexpr std::string_view kTenantAdminPermission = "tenant_admin";
+inline constexpr std::string_view kMetricsPermission = "metrics";
 
 // Every permission a token may carry (HTTP_API.md, Authentication).
 const std::vector<std::string>& known_permissions();
@@ -51,10 +61,14 @@ struct Capability {
   bool revoked = false;
   SystemTimePoint created_at{};
 
-  bool is_admin() const { return permissions.contains(kAdminPermission); }
-  bool has_permission(std::string_view permission) const {
-    return is_admin() || permissions.contains(permission);
-  }
+  // The system administrator: `admin` on tenant "*" and resource "*".
+  bool is_admin() const;
+  // `tenant_admin` on resource "*" of a real tenant.
+  bool is_tenant_admin() const;
+  // Whether the capability holds `permission` (directly or implied), by the rules above.
+  bool has_permission(std::string_view permission) const;
+  // A token of the system tenant "*" (the admin, or a monitoring token).
+  bool is_system() const { return tenant_id == kAdminTenant; }
   bool expired_at(SystemTimePoint now) const { return expires_at && now >= *expires_at; }
 };
 

@@ -19,6 +19,7 @@ namespace {
 
 constexpr size_t kTokenBytes = 32;
 constexpr size_t kHashPrefixInEvents = 8;
+constexpr size_t kDetailInEvents = 256;  // bounds what a request can put in an audit event
 
 int64_t to_unix_ms(SystemTimePoint t) { return t.time_since_epoch().count(); }
 SystemTimePoint from_unix_ms(int64_t ms) { return SystemTimePoint(std::chrono::milliseconds(ms)); }
@@ -92,13 +93,29 @@ std::optional<AuthError> CapabilityManager::check_grant(const GrantRequest& requ
                    request.resource + "'");
   }
   if (request.ttl && request.ttl->count() <= 0) return invalid("ttl_seconds must be positive");
-  if (granter == nullptr || granter->is_admin()) {
-    const std::string& tenant = request.tenant_id.empty() && granter ? granter->tenant_id : request.tenant_id;
-    if (tenant != kAdminTenant && !is_valid_identifier(tenant)) {
-      return invalid("tenant_id must be 1 to 128 characters of A-Z a-z 0-9 _ - . not starting with '.'");
-    }
-    return std::nullopt;
+  const std::string& tenant = request.tenant_id.empty() && granter ? granter->tenant_id : request.tenant_id;
+  if (tenant != kAdminTenant && !is_valid_identifier(tenant)) {
+    return invalid("tenant_id must be 1 to 128 characters of A-Z a-z 0-9 _ - . not starting with '.'");
   }
+  // The shapes a permission may take, whoever grants it (capability.hpp).
+  auto has = [&](std::string_view p) {
+    return std::find(request.permissions.begin(), request.permissions.end(), p) != request.permissions.end();
+  };
+  if (has(kAdminPermission) && (tenant != kAdminTenant || request.resource != "*")) {
+    return invalid("'admin' may only be granted with tenant_id '*' and resource '*' (for a tenant's administrator, "
+                   "grant 'tenant_admin')");
+  }
+  if (has(kTenantAdminPermission) && (tenant == kAdminTenant || request.resource != "*")) {
+    return invalid("'tenant_admin' may only be granted for a tenant (not '*') with resource '*'");
+  }
+  if (tenant == kAdminTenant) {
+    for (const auto& p : request.permissions) {
+      if (p != kAdminPermission && p != kMetricsPermission) {
+        return invalid("a token of the system tenant '*' may hold only 'admin' or 'metrics', not '" + p + "'");
+      }
+    }
+  }
+  if (granter == nullptr || granter->is_admin()) return std::nullopt;
   if (!granter->has_permission(kGrantPermission)) return forbidden("the token lacks the 'grant' permission");
   if (!request.tenant_id.empty() && request.tenant_id != granter->tenant_id) {
     return forbidden("a token may grant only for its own tenant");
@@ -235,9 +252,12 @@ AuthResult<CapabilityManager::CapabilityPtr> CapabilityManager::verify(std::stri
 
 void CapabilityManager::record_denied(const Capability* capability, std::string_view token_hash,
                                       std::string_view reason, std::string_view permission,
-                                      std::string_view resource) {
+                                      std::string_view resource, std::string_view request_line,
+                                      std::string_view message) {
   ++denied_total_;
-  auto suppressed = limiter_.admit(options_.steady_now());
+  // Per tenant; every unauthenticated request shares one bucket ("" is no tenant id).
+  auto suppressed = limiter_.admit(capability ? std::string_view(capability->tenant_id) : std::string_view(),
+                                   options_.steady_now());
   if (!suppressed) return;
   NewEvent event;
   event.event_type = "capability_denied";
@@ -252,20 +272,42 @@ void CapabilityManager::record_denied(const Capability* capability, std::string_
   }
   if (!permission.empty()) payload["permission"] = permission;
   if (!resource.empty()) payload["resource"] = resource;
+  if (!request_line.empty()) payload["request"] = request_line.substr(0, kDetailInEvents);
+  if (!message.empty()) payload["message"] = message.substr(0, kDetailInEvents);
   payload["suppressed"] = *suppressed;
   event.payload = std::move(payload);
   events_->append(std::move(event));
 }
 
+void CapabilityManager::record_refusal(const Capability* capability, std::string_view reason,
+                                       std::string_view request_line, std::string_view message) {
+  record_denied(capability, "", reason, "", "", request_line, message);
+}
+
+bool CapabilityManager::manages(const Capability& by, const Capability& target) const {
+  if (by.is_admin() || target.token_id == by.token_id) return true;
+  if (by.is_system() || target.tenant_id != by.tenant_id) return false;
+  if (by.is_tenant_admin()) return true;
+  // Itself, or a token whose chain of parents reaches it. A chain is at most
+  // as long as the number of tokens (a parent is always older).
+  const Capability* at = &target;
+  for (size_t steps = 0; steps <= by_hash_.size(); ++steps) {
+    if (at->token_id == by.token_id) return true;
+    if (!at->parent_id) return false;
+    auto parent = find(*at->parent_id);
+    if (!parent) return false;
+    at = parent.get();
+  }
+  return false;
+}
+
 asio::awaitable<AuthResult<int>> CapabilityManager::revoke(std::string token_id, CapabilityPtr by) {
   auto it = hash_by_id_.find(token_id);
   CapabilityPtr target = it == hash_by_id_.end() ? nullptr : by_hash_.at(it->second);
-  bool admin = by && by->is_admin();
-  if (!target || (by && !admin && target->tenant_id != by->tenant_id)) {
+  // A token outside the caller's reach answers like one that does not exist,
+  // so that ids cannot be probed.
+  if (!target || (by && !manages(*by, *target))) {
     co_return auth_failure(auth_errc::not_found, "no token '" + token_id + "'");
-  }
-  if (by && !admin && by->token_id != token_id && !by->has_permission(kGrantPermission)) {
-    co_return auth_failure(auth_errc::forbidden, "revoking another token needs the 'grant' permission");
   }
 
   // The token and its descendants, breadth first; ones already revoked are
@@ -311,10 +353,12 @@ asio::awaitable<AuthResult<int>> CapabilityManager::revoke(std::string token_id,
   co_return count;
 }
 
-std::vector<Capability> CapabilityManager::list(std::string_view tenant) const {
+std::vector<Capability> CapabilityManager::list(std::string_view tenant, const Capability* by) const {
   std::vector<Capability> out;
   for (const auto& [hash, capability] : by_hash_) {
-    if (tenant.empty() || capability->tenant_id == tenant) out.push_back(*capability);
+    if (!tenant.empty() && capability->tenant_id != tenant) continue;
+    if (by && !manages(*by, *capability)) continue;
+    out.push_back(*capability);
   }
   std::sort(out.begin(), out.end(), [](const Capability& a, const Capability& b) {
     return std::tie(a.created_at, a.token_id) < std::tie(b.created_at, b.token_id);

@@ -12,14 +12,20 @@
 // the tokens revoked in memory before the commit (fail closed: a failed commit
 // leaves them refused in this run, and the caller gets the error).
 //
+// Shapes (any granter, the system included): `admin` only for tenant "*" and
+// resource "*"; `tenant_admin` only for a real tenant with resource "*";
+// tenant "*" only `admin` or `metrics` (invalid_request otherwise).
 // Attenuation: a non-admin granter needs `grant`, and mints only for its own
-// tenant, a subset of its permissions, an equal or narrower scope and an expiry
-// no later than its own. Revoking a token revokes every token attenuated from
-// it, transitively.
+// tenant, a subset of its permissions (a tenant_admin holds every one but
+// admin), an equal or narrower scope and an expiry no later than its own.
+// Revoking a token revokes every token attenuated from it, transitively.
 //
 // Denials (unknown, expired or revoked token, missing permission or scope) are
 // recorded as capability_denied events (non-durable appends: they are an audit
-// trail, not acknowledged state), rate-limited by a DenialLimiter.
+// trail, not acknowledged state), rate-limited per tenant (KeyedDenialLimiter;
+// unauthenticated requests share one bucket) so that one tenant's flood
+// cannot hide another's denials. The Gateway records every other 401/403
+// (record_refusal).
 //
 // Thread safety: engine thread only. Coroutines capture `this`: the manager
 // must outlive them (it is a supervised child that owns its work).
@@ -88,18 +94,30 @@ class CapabilityManager {
   // Whether `capability` holds `permission` on `resource` ("" = no particular
   // resource); forbidden otherwise. Records the denial.
   AuthResult<void> authorize(const Capability& capability, std::string_view permission, std::string_view resource);
+  // Records a refusal decided elsewhere (a handler's 403, the Gateway's 403
+  // for a foreign X-Tenant-ID) as a capability_denied event: `reason`, the
+  // request ("GET /path") and the message the client got.
+  // capability == nullptr: an unauthenticated request.
+  void record_refusal(const Capability* capability, std::string_view reason, std::string_view request_line,
+                      std::string_view message);
   // authenticate + authorize.
   AuthResult<CapabilityPtr> verify(std::string_view token, std::string_view permission, std::string_view resource);
 
+  // Whether `by` may see and revoke `target`: the admin every token; a
+  // tenant_admin every token of its tenant; any other token itself, the
+  // tokens it granted and their descendants (parent_id chains).
+  bool manages(const Capability& by, const Capability& target) const;
+
   // Revokes `token_id` and every token attenuated from it (transitively);
   // returns how many tokens were newly revoked (0 if it already was).
-  // not_found: no such token, or another tenant's for a non-admin `by`;
-  // forbidden: `by` lacks `grant` (a token may always revoke itself).
+  // not_found: no such token, or one `by` does not manage (the same answer,
+  // so that token ids cannot be probed). by == nullptr: the system.
   asio::awaitable<AuthResult<int>> revoke(std::string token_id, CapabilityPtr by);
 
-  // The tokens in memory for `tenant` ("" = every tenant), by creation time;
-  // revoked ones appear (revoked = true) until purged. No secrets in them.
-  std::vector<Capability> list(std::string_view tenant) const;
+  // The tokens in memory for `tenant` ("" = every tenant) that `by` manages
+  // (nullptr = all), by creation time; revoked ones appear (revoked = true)
+  // until purged. No secrets in them.
+  std::vector<Capability> list(std::string_view tenant, const Capability* by = nullptr) const;
   // The capability of a token id, if in memory.
   CapabilityPtr find(std::string_view token_id) const;
 
@@ -125,7 +143,8 @@ class CapabilityManager {
                                        const std::optional<SystemTimePoint>& expires_at) const;
   void add(std::string token_hash, CapabilityPtr capability);
   void record_denied(const Capability* capability, std::string_view token_hash, std::string_view reason,
-                     std::string_view permission, std::string_view resource);
+                     std::string_view permission, std::string_view resource, std::string_view request_line = {},
+                     std::string_view message = {});
   SystemTimePoint now() const { return options_.now(); }
 
   std::shared_ptr<EventStore> events_;
@@ -134,7 +153,7 @@ class CapabilityManager {
   std::unordered_map<std::string, CapabilityPtr> by_hash_;             // SHA-256 hex -> capability
   std::unordered_map<std::string, std::string> hash_by_id_;            // token_id -> SHA-256 hex
   std::unordered_map<std::string, std::vector<std::string>> children_;  // parent token_id -> child ids
-  DenialLimiter limiter_;
+  KeyedDenialLimiter limiter_;  // per tenant
   uint64_t denied_total_ = 0;
 };
 

@@ -204,7 +204,7 @@ std::vector<SecretInfo> Vault::list(std::string_view tenant) const {
 
 void Vault::record_access_denied(std::string_view tenant, std::string_view name, std::string_view reason,
                                  std::string_view actor) {
-  auto suppressed = limiter_.admit(options_.steady_now());
+  auto suppressed = limiter_.admit(tenant, options_.steady_now());  // per tenant
   if (!suppressed) return;
   NewEvent event;
   event.event_type = "secret_access_denied";

@@ -152,7 +152,7 @@ class Vault {
   MasterKeyRing keys_;
   std::map<std::string, SecretRow> rows_;                           // row_key -> ciphertext row
   mutable std::unordered_map<std::string, std::string> key_cache_;  // tenant 0x00 version -> derived key
-  DenialLimiter limiter_;
+  KeyedDenialLimiter limiter_;  // per tenant: one tenant cannot hide another's denials
   bool rotating_ = false;
 };
 

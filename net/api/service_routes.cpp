@@ -66,6 +66,17 @@ std::shared_ptr<ServiceActor> find_service(const ApiContext& context, const Requ
   return actor;
 }
 
+// A service reads its bound secrets (solo.secret), so binding one, or
+// swapping the code of a service that has some, hands their values to code the
+// caller wrote: it needs `secrets:read` on each, as reading them directly would.
+void require_secret_reads(const Request& request, const std::vector<std::string>& secrets, std::string_view why) {
+  for (const auto& name : secrets) {
+    if (!allowed(request, "secrets:read", "secrets/" + name)) {
+      throw Forbidden(std::string(why) + " needs 'secrets:read' on secrets/" + name + ", which this token lacks");
+    }
+  }
+}
+
 asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Request& request) {
   auto tenant = request_tenant(request);
   auto body = parse_json_object(request);
@@ -76,6 +87,7 @@ asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Requ
     co_return error_response(400, "invalid_request", error.what());
   }
   require(request, "deploy", "services/" + spec.service_id);
+  require_secret_reads(request, spec.secrets, "binding a secret to a service");
   // The tenant's quotas (429 quota_exceeded): held until the service counts.
   auto reserved = reserve_deploy(*context, request, spec);
   try {
@@ -143,6 +155,9 @@ asio::awaitable<Response> put_code(std::shared_ptr<ApiContext> context, Request&
   const auto& id = request.params.at("id");
   require_identifier(id, "service id");
   require(request, "swap", "services/" + id);
+  if (auto actor = context->deployer->find(tenant, id)) {
+    require_secret_reads(request, actor->spec().secrets, "swapping the code of a service bound to a secret");
+  }
   auto body = parse_json_object(request);
   auto code = body.if_contains("code");
   if (!code || !code->is_string()) co_return error_response(400, "invalid_request", "'code' is required (a string)");

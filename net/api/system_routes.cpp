@@ -2,9 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include "engine/security/capability.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
+#include "engine/telemetry/tenant_series.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
 #include "net/router.hpp"
@@ -36,6 +38,12 @@ asio::awaitable<Response> get_metrics(std::shared_ptr<ApiContext> context, Reque
   Response response;
   response.content_type = "text/plain; version=0.0.4";
   response.body = context->telemetry->render();
+  // The whole process (every tenant's series and the process-wide ones) is
+  // the admin's and the system tenant's monitoring tokens'; a tenant's token
+  // sees its own series only.
+  if (request.caller && !request.caller->is_admin() && !request.caller->is_system()) {
+    response.body = tenant_series(response.body, request.caller->tenant_id);
+  }
   co_return response;
 }
 

@@ -90,13 +90,17 @@ asio::awaitable<Response> post_token(std::shared_ptr<ApiContext> context, Reques
 }
 
 asio::awaitable<Response> list_tokens(std::shared_ptr<ApiContext> context, Request& request) {
-  // Listing the tenant's tokens is capability management: it needs `grant`
-  // (a token can always see itself through GET /auth/verify).
+  // Listing tokens is capability management: it needs `grant` (a token can
+  // always see itself through GET /auth/verify).
   require(request, "grant");
-  // An admin sees every tenant's tokens unless it names one; others their own.
+  // An admin sees every tenant's tokens unless it names one; a tenant_admin
+  // every token of its tenant; any other token itself and the tokens it
+  // granted, transitively (CapabilityManager::manages).
   std::string tenant = is_admin(request) && !request.header("x-tenant-id") ? "" : request.tenant;
   boost::json::array tokens;
-  for (const auto& capability : context->capabilities->list(tenant)) tokens.push_back(capability_json(capability));
+  for (const auto& capability : context->capabilities->list(tenant, request.caller.get())) {
+    tokens.push_back(capability_json(capability));
+  }
   boost::json::object body;
   body["total"] = tokens.size();
   body["tokens"] = std::move(tokens);

@@ -18,6 +18,7 @@
 
 #include "support/async_test.hpp"
 #include "support/solo_process.hpp"
+#include "support/eventually.hpp"
 #include "support/websocket_client.hpp"
 
 using namespace solo;
@@ -164,6 +165,40 @@ BOOST_AUTO_TEST_CASE(tenant_quota_ops_set_and_show_a_quota_like_http) {
   BOOST_TEST(mine.at("result").at("quota").at("services").at("limit").as_int64() == 0, json::serialize(mine));
   auto not_mine = tenant.op(3, "tenant_quota_set", args_of({{"tenant_id", "acme"}, {"services", 9}}));
   BOOST_TEST(not_mine.at("error").at("status").as_int64() == 403, json::serialize(not_mine));
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(deploy_and_swap_ops_binding_a_secret_need_secrets_read_like_http) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient admin(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!admin.error);
+  auto granted = admin.op(1, "grant", args_of({{"tenant_id", "acme"}, {"permissions", json::array{"deploy", "call", "swap"}},
+                                               {"ttl_seconds", 600}}));
+  BOOST_TEST_REQUIRE(granted.at("ok").as_bool(), json::serialize(granted));
+  WsClient tenant(solo, std::string(granted.at("result").at("token").as_string()));
+  BOOST_TEST_REQUIRE(!tenant.error);
+  auto bound = tenant.op(1, "deploy", args_of({{"service_id", "x"}, {"code", kEcho}, {"secrets", json::array{"db_password"}}}));
+  BOOST_TEST(bound.at("error").at("status").as_int64() == 403, json::serialize(bound));
+  BOOST_TEST(std::string(bound.at("error").at("message").as_string()).find("secrets/db_password") != std::string::npos,
+             json::serialize(bound));
+  // The admin deploys it for acme; the tenant's swap op is refused the same way.
+  net::HttpClient http = solo.client(std::chrono::seconds(30), "acme");
+  json::object body{{"service_id", "x"}, {"code", kEcho}, {"secrets", json::array{"db_password"}}};
+  auto deployed = http.request("POST", "/services", json::serialize(body));
+  BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
+  auto swapped = tenant.op(2, "swap", args_of({{"service_id", "x"}, {"code", kEcho}}));
+  BOOST_TEST(swapped.at("error").at("status").as_int64() == 403, json::serialize(swapped));
+  // Both refusals went through the Gateway's dispatch: two capability_denied events of that token.
+  std::string token_id(granted.at("result").at("token_id").as_string());
+  auto count_denials = [&] {
+    auto events = http.request("GET", "/events?since=0&limit=1000&type=capability_denied");
+    size_t n = 0;
+    const auto body = json::parse(events.body);
+    for (const auto& event : body.at("events").as_array()) n += event.at("subject") == json::value(token_id) ? 1 : 0;
+    return n;
+  };
+  BOOST_TEST(test::eventually([&] { return count_denials() == 2; }), count_denials());
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 

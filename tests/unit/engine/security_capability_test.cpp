@@ -8,7 +8,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include "security_test_support.hpp"
+#include "engine/security/crypto.hpp"
 #include "stores/sqlite.hpp"
+#include "stores/token_store.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -167,7 +169,9 @@ BOOST_AUTO_TEST_CASE(attenuation_mints_only_narrower_tokens_of_the_granters_own_
   BOOST_TEST((rejected("t2", {"status"}, "services/a", 60s, granter) == auth_errc::forbidden));
   // A permission the granter lacks.
   BOOST_TEST((rejected("t1", {"status", "kill"}, "services/a", 60s, granter) == auth_errc::forbidden));
-  BOOST_TEST((rejected("t1", {"admin"}, "services/a", 60s, granter) == auth_errc::forbidden));
+  BOOST_TEST((rejected("t1", {"tenant_admin"}, "*", 60s, granter) == auth_errc::forbidden));
+  // `admin` never takes this shape, whoever asks (400, not 403).
+  BOOST_TEST((rejected("t1", {"admin"}, "services/a", 60s, granter) == auth_errc::invalid_request));
   // A wider scope.
   BOOST_TEST((rejected("t1", {"status"}, "*", 60s, granter) == auth_errc::forbidden));
   BOOST_TEST((rejected("t1", {"status"}, "secrets/a", 60s, granter) == auth_errc::forbidden));
@@ -215,9 +219,10 @@ BOOST_AUTO_TEST_CASE(revoking_a_token_revokes_every_token_attenuated_from_it_tra
   // Another tenant's token looks like nothing.
   auto foreign = test::run_awaitable(f.io, f.manager->revoke(root->token_id, other));
   BOOST_TEST((foreign.error().code == auth_errc::not_found));
-  // A token without `grant` may not revoke others, but may revoke itself.
+  // Nor does a token of the same tenant it did not grant (it may revoke itself).
   auto denied = test::run_awaitable(f.io, f.manager->revoke(root->token_id, sibling));
-  BOOST_TEST((denied.error().code == auth_errc::forbidden));
+  BOOST_TEST((denied.error().code == auth_errc::not_found));
+  BOOST_TEST(denied.error().message == "no token '" + root->token_id + "'");  // as for an unknown id
 
   BOOST_TEST(f.revoke(root->token_id, root) == 3);
   for (const auto* token : {&root_token, &child_token, &grandchild_token}) {
@@ -293,12 +298,13 @@ BOOST_AUTO_TEST_CASE(denied_events_are_rate_limited_and_report_how_many_were_sup
   auto denied = test::all_events(f.io, *f.store, "capability_denied");
   BOOST_TEST(denied.size() == 10u);
 
-  f.steady += 1s;  // the bucket refills
+  // Tenant t1 has a bucket of its own: the flood of unknown tokens does not
+  // suppress its denials.
   f.manager->verify(token, "kill", "services/a");  // forbidden: names the token id, not the token
   denied = test::all_events(f.io, *f.store, "capability_denied");
   BOOST_REQUIRE(denied.size() == 11u);
   auto payload = boost::json::parse(denied.back().payload).as_object();
-  BOOST_TEST(payload.at("suppressed").as_int64() == 990);
+  BOOST_TEST(payload.at("suppressed").as_int64() == 0);
   BOOST_TEST(payload.at("reason").as_string() == "missing_permission");
   BOOST_TEST(payload.at("token_id").as_string() == capability->token_id);
   BOOST_TEST(denied.back().tenant_id == "t1");
@@ -306,6 +312,12 @@ BOOST_AUTO_TEST_CASE(denied_events_are_rate_limited_and_report_how_many_were_sup
   BOOST_TEST(first.at("reason").as_string() == "unknown_token");
   BOOST_TEST(first.at("token_sha256_prefix").as_string().size() == 8u);
   for (const auto& event : denied) BOOST_TEST(event.payload.find("bad-token") == std::string::npos);
+
+  f.steady += 1s;  // the unauthenticated bucket refills; its next event reports the flood
+  f.manager->verify("bad-token-again", "status", "");
+  denied = test::all_events(f.io, *f.store, "capability_denied");
+  BOOST_REQUIRE(denied.size() == 12u);
+  BOOST_TEST(boost::json::parse(denied.back().payload).at("suppressed").as_int64() == 990);
 }
 
 BOOST_AUTO_TEST_CASE(the_admin_token_file_is_created_0600_and_reused_while_it_resolves) {
@@ -385,6 +397,150 @@ BOOST_AUTO_TEST_CASE(scope_rules_cover_prefixes_and_attenuate_only_narrower) {
   BOOST_TEST(!scope_within("*", "services/*"));
   BOOST_TEST(!scope_within("services/*", "services/a*"));
   BOOST_TEST(!scope_within("services/ab", "services/a"));
+}
+
+BOOST_AUTO_TEST_CASE(admin_is_granted_only_for_the_system_tenant_and_every_resource) {
+  Fixture f;
+  auto [admin_token, admin] = f.mint(std::string(kAdminTenant), {"admin"});
+  for (const auto& [tenant, resource] : std::vector<std::pair<std::string, std::string>>{
+           {"globex", "*"}, {"globex", "services/x"}, {"*", "services/x"}, {"*", "secrets/*"}}) {
+    for (auto granter : {admin, CapabilityManager::CapabilityPtr()}) {
+      auto result = f.grant(tenant, {"admin"}, resource, std::nullopt, granter);
+      BOOST_REQUIRE(!result.has_value());
+      BOOST_TEST((result.error().code == auth_errc::invalid_request));
+      BOOST_TEST(result.error().message.find("tenant_id '*' and resource '*'") != std::string::npos);
+    }
+  }
+  BOOST_TEST(f.grant("*", {"admin"}, "*", std::nullopt, admin).has_value());
+}
+
+// A row written by an older release (admin for one tenant, or one resource)
+// is restored but grants nothing: fail closed.
+BOOST_AUTO_TEST_CASE(a_scoped_or_tenant_admin_row_already_in_the_database_is_inert) {
+  Fixture f;
+  std::vector<std::string> tokens;
+  int n = 0;
+  for (const auto& [tenant, resource] : std::vector<std::pair<std::string, std::string>>{
+           {"globex", "services/x"}, {"globex", "*"}, {"*", "services/x"}}) {
+    std::string token = "legacy-admin-token-" + std::to_string(n);
+    TokenRow row;
+    row.token_id = "tok_legacy" + std::to_string(n++);
+    row.token_hash = crypto::sha256_hex(token);
+    row.tenant_id = tenant;
+    row.permissions = {"admin"};
+    row.resource = resource;
+    row.created_at_ms = 1;
+    NewEvent event;
+    event.event_type = "capability_granted";
+    test::run_awaitable(f.io, f.store->append_durable(std::move(event), TokenStore::insert(std::move(row))));
+    tokens.push_back(token);
+  }
+  f.reopen();
+  for (const auto& token : tokens) {
+    auto capability = f.manager->authenticate(token);
+    BOOST_REQUIRE(capability.has_value());
+    BOOST_TEST(!(*capability)->is_admin());
+    for (const auto& permission : known_permissions()) {
+      BOOST_TEST((f.status(token, permission, "secrets/db_password") == auth_errc::forbidden));
+      BOOST_TEST((f.status(token, permission, "services/x") == auth_errc::forbidden));
+    }
+    // Nor can it grant or revoke anything but itself.
+    BOOST_TEST(!f.grant("acme", {"status"}, "*", 60s, *capability).has_value());
+    BOOST_TEST(f.manager->list("", capability->get()).size() == 1u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(tenant_admin_holds_every_permission_of_its_tenant_but_admin) {
+  Fixture f;
+  // Its shape: resource "*" and a real tenant.
+  BOOST_TEST((f.grant("acme", {"tenant_admin"}, "services/*").error().code == auth_errc::invalid_request));
+  BOOST_TEST((f.grant("*", {"tenant_admin"}).error().code == auth_errc::invalid_request));
+  auto [token, capability] = f.mint("acme", {"tenant_admin"});
+  BOOST_TEST(capability->is_tenant_admin());
+  BOOST_TEST(!capability->is_admin());
+  for (const auto& permission : known_permissions()) {
+    auto expected = permission == "admin" ? auth_errc::forbidden : kOk;
+    BOOST_TEST((f.status(token, permission, "secrets/db_password") == expected), permission);
+  }
+  // It grants any non-admin permission for its own tenant, with itself as parent.
+  auto child = f.grant("", {"deploy", "secrets:read", "tenant_admin"}, "*", std::nullopt, capability);
+  BOOST_REQUIRE(child.has_value());
+  BOOST_TEST(child->tenant_id == "acme");
+  BOOST_TEST((f.grant("", {"admin"}, "*", std::nullopt, capability).error().code == auth_errc::invalid_request));
+  BOOST_TEST((f.grant("*", {"admin"}, "*", std::nullopt, capability).error().code == auth_errc::forbidden));
+  BOOST_TEST((f.grant("globex", {"status"}, "*", std::nullopt, capability).error().code == auth_errc::forbidden));
+
+  // It manages every token of its tenant, and none of another.
+  auto [other_token, other] = f.mint("acme", {"grant", "call"}, "services/*");
+  auto [foreign_token, foreign] = f.mint("globex", {"status"});
+  auto listed = f.manager->list("acme", capability.get());
+  BOOST_TEST(listed.size() == 3u);
+  BOOST_TEST(f.manager->list("", capability.get()).size() == 3u);
+  BOOST_TEST((test::run_awaitable(f.io, f.manager->revoke(foreign->token_id, capability)).error().code ==
+              auth_errc::not_found));
+  BOOST_TEST(f.revoke(other->token_id, capability) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_system_tenant_holds_only_admin_or_metrics) {
+  Fixture f;
+  auto [admin_token, admin] = f.mint(std::string(kAdminTenant), {"admin"});
+  auto refused = f.grant("*", {"metrics", "status"}, "*", std::nullopt, admin);
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST((refused.error().code == auth_errc::invalid_request));
+  BOOST_TEST(refused.error().message.find("'status'") != std::string::npos);
+  auto [token, monitoring] = f.mint("*", {"metrics"}, "*", std::nullopt, admin);
+  BOOST_TEST(monitoring->is_system());
+  BOOST_TEST(!monitoring->is_admin());
+  BOOST_TEST((f.status(token, "metrics", "") == kOk));
+  BOOST_TEST((f.status(token, "status", "") == auth_errc::forbidden));
+  BOOST_TEST((f.status(token, "admin", "") == auth_errc::forbidden));
+}
+
+BOOST_AUTO_TEST_CASE(a_token_lists_and_revokes_only_itself_and_the_tokens_it_granted) {
+  Fixture f;
+  auto [broad_token, broad] = f.mint("acme", {"grant", "call", "deploy"}, "*", 3600s);
+  auto [scoped_token, scoped] = f.mint("acme", {"grant", "call"}, "services/foo", 3600s, broad);
+  auto [child_token, child] = f.mint("acme", {"grant", "call"}, "services/foo", 600s, scoped);
+  auto [grandchild_token, grandchild] = f.mint("acme", {"call"}, "services/foo", 60s, child);
+  auto [sibling_token, sibling] = f.mint("acme", {"grant", "call"}, "*", 3600s);
+
+  auto ids = [](const std::vector<Capability>& list) {
+    std::set<std::string> out;
+    for (const auto& c : list) out.insert(c.token_id);
+    return out;
+  };
+  BOOST_TEST((ids(f.manager->list("acme", scoped.get())) ==
+              std::set<std::string>{scoped->token_id, child->token_id, grandchild->token_id}));
+  BOOST_TEST(ids(f.manager->list("acme", broad.get())).size() == 4u);  // itself and its subtree
+  BOOST_TEST((ids(f.manager->list("acme", sibling.get())) == std::set<std::string>{sibling->token_id}));
+
+  // A broader sibling, or its own parent, looks like no token at all.
+  for (const auto& target : {sibling->token_id, broad->token_id}) {
+    auto result = test::run_awaitable(f.io, f.manager->revoke(target, scoped));
+    BOOST_REQUIRE(!result.has_value());
+    BOOST_TEST((result.error().code == auth_errc::not_found));
+  }
+  BOOST_TEST((f.status(sibling_token, "call", "services/bar") == kOk));
+  BOOST_TEST(f.revoke(grandchild->token_id, scoped) == 1);  // a descendant two levels down
+  BOOST_TEST(f.revoke(scoped->token_id, scoped) == 2);      // itself, with the rest of its subtree
+}
+
+BOOST_AUTO_TEST_CASE(denial_buckets_are_per_tenant_and_bounded) {
+  KeyedDenialLimiter limiter(1, 2, 3);
+  auto now = DenialLimiter::Clock::time_point(1h);
+  BOOST_TEST(limiter.admit("a", now).has_value());
+  BOOST_TEST(limiter.admit("a", now).has_value());
+  BOOST_TEST(!limiter.admit("a", now).has_value());  // a's burst is spent
+  BOOST_TEST(limiter.admit("b", now).has_value());   // b is not suppressed by a
+  BOOST_TEST(limiter.admit("c", now).has_value());
+  BOOST_TEST(limiter.keys() == 3u);
+  // Full: new keys share one overflow bucket until old ones are idle again.
+  for (int i = 0; i < 100; ++i) limiter.admit("flood-" + std::to_string(i), now);
+  BOOST_TEST(limiter.keys() == 3u);
+  BOOST_TEST(!limiter.admit("d", now).has_value());
+  now += 10s;  // every bucket refilled: idle ones are dropped for new keys
+  BOOST_TEST(limiter.admit("d", now).has_value());
+  BOOST_TEST(limiter.keys() <= 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

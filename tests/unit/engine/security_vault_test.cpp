@@ -360,6 +360,9 @@ BOOST_AUTO_TEST_CASE(access_denied_events_are_rate_limited) {
   BOOST_TEST(f.vault->denied_suppressed_total() == 40u);
   BOOST_TEST(denied[0].tenant_id == "t1");
   BOOST_TEST(denied[0].subject == "db");
+  // Another tenant's denials have their own bucket.
+  f.vault->record_access_denied("t2", "db", "not bound", "svc");
+  BOOST_TEST(test::all_events(f.io, *f.store, "secret_access_denied").size() == 11u);
 }
 
 BOOST_AUTO_TEST_CASE(no_secret_value_appears_in_the_database_the_wal_or_any_event_payload) {
