@@ -92,6 +92,10 @@ std::optional<AuthError> CapabilityManager::check_grant(const GrantRequest& requ
                    request.resource + "'");
   }
   if (request.ttl && request.ttl->count() <= 0) return invalid("ttl_seconds must be positive");
+  // Bounded so that now + ttl cannot overflow the clock (found by fuzz_token).
+  if (request.ttl && *request.ttl > kMaxTokenTtl) {
+    return invalid("ttl_seconds must be at most " + std::to_string(kMaxTokenTtl.count()) + " (100 years)");
+  }
   if (granter == nullptr || granter->is_admin()) {
     const std::string& tenant = request.tenant_id.empty() && granter ? granter->tenant_id : request.tenant_id;
     if (tenant != kAdminTenant && !is_valid_identifier(tenant)) {
@@ -119,7 +123,10 @@ std::optional<AuthError> CapabilityManager::check_grant(const GrantRequest& requ
 asio::awaitable<AuthResult<GrantResult>> CapabilityManager::grant(GrantRequest request, CapabilityPtr granter) {
   SystemTimePoint created = now();
   std::optional<SystemTimePoint> expires_at;
-  if (request.ttl) expires_at = created + std::chrono::duration_cast<std::chrono::milliseconds>(*request.ttl);
+  // A ttl past kMaxTokenTtl would overflow here; check_grant refuses it.
+  if (request.ttl && *request.ttl <= kMaxTokenTtl) {
+    expires_at = created + std::chrono::duration_cast<std::chrono::milliseconds>(*request.ttl);
+  }
   if (granter) {
     // The granter was verified by the caller, but it may have been revoked or
     // expired since (e.g. while this request waited).

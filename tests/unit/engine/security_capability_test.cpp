@@ -149,6 +149,21 @@ BOOST_AUTO_TEST_CASE(grant_rejects_unknown_permissions_bad_scopes_bad_tenants_an
   BOOST_TEST(f.grant("t1", {"status"}, "secrets/db-*").has_value());
 }
 
+// Found by fuzz_token (tests/fuzz/corpus/token/token_08): now + a ttl near
+// INT64_MAX milliseconds overflowed (UB; in practice an expiry in the past).
+BOOST_AUTO_TEST_CASE(grant_refuses_a_ttl_past_100_years_instead_of_overflowing_the_expiry) {
+  Fixture f;
+  auto huge = f.grant("t1", {"status"}, "*", std::chrono::seconds(9'223'372'036'854'775));
+  BOOST_TEST_REQUIRE(!huge.has_value());
+  BOOST_TEST((huge.error().code == auth_errc::invalid_request));
+  BOOST_TEST(huge.error().message.find("at most 3155760000") != std::string::npos);
+  BOOST_TEST(!f.grant("t1", {"status"}, "*", kMaxTokenTtl + 1s).has_value());
+  auto [token, capability] = f.mint("t1", {"status"}, "*", kMaxTokenTtl);
+  BOOST_TEST_REQUIRE(capability->expires_at.has_value());
+  BOOST_TEST((*capability->expires_at == f.now + kMaxTokenTtl));
+  BOOST_TEST(f.manager->authenticate(token).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(attenuation_mints_only_narrower_tokens_of_the_granters_own_tenant) {
   Fixture f;
   auto [granter_token, granter] = f.mint("t1", {"grant", "deploy", "status"}, "services/*", 3600s);
