@@ -5,21 +5,23 @@
 
 BUILD_DIR      ?= build
 ASAN_BUILD_DIR ?= build-asan
+FUZZ_BUILD_DIR ?= build-fuzz
 BUILD_TYPE     ?= RelWithDebInfo
 DATA_DIR       ?= ./data
 LISTEN         ?= 127.0.0.1:8080
 CMAKE_FLAGS    ?=
 
 # Debian 12 packages the build and the tests need (chromium: the browser test,
-# tests/integration/browser_test.cpp).
+# tests/integration/browser_test.cpp; clang, libclang-rt-14-dev and llvm (its
+# symbolizer): the libFuzzer targets, tests/fuzz/).
 PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev \
             libssl-dev openssl liblua5.4-dev libboost1.81-dev libboost-json1.81-dev \
             libboost-url1.81-dev libboost-test1.81-dev curl ca-certificates \
-            chromium
+            chromium clang libclang-rt-14-dev llvm
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps configure build run test test-unit test-asan fuzz bench clean distclean
+.PHONY: all deps configure build run test test-unit test-asan fuzz-build fuzz bench clean distclean
 
 all: build
 
@@ -44,8 +46,11 @@ build: configure
 run: build
 	$(BUILD_DIR)/apps/solo serve --data $(DATA_DIR) --listen $(LISTEN)
 
-test: build
+# Every test of the g++ build, then the short seeded pass of each libFuzzer
+# target (ctest label `fuzz`, SOLO_FUZZ_SHORT_SECONDS each) in the clang build.
+test: build fuzz-build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	ctest --test-dir $(FUZZ_BUILD_DIR) --output-on-failure -L fuzz
 
 test-unit: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit
@@ -57,17 +62,47 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -L unit
 
-# The seeded sandbox fuzzer (tests/unit/engine/lua_sandbox_fuzz_test.cpp), long:
-# FUZZ_PROGRAMS programs from seed FUZZ_SEED on (random unless given). `make
-# test` runs a short fixed-seed pass of the same test. A failure prints the
-# seed and the program; rerun one with FUZZ_PROGRAMS=1 FUZZ_SEED=<seed>.
+# The libFuzzer targets (tests/fuzz/, one per input surface: http, json_lua,
+# websocket, service_spec, token, cli_args), built by clang++ with ASan + UBSan
+# in FUZZ_BUILD_DIR. Only the libraries they need are built there.
+fuzz-build: deps
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOLO_FUZZ=ON \
+	  -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD_DIR) --target fuzz_targets
+
+# `make fuzz`: every libFuzzer target for FUZZ_SECONDS each (FUZZ_TARGETS picks
+# some), from the committed seeds (tests/fuzz/corpus/<target>) plus what earlier
+# runs kept in FUZZ_BUILD_DIR/fuzz-corpus/<target>; each prints its executions
+# and stops at the first finding, whose input is written to
+# FUZZ_BUILD_DIR/fuzz-findings/<target>-crash-* (rerun it: the target binary
+# with that file as its argument; docs/operations.md, "Fuzzing"). Then the seeded sandbox fuzzer
+# (tests/unit/engine/lua_sandbox_fuzz_test.cpp), long: FUZZ_PROGRAMS programs
+# from seed FUZZ_SEED on (random unless given); `make test` runs a short
+# fixed-seed pass of the same test. A failure prints the seed and the program;
+# rerun one with FUZZ_PROGRAMS=1 FUZZ_SEED=<seed>.
+FUZZ_SECONDS  ?= 180
+FUZZ_TARGETS  ?= http json_lua websocket service_spec token cli_args
 FUZZ_PROGRAMS ?= 20000
 FUZZ_PROGRESS ?= 500
 ifeq ($(origin FUZZ_SEED), undefined)
 FUZZ_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 endif
 
-fuzz: configure
+fuzz: configure fuzz-build
+	@mkdir -p $(FUZZ_BUILD_DIR)/fuzz-findings
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD_DIR)/fuzz-corpus/$$t; \
+	  dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  log=$(FUZZ_BUILD_DIR)/fuzz-findings/$$t.log; \
+	  if $(FUZZ_BUILD_DIR)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096 \
+	       -print_final_stats=1 $$dict -artifact_prefix=$(FUZZ_BUILD_DIR)/fuzz-findings/$$t- \
+	       $(FUZZ_BUILD_DIR)/fuzz-corpus/$$t tests/fuzz/corpus/$$t >$$log 2>&1; then \
+	    grep -E "^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)" $$log; \
+	  else \
+	    tail -n 80 $$log; echo "fuzz: $$t found a problem (whole log: $$log)"; exit 1; \
+	  fi; \
+	done
 	cmake --build $(BUILD_DIR) --target engine_tests
 	@echo "fuzz: FUZZ_SEED=$(FUZZ_SEED) FUZZ_PROGRAMS=$(FUZZ_PROGRAMS)"
 	SOLO_FUZZ_SEED=$(FUZZ_SEED) SOLO_FUZZ_PROGRAMS=$(FUZZ_PROGRAMS) SOLO_FUZZ_PROGRESS=$(FUZZ_PROGRESS) \
@@ -80,4 +115,4 @@ clean:
 	cmake --build $(BUILD_DIR) --target clean
 
 distclean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

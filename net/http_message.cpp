@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "engine/utf8.hpp"
+
 namespace solo::net {
 
 std::optional<std::string_view> Request::header(std::string_view lower_name) const {
@@ -30,10 +32,13 @@ Response json_response(int status, const boost::json::value& body) {
   return response;
 }
 
+// The message often quotes what the client sent (a path, a header); the body
+// must stay valid JSON, so bytes that are not UTF-8 become U+FFFD (found by
+// fuzz_http: a path with %EC answered 405 with a body no JSON parser takes).
 Response error_response(int status, std::string_view code, std::string_view message) {
   return json_response(status, boost::json::object{
                                    {"error", code},
-                                   {"message", message},
+                                   {"message", to_valid_utf8(message)},
                                    {"timestamp", utc_timestamp_now()},
                                });
 }

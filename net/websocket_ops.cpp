@@ -54,6 +54,32 @@ std::string message_body(const json::object& args) {
 
 }  // namespace
 
+OpFrame parse_op_frame(std::string_view text) {
+  OpFrame out;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) {
+    out.error = "a frame must be a JSON object {\"id\", \"op\", \"args\"}";
+    return out;
+  }
+  auto& frame = parsed.as_object();
+  if (auto* given = frame.if_contains("id")) out.id = *given;
+  auto* op_value = frame.if_contains("op");
+  if (!op_value || !op_value->is_string()) {
+    out.error = "'op' is required (a string)";
+    return out;
+  }
+  out.op = std::string(op_value->as_string());
+  if (auto* given = frame.if_contains("args"); given && !given->is_null()) {
+    if (!given->is_object()) {
+      out.error = "'args' must be an object";
+      return out;
+    }
+    out.args = std::move(given->as_object());
+  }
+  return out;
+}
+
 // The REST equivalent of an op; nullopt for an unknown op. Throws BadRequest
 // for args that cannot form a request.
 std::optional<OpRequest> op_request(std::string_view op, const json::object& args) {

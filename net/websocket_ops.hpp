@@ -10,10 +10,23 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "net/http_message.hpp"
 
 namespace solo::net {
+
+// One client text frame {"id", "op", "args"} taken apart. `error` is set
+// (the message of a 400 invalid_request error frame) when the frame is not a
+// JSON object, has no string "op", or "args" is neither an object nor null;
+// `id` is kept whenever the frame gave one, so the error can answer it.
+struct OpFrame {
+  boost::json::value id;
+  std::string op;
+  boost::json::object args;
+  std::string error;
+};
+OpFrame parse_op_frame(std::string_view text);
 
 struct OpRequest {
   std::string method;

@@ -495,29 +495,14 @@ asio::awaitable<void> start_watch(std::shared_ptr<Session> self, json::value id,
 // One text frame from the client.
 void handle_text(const std::shared_ptr<Session>& self, std::string_view text) {
   if (self->closing) return;
-  boost::system::error_code ec;
-  json::value parsed = json::parse(text, ec);
-  if (ec || !parsed.is_object()) {
-    self->send(error_frame(nullptr, 400, "invalid_request", "a frame must be a JSON object {\"id\", \"op\", \"args\"}"));
+  auto frame = parse_op_frame(text);
+  if (!frame.error.empty()) {
+    self->send(error_frame(frame.id, 400, "invalid_request", frame.error));
     return;
   }
-  auto& frame = parsed.as_object();
-  json::value id = nullptr;
-  if (auto* given = frame.if_contains("id")) id = *given;
-  auto* op_value = frame.if_contains("op");
-  if (!op_value || !op_value->is_string()) {
-    self->send(error_frame(id, 400, "invalid_request", "'op' is required (a string)"));
-    return;
-  }
-  std::string op(op_value->as_string());
-  json::object args;
-  if (auto* given = frame.if_contains("args"); given && !given->is_null()) {
-    if (!given->is_object()) {
-      self->send(error_frame(id, 400, "invalid_request", "'args' must be an object"));
-      return;
-    }
-    args = given->as_object();
-  }
+  json::value id = std::move(frame.id);
+  std::string op = std::move(frame.op);
+  json::object args = std::move(frame.args);
   if (op == "watch") {
     asio::co_spawn(self->hub->executor, start_watch(self, std::move(id), std::move(args)), asio::detached);
     return;

@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include "engine/utf8.hpp"
+
 namespace solo {
 
 namespace json = boost::json;
@@ -63,34 +65,6 @@ void push_value(lua_State* L, const json::value& v, int depth, const LuaJsonLimi
       return;
     }
   }
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const auto n = s.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) { ++i; continue; }
-    int extra;
-    std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
-    else return false;
-    if (i + extra >= n) return false;  // truncated sequence
-    for (int k = 1; k <= extra; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and code points past U+10FFFF are invalid.
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 // Serialized sizes, as boost::json::serialize writes them.
@@ -193,7 +167,7 @@ class Encoder {
     bytes_ += len;
     if (bytes_ > limits_.max_string_bytes) return fail("value has more than " + std::to_string(limits_.max_string_bytes) + " bytes of strings");
     out = std::string_view(p, len);
-    if (!valid_utf8(out)) return fail("string is not valid UTF-8");
+    if (!is_valid_utf8(out)) return fail("string is not valid UTF-8");
     return true;
   }
 

@@ -50,11 +50,14 @@
 
 namespace solo {
 
+// The longest a token may live (100 years); a longer ttl is refused.
+inline constexpr std::chrono::seconds kMaxTokenTtl{3'155'760'000};
+
 struct GrantRequest {
   std::string tenant_id;                     // "" = the granter's tenant (required for a system grant)
   std::vector<std::string> permissions;      // non-empty, each a known permission
   std::string resource = "*";                // a valid scope
-  std::optional<std::chrono::seconds> ttl;   // nullopt = never expires (only under a granter that never does)
+  std::optional<std::chrono::seconds> ttl;   // nullopt = never expires (only under a granter that never does); at most kMaxTokenTtl
 };
 
 struct GrantResult {

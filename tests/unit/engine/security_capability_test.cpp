@@ -152,6 +152,21 @@ BOOST_AUTO_TEST_CASE(grant_rejects_unknown_permissions_bad_scopes_bad_tenants_an
   BOOST_TEST(f.grant("t1", {"status"}, "secrets/db-*").has_value());
 }
 
+// Found by fuzz_token (tests/fuzz/corpus/token/token_08): now + a ttl near
+// INT64_MAX milliseconds overflowed (UB; in practice an expiry in the past).
+BOOST_AUTO_TEST_CASE(grant_refuses_a_ttl_past_100_years_instead_of_overflowing_the_expiry) {
+  Fixture f;
+  auto huge = f.grant("t1", {"status"}, "*", std::chrono::seconds(9'223'372'036'854'775));
+  BOOST_TEST_REQUIRE(!huge.has_value());
+  BOOST_TEST((huge.error().code == auth_errc::invalid_request));
+  BOOST_TEST(huge.error().message.find("at most 3155760000") != std::string::npos);
+  BOOST_TEST(!f.grant("t1", {"status"}, "*", kMaxTokenTtl + 1s).has_value());
+  auto [token, capability] = f.mint("t1", {"status"}, "*", kMaxTokenTtl);
+  BOOST_TEST_REQUIRE(capability->expires_at.has_value());
+  BOOST_TEST((*capability->expires_at == f.now + kMaxTokenTtl));
+  BOOST_TEST(f.manager->authenticate(token).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(attenuation_mints_only_narrower_tokens_of_the_granters_own_tenant) {
   Fixture f;
   auto [granter_token, granter] = f.mint("t1", {"grant", "deploy", "status"}, "services/*", 3600s);
@@ -287,6 +302,24 @@ BOOST_AUTO_TEST_CASE(purge_drops_expired_and_revoked_tokens_from_memory_and_dele
       f.io, f.store->read<int64_t>([](Database& db) { return db.query_int("SELECT count(*) FROM tokens"); }));
   BOOST_TEST(rows == 1);
   BOOST_TEST(test::all_events(f.io, *f.store, "capabilities_purged").size() == 2u);
+}
+
+// fuzz_token found purge() quadratic in a parent's children (each purged id
+// was erased from its parent's list one by one; ~50,000 took 27 s). The lists
+// are now filtered once per parent: purging some of many children keeps
+// exactly the others attached.
+BOOST_AUTO_TEST_CASE(purging_many_revoked_children_keeps_exactly_the_live_ones_under_their_parent) {
+  Fixture f;
+  auto [parent_token, parent] = f.mint("t1", {"grant", "status"}, "*", 3600s);
+  std::vector<CapabilityManager::CapabilityPtr> children;
+  for (int i = 0; i < 200; ++i) children.push_back(f.mint("t1", {"status"}, "*", 600s, parent).second);
+  for (size_t i = 0; i < children.size(); i += 2) f.revoke(children[i]->token_id, children[i]);
+  BOOST_TEST(test::run_awaitable(f.io, f.manager->purge()) == 100);
+  BOOST_TEST(f.manager->size() == 101u);
+  // Revoking the parent reaches the 100 children still attached, and only them.
+  BOOST_TEST(f.revoke(parent->token_id, parent) == 101);
+  BOOST_TEST(test::run_awaitable(f.io, f.manager->purge()) == 101);
+  BOOST_TEST(f.manager->size() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(denied_events_are_rate_limited_and_report_how_many_were_suppressed) {

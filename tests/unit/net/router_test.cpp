@@ -98,6 +98,24 @@ BOOST_AUTO_TEST_CASE(a_known_path_with_another_method_is_405_with_allow) {
   BOOST_TEST(response.headers[0].second == "GET, DELETE");
 }
 
+// Found by fuzz_http (tests/fuzz/corpus/http/regression_405_invalid_utf8):
+// "POST /services/fuzz%echhealth" decodes to a path with the byte 0xEC, which
+// the 405 message quoted as is, so the body was not valid JSON.
+BOOST_AUTO_TEST_CASE(an_error_quoting_a_path_that_is_not_utf8_is_still_valid_json) {
+  const auto router = sample_router();
+  const auto response = route(router, "PUT", "/services/fuzz\xec" "hhealth");
+  BOOST_TEST(response.status == 405);
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(response.body, ec);  // parse() rejects invalid UTF-8
+  BOOST_TEST_REQUIRE(!ec, ec.message());
+  BOOST_TEST(parsed.at("message").as_string() ==
+             "PUT is not allowed on /services/fuzz\xEF\xBF\xBDhhealth");
+  const auto missing = route(router, "GET", "/nowhere/\xff\xfe");
+  BOOST_TEST(missing.status == 404);
+  BOOST_TEST(!boost::json::parse(missing.body, ec).is_null());
+  BOOST_TEST(!ec, ec.message());
+}
+
 BOOST_AUTO_TEST_CASE(routes_lists_every_method_and_pattern_in_order) {
   const auto routes = sample_router().routes();
   BOOST_REQUIRE(routes.size() == 7u);
