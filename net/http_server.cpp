@@ -69,6 +69,8 @@ struct ConnectionControl {
   // Over a connection cap: serves one request, and only GET /health for real.
   bool overflow = false;
   bool address_full = false;  // overflow because of the per-address cap (else the global one)
+  bool heard = false;         // a byte of a request has arrived (a silent overflow connection can be evicted)
+  bool evicted = false;       // closed to make room for a newer overflow connection
   ConnectionSlot slot;  // its AddressSlots slot (per-address cap), handed on at a WebSocket upgrade
 };
 
@@ -490,7 +492,9 @@ asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_p
     // read_timeout starts with it, so a client that trickles a request in is
     // cut off however steadily it trickles.
     if (conn->buffer.size() == 0) {
-      if (first_request) {
+      if (conn->overflow) {
+        layer.expires_after(std::min(options.first_byte_timeout, kOverflowRequestTimeout));
+      } else if (first_request) {
         layer.expires_after(options.first_byte_timeout);
       } else {
         layer.expires_after(options.idle_timeout);
@@ -500,8 +504,11 @@ asio::awaitable<void> serve_requests(std::shared_ptr<State> state, std::shared_p
       if (idle_ec) co_return;  // closed, idle timeout, or drain
       conn->buffer.commit(n);
     }
+    conn->heard = true;
     first_request = false;
-    layer.expires_after(options.read_timeout);
+    layer.expires_after(conn->overflow
+                            ? std::min<std::chrono::milliseconds>(options.read_timeout, kOverflowRequestTimeout)
+                            : std::chrono::milliseconds(options.read_timeout));
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
@@ -644,8 +651,31 @@ std::shared_ptr<Conn> make_connection(State& state, tcp::socket socket) {
   }
 }
 
+// Closes the oldest overflow connection that has not sent a byte yet, to
+// make room for a new one; false when every overflow connection is talking.
+// A monitor's connection sends its GET /health at once, so a flood of silent
+// connections from many addresses cannot keep it out: each newcomer pushes
+// out the oldest silent one instead of being turned away.
+bool evict_silent_overflow(State& state) {
+  for (const auto& [id, conn] : state.connections) {  // by id: oldest first
+    if (!conn->overflow || conn->heard || conn->busy || conn->evicted) continue;
+    conn->evicted = true;
+    conn->close();  // its session ends and gives the place back
+    return true;
+  }
+  return false;
+}
+
+// Overflow connections open and not yet being evicted.
+std::size_t live_overflow(const State& state) {
+  std::size_t evicting = 0;
+  for (const auto& [id, conn] : state.connections) evicting += conn->overflow && conn->evicted ? 1 : 0;
+  return state.overflow.load() - std::min(evicting, state.overflow.load());
+}
+
 // Takes a slot (or an overflow place) for a new connection and starts its
-// session; closes it at once when even the overflow places are taken.
+// session; closes it at once when even the overflow places are taken by
+// connections that are talking (silent ones are evicted first).
 template <class Conn>
 void admit(const std::shared_ptr<State>& state, tcp::socket socket, std::string address) {
   ConnectionSlot slot;
@@ -654,9 +684,9 @@ void admit(const std::shared_ptr<State>& state, tcp::socket socket, std::string 
   const bool overflow = !slot;
   if (overflow) {
     ++state->refused;
-    if (state->overflow.load() >= kMaxOverflowConnections) return;  // the socket closes here
     slot = state->overflow_slots.try_take(address);
-    if (!slot) return;
+    if (!slot) return;  // this address holds its share of overflow places: the socket closes here
+    if (live_overflow(*state) >= kMaxOverflowConnections && !evict_silent_overflow(*state)) return;
   }
   auto conn = make_connection<Conn>(*state, std::move(socket));
   conn->remote_address = std::move(address);

@@ -17,8 +17,12 @@
 // while a flood holds every slot), anything else 503 `overloaded` with
 // Retry-After. Overflow connections take no slot; there are at most
 // kMaxOverflowConnections of them (kMaxOverflowPerAddress per address: 64 and
-// 8), and
-// beyond that a new connection is closed at once, without an answer.
+// 8). When they are all taken, a new one pushes out the oldest overflow
+// connection that has not sent a byte yet (a monitor sends its request at
+// once; a flood's connections stay silent); if every one is talking, or its
+// address holds its 8 already, the new connection is closed at once, without
+// an answer. An overflow connection's request must arrive within
+// kOverflowRequestTimeout (1 s), so trickling ones free their places quickly.
 //
 // Accept failures (out of descriptors, say) are logged at most once a second,
 // with the count of those not logged.
@@ -72,6 +76,11 @@ struct TlsServerOptions {
 // Overflow connections (over a connection cap; see above) open at a time.
 inline constexpr std::size_t kMaxOverflowConnections = 64;
 inline constexpr std::size_t kMaxOverflowPerAddress = 8;
+// An overflow connection serves one small request (a monitor's GET /health,
+// sent at once): its first byte and its whole request must come within this,
+// so that a flood of silent or trickling connections holds an overflow place
+// for at most this long, not the first-byte and read deadlines of a served one.
+inline constexpr std::chrono::milliseconds kOverflowRequestTimeout{1000};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

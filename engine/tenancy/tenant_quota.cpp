@@ -54,7 +54,8 @@ void TenantQuota::merge(const boost::json::object& partial, const ServiceLimitsM
   auto fields = quota_fields(ceilings);
   std::map<std::string, uint64_t, std::less<>> next = values_;
   for (const auto& [key, value] : partial) {
-    auto field = std::find_if(fields.begin(), fields.end(), [&](const QuotaField& f) { return f.name == key; });
+    const std::string_view name = key;  // a structured binding cannot be captured (clang 14)
+    auto field = std::find_if(fields.begin(), fields.end(), [&](const QuotaField& f) { return f.name == name; });
     if (field == fields.end()) {
       std::string known;
       for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.name;

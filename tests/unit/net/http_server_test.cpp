@@ -439,6 +439,51 @@ BOOST_AUTO_TEST_CASE(overflow_connections_are_bounded_and_closed_at_once_beyond)
   BOOST_TEST(answered(monitor, "/health", "200"));
 }
 
+BOOST_AUTO_TEST_CASE(a_silent_overflow_connection_gives_its_place_back_within_the_overflow_deadline) {
+  HttpServerOptions options;
+  options.max_connections = 1;
+  options.first_byte_timeout = 30s;  // a served connection may stay silent this long; an overflow one may not
+  TestServer server(options, describe_request);
+  RawConnection holder(server.port());
+  BOOST_REQUIRE(answered(holder, "/", "200"));
+  std::vector<std::unique_ptr<RawConnection>> silent;
+  for (std::size_t i = 0; i < kMaxOverflowPerAddress; ++i) silent.push_back(std::make_unique<RawConnection>(server.port()));
+  BOOST_REQUIRE(TestServer::eventually(
+      [&] { return server.server().overflow_connections() == kMaxOverflowPerAddress; }));
+  // Every overflow place of this address is held by a silent connection; they
+  // are closed at the overflow deadline, and a monitor from the same address
+  // is answered after that.
+  for (auto& connection : silent) BOOST_TEST(connection->closed_within(kOverflowRequestTimeout + 5s));
+  BOOST_REQUIRE(TestServer::eventually([&] { return server.server().overflow_connections() == 0; }));
+  RawConnection monitor(server.port());
+  BOOST_TEST(answered(monitor, "/health", "200"));
+}
+
+BOOST_AUTO_TEST_CASE(a_monitor_is_answered_when_silent_connections_from_many_addresses_hold_every_overflow_place) {
+  HttpServerOptions options;
+  options.max_connections = 1;
+  TestServer server(options, describe_request);
+  RawConnection holder(server.port());
+  BOOST_REQUIRE(answered(holder, "/", "200"));
+  // Every overflow place, taken by silent connections spread over enough
+  // addresses that no per-address share stops them.
+  std::vector<std::unique_ptr<RawConnection>> silent;
+  const std::size_t addresses = kMaxOverflowConnections / kMaxOverflowPerAddress;
+  for (std::size_t a = 0; a < addresses; ++a) {
+    for (std::size_t i = 0; i < kMaxOverflowPerAddress; ++i) {
+      const std::string source = "127.0.0." + std::to_string(10 + a);
+      silent.push_back(std::make_unique<RawConnection>(server.port(), source.c_str()));
+    }
+  }
+  BOOST_REQUIRE(TestServer::eventually([&] { return server.server().overflow_connections() == kMaxOverflowConnections; }));
+  // A monitor from another address pushes out the oldest silent one and gets its answer.
+  RawConnection monitor(server.port(), "127.0.0.3");
+  BOOST_TEST(answered(monitor, "/health", "200"));
+  BOOST_TEST(silent.front()->closed_within(3s));
+  // The others are still held (they are closed by the overflow deadline, not by the monitor).
+  BOOST_TEST(server.server().overflow_connections() <= kMaxOverflowConnections);
+}
+
 BOOST_AUTO_TEST_CASE(a_connection_that_sends_nothing_is_closed_after_the_first_byte_deadline) {
   HttpServerOptions options;
   options.first_byte_timeout = 300ms;
