@@ -138,22 +138,35 @@ std::optional<AuthError> CapabilityManager::check_grant(const GrantRequest& requ
   return std::nullopt;
 }
 
+std::optional<SystemTimePoint> CapabilityManager::expiry_of(const GrantRequest& request,
+                                                            SystemTimePoint created) const {
+  // A ttl past kMaxTokenTtl would overflow here; check_grant refuses it.
+  if (!request.ttl || *request.ttl > kMaxTokenTtl) return std::nullopt;
+  return created + std::chrono::duration_cast<std::chrono::milliseconds>(*request.ttl);
+}
+
+std::optional<AuthError> CapabilityManager::check_live_granter(const CapabilityPtr& granter) const {
+  if (!granter) return std::nullopt;
+  // The granter was verified by the caller, but it may have been revoked or
+  // expired since (e.g. while this request waited).
+  auto live = hash_by_id_.find(granter->token_id);
+  CapabilityPtr current;
+  if (live == hash_by_id_.end() || lookup(live->second, &current) != Lookup::ok) {
+    return auth_failure(auth_errc::unauthorized, "the granting token is no longer valid");
+  }
+  return std::nullopt;
+}
+
+AuthResult<void> CapabilityManager::validate_grant(const GrantRequest& request, const CapabilityPtr& granter) const {
+  if (auto error = check_live_granter(granter)) return *error;
+  if (auto error = check_grant(request, granter.get(), expiry_of(request, now()))) return *error;
+  return {};
+}
+
 asio::awaitable<AuthResult<GrantResult>> CapabilityManager::grant(GrantRequest request, CapabilityPtr granter) {
   SystemTimePoint created = now();
-  std::optional<SystemTimePoint> expires_at;
-  // A ttl past kMaxTokenTtl would overflow here; check_grant refuses it.
-  if (request.ttl && *request.ttl <= kMaxTokenTtl) {
-    expires_at = created + std::chrono::duration_cast<std::chrono::milliseconds>(*request.ttl);
-  }
-  if (granter) {
-    // The granter was verified by the caller, but it may have been revoked or
-    // expired since (e.g. while this request waited).
-    auto live = hash_by_id_.find(granter->token_id);
-    CapabilityPtr current;
-    if (live == hash_by_id_.end() || lookup(live->second, &current) != Lookup::ok) {
-      co_return auth_failure(auth_errc::unauthorized, "the granting token is no longer valid");
-    }
-  }
+  std::optional<SystemTimePoint> expires_at = expiry_of(request, created);
+  if (auto error = check_live_granter(granter)) co_return *error;
   if (auto error = check_grant(request, granter.get(), expires_at)) co_return *error;
 
   auto capability = std::make_shared<Capability>();

@@ -91,6 +91,11 @@ class CapabilityManager {
   // the host) — no attenuation rules, request.tenant_id required. An admin
   // granter may mint anything for any tenant.
   asio::awaitable<AuthResult<GrantResult>> grant(GrantRequest request, CapabilityPtr granter);
+  // The checks grant() makes before it writes anything (shape, attenuation,
+  // the granter still live), on their own: a caller that reserves a quota
+  // first runs these, so that a refused grant is answered as refused (403,
+  // 400) and never tells a caller about a tenant's quota it may not use.
+  AuthResult<void> validate_grant(const GrantRequest& request, const CapabilityPtr& granter) const;
 
   // The token's capability, or unauthorized (no, unknown, expired or revoked token).
   AuthResult<CapabilityPtr> authenticate(std::string_view token);
@@ -142,6 +147,8 @@ class CapabilityManager {
  private:
   enum class Lookup { ok, unknown, expired, revoked };
   Lookup lookup(const std::string& token_hash, CapabilityPtr* out) const;
+  std::optional<SystemTimePoint> expiry_of(const GrantRequest& request, SystemTimePoint created) const;
+  std::optional<AuthError> check_live_granter(const CapabilityPtr& granter) const;
   std::optional<AuthError> check_grant(const GrantRequest& request, const Capability* granter,
                                        const std::optional<SystemTimePoint>& expires_at) const;
   void add(std::string token_hash, CapabilityPtr capability);

@@ -76,6 +76,12 @@ GrantRequest parse_grant(const Request& request) {
 
 asio::awaitable<Response> post_token(std::shared_ptr<ApiContext> context, Request& request) {
   auto grant = parse_grant(request);
+  // A grant the caller may not make is refused as such before the quota is
+  // looked at: the quota of a tenant the caller cannot grant for is none of
+  // its business (a 429 there would tell it that tenant's token count).
+  if (auto valid = context->capabilities->validate_grant(grant, request.caller); !valid) {
+    co_return auth_error_response(valid.error());
+  }
   // The tenant's `tokens` quota, held until the new token is in the manager.
   const std::string& tenant = grant.tenant_id.empty() && request.caller ? request.caller->tenant_id : grant.tenant_id;
   auto reserved = reserve_token(*context, request, tenant.empty() ? request.tenant : tenant);

@@ -220,6 +220,26 @@ BOOST_AUTO_TEST_CASE(a_bad_quota_is_400_and_changes_nothing) {
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_grant_the_caller_may_not_make_is_403_before_any_quota_is_looked_at) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  const auto acme = grant(solo, kTenant);
+  const auto globex = grant(solo, "globex");
+  set_quota(solo, R"({"tokens": 0})");  // acme is full
+  // Another tenant's token learns nothing of acme's quota: it may not grant for acme at all.
+  auto foreign = send(solo, "POST", "/tokens", R"({"tenant_id": "acme", "permissions": ["call"], "ttl_seconds": 60})",
+                      globex);
+  BOOST_TEST(foreign.status == 403, foreign.body);
+  // Within acme, a grant wider than the granter is 403 and a malformed one 400, full or not.
+  auto wider = send(solo, "POST", "/tokens", R"({"permissions": ["kill"], "ttl_seconds": 60})", acme);
+  BOOST_TEST(wider.status == 403, wider.body);
+  auto malformed = send(solo, "POST", "/tokens", R"({"permissions": ["fly"], "ttl_seconds": 60})", acme);
+  BOOST_TEST(malformed.status == 400, malformed.body);
+  // A grant it may make meets the quota.
+  expect_quota_exceeded(send(solo, "POST", "/tokens", R"({"permissions": ["call"], "ttl_seconds": 60})", acme),
+                        "tokens", 0);
+}
+
 BOOST_AUTO_TEST_CASE(two_concurrent_deploys_cannot_both_take_the_last_slot) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
