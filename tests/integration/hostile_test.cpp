@@ -389,8 +389,12 @@ BOOST_AUTO_TEST_CASE(many_concurrent_calls_to_a_cpu_heavy_service_do_not_starve_
   Bystander bystander(client);
   boost::json::object limits;
   limits["call_timeout_ms"] = 60000;
-  // Each call does a few million instructions: well within its budget, but
-  // tens of milliseconds of engine time; 64 of them queue up at once.
+  // What is under test is /health beside the queue, not the time budget: a
+  // generous one (the admin may raise it), so that a slow or loaded machine
+  // cannot fail a call by its CPU time.
+  limits["cpu_ms_per_message"] = 1000;
+  // Each call does a few million instructions: tens of milliseconds of engine
+  // time; 64 of them queue up at once.
   deploy_ok(client, "cpu",
             "function handle_call(msg, state)\n"
             "  local x = 0 for i = 1, 1000000 do x = x + i % 7 end\n"
@@ -400,23 +404,33 @@ BOOST_AUTO_TEST_CASE(many_concurrent_calls_to_a_cpu_heavy_service_do_not_starve_
   HealthWatch health(solo.url());
   std::atomic<int> ok{0};
   std::atomic<int> failed{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;  // what each failed call got, for the report
   std::vector<std::thread> callers;
   for (int t = 0; t < 16; ++t) {
     callers.emplace_back([&] {
       auto caller = solo.client(60s);
       for (int i = 0; i < 4; ++i) {
+        std::string failure;
         try {
           auto response = call(caller, "cpu", "{}");
-          (response.status == 200 ? ok : failed)++;
-        } catch (const std::exception&) {
-          failed++;
+          if (response.status == 200) {
+            ok++;
+            continue;
+          }
+          failure = std::to_string(response.status) + " " + response.body;
+        } catch (const std::exception& error) {
+          failure = error.what();
         }
+        failed++;
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(std::move(failure));
       }
     });
   }
   for (auto& caller : callers) caller.join();
   BOOST_TEST(ok.load() == 64);
-  BOOST_TEST(failed.load() == 0);
+  BOOST_TEST(failed.load() == 0, joined(failures));
   bystander.check("the load");
   BOOST_TEST(health.failures().empty(), joined(health.failures()));
   BOOST_TEST(health.samples() > 3);
