@@ -30,6 +30,7 @@
 
 using namespace solo;
 using solo::test::SoloProcess;
+using solo::test::send;
 
 namespace {
 
@@ -50,14 +51,6 @@ std::string slurp(const std::filesystem::path& file) {
   std::stringstream content;
   content << in.rdbuf();
   return content.str();
-}
-
-net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
-                         const std::string& body, const std::string& token, const std::string& tenant = "") {
-  net::HttpClient client(solo.url(), std::chrono::seconds(30));
-  net::HeaderList headers = {{"authorization", "Bearer " + token}};
-  if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
-  return client.request(method, target, body, headers);
 }
 
 struct Token {

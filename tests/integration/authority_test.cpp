@@ -23,6 +23,7 @@
 
 using namespace solo;
 using solo::test::SoloProcess;
+using solo::test::send;
 namespace json = boost::json;
 
 namespace {
@@ -32,15 +33,6 @@ function init(config) return {} end
 function handle_call(msg, state) return { value = solo.secret("db_password") }, state end
 )";
 const char* kSecretValue = "hunter2-acme-db";
-
-net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
-                         const std::string& body, const std::string& token, const std::string& tenant = "") {
-  net::HttpClient client(solo.url(), std::chrono::seconds(30));
-  net::HeaderList headers;
-  headers.emplace_back("authorization", "Bearer " + token);
-  if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
-  return client.request(method, target, body, headers);
-}
 
 std::string error_of(const net::ClientResponse& response) {
   boost::system::error_code ec;

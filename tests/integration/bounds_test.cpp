@@ -17,6 +17,7 @@
 
 using namespace solo;
 using solo::test::SoloProcess;
+using solo::test::send;
 namespace json = boost::json;
 
 using solo::test::eventually;
@@ -24,15 +25,6 @@ using solo::test::eventually;
 namespace {
 
 constexpr const char* kTenant = "alpha";
-
-net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
-                         const std::string& body, const std::string& token, const std::string& tenant = "") {
-  net::HttpClient client(solo.url(), std::chrono::seconds(30));
-  net::HeaderList headers;
-  headers.emplace_back("authorization", "Bearer " + token);
-  if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
-  return client.request(method, target, body, headers);
-}
 
 json::object body_of(const net::ClientResponse& response) { return json::parse(response.body).as_object(); }
 

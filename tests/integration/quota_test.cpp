@@ -17,6 +17,7 @@
 
 using namespace solo;
 using solo::test::SoloProcess;
+using solo::test::send;
 namespace json = boost::json;
 
 namespace {
@@ -36,15 +37,6 @@ function handle_call(msg, state)
 end
 function handle_cast(msg, state) return state end
 )";
-
-net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
-                         const std::string& body, const std::string& token, const std::string& tenant = "") {
-  net::HttpClient client(solo.url(), std::chrono::seconds(30));
-  net::HeaderList headers;
-  headers.emplace_back("authorization", "Bearer " + token);
-  if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
-  return client.request(method, target, body, headers);
-}
 
 json::object body_of(const net::ClientResponse& response) { return json::parse(response.body).as_object(); }
 

@@ -143,4 +143,13 @@ net::HttpClient SoloProcess::client(std::chrono::milliseconds timeout, const std
 std::string SoloProcess::output() const { return read_file(out_path_); }
 std::string SoloProcess::errors() const { return read_file(err_path_); }
 
+net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
+                         const std::string& body, const std::string& token, const std::string& tenant) {
+  net::HttpClient client(solo.url(), std::chrono::seconds(30));
+  net::HeaderList headers;
+  headers.emplace_back("authorization", "Bearer " + token);
+  if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
+  return client.request(method, target, body, headers);
+}
+
 }  // namespace solo::test

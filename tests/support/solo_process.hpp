@@ -64,4 +64,9 @@ class SoloProcess {
   net::TlsClientOptions tls_;
 };
 
+// One request to `solo` with `token` as the bearer (and X-Tenant-ID when
+// `tenant` is not empty), on a fresh connection.
+net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
+                         const std::string& body, const std::string& token, const std::string& tenant = "");
+
 }  // namespace solo::test
