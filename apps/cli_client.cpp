@@ -3,11 +3,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 namespace solo {
 
@@ -68,18 +69,7 @@ net::HeaderList identity_headers(const CliArgs& args) {
 }
 
 std::string url_encode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return boost::urls::encode(boost::urls::string_view(text.data(), text.size()), boost::urls::unreserved_chars);
 }
 
 int64_t parse_count(const std::string& text, const std::string& what) {

@@ -59,7 +59,8 @@ std::string server_url(const CliArgs& args);
 // place that decides identity, so the switch to tokens changes only this.
 net::HeaderList identity_headers(const CliArgs& args);
 
-// Percent-encodes a query parameter value.
+// Percent-encodes a path segment or query parameter value (Boost.URL: every
+// byte but the RFC 3986 unreserved characters).
 std::string url_encode(std::string_view text);
 
 // Parses a non-negative integer option; UsageError naming `what` otherwise.

@@ -6,15 +6,16 @@
 
 #include <iostream>
 
+#include "base/prometheus.hpp"
 #include "engine/discovery/service_registry.hpp"
-#include "engine/runtime/timeout.hpp"
-#include "engine/runtime/wakeup.hpp"
+#include "base/timeout.hpp"
+#include "base/wakeup.hpp"
 #include "engine/security/capability_manager.hpp"
 #include "engine/security/vault.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/supervisor.hpp"
-#include "engine/system/park.hpp"
+#include "base/park.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/tenancy/tenant_quotas.hpp"
 #include "engine/telemetry/telemetry.hpp"
@@ -120,9 +121,9 @@ void Kernel::build_tree() {
   net::add_tenant_routes(gateway_->router(), api_);
   net::add_openapi_routes(gateway_->router());
   // Circuit breakers need nothing but the options: built with the tree.
-  breakers_ = std::make_shared<CircuitBreakers>(options_.circuit_breaker);
+  breakers_ = std::make_shared<net::CircuitBreakers>(options_.circuit_breaker);
   api_->breakers = breakers_;
-  telemetry_->add_collector([weak = std::weak_ptr<CircuitBreakers>(breakers_)](std::string& out) {
+  telemetry_->add_collector([weak = std::weak_ptr<net::CircuitBreakers>(breakers_)](std::string& out) {
     if (auto breakers = weak.lock()) breakers->render_metrics(out);
   });
 
@@ -190,11 +191,11 @@ asio::awaitable<void> Kernel::run_deployer(std::shared_ptr<Kernel> self, ChildCo
     self->telemetry_->add_collector([weak](std::string& out) {
       auto deployer = weak.lock();
       if (!deployer) return;
-      Telemetry::gauge(out, "solo_services", "Deployed services.", static_cast<double>(deployer->count()));
+      prometheus::gauge(out, "solo_services", "Deployed services.", static_cast<double>(deployer->count()));
       size_t queued = 0;
       for (const auto& actor : deployer->all()) queued += actor->queue_length();
-      Telemetry::gauge(out, "solo_mailbox_messages", "Messages waiting in service mailboxes.",
-                       static_cast<double>(queued));
+      prometheus::gauge(out, "solo_mailbox_messages", "Messages waiting in service mailboxes.",
+                        static_cast<double>(queued));
     });
   }
   context.ready();
@@ -266,8 +267,8 @@ asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildCo
 // of requests in flight, whose permits point at it).
 asio::awaitable<void> Kernel::run_load_shedder(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->shedder_) {
-    self->shedder_ = std::make_shared<LoadShedder>(self->options_.load_shedding);
-    self->telemetry_->add_collector([weak = std::weak_ptr<LoadShedder>(self->shedder_)](std::string& out) {
+    self->shedder_ = std::make_shared<net::LoadShedder>(self->options_.load_shedding);
+    self->telemetry_->add_collector([weak = std::weak_ptr<net::LoadShedder>(self->shedder_)](std::string& out) {
       if (auto shedder = weak.lock()) shedder->render_metrics(out);
     });
     self->gateway_->set_load_shedder(self->shedder_);
@@ -337,17 +338,17 @@ void Kernel::register_store_metrics() {
     if (!kernel || !kernel->events_) return;
     const auto& store = *kernel->events_;
     const auto& stats = kernel->events_->writer().stats();
-    Telemetry::gauge(out, "solo_uptime_seconds", "Seconds since this process started.",
-                     kernel->status_->uptime_seconds());
-    Telemetry::counter(out, "solo_events_appended_total", "Events committed to the log by this process.",
-                       static_cast<double>(store.appended_total()));
-    Telemetry::gauge(out, "solo_last_event_id", "Id of the last committed event.",
-                     static_cast<double>(store.committed_id()));
-    Telemetry::counter(out, "solo_store_commits_total", "Successful group commits.",
-                       static_cast<double>(stats.commits));
-    Telemetry::counter(out, "solo_store_failed_commits_total", "Failed group commits.",
-                       static_cast<double>(stats.failed_commits));
-    Telemetry::gauge(out, "solo_store_degraded", "1 while the store cannot commit.", store.degraded() ? 1 : 0);
+    prometheus::gauge(out, "solo_uptime_seconds", "Seconds since this process started.",
+                      kernel->status_->uptime_seconds());
+    prometheus::counter(out, "solo_events_appended_total", "Events committed to the log by this process.",
+                        static_cast<double>(store.appended_total()));
+    prometheus::gauge(out, "solo_last_event_id", "Id of the last committed event.",
+                      static_cast<double>(store.committed_id()));
+    prometheus::counter(out, "solo_store_commits_total", "Successful group commits.",
+                        static_cast<double>(stats.commits));
+    prometheus::counter(out, "solo_store_failed_commits_total", "Failed group commits.",
+                        static_cast<double>(stats.failed_commits));
+    prometheus::gauge(out, "solo_store_degraded", "1 while the store cannot commit.", store.degraded() ? 1 : 0);
     out += stats.batch_size.to_prometheus("solo_store_batch_size", "Writes per group commit.");
     out += stats.commit_seconds.to_prometheus("solo_store_commit_seconds", "Group commit latency (incl. fsync).");
   });

@@ -26,9 +26,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "engine/resilience/circuit_breaker.hpp"
-#include "engine/resilience/load_shedder.hpp"
-#include "engine/runtime/wakeup.hpp"
+#include "net/resilience/circuit_breaker.hpp"
+#include "net/resilience/load_shedder.hpp"
+#include "base/wakeup.hpp"
 #include "engine/services/native_service.hpp"
 #include "engine/services/service_spec.hpp"
 #include "engine/shutdown/shutdown_sequence.hpp"
@@ -70,9 +70,9 @@ struct KernelOptions {
   std::optional<std::filesystem::path> master_key_file;
   std::chrono::seconds token_purge_period{60};
   // Load shedding at the gateway and circuit breakers in front of service
-  // calls (engine/resilience/); the discovery registry's TTL sweep period.
-  LoadShedderOptions load_shedding;
-  CircuitBreakerOptions circuit_breaker;
+  // calls (net/resilience/); the discovery registry's TTL sweep period.
+  net::LoadShedderOptions load_shedding;
+  net::CircuitBreakerOptions circuit_breaker;
   std::chrono::milliseconds registry_sweep_period{1000};
   // Native service types an embedding program registers before boot().
   std::shared_ptr<NativeServiceTypes> native_types = std::make_shared<NativeServiceTypes>();
@@ -119,8 +119,8 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   // Every (method, pattern) the gateway routes (the OpenAPI check).
   std::vector<std::pair<std::string, std::string>> routes() const;
   const std::shared_ptr<ServiceRegistry>& registry() const { return registry_; }
-  const std::shared_ptr<LoadShedder>& load_shedder() const { return shedder_; }
-  const std::shared_ptr<CircuitBreakers>& breakers() const { return breakers_; }
+  const std::shared_ptr<net::LoadShedder>& load_shedder() const { return shedder_; }
+  const std::shared_ptr<net::CircuitBreakers>& breakers() const { return breakers_; }
 
  private:
   Kernel(asio::any_io_executor executor, KernelOptions options);
@@ -155,8 +155,8 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<Deployer> deployer_;
   std::shared_ptr<CapabilityManager> capabilities_;
   std::shared_ptr<Vault> vault_;
-  std::shared_ptr<LoadShedder> shedder_;
-  std::shared_ptr<CircuitBreakers> breakers_;
+  std::shared_ptr<net::LoadShedder> shedder_;
+  std::shared_ptr<net::CircuitBreakers> breakers_;
   std::shared_ptr<ServiceRegistry> registry_;
   std::shared_ptr<TenantQuotas> quotas_;
   std::string admin_token_;

@@ -2,13 +2,15 @@
 
 #include <iostream>
 
+#include "base/iso8601.hpp"
+#include "base/prometheus.hpp"
 #include "engine/supervision/child_context.hpp"
-#include "engine/system/park.hpp"
+#include "base/park.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "engine/identifier.hpp"
 #include "engine/security/capability_manager.hpp"
-#include "engine/resilience/load_shedder.hpp"
+#include "net/resilience/load_shedder.hpp"
 #include "engine/tenancy/quota_exceeded.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
@@ -31,7 +33,7 @@ Response quota_exceeded_response(const QuotaExceeded& error) {
   body["quota"] = error.quota();
   body["limit"] = error.limit();
   body["used"] = error.used();
-  body["timestamp"] = utc_timestamp_now();
+  body["timestamp"] = utc_now_iso8601();
   return json_response(429, body);
 }
 
@@ -53,16 +55,17 @@ Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std:
       telemetry_(std::move(telemetry)) {
   telemetry_->add_collector([this](std::string& out) {
     if (!server_) return;
-    Telemetry::gauge(out, "solo_http_connections", "Open HTTP connections.",
-                     static_cast<double>(server_->active_connections()));
-    Telemetry::gauge(out, "solo_http_in_flight", "HTTP requests being handled.",
-                     static_cast<double>(server_->in_flight()));
-    Telemetry::gauge(out, "solo_http_overflow_connections",
-                     "Open connections over a connection cap (they serve only /health).",
-                     static_cast<double>(server_->overflow_connections()));
-    Telemetry::counter(out, "solo_http_connections_refused_total",
-                       "Connections over a connection cap (per address or in all), since start.",
-                       static_cast<double>(server_->refused_connections()));
+    prometheus::gauge(out, "solo_http_connections", "Open HTTP connections.",
+                      static_cast<double>(server_->active_connections()));
+    prometheus::gauge(out, "solo_http_in_flight", "HTTP requests being handled.",
+                      static_cast<double>(server_->in_flight()));
+    prometheus::gauge(out, "solo_http_overflow_connections",
+                      "Open connections over a connection cap (they serve only /health).",
+                      static_cast<double>(server_->overflow_connections()));
+    prometheus::counter(out, "solo_http_connections_refused_total",
+                        "Connections over a connection cap (per address or in all), since start.",
+                        static_cast<double>(server_->refused_connections()));
+    requests_.render(out);
   });
 }
 
@@ -158,10 +161,12 @@ asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext c
         if (!gateway) throw std::runtime_error("gateway stopped");
         return dispatch(gateway, request);
       });
-  self->server_->set_on_request([telemetry = self->telemetry_](const Request& request, int status,
-                                                                std::chrono::nanoseconds elapsed) {
-    telemetry->observe_request(request.route.empty() ? "unmatched" : request.route, request.method, status,
-                               std::chrono::duration<double>(elapsed).count());
+  self->server_->set_on_request([weak = std::weak_ptr<Gateway>(self)](const Request& request, int status,
+                                                                       std::chrono::nanoseconds elapsed) {
+    if (auto gateway = weak.lock()) {
+      gateway->requests_.observe(request.route.empty() ? "unmatched" : request.route, request.method, status,
+                                 std::chrono::duration<double>(elapsed).count());
+    }
   });
   // WebSocket /ws: ops go through dispatch(); 101 answers hand the socket to the hub.
   if (self->websockets_) {

@@ -18,18 +18,20 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "net/http_request_metrics.hpp"
 #include "net/http_server.hpp"
 #include "net/router.hpp"
 
 namespace solo {
 class CapabilityManager;
 class ChildContext;
-class LoadShedder;
 class SystemStatus;
 class Telemetry;
 }  // namespace solo
 
 namespace solo::net {
+
+class LoadShedder;
 
 class WebSocketHub;
 
@@ -42,7 +44,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // Turns authentication on: every request but GET /health must present a
   // bearer token the manager knows (401 otherwise).
   void set_capabilities(std::shared_ptr<CapabilityManager> capabilities) { capabilities_ = std::move(capabilities); }
-  // Turns load shedding on (engine/resilience/load_shedder.hpp): every
+  // Turns load shedding on (net/resilience/load_shedder.hpp): every
   // authenticated request but GET /health and GET /metrics holds a permit
   // while it is handled; refused ones get 429/503 overloaded + Retry-After.
   void set_load_shedder(std::shared_ptr<LoadShedder> shedder) { shedder_ = std::move(shedder); }
@@ -67,6 +69,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   HttpServerOptions options_;
   std::shared_ptr<SystemStatus> status_;
   std::shared_ptr<Telemetry> telemetry_;
+  HttpRequestMetrics requests_;
   std::shared_ptr<CapabilityManager> capabilities_;
   std::shared_ptr<LoadShedder> shedder_;
   Router router_;

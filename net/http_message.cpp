@@ -3,11 +3,9 @@
 
 #include <boost/json.hpp>
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 
-#include "engine/utf8.hpp"
+#include "base/iso8601.hpp"
+#include "base/utf8.hpp"
 
 namespace solo::net {
 
@@ -39,20 +37,8 @@ Response error_response(int status, std::string_view code, std::string_view mess
   return json_response(status, boost::json::object{
                                    {"error", code},
                                    {"message", to_valid_utf8(message)},
-                                   {"timestamp", utc_timestamp_now()},
+                                   {"timestamp", utc_now_iso8601()},
                                });
-}
-
-std::string utc_timestamp_now() {
-  using namespace std::chrono;
-  const auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
-  return text;
 }
 
 }  // namespace solo::net

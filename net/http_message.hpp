@@ -82,7 +82,4 @@ Response json_response(int status, const boost::json::value& body);
 // {"error": code, "message": message, "timestamp": "2026-01-02T03:04:05.678Z"}.
 Response error_response(int status, std::string_view code, std::string_view message);
 
-// Now as ISO 8601 UTC with milliseconds ("2026-01-02T03:04:05.678Z").
-std::string utc_timestamp_now();
-
 }  // namespace solo::net

@@ -34,6 +34,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "base/exception_text.hpp"
+
 namespace solo::net {
 namespace {
 
@@ -345,16 +347,6 @@ Response over_capacity(const State& state, const ConnectionControl& conn, const 
   return response;
 }
 
-std::string describe(const std::exception_ptr& failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 bool cancelled(const asio::cancellation_state& state) {
   return state.cancelled() != asio::cancellation_type::none;
 }
@@ -400,7 +392,7 @@ asio::awaitable<Response> call_handler(std::shared_ptr<State> state, Request& re
   }
   if (cancelled(co_await asio::this_coro::cancellation_state)) std::rethrow_exception(failure);
   std::cerr << "solo: handler for " << request.method << ' ' << request.path
-            << " failed: " << describe(failure) << std::endl;
+            << " failed: " << describe_exception(failure) << std::endl;
   co_return error_response(500, "internal_error", "internal error");
 }
 
@@ -469,7 +461,7 @@ asio::awaitable<bool> stream_response(std::shared_ptr<State> state, std::shared_
     if (cancelled(co_await asio::this_coro::cancellation_state)) std::rethrow_exception(failure);
     // The head is gone already: all we can do is cut the body short.
     std::cerr << "solo: stream for " << request.method << ' ' << request.path
-              << " failed: " << describe(failure) << std::endl;
+              << " failed: " << describe_exception(failure) << std::endl;
     co_return false;
   }
   if (writer->failed()) co_return false;

@@ -5,6 +5,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
+#include "base/iso8601.hpp"
+
 namespace solo::net {
 
 namespace json = boost::json;
@@ -14,7 +16,7 @@ std::string error_frame(const json::value& id, int status, std::string_view code
   error["error"] = code;
   error["message"] = message;
   error["status"] = status;
-  error["timestamp"] = utc_timestamp_now();
+  error["timestamp"] = utc_now_iso8601();
   json::object frame;
   frame["id"] = id;
   frame["ok"] = false;

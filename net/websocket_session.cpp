@@ -21,9 +21,10 @@
 #include <map>
 #include <optional>
 
+#include "base/prometheus.hpp"
 #include "engine/identifier.hpp"
-#include "engine/runtime/timeout.hpp"
-#include "engine/runtime/wakeup.hpp"
+#include "base/timeout.hpp"
+#include "base/wakeup.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "net/api/api_context.hpp"
@@ -690,19 +691,19 @@ void WebSocketHub::register_metrics(Telemetry& telemetry) {
   telemetry.add_collector([weak = std::weak_ptr<State>(state_)](std::string& out) {
     auto state = weak.lock();
     if (!state) return;
-    Telemetry::gauge(out, "solo_ws_connections", "Open WebSocket connections.",
-                     static_cast<double>(state->sessions.size()));
-    Telemetry::counter(out, "solo_ws_connections_total", "WebSocket connections accepted.",
-                       static_cast<double>(state->accepted));
-    Telemetry::counter(out, "solo_ws_frames_received_total", "WebSocket messages received.",
-                       static_cast<double>(state->frames_received));
-    Telemetry::counter(out, "solo_ws_frames_sent_total", "WebSocket text messages sent.",
-                       static_cast<double>(state->frames_sent));
+    prometheus::gauge(out, "solo_ws_connections", "Open WebSocket connections.",
+                      static_cast<double>(state->sessions.size()));
+    prometheus::counter(out, "solo_ws_connections_total", "WebSocket connections accepted.",
+                        static_cast<double>(state->accepted));
+    prometheus::counter(out, "solo_ws_frames_received_total", "WebSocket messages received.",
+                        static_cast<double>(state->frames_received));
+    prometheus::counter(out, "solo_ws_frames_sent_total", "WebSocket text messages sent.",
+                        static_cast<double>(state->frames_sent));
     if (!state->closes.empty()) {
-      out += "# HELP solo_ws_closes_total WebSocket connections closed by the server, by reason.\n";
-      out += "# TYPE solo_ws_closes_total counter\n";
+      prometheus::family(out, "solo_ws_closes_total", "WebSocket connections closed by the server, by reason.",
+                         "counter");
       for (const auto& [reason, count] : state->closes) {
-        out += "solo_ws_closes_total{reason=\"" + reason + "\"} " + std::to_string(count) + "\n";
+        prometheus::sample(out, "solo_ws_closes_total", {{"reason", reason}}, static_cast<double>(count));
       }
     }
   });

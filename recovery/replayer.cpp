@@ -8,7 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "engine/runtime/wakeup.hpp"
+#include "base/wakeup.hpp"
 #include "engine/services/deployer.hpp"
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"

@@ -18,6 +18,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "base/iso8601.hpp"
+
 namespace solo {
 
 struct Event {
@@ -46,9 +48,7 @@ struct NewEvent {
 // "subject","payload","causation_id"} with payload as a JSON value.
 boost::json::value to_json(const Event& event);
 
-// UTC as ISO 8601 with milliseconds, and the steady clock in ns.
-std::string format_iso8601(std::chrono::system_clock::time_point at);
-std::string utc_now_iso8601();
+// The steady clock in ns (wall_clock comes from base/iso8601.hpp).
 int64_t steady_now_ns();
 
 }  // namespace solo

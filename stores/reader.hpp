@@ -16,7 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "stores/async_call.hpp"
+#include "base/async_call.hpp"
 #include "stores/sqlite.hpp"
 
 namespace solo {

@@ -52,10 +52,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "stores/async_call.hpp"
-#include "stores/histogram.hpp"
+#include "base/async_call.hpp"
+#include "base/histogram.hpp"
 #include "stores/sqlite.hpp"
-#include "stores/unique_task.hpp"
+#include "base/unique_task.hpp"
 
 namespace solo {
 

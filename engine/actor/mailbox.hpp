@@ -18,7 +18,7 @@
 // must outlive a pending pop() (Actor keeps it in shared state).
 #pragma once
 
-#include "engine/runtime/wakeup.hpp"
+#include "base/wakeup.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

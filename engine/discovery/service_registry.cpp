@@ -5,7 +5,9 @@
 
 #include <boost/json.hpp>
 
+#include "base/prometheus.hpp"
 #include "engine/identifier.hpp"
+#include "base/hex.hpp"
 #include "engine/security/crypto.hpp"
 #include "stores/event_store.hpp"
 #include "stores/registration_store.hpp"
@@ -126,7 +128,7 @@ boost::asio::awaitable<Registration> ServiceRegistry::register_service(std::stri
   if (registration.handle.empty()) {
     // How many a tenant may hold is its `registrations` quota, checked by the
     // caller (net/api/quota_checks.hpp).
-    registration.handle = "reg_" + crypto::to_hex(crypto::random_bytes(12));
+    registration.handle = "reg_" + to_hex(crypto::random_bytes(12));
     registration.created_at = utc_now_iso8601();
   }
   registration.tenant_id = tenant;
@@ -292,11 +294,10 @@ size_t ServiceRegistry::size() const {
 }
 
 void ServiceRegistry::render_metrics(std::string& out) const {
-  out += "# HELP solo_registrations Discovery registrations held (expired ones until the next sweep).\n";
-  out += "# TYPE solo_registrations gauge\nsolo_registrations " + std::to_string(size()) + "\n";
-  out += "# HELP solo_registrations_expired_total Registrations removed by TTL expiry.\n";
-  out += "# TYPE solo_registrations_expired_total counter\nsolo_registrations_expired_total " +
-         std::to_string(expired_total_) + "\n";
+  prometheus::gauge(out, "solo_registrations", "Discovery registrations held (expired ones until the next sweep).",
+                    static_cast<double>(size()));
+  prometheus::counter(out, "solo_registrations_expired_total", "Registrations removed by TTL expiry.",
+                      static_cast<double>(expired_total_));
 }
 
 }  // namespace solo

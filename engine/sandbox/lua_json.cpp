@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "engine/utf8.hpp"
+#include "base/utf8.hpp"
 
 namespace solo {
 

@@ -12,6 +12,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "base/hex.hpp"
 #include "engine/security/crypto.hpp"
 #include "engine/security/private_file.hpp"
 
@@ -36,7 +37,7 @@ boost::json::array json_permissions(const std::set<std::string, std::less<>>& pe
   return array;
 }
 
-std::string new_token_id() { return "tok_" + crypto::to_hex(crypto::random_bytes(8)); }
+std::string new_token_id() { return "tok_" + to_hex(crypto::random_bytes(8)); }
 
 std::string trim(std::string s) {
   auto not_space = [](unsigned char c) { return !std::isspace(c); };

@@ -1,5 +1,5 @@
 // Small wrappers over OpenSSL 3 for the security components: random bytes,
-// SHA-256, hex and base64url, HKDF-SHA256 and AES-256-GCM. Byte strings are
+// SHA-256 (raw and hex: base/hex.hpp), base64url, HKDF-SHA256 and AES-256-GCM. Byte strings are
 // std::string used as byte containers. Every function is thread-safe.
 //
 // Failures of OpenSSL itself (it cannot gather entropy, a cipher is missing)
@@ -30,10 +30,6 @@ std::string random_bytes(size_t n);
 // Raw 32-byte SHA-256, and its lowercase hex.
 std::string sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
-
-std::string to_hex(std::string_view bytes);
-// nullopt when `hex` has an odd length or a non-hex character.
-std::optional<std::string> from_hex(std::string_view hex);
 
 // RFC 4648 base64url without padding.
 std::string base64url(std::string_view bytes);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "base/hex.hpp"
 #include "engine/security/crypto.hpp"
 #include "engine/security/private_file.hpp"
 
@@ -55,7 +56,7 @@ MasterKeyRing MasterKeyRing::load_or_create(const std::filesystem::path& file, b
       throw malformed("bad version");
     }
     if (version <= 0) throw malformed("bad version");
-    auto key = crypto::from_hex(hex);
+    auto key = from_hex(hex);
     if (!key || key->size() != crypto::kAesKeyBytes) throw malformed("the key is not 32 bytes of hex");
     if (ring.keys_.contains(version)) throw malformed("duplicate version");
     ring.keys_[version] = std::move(*key);
@@ -85,7 +86,7 @@ int64_t MasterKeyRing::rotate() {
 
 void MasterKeyRing::write_file() const {
   std::string content;
-  for (const auto& [version, key] : keys_) content += "v" + std::to_string(version) + " " + crypto::to_hex(key) + "\n";
+  for (const auto& [version, key] : keys_) content += "v" + std::to_string(version) + " " + to_hex(key) + "\n";
   try {
     write_private_file(file_, content);
   } catch (...) {

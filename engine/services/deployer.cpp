@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "stores/event_store.hpp"
@@ -36,7 +37,7 @@ ProjectionFn write_row(ServiceSpec spec) {
   auto spec_text = boost::json::serialize(to_json(spec));
   return [spec = std::move(spec), spec_text = std::move(spec_text)](Database& db, const Event& event) {
     ServiceRow row{spec.tenant_id,        spec.service_id, spec.version,     spec.format,     spec.code,
-                   sha256_hex(spec.code), spec_text,       event.wall_clock, event.wall_clock, event.id};
+                   crypto::sha256_hex(spec.code), spec_text,       event.wall_clock, event.wall_clock, event.id};
     upsert_service_row(db, row);
   };
 }
@@ -73,7 +74,7 @@ boost::json::object deployed_reply(const ServiceSpec& spec, int64_t event_id) {
   return {{"service_id", spec.service_id},
           {"status", "deployed"},
           {"version", spec.version},
-          {"code_sha256", sha256_hex(spec.code)},
+          {"code_sha256", crypto::sha256_hex(spec.code)},
           {"event_id", event_id}};
 }
 

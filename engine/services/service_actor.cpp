@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "base/exception_text.hpp"
+#include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/child_context.hpp"
 #include "engine/supervision/restart_intensity.hpp"
@@ -40,26 +42,6 @@ class CallFailedOnly : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool is_cancellation(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const boost::system::system_error& e) {
-    return e.code() == asio::error::operation_aborted;
-  } catch (...) {
-    return false;
-  }
-}
-
-std::string describe(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
-
 }  // namespace
 
 const char* to_string(ServiceState state) {
@@ -83,7 +65,7 @@ const char* to_string(ServiceState state) {
 ServiceActor::ServiceActor(std::shared_ptr<ServiceWorld> world, ServiceSpec spec, std::string created_at)
     : world_(std::move(world)),
       spec_(std::move(spec)),
-      code_sha256_(sha256_hex(spec_.code)),
+      code_sha256_(crypto::sha256_hex(spec_.code)),
       created_at_(created_at),
       updated_at_(std::move(created_at)),
       mailbox_(std::make_shared<Mailbox<Envelope>>(world_->executor, spec_.limits.mailbox)) {}
@@ -104,7 +86,7 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
     }
     ever_ready = ever_ready || self->state_ == ServiceState::running;
     self->cancel_timers();
-    if (!failure || is_cancellation(failure)) {
+    if (!failure || is_operation_aborted(failure)) {
       self->state_ = ServiceState::stopping;
       self->run_terminate(self->stop_reason_.empty() ? "shutdown" : self->stop_reason_);
       self->state_ = ServiceState::stopped;
@@ -113,7 +95,7 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
       }  // queued callers get "actor stopped without replying"
       co_return;
     }
-    std::string reason = self->secret_mask_.apply(describe(failure));
+    std::string reason = self->secret_mask_.apply(describe_exception(failure));
     self->last_error_ = reason;
     if (!ever_ready) std::rethrow_exception(failure);  // a failed first start fails the deploy
     bool restart = intensity.allow_restart(std::chrono::steady_clock::now());
@@ -154,7 +136,7 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
     Rollback rollback = std::move(*self->rollback_);
     self->rollback_.reset();
     self->spec_ = rollback.spec;
-    self->code_sha256_ = sha256_hex(self->spec_.code);
+    self->code_sha256_ = crypto::sha256_hex(self->spec_.code);
     self->updated_at_ = utc_now_iso8601();
     self->runtime_ = make_service_runtime(self->spec_, self.get(), *self->world_->native_types);
     if (auto error = self->runtime_->import_state(rollback.state)) {
@@ -300,7 +282,7 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
   self->rollback_ = Rollback{self->spec_, std::move(exported.value),
                              std::chrono::steady_clock::now() + envelope.rollback_window};
   self->spec_ = std::move(next);
-  self->code_sha256_ = sha256_hex(self->spec_.code);
+  self->code_sha256_ = crypto::sha256_hex(self->spec_.code);
   self->updated_at_ = utc_now_iso8601();
   envelope.reply.set_value(self->spec_.version);
 }

@@ -1,7 +1,5 @@
 #include "engine/services/service_spec.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/json.hpp>
 
 namespace solo {
@@ -134,19 +132,6 @@ ServiceSpec service_spec_from_json(const boost::json::object& object, const std:
   ServiceSpec spec = parse_service_spec(object, tenant_id, unlimited);
   if (const auto* version = field(object, "version"); version && version->is_int64()) spec.version = version->as_int64();
   return spec;
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
 }
 
 }  // namespace solo

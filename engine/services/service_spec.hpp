@@ -65,6 +65,4 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
 boost::json::object to_json(const ServiceSpec& spec);
 ServiceSpec service_spec_from_json(const boost::json::object& object, const std::string& tenant_id);
 
-std::string sha256_hex(std::string_view data);
-
 }  // namespace solo

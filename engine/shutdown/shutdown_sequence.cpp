@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "engine/runtime/timeout.hpp"
+#include "base/timeout.hpp"
 
 namespace solo {
 

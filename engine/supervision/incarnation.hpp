@@ -10,7 +10,7 @@
 // Thread safety: none; one io_context thread. Internal to engine/supervision.
 #pragma once
 
-#include "engine/runtime/wakeup.hpp"
+#include "base/wakeup.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

@@ -3,7 +3,8 @@
 // only code that starts or stops children, and they run one at a time.
 #include "engine/supervision/supervisor.hpp"
 
-#include "engine/runtime/timeout.hpp"
+#include "base/exception_text.hpp"
+#include "base/timeout.hpp"
 #include "engine/supervision/incarnation.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -18,27 +19,6 @@
 namespace solo {
 
 namespace {
-
-bool is_operation_aborted(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const boost::system::system_error& e) {
-    return e.code() == asio::error::operation_aborted;
-  } catch (...) {
-    return false;
-  }
-}
-
-std::string describe(const std::exception_ptr& error) {
-  if (!error) return "normal";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "non-standard exception";
-  }
-}
 
 std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
@@ -221,7 +201,7 @@ asio::awaitable<void> Supervisor::drain_jobs(std::shared_ptr<Supervisor> self) {
         next.reply->set_value(result);
     } else if (failure) {
       // A fire-and-forget job failing is a bug in this file; make it visible.
-      self->emit("", "supervisor_error", describe(failure));
+      self->emit("", "supervisor_error", describe_exception(failure));
     }
   }
   self->draining_ = false;
@@ -298,7 +278,7 @@ asio::awaitable<bool> Supervisor::exit_job(std::shared_ptr<Supervisor> self,
   if (!child || self->stopping_) co_return false;
 
   const bool crashed = incarnation->exit_error != nullptr;
-  const std::string reason = describe(incarnation->exit_error);
+  const std::string reason = describe_exception(incarnation->exit_error);
   self->emit(child->spec.name, crashed ? "child_crashed" : "child_exited", reason);
   child->current.reset();
 
@@ -353,7 +333,7 @@ asio::awaitable<std::optional<std::string>> Supervisor::start_one(std::shared_pt
   if (incarnation->exited) {
     child->current.reset();
     child->state = ChildState::failed;
-    co_return incarnation->exit_error ? describe(incarnation->exit_error) : "returned before ready()";
+    co_return incarnation->exit_error ? describe_exception(incarnation->exit_error) : "returned before ready()";
   }
   co_return "supervisor " + self->name_ + " is stopping";
 }
@@ -379,7 +359,7 @@ asio::awaitable<void> Supervisor::stop_one(std::shared_ptr<Supervisor> self, Chi
     }
   }
   if (incarnation->exited && incarnation->exit_error && !is_operation_aborted(incarnation->exit_error))
-    reason = "stopped; exited with: " + describe(incarnation->exit_error);
+    reason = "stopped; exited with: " + describe_exception(incarnation->exit_error);
   if (child->current == incarnation) child->current.reset();
   child->state = ChildState::stopped;
   self->emit(child->spec.name, "child_stopped", reason);

@@ -26,7 +26,7 @@
 #pragma once
 
 #include "engine/actor/reply.hpp"
-#include "engine/runtime/wakeup.hpp"
+#include "base/wakeup.hpp"
 #include "engine/supervision/child_spec.hpp"
 #include "engine/supervision/restart_intensity.hpp"
 

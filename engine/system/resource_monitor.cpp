@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "base/prometheus.hpp"
 #include "engine/supervision/child_context.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "stores/event_store.hpp"
@@ -62,12 +63,12 @@ int ResourceMonitor::check_once() {
 
 void ResourceMonitor::register_metrics(Telemetry& telemetry) {
   telemetry.add_collector([this](std::string& out) {
-    Telemetry::gauge(out, "solo_process_resident_bytes", "Resident memory at the last sample.",
-                     static_cast<double>(last_.rss_bytes));
-    Telemetry::gauge(out, "solo_process_open_fds", "Open file descriptors at the last sample.",
-                     static_cast<double>(last_.open_files));
-    Telemetry::gauge(out, "solo_lua_heap_bytes", "Total Lua heap of all services at the last sample.",
-                     static_cast<double>(last_.lua_heap_bytes));
+    prometheus::gauge(out, "solo_process_resident_bytes", "Resident memory at the last sample.",
+                      static_cast<double>(last_.rss_bytes));
+    prometheus::gauge(out, "solo_process_open_fds", "Open file descriptors at the last sample.",
+                      static_cast<double>(last_.open_files));
+    prometheus::gauge(out, "solo_lua_heap_bytes", "Total Lua heap of all services at the last sample.",
+                      static_cast<double>(last_.lua_heap_bytes));
   });
 }
 

@@ -12,7 +12,6 @@
 
 namespace solo {
 class CapabilityManager;
-class CircuitBreakers;
 class ServiceRegistry;
 class Vault;
 class Deployer;
@@ -24,6 +23,8 @@ class TenantQuotas;
 }  // namespace solo
 
 namespace solo::net {
+
+class CircuitBreakers;
 
 struct ApiContext {
   std::shared_ptr<EventStore> events;

@@ -13,7 +13,7 @@
 #include <deque>
 #include <memory>
 
-#include "engine/runtime/wakeup.hpp"
+#include "base/wakeup.hpp"
 #include "stores/event.hpp"
 
 namespace solo::net {

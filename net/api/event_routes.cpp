@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "engine/runtime/timeout.hpp"
+#include "base/timeout.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/event_feed.hpp"

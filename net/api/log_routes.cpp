@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
-#include "engine/runtime/timeout.hpp"
-#include "engine/runtime/wakeup.hpp"
+#include "base/timeout.hpp"
+#include "base/wakeup.hpp"
 #include "engine/services/log_book.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"

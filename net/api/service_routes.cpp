@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "engine/resilience/circuit_breaker.hpp"
+#include "net/resilience/circuit_breaker.hpp"
 #include "engine/services/deployer.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"

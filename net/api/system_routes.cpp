@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "base/iso8601.hpp"
 #include "engine/security/capability.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/system/system_status.hpp"
@@ -25,7 +26,7 @@ asio::awaitable<Response> get_health(std::shared_ptr<ApiContext> context, Reques
       {"services", context->deployer ? static_cast<int64_t>(context->deployer->count()) : 0},
       {"events", context->events ? context->events->committed_id() : 0},
       {"uptime_s", static_cast<int64_t>(context->status->uptime_seconds())},
-      {"timestamp", utc_timestamp_now()},
+      {"timestamp", utc_now_iso8601()},
   };
   if (context->events && context->events->degraded()) {
     body["store_error"] = context->events->writer().last_error();

@@ -1,6 +1,6 @@
 // Tests for engine/actor/actor.hpp: call, cast, overload, timeout, crashes.
 #include "engine/actor/actor.hpp"
-#include "engine/runtime/run_until.hpp"
+#include "base/run_until.hpp"
 #include "support/engine_coro.hpp"
 
 #include <boost/asio/co_spawn.hpp>

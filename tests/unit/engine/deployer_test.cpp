@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "stores/event_store.hpp"
@@ -215,7 +216,7 @@ BOOST_AUTO_TEST_CASE(deploy_writes_service_deployed_and_the_row_in_one_transacti
   BOOST_TEST(row->tenant_id == "acme");
   BOOST_TEST(row->version == 1);
   BOOST_TEST(row->code == kCounter);
-  BOOST_TEST(row->code_sha256 == solo::sha256_hex(kCounter));
+  BOOST_TEST(row->code_sha256 == solo::crypto::sha256_hex(kCounter));
   auto deployed = read_events(db_path(), "service_deployed");
   BOOST_TEST_REQUIRE(deployed.size() == 1u);
   BOOST_TEST(deployed[0].payload.at("code").as_string() == kCounter);  // the full spec

@@ -1,8 +1,8 @@
 // Tests for engine/actor/mailbox.hpp and reply.hpp.
 #include "engine/actor/mailbox.hpp"
 #include "engine/actor/reply.hpp"
-#include "engine/runtime/run_until.hpp"
-#include "engine/runtime/timeout.hpp"
+#include "base/run_until.hpp"
+#include "base/timeout.hpp"
 #include "support/engine_coro.hpp"
 
 #include <boost/asio/co_spawn.hpp>

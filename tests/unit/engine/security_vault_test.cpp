@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "base/hex.hpp"
 #include "engine/security/crypto.hpp"
 #include "security_test_support.hpp"
 #include "stores/sqlite.hpp"
@@ -303,7 +304,7 @@ BOOST_AUTO_TEST_CASE(rows_under_an_old_key_version_stay_readable_until_reencrypt
   std::filesystem::remove(f.dir / "master.key");
   {
     std::ofstream out(f.dir / "master.key");
-    out << keys << "v2 " << crypto::to_hex(crypto::random_bytes(32)) << "\n";
+    out << keys << "v2 " << solo::to_hex(crypto::random_bytes(32)) << "\n";
   }
   f.open();
   BOOST_TEST(f.vault->key_version() == 2);
@@ -369,7 +370,7 @@ BOOST_AUTO_TEST_CASE(no_secret_value_appears_in_the_database_the_wal_or_any_even
   Fixture f;
   std::vector<std::string> values;
   for (int i = 0; i < 30; ++i) {
-    values.push_back("SECRET-VALUE-" + std::to_string(i) + "-" + crypto::to_hex(crypto::random_bytes(8)));
+    values.push_back("SECRET-VALUE-" + std::to_string(i) + "-" + solo::to_hex(crypto::random_bytes(8)));
     f.put("t" + std::to_string(i % 3), "name" + std::to_string(i), values.back());
   }
   for (int i = 0; i < 30; ++i) value_of(f.reveal("t" + std::to_string(i % 3), "name" + std::to_string(i)));
@@ -392,10 +393,10 @@ BOOST_AUTO_TEST_CASE(crypto_primitives_match_known_answers) {
   BOOST_TEST(crypto::base64url("foobar") == "Zm9vYmFy");
   BOOST_TEST(crypto::base64url("fooba") == "Zm9vYmE");
   // RFC 5869 test case 1.
-  auto ikm = *crypto::from_hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
-  auto salt = *crypto::from_hex("000102030405060708090a0b0c");
-  auto info = *crypto::from_hex("f0f1f2f3f4f5f6f7f8f9");
-  BOOST_TEST(crypto::to_hex(crypto::hkdf_sha256(ikm, salt, info, 42)) ==
+  auto ikm = *solo::from_hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+  auto salt = *solo::from_hex("000102030405060708090a0b0c");
+  auto info = *solo::from_hex("f0f1f2f3f4f5f6f7f8f9");
+  BOOST_TEST(solo::to_hex(crypto::hkdf_sha256(ikm, salt, info, 42)) ==
              "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 

@@ -1,7 +1,7 @@
 // Tests for engine/supervision: strategies, restart types, intensity,
 // start order and failures, stop order and deadlines.
 #include "engine/actor/mailbox.hpp"
-#include "engine/runtime/run_until.hpp"
+#include "base/run_until.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "support/engine_coro.hpp"
 

@@ -1,5 +1,5 @@
 // run_until_complete: the non-template loop (see run_until.hpp).
-#include "engine/runtime/run_until.hpp"
+#include "base/run_until.hpp"
 
 #include <stdexcept>
 

@@ -26,7 +26,7 @@
 
 #include <boost/json/object.hpp>
 
-namespace solo {
+namespace solo::net {
 
 struct CircuitBreakerOptions {
   int failure_threshold = 5;
@@ -102,4 +102,4 @@ class CircuitBreakers {
   std::map<std::pair<std::string, std::string>, Entry> breakers_;
 };
 
-}  // namespace solo
+}  // namespace solo::net

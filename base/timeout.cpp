@@ -1,5 +1,5 @@
 // with_timeout for awaitable<void>: see timeout.hpp.
-#include "engine/runtime/timeout.hpp"
+#include "base/timeout.hpp"
 
 namespace solo {
 

@@ -1,5 +1,5 @@
 // Wakeup: see wakeup.hpp.
-#include "engine/runtime/wakeup.hpp"
+#include "base/wakeup.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>

@@ -1,4 +1,4 @@
-// Tests for engine/resilience: the LoadShedder (per-tenant limit -> 429,
+// Tests for net/resilience: the LoadShedder (per-tenant limit -> 429,
 // global limit -> 503, fair shares under pressure, permits released on
 // destruction and move, metrics) and the CircuitBreaker (opens after N
 // consecutive failures, fails fast, half-open probe after the cool-down,
@@ -6,17 +6,17 @@
 // a breaker for a new deployment; metrics). Pure logic, explicit clocks.
 #include <boost/test/unit_test.hpp>
 
-#include "engine/resilience/circuit_breaker.hpp"
-#include "engine/resilience/load_shedder.hpp"
+#include "net/resilience/circuit_breaker.hpp"
+#include "net/resilience/load_shedder.hpp"
 
 using namespace std::chrono_literals;
-using solo::CircuitBreaker;
-using solo::CircuitBreakerOptions;
-using solo::CircuitState;
-using solo::LoadPermit;
-using solo::LoadRejection;
-using solo::LoadShedder;
-using solo::LoadShedderOptions;
+using solo::net::CircuitBreaker;
+using solo::net::CircuitBreakerOptions;
+using solo::net::CircuitState;
+using solo::net::LoadPermit;
+using solo::net::LoadRejection;
+using solo::net::LoadShedder;
+using solo::net::LoadShedderOptions;
 
 BOOST_AUTO_TEST_SUITE(load_shedder)
 

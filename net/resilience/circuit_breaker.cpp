@@ -1,8 +1,10 @@
-#include "engine/resilience/circuit_breaker.hpp"
+#include "net/resilience/circuit_breaker.hpp"
 
 #include <algorithm>
 
-namespace solo {
+#include "base/prometheus.hpp"
+
+namespace solo::net {
 
 const char* to_string(CircuitState state) {
   switch (state) {
@@ -104,38 +106,23 @@ const CircuitBreaker* CircuitBreakers::find(const std::string& tenant, const std
   return it == breakers_.end() ? nullptr : &it->second.breaker;
 }
 
-namespace {
-std::string label_value(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c;
-  }
-  return out;
-}
-}  // namespace
-
 void CircuitBreakers::render_metrics(std::string& out) const {
   auto now = CircuitBreaker::Clock::now();
-  auto labels = [](const auto& key) {
-    return "{tenant=\"" + label_value(key.first) + "\",service=\"" + label_value(key.second) + "\"}";
-  };
-  out += "# HELP solo_circuit_state Circuit breaker per service: 0 closed, 1 open, 2 half_open.\n";
-  out += "# TYPE solo_circuit_state gauge\n";
+  prometheus::family(out, "solo_circuit_state", "Circuit breaker per service: 0 closed, 1 open, 2 half_open.", "gauge");
   for (const auto& [key, entry] : breakers_) {
-    out += "solo_circuit_state" + labels(key) + " " +
-           std::to_string(static_cast<int>(entry.breaker.state(now))) + "\n";
+    prometheus::sample(out, "solo_circuit_state", {{"tenant", key.first}, {"service", key.second}},
+                       static_cast<double>(static_cast<int>(entry.breaker.state(now))));
   }
-  out += "# HELP solo_circuit_opened_total Times a service's circuit opened.\n";
-  out += "# TYPE solo_circuit_opened_total counter\n";
+  prometheus::family(out, "solo_circuit_opened_total", "Times a service's circuit opened.", "counter");
   for (const auto& [key, entry] : breakers_) {
-    out += "solo_circuit_opened_total" + labels(key) + " " + std::to_string(entry.breaker.opened_total()) + "\n";
+    prometheus::sample(out, "solo_circuit_opened_total", {{"tenant", key.first}, {"service", key.second}},
+                       static_cast<double>(entry.breaker.opened_total()));
   }
-  out += "# HELP solo_circuit_rejected_total Calls failed fast by an open circuit.\n";
-  out += "# TYPE solo_circuit_rejected_total counter\n";
+  prometheus::family(out, "solo_circuit_rejected_total", "Calls failed fast by an open circuit.", "counter");
   for (const auto& [key, entry] : breakers_) {
-    out += "solo_circuit_rejected_total" + labels(key) + " " + std::to_string(entry.breaker.rejected_total()) + "\n";
+    prometheus::sample(out, "solo_circuit_rejected_total", {{"tenant", key.first}, {"service", key.second}},
+                       static_cast<double>(entry.breaker.rejected_total()));
   }
 }
 
-}  // namespace solo
+}  // namespace solo::net

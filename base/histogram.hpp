@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "base/prometheus.hpp"
 
 namespace solo {
 
@@ -24,16 +27,18 @@ class Histogram {
   }
 
   // Prometheus text for this histogram under `name` (with _bucket/_sum/_count).
-  std::string to_prometheus(const std::string& name, const std::string& help) const {
-    std::string out = "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+  std::string to_prometheus(std::string_view name, std::string_view help) const {
+    std::string out;
+    prometheus::family(out, name, help, "histogram");
+    const std::string bucket = std::string(name) + "_bucket";
     uint64_t cumulative = 0;
     for (size_t i = 0; i < bounds_.size(); ++i) {
       cumulative += counts_[i];
-      out += name + "_bucket{le=\"" + format(bounds_[i]) + "\"} " + std::to_string(cumulative) + "\n";
+      prometheus::sample(out, bucket, {{"le", prometheus::number(bounds_[i])}}, static_cast<double>(cumulative));
     }
-    out += name + "_bucket{le=\"+Inf\"} " + std::to_string(count_) + "\n";
-    out += name + "_sum " + format(sum_) + "\n";
-    out += name + "_count " + std::to_string(count_) + "\n";
+    prometheus::sample(out, bucket, {{"le", "+Inf"}}, static_cast<double>(count_));
+    prometheus::sample(out, std::string(name) + "_sum", sum_);
+    prometheus::sample(out, std::string(name) + "_count", static_cast<double>(count_));
     return out;
   }
 
@@ -41,12 +46,6 @@ class Histogram {
   double sum() const { return sum_; }
 
  private:
-  static std::string format(double v) {
-    std::string s = std::to_string(v);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-  }
   std::vector<double> bounds_;
   std::vector<uint64_t> counts_;
   double sum_ = 0;

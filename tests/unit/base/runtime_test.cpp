@@ -1,7 +1,7 @@
-// Tests for engine/runtime: run_until_complete, with_timeout, Wakeup.
-#include "engine/runtime/run_until.hpp"
-#include "engine/runtime/timeout.hpp"
-#include "engine/runtime/wakeup.hpp"
+// Tests for the base layer's coroutine helpers: run_until_complete, with_timeout, Wakeup.
+#include "base/run_until.hpp"
+#include "base/timeout.hpp"
+#include "base/wakeup.hpp"
 #include "support/engine_coro.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -1,6 +1,8 @@
-#include "engine/resilience/load_shedder.hpp"
+#include "net/resilience/load_shedder.hpp"
 
-namespace solo {
+#include "base/prometheus.hpp"
+
+namespace solo::net {
 
 LoadPermit& LoadPermit::operator=(LoadPermit&& other) noexcept {
   if (this != &other) {
@@ -85,39 +87,20 @@ uint64_t LoadShedder::shed(std::string_view reason) const {
   return shed_tenant_ + shed_fair_ + shed_global_;
 }
 
-namespace {
-std::string label_value(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-}  // namespace
-
 void LoadShedder::render_metrics(std::string& out) const {
-  out += "# HELP solo_shed_requests_total Requests refused by load shedding, by reason.\n";
-  out += "# TYPE solo_shed_requests_total counter\n";
-  out += "solo_shed_requests_total{reason=\"tenant\"} " + std::to_string(shed_tenant_) + "\n";
-  out += "solo_shed_requests_total{reason=\"fair_share\"} " + std::to_string(shed_fair_) + "\n";
-  out += "solo_shed_requests_total{reason=\"global\"} " + std::to_string(shed_global_) + "\n";
-  out += "# HELP solo_load_in_flight Requests holding a load-shedding permit.\n";
-  out += "# TYPE solo_load_in_flight gauge\n";
-  out += "solo_load_in_flight " + std::to_string(in_flight_) + "\n";
-  out += "# HELP solo_load_tenant_in_flight Requests in flight per tenant (tenants with any).\n";
-  out += "# TYPE solo_load_tenant_in_flight gauge\n";
+  prometheus::family(out, "solo_shed_requests_total", "Requests refused by load shedding, by reason.", "counter");
+  prometheus::sample(out, "solo_shed_requests_total", {{"reason", "tenant"}}, static_cast<double>(shed_tenant_));
+  prometheus::sample(out, "solo_shed_requests_total", {{"reason", "fair_share"}}, static_cast<double>(shed_fair_));
+  prometheus::sample(out, "solo_shed_requests_total", {{"reason", "global"}}, static_cast<double>(shed_global_));
+  prometheus::gauge(out, "solo_load_in_flight", "Requests holding a load-shedding permit.",
+                    static_cast<double>(in_flight_));
+  prometheus::family(out, "solo_load_tenant_in_flight", "Requests in flight per tenant (tenants with any).", "gauge");
   for (const auto& [tenant, count] : tenants_) {
-    out += "solo_load_tenant_in_flight{tenant=\"" + label_value(tenant) + "\"} " + std::to_string(count) + "\n";
+    prometheus::sample(out, "solo_load_tenant_in_flight", {{"tenant", tenant}}, static_cast<double>(count));
   }
-  out += "# HELP solo_load_limit In-flight limits of load shedding.\n";
-  out += "# TYPE solo_load_limit gauge\n";
-  out += "solo_load_limit{scope=\"global\"} " + std::to_string(options_.global_limit) + "\n";
-  out += "solo_load_limit{scope=\"tenant\"} " + std::to_string(options_.tenant_limit) + "\n";
+  prometheus::family(out, "solo_load_limit", "In-flight limits of load shedding.", "gauge");
+  prometheus::sample(out, "solo_load_limit", {{"scope", "global"}}, static_cast<double>(options_.global_limit));
+  prometheus::sample(out, "solo_load_limit", {{"scope", "tenant"}}, static_cast<double>(options_.tenant_limit));
 }
 
-}  // namespace solo
+}  // namespace solo::net

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-namespace solo {
+namespace solo::net {
 
 struct LoadShedderOptions {
   size_t global_limit = 1024;      // requests in flight in the whole process
@@ -92,4 +92,4 @@ class LoadShedder : public std::enable_shared_from_this<LoadShedder> {
   uint64_t shed_global_ = 0;
 };
 
-}  // namespace solo
+}  // namespace solo::net

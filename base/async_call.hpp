@@ -19,7 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "stores/unique_task.hpp"
+#include "base/unique_task.hpp"
 
 namespace solo {
 

@@ -1,0 +1,29 @@
+// HTTP request figures for /metrics: requests answered by route pattern (not
+// the raw path, so the label set stays bounded), method and status, and a
+// latency histogram. The Gateway owns one and feeds it from the server's
+// on_request hook; it renders them with its connection gauges.
+//
+// Engine thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "base/histogram.hpp"
+
+namespace solo::net {
+
+class HttpRequestMetrics {
+ public:
+  void observe(const std::string& route, const std::string& method, int status, double seconds);
+  // solo_http_requests_total and solo_http_request_duration_seconds.
+  void render(std::string& out) const;
+
+ private:
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  Histogram request_seconds_{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
+};
+
+}  // namespace solo::net
