@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_released_probe_frees_the_slot) {
 }
 
 BOOST_AUTO_TEST_CASE(registry_resets_for_a_new_deployment_and_renders_metrics) {
-  solo::CircuitBreakers breakers(CircuitBreakerOptions{1, 1, 60000ms});
+  solo::net::CircuitBreakers breakers(CircuitBreakerOptions{1, 1, 60000ms});
   int first = 0, second = 0;
   breakers.get("acme", "svc", &first).on_failure();
   BOOST_TEST((breakers.find("acme", "svc")->state() == CircuitState::open));
