@@ -31,9 +31,11 @@
 #include "net/api/tenant_routes.hpp"
 #include "net/gateway.hpp"
 #include "net/websocket_session.hpp"
+#include "recovery/recovery_telemetry.hpp"
 #include "recovery/replayer.hpp"
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
+#include "stores/meta_store.hpp"
 #include "stores/sqlite.hpp"
 
 namespace solo {
@@ -64,6 +66,7 @@ Kernel::Kernel(asio::any_io_executor executor, KernelOptions options)
       status_(std::make_shared<SystemStatus>()),
       telemetry_(std::make_shared<Telemetry>()),
       logs_(std::make_shared<LogBook>()),
+      recovery_telemetry_(std::make_shared<RecoveryTelemetry>()),
       boot_progress_(std::make_unique<Wakeup>(executor_)) {}
 
 std::shared_ptr<Kernel> Kernel::create(asio::any_io_executor executor, KernelOptions options) {
@@ -126,6 +129,7 @@ void Kernel::build_tree() {
   telemetry_->add_collector([weak = std::weak_ptr<net::CircuitBreakers>(breakers_)](std::string& out) {
     if (auto breakers = weak.lock()) breakers->render_metrics(out);
   });
+  telemetry_->add_collector([figures = recovery_telemetry_](std::string& out) { figures->render_metrics(out); });
 
   system_->add_child(system_child("event_store", &Kernel::run_event_store, Restart::permanent));
   system_->add_child(system_child("resource_monitor", &Kernel::run_resource_monitor, Restart::permanent));
@@ -254,7 +258,7 @@ asio::awaitable<void> Kernel::run_vault(std::shared_ptr<Kernel> self, ChildConte
 // under which the services run, and the vault, which their init may ask for
 // secrets, are up. boot() waits for it before the system runs.
 asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildContext context) {
-  Replayer replayer(self->events_, self->deployer_, self->replayer_hooks_);
+  Replayer replayer(self->events_, self->deployer_, self->replayer_hooks_, self->recovery_telemetry_);
   co_await replayer.detect();  // before the children after this one append anything
   context.ready();
   while (!self->tree_started_) co_await self->boot_progress_->wait();
@@ -356,8 +360,8 @@ void Kernel::register_store_metrics() {
 
 // POST /system/verify: the Verifier over the whole log, with the safe fixes.
 asio::awaitable<boost::json::value> Kernel::verify_now(std::shared_ptr<Kernel> self) {
-  Verifier verifier(self->events_, self->deployer_);
-  auto result = co_await verifier.verify(0, true);
+  Verifier verifier(self->events_, self->deployer_, self->recovery_telemetry_);
+  auto result = co_await verifier.verify(0, true, VerifyTrigger::request);
   boost::json::array inconsistencies;
   for (const auto& text : result.inconsistencies) inconsistencies.emplace_back(text);
   boost::json::object body;
@@ -375,11 +379,8 @@ asio::awaitable<void> Kernel::boot() {
   boot_progress_->notify();
   while (!recovered_) co_await boot_progress_->wait();
   report_.tokens_restored = tokens_restored_;
-  boost::json::object payload;
+  boost::json::object payload = recovery_summary(report_);
   payload["pid"] = static_cast<int64_t>(::getpid());
-  payload["previous_shutdown"] = report_.previous_shutdown;
-  payload["recovered"] = report_.recovered;
-  payload["recovery_failed"] = report_.failed;
   payload["url"] = gateway_->url();
   co_await events_->append_durable(system_event("system_started", std::move(payload)));
   status_->set_phase(SystemPhase::running);
@@ -424,11 +425,7 @@ asio::awaitable<int> Kernel::shutdown() {
                   if (!self->events_) co_return;
                   // The log and the projections agree by construction (one
                   // transaction each), so a clean stop marks everything verified.
-                  self->events_->append(system_event("system_shutdown_complete"), [](Database& db, const Event& e) {
-                    auto& mark = db.cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified_through', ?1)");
-                    mark.bind(1, std::to_string(e.id));
-                    mark.run();
-                  });
+                  self->events_->append(system_event("system_shutdown_complete"), MetaStore::mark_verified_through());
                   co_await self->events_->flush();
                   final_flush_ok = true;
                 }});

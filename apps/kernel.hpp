@@ -48,6 +48,7 @@ class EventStore;
 class ServiceRegistry;
 class Vault;
 class LogBook;
+class RecoveryTelemetry;
 class Supervisor;
 class SystemStatus;
 class Telemetry;
@@ -168,6 +169,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<Supervisor> tenants_;
   ReplayerHooks replayer_hooks_;
   RecoveryReport report_;
+  std::shared_ptr<RecoveryTelemetry> recovery_telemetry_;  // recovery and verification figures for /metrics
   // Boot progress, each a predicate waited on through boot_progress_: the
   // whole tree (Tenants included) has started; recovery has finished.
   bool tree_started_ = false;

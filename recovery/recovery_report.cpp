@@ -25,4 +25,16 @@ boost::json::value to_json(const RecoveryReport& report) {
   };
 }
 
+boost::json::object recovery_summary(const RecoveryReport& report) {
+  return boost::json::object{
+      {"previous_shutdown", report.previous_shutdown},
+      {"recovered", report.recovered},
+      {"recovery_failed", report.failed},
+      {"skipped", report.skipped},
+      {"tokens_restored", report.tokens_restored},
+      {"duration_ms", report.duration_ms},
+      {"integrity_check", report.integrity_check},
+  };
+}
+
 }  // namespace solo

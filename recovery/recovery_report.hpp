@@ -1,6 +1,6 @@
 // The RecoveryReport: what the last start found and did. Shape of
-// GET /system/recovery (HTTP_API.md): previous_shutdown, counts, per-step
-// durations and the verification result.
+// GET /system/recovery (docs/http-api.md): previous_shutdown, counts,
+// per-step durations and the verification result.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 namespace solo {
@@ -27,5 +28,11 @@ struct RecoveryReport {
 };
 
 boost::json::value to_json(const RecoveryReport& report);
+
+// The recovery figures the system_started event carries (the Kernel adds the
+// pid and url): previous_shutdown, recovered, recovery_failed, skipped,
+// tokens_restored, duration_ms, integrity_check. The verification's own
+// figures are in the verification_completed event just before it.
+boost::json::object recovery_summary(const RecoveryReport& report);
 
 }  // namespace solo

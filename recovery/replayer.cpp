@@ -10,8 +10,10 @@
 
 #include "base/wakeup.hpp"
 #include "engine/services/deployer.hpp"
+#include "recovery/recovery_telemetry.hpp"
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
+#include "stores/meta_store.hpp"
 #include "stores/service_store.hpp"
 
 namespace solo {
@@ -120,13 +122,10 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
 
   // 4: verify what changed since the last verified point.
   step_start = Clock::now();
-  std::function<int64_t(Database&)> read_mark = [](Database& db) {
-    Statement statement(db.handle(), "SELECT value FROM meta WHERE key = 'verified_through'");
-    return statement.step() ? std::stoll(statement.column_text(0)) : int64_t{0};
-  };
+  std::function<int64_t(Database&)> read_mark = [](Database& db) { return MetaStore::verified_through(db); };
   int64_t since = co_await events_->read<int64_t>(std::move(read_mark));
-  Verifier verifier(events_, deployer_);
-  auto verification = co_await verifier.verify(since, true);
+  Verifier verifier(events_, deployer_, telemetry_);
+  auto verification = co_await verifier.verify(since, true, VerifyTrigger::recovery);
   report.verification_status = verification.status;
   report.inconsistencies = std::move(verification.inconsistencies);
   report.fixes_applied = verification.fixes_applied;
@@ -138,6 +137,7 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
     report.steps.emplace_back("quick_check", check_->took_ms);  // beside plan and redeploy, not after
   }
   report.duration_ms = ms_since(started);
+  if (telemetry_) telemetry_->record(report);
   co_return report;
 }
 

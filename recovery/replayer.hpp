@@ -1,6 +1,6 @@
-// The Replayer: the seed's Phase 9, done right. Runs once per start (the
-// temporary System child after the Deployer) and brings every service that
-// should run back with its latest code:
+// The Replayer: runs once per start (the temporary System child after the
+// Deployer) and brings every service that should run back with its latest
+// code:
 //
 //   1 previous shutdown   clean (the last event is system_shutdown_complete),
 //                         crash, or first start; after a crash, PRAGMA
@@ -14,8 +14,12 @@
 //                         gateway answers /health meanwhile); events
 //                         service_recovered / service_recovery_failed {reason}
 //   4 verify              Verifier over registry, table and the log since the
-//                         last verified id (after a clean shutdown: nothing
-//                         new to read), with the safe fixes
+//                         last verified id (MetaStore::verified_through; after
+//                         a clean shutdown: nothing new to read), with the
+//                         safe fixes; it appends verification_completed
+//
+// The report goes to the RecoveryTelemetry (metrics) when given one; the
+// Kernel puts its summary (recovery_summary) into system_started.
 //
 // Engine thread only.
 #pragma once
@@ -32,6 +36,7 @@ namespace solo {
 
 class Deployer;
 class EventStore;
+class RecoveryTelemetry;
 
 struct ReplayerHooks {
   // Restores capability tokens; returns how many (set once security exists).
@@ -40,8 +45,12 @@ struct ReplayerHooks {
 
 class Replayer {
  public:
-  Replayer(std::shared_ptr<EventStore> events, std::shared_ptr<Deployer> deployer, ReplayerHooks hooks = {})
-      : events_(std::move(events)), deployer_(std::move(deployer)), hooks_(std::move(hooks)) {}
+  Replayer(std::shared_ptr<EventStore> events, std::shared_ptr<Deployer> deployer, ReplayerHooks hooks = {},
+           std::shared_ptr<RecoveryTelemetry> telemetry = nullptr)
+      : events_(std::move(events)),
+        deployer_(std::move(deployer)),
+        hooks_(std::move(hooks)),
+        telemetry_(std::move(telemetry)) {}
 
   // Step 1 alone: how the previous run ended. It looks at the last event
   // in the log, so it must run before this run appends anything (the Kernel
@@ -63,10 +72,7 @@ class Replayer {
   std::shared_ptr<EventStore> events_;
   std::shared_ptr<Deployer> deployer_;
   ReplayerHooks hooks_;
+  std::shared_ptr<RecoveryTelemetry> telemetry_;
 };
-
-// The meta key holding the last event id the Verifier covered; written at a
-// clean shutdown so that the next start need not read the log again.
-inline constexpr const char* kVerifiedThroughKey = "verified_through";
 
 }  // namespace solo

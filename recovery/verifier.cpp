@@ -1,11 +1,13 @@
 #include "recovery/verifier.hpp"
 
+#include <chrono>
 #include <map>
 
 #include <boost/json.hpp>
 
 #include "engine/services/deployer.hpp"
 #include "recovery/lifecycle.hpp"
+#include "recovery/recovery_telemetry.hpp"
 #include "stores/event_store.hpp"
 #include "stores/service_store.hpp"
 
@@ -13,110 +15,137 @@ namespace solo {
 
 namespace {
 
-constexpr int64_t kPage = 5000;
-
-struct Latest {
-  int64_t id = 0;
-  std::string type;
-};
-
 using Key = std::pair<std::string, std::string>;  // tenant, service
+
+// At most this many sentences go into a verification_completed event (the
+// counts per kind are always complete); the HTTP answer has them all.
+constexpr size_t kEventSentences = 100;
 
 std::string name(const Key& key) { return key.first + "/" + key.second; }
 
-// The latest lifecycle event per service after since_id, read per type
-// through the (event_type, id) index, in pages.
-std::map<Key, Latest> latest_lifecycle(Database& db, int64_t since_id) {
-  std::map<Key, Latest> latest;
-  for (auto type : kLifecycleEvents) {
-    int64_t cursor = since_id;
-    for (;;) {
-      auto& statement = db.cached(
-          "SELECT id, tenant_id, service_id FROM events WHERE event_type = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
-      statement.bind(1, type).bind(2, cursor).bind(3, kPage);
-      int64_t rows = 0;
-      while (statement.step()) {
-        ++rows;
-        cursor = statement.column_int(0);
-        auto& entry = latest[{statement.column_text(1), statement.column_text(2)}];
-        if (cursor > entry.id) entry = Latest{cursor, std::string(type)};
-      }
-      statement.reset();
-      if (rows < kPage) break;
-    }
-  }
-  return latest;
+void note(VerificationResult& result, const char* kind, std::string sentence) {
+  ++result.found[kind];
+  result.inconsistencies.push_back(std::move(sentence));
 }
+
+void fixed(VerificationResult& result, const char* kind) {
+  ++result.fixed[kind];
+  ++result.fixes_applied;
+}
+
+boost::json::object counts(const std::map<std::string, int64_t>& by_kind) {
+  boost::json::object object;
+  for (const auto& [kind, count] : by_kind) object[kind] = count;
+  return object;
+}
+
+NewEvent completed_event(const VerificationResult& result, VerifyTrigger trigger) {
+  boost::json::array sentences;
+  for (size_t i = 0; i < result.inconsistencies.size() && i < kEventSentences; ++i) {
+    sentences.emplace_back(result.inconsistencies[i]);
+  }
+  NewEvent event;
+  event.event_type = "verification_completed";
+  event.payload = {{"trigger", to_string(trigger)},
+                   {"status", result.status},
+                   {"since_id", result.since_id},
+                   {"verified_through", result.verified_through},
+                   {"found", counts(result.found)},
+                   {"fixed", counts(result.fixed)},
+                   {"fixes_applied", result.fixes_applied},
+                   {"inconsistencies", std::move(sentences)},
+                   {"duration_ms", result.duration_ms}};
+  return event;
+}
+
+std::vector<std::string> lifecycle_types() { return {kLifecycleEvents.begin(), kLifecycleEvents.end()}; }
 
 }  // namespace
 
-boost::asio::awaitable<VerificationResult> Verifier::verify(int64_t since_id, bool auto_fix) {
+const char* to_string(VerifyTrigger trigger) {
+  return trigger == VerifyTrigger::recovery ? "recovery" : "request";
+}
+
+boost::asio::awaitable<VerificationResult> Verifier::verify(int64_t since_id, bool auto_fix, VerifyTrigger trigger) {
+  auto started = std::chrono::steady_clock::now();
   VerificationResult result;
+  result.since_id = since_id;
   result.verified_through = events_->committed_id();
   std::function<std::vector<ServiceRow>(Database&)> load_rows = [](Database& db) { return load_service_rows(db); };
   auto row_list = co_await events_->read<std::vector<ServiceRow>>(std::move(load_rows));
-  std::function<std::map<Key, Latest>(Database&)> load_log = [since_id](Database& db) {
-    return latest_lifecycle(db, since_id);
-  };
-  auto log = co_await events_->read<std::map<Key, Latest>>(std::move(load_log));
+  const std::vector<std::string> types = lifecycle_types();
+  auto latest_list = co_await events_->latest_per_service(types, since_id);
 
   std::map<Key, ServiceRow> rows;
   for (auto& row : row_list) rows.emplace(Key{row.tenant_id, row.service_id}, std::move(row));
+  std::map<Key, LatestEvent> log;
+  for (auto& latest : latest_list) log.emplace(Key{latest.tenant_id, latest.service_id}, std::move(latest));
   std::map<Key, std::shared_ptr<ServiceActor>> running;
   for (auto& actor : deployer_->all()) running.emplace(Key{actor->spec().tenant_id, actor->spec().service_id}, actor);
 
   for (const auto& [key, row] : rows) {
     auto actor = running.find(key);
     if (actor == running.end()) {
-      std::string note = "missing: " + name(key) + " is in the services table but not running";
+      std::string sentence = "missing: " + name(key) + " is in the services table but not running";
       if (auto_fix) {
         std::string error;
         try {
           auto spec = service_spec_from_json(boost::json::parse(row.spec).as_object(), row.tenant_id);
           spec.version = row.version;
           co_await deployer_->recover(std::move(spec), row.created_at);
-          ++result.fixes_applied;
-          note += " (started)";
         } catch (const std::exception& e) {
           error = e.what();
         }
-        if (!error.empty()) note += " (could not start: " + error + ")";
+        if (error.empty()) {
+          fixed(result, inconsistency::kMissing);
+          sentence += " (started)";
+        } else {
+          sentence += " (could not start: " + error + ")";
+        }
       }
-      result.inconsistencies.push_back(note);
+      note(result, inconsistency::kMissing, std::move(sentence));
     } else if (actor->second->spec().version != row.version) {
-      result.inconsistencies.push_back("version mismatch: " + name(key) + " runs version " +
-                                       std::to_string(actor->second->spec().version) + ", the table says " +
-                                       std::to_string(row.version));
+      note(result, inconsistency::kVersionMismatch,
+           "version mismatch: " + name(key) + " runs version " + std::to_string(actor->second->spec().version) +
+               ", the table says " + std::to_string(row.version));
     }
   }
   for (const auto& [key, actor] : running) {
     if (rows.count(key)) continue;
     auto latest = log.find(key);
-    if (latest != log.end() && !lifecycle_says_running(latest->second.type)) {
-      std::string note = "killed but alive: " + name(key) + " runs although event " +
-                         std::to_string(latest->second.id) + " (" + latest->second.type + ") ended it";
+    if (latest != log.end() && !lifecycle_says_running(latest->second.event_type)) {
+      std::string sentence = "killed but alive: " + name(key) + " runs although event " +
+                             std::to_string(latest->second.id) + " (" + latest->second.event_type + ") ended it";
       if (auto_fix) {
         co_await deployer_->kill(key.first, key.second, true);
-        ++result.fixes_applied;
-        note += " (stopped)";
+        fixed(result, inconsistency::kKilledButAlive);
+        sentence += " (stopped)";
       }
-      result.inconsistencies.push_back(note);
+      note(result, inconsistency::kKilledButAlive, std::move(sentence));
     } else {
-      result.inconsistencies.push_back("orphaned service: " + name(key) + " runs without a services row");
+      note(result, inconsistency::kOrphanedService,
+           "orphaned service: " + name(key) + " runs without a services row");
     }
   }
   for (const auto& [key, latest] : log) {
     auto row = rows.find(key);
-    if (!lifecycle_says_running(latest.type)) ++result.ended_in_log;
-    if (lifecycle_says_running(latest.type) && row == rows.end()) {
-      result.inconsistencies.push_back("orphaned events: event " + std::to_string(latest.id) + " (" + latest.type +
-                                       ") says " + name(key) + " runs, but the services table has no row");
-    } else if (!lifecycle_says_running(latest.type) && row != rows.end() && row->second.last_event_id < latest.id) {
-      result.inconsistencies.push_back("stale row: " + name(key) + " is in the services table although event " +
-                                       std::to_string(latest.id) + " (" + latest.type + ") ended it");
+    bool says_running = lifecycle_says_running(latest.event_type);
+    if (!says_running) ++result.ended_in_log;
+    if (says_running && row == rows.end()) {
+      note(result, inconsistency::kOrphanedEvents,
+           "orphaned events: event " + std::to_string(latest.id) + " (" + latest.event_type + ") says " + name(key) +
+               " runs, but the services table has no row");
+    } else if (!says_running && row != rows.end() && row->second.last_event_id < latest.id) {
+      note(result, inconsistency::kStaleRow,
+           "stale row: " + name(key) + " is in the services table although event " + std::to_string(latest.id) +
+               " (" + latest.event_type + ") ended it");
     }
   }
   if (!result.inconsistencies.empty()) result.status = "warning";
+  result.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  events_->append(completed_event(result, trigger));
+  if (telemetry_) telemetry_->record(result, trigger);
   co_return result;
 }
 

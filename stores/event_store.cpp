@@ -61,6 +61,36 @@ std::vector<Event> run_query(Database& db, const EventQuery& query) {
   return events;
 }
 
+std::vector<LatestEvent> run_latest_per_service(Database& db, const std::vector<std::string>& types,
+                                                int64_t after_id) {
+  constexpr int64_t kPage = 5000;
+  static const std::string kPageOfType =
+      "SELECT id, tenant_id, service_id FROM events WHERE event_type = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+  std::map<std::pair<std::string, std::string>, LatestEvent> latest;
+  auto& statement = db.cached(kPageOfType);
+  for (const auto& type : types) {
+    int64_t cursor = after_id;
+    for (;;) {
+      statement.bind(1, type).bind(2, cursor).bind(3, kPage);
+      int64_t rows = 0;
+      while (statement.step()) {
+        ++rows;
+        cursor = statement.column_int(0);
+        auto tenant = statement.column_text(1);
+        auto service = statement.column_text(2);
+        auto& entry = latest[{tenant, service}];
+        if (cursor > entry.id) entry = LatestEvent{std::move(tenant), std::move(service), cursor, type};
+      }
+      statement.reset();
+      if (rows < kPage) break;
+    }
+  }
+  std::vector<LatestEvent> result;
+  result.reserve(latest.size());
+  for (auto& [key, entry] : latest) result.push_back(std::move(entry));
+  return result;
+}
+
 }  // namespace
 
 EventStore::Subscription& EventStore::Subscription::operator=(Subscription&& other) noexcept {
@@ -174,6 +204,12 @@ asio::awaitable<void> EventStore::flush() { co_await writer_->flush(); }
 
 asio::awaitable<std::vector<Event>> EventStore::query(const EventQuery& query) {
   return reader_->run<std::vector<Event>>([query](Database& db) { return run_query(db, query); });
+}
+
+asio::awaitable<std::vector<LatestEvent>> EventStore::latest_per_service(const std::vector<std::string>& types,
+                                                                          int64_t after_id) {
+  return reader_->run<std::vector<LatestEvent>>(
+      [types, after_id](Database& db) { return run_latest_per_service(db, types, after_id); });
 }
 
 EventStore::Subscription EventStore::subscribe(Subscriber subscriber) {

@@ -45,6 +45,14 @@ struct EventQuery {
   size_t limit = 100;
 };
 
+// The latest event of a service among some types (EventStore::latest_per_service).
+struct LatestEvent {
+  std::string tenant_id;
+  std::string service_id;
+  int64_t id = 0;
+  std::string event_type;
+};
+
 // A write in the same transaction as the event it belongs to.
 using ProjectionFn = std::function<void(Database&, const Event&)>;
 
@@ -80,6 +88,12 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   // Takes a reference (copied at once): GCC 12 mis-copies class temporaries
   // passed by value inside a co_await expression (seen as a bad free).
   asio::awaitable<std::vector<Event>> query(const EventQuery& query);
+  // The latest event per (tenant, service) among `types`, after `after_id`
+  // (the Verifier's view of the log: types are the lifecycle events). Reads
+  // each type through the (event_type, id) index in pages, on the Reader
+  // thread; ordered by tenant, then service.
+  asio::awaitable<std::vector<LatestEvent>> latest_per_service(const std::vector<std::string>& types,
+                                                               int64_t after_id);
   // SQLite's PRAGMA quick_check over the whole file: "ok", or what is wrong.
   // On a connection and thread of its own, so that queries do not wait
   // behind it (it reads every page).
