@@ -71,8 +71,8 @@ BOOST_AUTO_TEST_CASE(quota_exceeded_carries_its_fields_in_the_body) {
   const auto body = body_of(response);
   BOOST_TEST(body.at("error").as_string() == "quota_exceeded");
   BOOST_TEST(body.at("quota").as_string() == "services");
-  BOOST_TEST(body.at("limit").as_uint64() == 2u);
-  BOOST_TEST(body.at("used").as_uint64() == 2u);
+  BOOST_TEST(body.at("limit").to_number<uint64_t>() == 2u);
+  BOOST_TEST(body.at("used").to_number<uint64_t>() == 2u);
   BOOST_TEST(body.at("timestamp").is_string());
 }
 
