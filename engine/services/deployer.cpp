@@ -228,9 +228,7 @@ asio::awaitable<int64_t> Deployer::swap(std::string tenant_id, std::string servi
   ServiceSpec next = actor->spec();
   next.code = std::move(code);
   next.version = actor->spec().version + 1;
-  if (auto error = check_service_code(next, *world_->native_types)) {
-    throw DeployError(DeployError::Kind::invalid, *error);  // the running version is untouched
-  }
+  check_service_code(next, *world_->native_types);  // a compile error as it is; the running version is untouched
   // Durable before the actor is touched, like deploy's service_deployed: a
   // store that cannot commit refuses the swap (StoreError: 503
   // store_unavailable) while the running version is untouched.

@@ -125,12 +125,12 @@ std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, Se
   return std::make_unique<LuaRuntime>(LuaSandbox::create(spec.code, spec.limits, facts, host));
 }
 
-std::optional<std::string> check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types) {
+void check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types) {
   if (spec.format == "native") {
-    if (!native_types.find(spec.code)) return "no native service type named '" + spec.code + "' is registered";
-    return std::nullopt;
+    if (!native_types.find(spec.code)) throw SpecError("no native service type named '" + spec.code + "' is registered");
+    return;
   }
-  return LuaSandbox::check_compiles(spec.code, spec.limits);
+  if (auto error = LuaSandbox::check_compiles(spec.code, spec.limits)) throw LuaCompileError(*error);
 }
 
 }  // namespace solo

@@ -49,7 +49,8 @@ class ServiceHost : public LuaHost, public NativeContext {};
 std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, ServiceHost* host,
                                                      const NativeServiceTypes& native_types);
 
-// Validates code without starting anything: the error message, or nullopt.
-std::optional<std::string> check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types);
+// Validates code without starting anything; throws as make_service_runtime
+// does (LuaCompileError, SpecError: kind invalid).
+void check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types);
 
 }  // namespace solo
