@@ -104,12 +104,8 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
   // response is built.
   LoadPermit permit;
   if (self->shedder_ && !health && request.path != "/metrics") {
-    LoadRejection rejection;
-    auto acquired = self->shedder_->try_acquire(request.tenant, &rejection);
-    if (!acquired) {  // 429 is the tenant over its own share, 503 the process at its limit
-      co_return error_reply(Error(rejection.status == 429 ? ErrorKind::throttled : ErrorKind::overloaded,
-                                  rejection.message, std::chrono::seconds(rejection.retry_after_s)));
-    }
+    auto acquired = self->shedder_->try_acquire(request.tenant);
+    if (!acquired) co_return error_reply(acquired.error());  // 429 throttled or 503 overloaded
     permit = std::move(*acquired);
   }
   // Every expected failure a route lets through is answered here, by the one
