@@ -110,7 +110,7 @@ asio::awaitable<void> grant_loop(std::shared_ptr<GrantRun> run) {
     auto start = Clock::now();
     auto result = co_await run->manager->grant(std::move(request), system);
     run->latency_ns[static_cast<size_t>(i)] = (Clock::now() - start).count();
-    if (!result) throw std::runtime_error("grant failed: " + result.error().message);
+    if (!result) throw std::runtime_error("grant failed: " + result.error().message());
     run->tokens[static_cast<size_t>(i)] = result->token;
   }
 }
@@ -164,7 +164,7 @@ asio::awaitable<void> put_loop(std::shared_ptr<PutRun> run) {
     auto start = Clock::now();
     auto result = co_await run->vault->put(std::move(tenant), std::move(name), std::move(value), std::move(actor));
     run->latency_ns[static_cast<size_t>(i)] = (Clock::now() - start).count();
-    if (!result) throw std::runtime_error("put failed: " + result.error().message);
+    if (!result) throw std::runtime_error("put failed: " + result.error().message());
   }
 }
 

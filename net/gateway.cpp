@@ -3,20 +3,17 @@
 #include <iostream>
 
 #include "base/iso8601.hpp"
-#include "base/prometheus.hpp"
-#include "engine/supervision/child_context.hpp"
 #include "base/park.hpp"
-#include "engine/system/system_status.hpp"
-#include "engine/telemetry/telemetry.hpp"
+#include "base/prometheus.hpp"
 #include "engine/identifier.hpp"
 #include "engine/security/capability_manager.hpp"
+#include "engine/supervision/child_context.hpp"
+#include "engine/system/system_status.hpp"
+#include "engine/telemetry/telemetry.hpp"
+#include "net/error_reply.hpp"
 #include "net/resilience/load_shedder.hpp"
-#include "engine/tenancy/quota_exceeded.hpp"
-#include "net/api/authorization.hpp"
-#include "net/api/request_args.hpp"
-#include "net/api/store_unavailable.hpp"
-#include "stores/sqlite.hpp"
 #include "net/websocket_session.hpp"  // WebSocket /ws
+#include "stores/sqlite.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/parse.hpp>
@@ -24,18 +21,6 @@
 namespace solo::net {
 
 namespace {
-
-// 429 quota_exceeded: the error shape plus the quota, its limit and the use.
-Response quota_exceeded_response(const QuotaExceeded& error) {
-  boost::json::object body;
-  body["error"] = "quota_exceeded";
-  body["message"] = error.what();
-  body["quota"] = error.quota();
-  body["limit"] = error.limit();
-  body["used"] = error.used();
-  body["timestamp"] = utc_now_iso8601();
-  return json_response(429, body);
-}
 
 // The "message" of an error body (error_response's shape), for the audit event.
 std::string error_message(const Response& response) {
@@ -72,7 +57,7 @@ Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std:
 std::optional<Response> Gateway::authenticate(Request& request) {
   auto named = request.header("x-tenant-id");
   if (named && !is_valid_identifier(*named)) {
-    return error_response(400, "invalid_request", "X-Tenant-ID must be a valid identifier");
+    return error_reply(Error(ErrorKind::invalid, "X-Tenant-ID must be a valid identifier"));
   }
   if (!capabilities_) {
     request.tenant = named ? std::string(*named) : "default";
@@ -89,7 +74,7 @@ std::optional<Response> Gateway::authenticate(Request& request) {
     token = std::string_view(request.headers.back().second).substr(7);  // a view into the kept header
   }
   auto caller = capabilities_->authenticate(token);
-  if (!caller) return error_response(401, "unauthorized", caller.error().message);
+  if (!caller) return error_reply(caller.error());
   request.caller = *caller;
   const auto& capability = **caller;
   if (capability.is_admin()) {
@@ -97,7 +82,7 @@ std::optional<Response> Gateway::authenticate(Request& request) {
   } else if (named && *named != capability.tenant_id) {
     std::string message = "X-Tenant-ID may only name this token's own tenant";
     capabilities_->record_refusal(&capability, "foreign_tenant", request.method + " " + request.path, message);
-    return error_response(403, "forbidden", message);
+    return error_reply(Error(ErrorKind::forbidden, message));
   } else {
     request.tenant = capability.tenant_id;
   }
@@ -114,35 +99,27 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
     if (auto refused = self->authenticate(request)) co_return std::move(*refused);
   }
   if (self->status_->phase() == SystemPhase::starting && !health) {
-    auto response = error_response(503, "overloaded", "solo is starting (recovery in progress); retry shortly");
-    response.headers.emplace_back("Retry-After", "1");
-    co_return response;
+    co_return error_reply(
+        Error(ErrorKind::overloaded, "solo is starting (recovery in progress); retry shortly", std::chrono::seconds(1)));
   }
   // Load shedding after authentication (the tenant is known); /health and
   // /metrics stay answerable under overload. The permit lives until the
   // response is built.
   LoadPermit permit;
   if (self->shedder_ && !health && request.path != "/metrics") {
-    LoadRejection rejection;
-    auto acquired = self->shedder_->try_acquire(request.tenant, &rejection);
-    if (!acquired) {
-      auto response = error_response(rejection.status, "overloaded", rejection.message);
-      response.headers.emplace_back("Retry-After", std::to_string(rejection.retry_after_s));
-      co_return response;
-    }
+    auto acquired = self->shedder_->try_acquire(request.tenant);
+    if (!acquired) co_return error_reply(acquired.error());  // 429 throttled or 503 overloaded
     permit = std::move(*acquired);
   }
+  // Every expected failure a route lets through is answered here, by the one
+  // mapping (net/error_reply.hpp); anything else is the server's 500.
   Response response;
   try {
     response = co_await self->router_.route(request);
-  } catch (const BadRequest& error) {
-    co_return error_response(400, "invalid_request", error.what());
-  } catch (const Forbidden& error) {
-    response = error_response(403, "forbidden", error.what());
+  } catch (const Error& error) {
+    response = error_reply(error);
   } catch (const StoreError& error) {
-    co_return store_unavailable_response(error);
-  } catch (const QuotaExceeded& error) {
-    co_return quota_exceeded_response(error);
+    response = error_reply(error);
   }
   // Every refusal a handler decided (require()'s 403s, a grant beyond the
   // granter's own) is audited like the manager's own denials.

@@ -32,6 +32,7 @@
 #include "net/api/event_feed.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
+#include "net/error_reply.hpp"
 #include "net/router.hpp"
 #include "net/websocket_frames.hpp"
 #include "net/websocket_ops.hpp"
@@ -280,17 +281,9 @@ asio::awaitable<void> run_op(std::shared_ptr<Session> self, json::value id, std:
   ++self->ops_in_flight;
   Response response;
   try {
-    response = co_await self->hub->dispatch(*request);
-  } catch (const BadRequest& error) {
-    response = error_response(400, "invalid_request", error.what());
-  } catch (const Forbidden& error) {
-    response = error_response(403, "forbidden", error.what());
-  } catch (const boost::system::system_error& error) {
-    response = error_response(500, "internal_error", error.what());
-  } catch (const std::exception& error) {
-    std::cerr << "solo: websocket op " << request->method << ' ' << request->path << " failed: " << error.what()
-              << std::endl;
-    response = error_response(500, "internal_error", "internal error");
+    response = co_await self->hub->dispatch(*request);  // the Gateway answers expected failures
+  } catch (...) {
+    response = error_reply(std::current_exception(), "websocket op " + request->method + " " + request->path);
   }
   --self->ops_in_flight;
   if (response.stream) response = error_response(400, "invalid_request", "streams are not available as ops; use watch");
@@ -523,7 +516,7 @@ void handle_text(const std::shared_ptr<Session>& self, std::string_view text) {
   try {
     request = op_request(op, args);
   } catch (const BadRequest& error) {
-    self->send(error_frame(id, 400, "invalid_request", error.what()));
+    self->send(reply_frame(id, error_reply(error)));
     return;
   }
   if (!request) {
@@ -531,7 +524,8 @@ void handle_text(const std::shared_ptr<Session>& self, std::string_view text) {
     return;
   }
   if (self->ops_in_flight >= self->options().max_ops_in_flight) {
-    self->send(error_frame(id, 429, "overloaded", "too many operations in flight on this connection"));
+    self->send(
+        reply_frame(id, error_reply(Error(ErrorKind::throttled, "too many operations in flight on this connection"))));
     return;
   }
   auto shared = std::make_shared<Request>(make_request(self->upgrade, std::move(*request)));

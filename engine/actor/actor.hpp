@@ -12,16 +12,16 @@
 //   first resumed), so the order of call()/cast() invocations is the order of
 //   handling, and "overloaded" is decided at the call site.
 // - A handler exception is a crash: the caller of that message gets
-//   call_error::error with the exception's message right away (not a timeout
+//   ErrorKind::service_error with the exception's message right away (not a timeout
 //   later), and then the exception propagates out of run(), so the supervisor
 //   restarts the actor with fresh state (a half-applied update must not keep
 //   serving). If run() was cancelled (its supervisor stops it) mid-message,
-//   that caller gets call_error::stopped instead.
+//   that caller gets ErrorKind::stopped instead.
 // - The mailbox belongs to the Actor, not to one run(): messages queued when
 //   run() crashes stay queued for the next run() (the supervisor's restart).
 //   close() refuses new messages; run() then drains what was queued and
 //   returns. Destroying the Actor closes it; queued callers whose envelopes
-//   are destroyed get call_error::stopped.
+//   are destroyed get ErrorKind::stopped.
 //
 // Thread safety: none. One io_context thread.
 #pragma once
@@ -65,10 +65,10 @@ class Actor {
   // Queues `request` now and returns an awaitable for the outcome: the reply,
   // or overloaded (nothing queued) / stopped / timeout / error.
   asio::awaitable<CallResult<Reply>> call(Request request, std::chrono::steady_clock::duration timeout) {
-    if (state_->mailbox.closed()) return refuse(call_error::stopped);
+    if (state_->mailbox.closed()) return refuse(ErrorKind::stopped);
     auto [slot, sender] = ReplySlot<Reply>::create(state_->executor);
     if (!state_->mailbox.try_push(Envelope{std::move(request), std::move(sender)}))
-      return refuse(call_error::overloaded);
+      return refuse(ErrorKind::overloaded);
     return await_reply(std::move(slot), timeout);
   }
 
@@ -100,7 +100,7 @@ class Actor {
     Mailbox<Envelope> mailbox;
   };
 
-  static asio::awaitable<CallResult<Reply>> refuse(call_error error) {
+  static asio::awaitable<CallResult<Reply>> refuse(ErrorKind error) {
     co_return CallResult<Reply>::failure(error);
   }
 
@@ -109,7 +109,7 @@ class Actor {
     std::exception_ptr failure;
     try {
       std::optional<Reply> reply = co_await slot->wait_for(timeout);
-      if (!reply) co_return CallResult<Reply>::failure(call_error::timeout);
+      if (!reply) co_return CallResult<Reply>::failure(ErrorKind::timeout);
       co_return CallResult<Reply>::success(std::move(*reply));
     } catch (...) {
       failure = std::current_exception();
@@ -120,11 +120,11 @@ class Actor {
     try {
       std::rethrow_exception(failure);
     } catch (const ActorStopped& e) {
-      co_return CallResult<Reply>::failure(call_error::stopped, e.what());
+      co_return CallResult<Reply>::failure(ErrorKind::stopped, e.what());
     } catch (const std::exception& e) {
-      co_return CallResult<Reply>::failure(call_error::error, e.what());
+      co_return CallResult<Reply>::failure(ErrorKind::service_error, e.what());
     } catch (...) {
-      co_return CallResult<Reply>::failure(call_error::error, "handler failed with a non-standard exception");
+      co_return CallResult<Reply>::failure(ErrorKind::service_error, "handler failed with a non-standard exception");
     }
   }
 

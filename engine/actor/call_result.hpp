@@ -1,39 +1,32 @@
-// CallResult: what a caller gets back from Actor::call.
+// CallResult: what a caller gets back from a call through a mailbox
+// (ServiceActor::call, Actor::call).
 //
-// The expected failures of a call are values, not exceptions (STYLE.md):
-//   overloaded - the mailbox was full; nothing was queued, safe to retry later
-//   timeout    - no reply in time; the request may still be handled
-//   stopped    - the actor closed or went away without replying
-//   error      - the handler threw; message() carries its what()
-//   bad_reply  - the handler ran but its reply cannot be encoded (too large,
-//                a function, a cycle, NaN); that call failed, the service is
-//                fine (a circuit breaker does not count it)
-// call_error also has an error_category so it can travel as an error_code
-// (for example into an HTTP status mapping in net/).
+// The expected failures of a call are values, not exceptions: an Error
+// (base/error.hpp) of one of these kinds:
+//   overloaded    - the mailbox was full; nothing was queued, safe to retry later
+//   timeout       - no reply in time; the request may still be handled
+//   stopped       - the actor closed or went away without replying
+//   service_error - the handler raised; the message carries its words
+//   bad_reply     - the handler ran but its reply cannot be encoded (too large,
+//                   a function, a cycle, NaN); that call failed, the service is
+//                   fine (a circuit breaker does not count it)
+// The same Error the gateway maps for every other route (net/error_reply.hpp).
 #pragma once
-
-#include <boost/system/error_code.hpp>
 
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
-#include <type_traits>
 #include <utility>
 
+#include "base/error.hpp"
+
 namespace solo {
-
-enum class call_error { overloaded = 1, timeout, stopped, error, bad_reply };
-
-const boost::system::error_category& call_error_category() noexcept;
-boost::system::error_code make_error_code(call_error e) noexcept;
-std::string_view to_string(call_error e) noexcept;
 
 template <class Reply>
 class CallResult {
  public:
   // A failed result (stopped); exists because co_spawn needs default-constructible results.
-  CallResult() : error_(call_error::stopped), message_(to_string(call_error::stopped)) {}
+  CallResult() : error_(ErrorKind::stopped, "stopped: actor stopped without replying") {}
 
   static CallResult success(Reply value) {
     CallResult r;
@@ -41,23 +34,24 @@ class CallResult {
     return r;
   }
 
-  static CallResult failure(call_error error, std::string message = {}) {
+  static CallResult failure(Error error) {
     CallResult r;
-    r.error_ = error;
-    r.message_ = message.empty() ? std::string(to_string(error)) : std::move(message);
+    r.error_ = std::move(error);
     return r;
+  }
+  static CallResult failure(ErrorKind kind, std::string message = {}) {
+    if (message.empty()) message = std::string(to_string(kind));
+    return failure(Error(kind, message));
   }
 
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }
 
   // Only meaningful when !ok().
-  call_error error() const { return error_; }
-  boost::system::error_code error_code() const {
-    return ok() ? boost::system::error_code{} : make_error_code(error_);
-  }
-  // Empty when ok(); for call_error::error the handler's exception message.
-  const std::string& message() const { return message_; }
+  ErrorKind error() const { return error_.kind(); }
+  const Error& failure() const { return error_; }
+  // The failure's message (for service_error, the service's own words).
+  std::string message() const { return error_.message(); }
 
   // Throws std::logic_error when !ok(): reading a failed result is a bug.
   Reply& value() & { return checked(); }
@@ -68,16 +62,12 @@ class CallResult {
 
  private:
   Reply& checked() {
-    if (!value_) throw std::logic_error("CallResult::value on a failed call: " + message_);
+    if (!value_) throw std::logic_error("CallResult::value on a failed call: " + error_.message());
     return *value_;
   }
 
   std::optional<Reply> value_;
-  call_error error_{};
-  std::string message_;
+  Error error_;
 };
 
 }  // namespace solo
-
-template <>
-struct boost::system::is_error_code_enum<solo::call_error> : std::true_type {};

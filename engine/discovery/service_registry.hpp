@@ -31,19 +31,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "base/error.hpp"
+
 namespace solo {
 
 class EventStore;
 
-class RegistryError : public std::runtime_error {
- public:
-  enum class Kind { invalid, not_found };
-  RegistryError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
-  Kind kind() const { return kind_; }
-
- private:
-  Kind kind_;
-};
+// Expected failures (invalid, not_found) are the engine's one error type.
+using RegistryError = Error;
 
 struct Registration {
   std::string handle;

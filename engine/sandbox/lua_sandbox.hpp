@@ -41,6 +41,8 @@
 #include <boost/json/value.hpp>
 #include <lua.hpp>
 
+#include "base/error.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -53,9 +55,11 @@
 
 namespace solo {
 
-class LuaError : public std::runtime_error {
+// The code cannot become a service (kind invalid). It travels as it is, from
+// the sandbox to the client's 400: nothing on the way re-words it.
+class LuaError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit LuaError(const std::string& message) : Error(ErrorKind::invalid, message) {}
 };
 // The code does not compile; what() names the line, e.g.
 // [string "service"]:3: '=' expected near 'x'

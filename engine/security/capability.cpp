@@ -73,16 +73,4 @@ bool is_valid_scope(std::string_view scope) {
   return std::all_of(rest.begin(), rest.end(), is_identifier_char);
 }
 
-std::string_view to_string(auth_errc code) {
-  switch (code) {
-    case auth_errc::unauthorized: return "unauthorized";
-    case auth_errc::forbidden: return "forbidden";
-    case auth_errc::not_found: return "not_found";
-    case auth_errc::invalid_request: return "invalid_request";
-  }
-  return "unknown";
-}
-
-void throw_exception_from_error(const AuthError& error, const boost::source_location&) { throw AuthException(error); }
-
 }  // namespace solo

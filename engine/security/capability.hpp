@@ -21,8 +21,8 @@
 // Identifiers), so no real tenant can ever share it. An admin acting for a
 // tenant names it with X-Tenant-ID (the HTTP layer's rule).
 //
-// Expected failures are values (auth_errc + message); the HTTP layer maps
-// unauthorized -> 401, forbidden -> 403, not_found -> 404, invalid_request -> 400.
+// Expected failures are values: an Error (base/error.hpp) of kind
+// unauthorized, forbidden, not_found or invalid inside an AuthResult.
 #pragma once
 
 #include "engine/identifier.hpp"
@@ -34,8 +34,9 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
+
+#include "base/error.hpp"
 
 namespace solo {
 
@@ -81,28 +82,9 @@ bool scope_within(std::string_view child, std::string_view parent);
 bool is_valid_scope(std::string_view scope);
 // Tenant and secret names: is_valid_identifier (engine/identifier.hpp).
 
-enum class auth_errc { unauthorized = 1, forbidden, not_found, invalid_request };
-std::string_view to_string(auth_errc code);
-
-struct AuthError {
-  auth_errc code = auth_errc::unauthorized;
-  std::string message;  // for the client; never contains a token
-};
-
-// boost::system::result<T, AuthError>::value() throws AuthException on error.
-class AuthException : public std::runtime_error {
- public:
-  explicit AuthException(AuthError error) : std::runtime_error(error.message), error_(std::move(error)) {}
-  const AuthError& error() const { return error_; }
-
- private:
-  AuthError error_;
-};
-[[noreturn]] void throw_exception_from_error(const AuthError& error, const boost::source_location& location);
-
+// Refusals are the engine's one error type (unauthorized, forbidden,
+// not_found, invalid); the message is for the client and never contains a token.
 template <class T>
-using AuthResult = boost::system::result<T, AuthError>;
-
-inline AuthError auth_failure(auth_errc code, std::string message) { return AuthError{code, std::move(message)}; }
+using AuthResult = Result<T>;
 
 }  // namespace solo

@@ -82,10 +82,10 @@ asio::awaitable<int> CapabilityManager::restore() {
   co_return static_cast<int>(rows.size());
 }
 
-std::optional<AuthError> CapabilityManager::check_grant(const GrantRequest& request, const Capability* granter,
+std::optional<Error> CapabilityManager::check_grant(const GrantRequest& request, const Capability* granter,
                                                         const std::optional<SystemTimePoint>& expires_at) const {
-  auto invalid = [](std::string message) { return auth_failure(auth_errc::invalid_request, std::move(message)); };
-  auto forbidden = [](std::string message) { return auth_failure(auth_errc::forbidden, std::move(message)); };
+  auto invalid = [](std::string message) { return Error(ErrorKind::invalid, std::move(message)); };
+  auto forbidden = [](std::string message) { return Error(ErrorKind::forbidden, std::move(message)); };
   if (request.permissions.empty()) return invalid("permissions must name at least one permission");
   for (const auto& p : request.permissions) {
     if (!is_known_permission(p)) return invalid("unknown permission '" + p + "'");
@@ -146,14 +146,14 @@ std::optional<SystemTimePoint> CapabilityManager::expiry_of(const GrantRequest& 
   return created + std::chrono::duration_cast<std::chrono::milliseconds>(*request.ttl);
 }
 
-std::optional<AuthError> CapabilityManager::check_live_granter(const CapabilityPtr& granter) const {
+std::optional<Error> CapabilityManager::check_live_granter(const CapabilityPtr& granter) const {
   if (!granter) return std::nullopt;
   // The granter was verified by the caller, but it may have been revoked or
   // expired since (e.g. while this request waited).
   auto live = hash_by_id_.find(granter->token_id);
   CapabilityPtr current;
   if (live == hash_by_id_.end() || lookup(live->second, &current) != Lookup::ok) {
-    return auth_failure(auth_errc::unauthorized, "the granting token is no longer valid");
+    return Error(ErrorKind::unauthorized, "the granting token is no longer valid");
   }
   return std::nullopt;
 }
@@ -229,7 +229,7 @@ CapabilityManager::Lookup CapabilityManager::lookup(const std::string& token_has
 AuthResult<CapabilityManager::CapabilityPtr> CapabilityManager::authenticate(std::string_view token) {
   if (token.empty()) {
     record_denied(nullptr, "", "missing_token", "", "");
-    return auth_failure(auth_errc::unauthorized, "a bearer token is required");
+    return Error(ErrorKind::unauthorized, "a bearer token is required");
   }
   std::string hash = crypto::sha256_hex(token);
   CapabilityPtr capability;
@@ -238,26 +238,26 @@ AuthResult<CapabilityManager::CapabilityPtr> CapabilityManager::authenticate(std
       return capability;
     case Lookup::unknown:
       record_denied(nullptr, hash, "unknown_token", "", "");
-      return auth_failure(auth_errc::unauthorized, "unknown token");
+      return Error(ErrorKind::unauthorized, "unknown token");
     case Lookup::expired:
       record_denied(capability.get(), hash, "expired", "", "");
-      return auth_failure(auth_errc::unauthorized, "token expired");
+      return Error(ErrorKind::unauthorized, "token expired");
     case Lookup::revoked:
       record_denied(capability.get(), hash, "revoked", "", "");
-      return auth_failure(auth_errc::unauthorized, "token revoked");
+      return Error(ErrorKind::unauthorized, "token revoked");
   }
-  return auth_failure(auth_errc::unauthorized, "unknown token");
+  return Error(ErrorKind::unauthorized, "unknown token");
 }
 
 AuthResult<void> CapabilityManager::authorize(const Capability& capability, std::string_view permission,
                                               std::string_view resource) {
   if (!permission.empty() && !capability.has_permission(permission)) {
     record_denied(&capability, "", "missing_permission", permission, resource);
-    return auth_failure(auth_errc::forbidden, "the token lacks the '" + std::string(permission) + "' permission");
+    return Error(ErrorKind::forbidden, "the token lacks the '" + std::string(permission) + "' permission");
   }
   if (!capability.is_admin() && !scope_covers(capability.resource, resource)) {
     record_denied(&capability, "", "out_of_scope", permission, resource);
-    return auth_failure(auth_errc::forbidden, "the token's scope '" + capability.resource + "' does not cover '" +
+    return Error(ErrorKind::forbidden, "the token's scope '" + capability.resource + "' does not cover '" +
                                                   std::string(resource) + "'");
   }
   return {};
@@ -329,7 +329,7 @@ asio::awaitable<AuthResult<int>> CapabilityManager::revoke(std::string token_id,
   // A token outside the caller's reach answers like one that does not exist,
   // so that ids cannot be probed.
   if (!target || (by && !manages(*by, *target))) {
-    co_return auth_failure(auth_errc::not_found, "no token '" + token_id + "'");
+    co_return Error(ErrorKind::not_found, "no token '" + token_id + "'");
   }
 
   // The token and its descendants, breadth first; ones already revoked are

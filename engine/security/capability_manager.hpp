@@ -148,8 +148,8 @@ class CapabilityManager {
   enum class Lookup { ok, unknown, expired, revoked };
   Lookup lookup(const std::string& token_hash, CapabilityPtr* out) const;
   std::optional<SystemTimePoint> expiry_of(const GrantRequest& request, SystemTimePoint created) const;
-  std::optional<AuthError> check_live_granter(const CapabilityPtr& granter) const;
-  std::optional<AuthError> check_grant(const GrantRequest& request, const Capability* granter,
+  std::optional<Error> check_live_granter(const CapabilityPtr& granter) const;
+  std::optional<Error> check_grant(const GrantRequest& request, const Capability* granter,
                                        const std::optional<SystemTimePoint>& expires_at) const;
   void add(std::string token_hash, CapabilityPtr capability);
   void record_denied(const Capability* capability, std::string_view token_hash, std::string_view reason,

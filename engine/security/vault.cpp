@@ -22,23 +22,10 @@ std::string aad(std::string_view tenant, std::string_view name, int64_t version)
   return out;
 }
 
-VaultError vault_failure(vault_errc code, std::string message) { return VaultError{code, std::move(message)}; }
+// Another rotation finishes in seconds; the client retries after this.
+constexpr std::chrono::seconds kRotationRetryAfter{1};
 
 }  // namespace
-
-std::string_view to_string(vault_errc code) {
-  switch (code) {
-    case vault_errc::not_found: return "not_found";
-    case vault_errc::invalid_request: return "invalid_request";
-    case vault_errc::undecryptable: return "undecryptable";
-    case vault_errc::busy: return "busy";
-  }
-  return "unknown";
-}
-
-void throw_exception_from_error(const VaultError& error, const boost::source_location&) {
-  throw VaultException(error);
-}
 
 Vault::Vault(std::shared_ptr<EventStore> events, VaultOptions options)
     : events_(std::move(events)),
@@ -88,7 +75,7 @@ SecretRow Vault::seal(const std::string& tenant, const std::string& name, std::s
 
 VaultResult<std::string> Vault::open_row(const SecretRow& row) const {
   if (!keys_.key(row.key_version)) {
-    return vault_failure(vault_errc::undecryptable, "secret " + row.name + " cannot be decrypted: key version " +
+    return Error(ErrorKind::internal, "secret " + row.name + " cannot be decrypted: key version " +
                                                         std::to_string(row.key_version) +
                                                         " is not in the master key file");
   }
@@ -96,7 +83,7 @@ VaultResult<std::string> Vault::open_row(const SecretRow& row) const {
   auto value = crypto::aes_256_gcm_decrypt(tenant_key(row.tenant_id, row.key_version), sealed,
                                            aad(row.tenant_id, row.name, row.key_version));
   if (!value) {
-    return vault_failure(vault_errc::undecryptable,
+    return Error(ErrorKind::internal,
                          "secret " + row.name +
                              " cannot be decrypted: authentication failed (tampered data or wrong master key)");
   }
@@ -117,15 +104,15 @@ asio::awaitable<int> Vault::restore() {
 asio::awaitable<VaultResult<void>> Vault::put(std::string tenant, std::string name, std::string value,
                                               std::string actor) {
   if (!is_valid_identifier(tenant)) {
-    co_return vault_failure(vault_errc::invalid_request, "invalid tenant id");
+    co_return Error(ErrorKind::invalid, "invalid tenant id");
   }
   if (!is_valid_identifier(name)) {
-    co_return vault_failure(vault_errc::invalid_request,
+    co_return Error(ErrorKind::invalid,
                             "secret names are 1 to 128 characters of A-Z a-z 0-9 _ - . not starting with '.'");
   }
   if (value.size() > options_.max_value_bytes) {
     crypto::cleanse(value);
-    co_return vault_failure(vault_errc::invalid_request, "secret value is larger than " +
+    co_return Error(ErrorKind::invalid, "secret value is larger than " +
                                                              std::to_string(options_.max_value_bytes) + " bytes");
   }
   int64_t version = keys_.current_version();
@@ -150,7 +137,7 @@ asio::awaitable<VaultResult<void>> Vault::put(std::string tenant, std::string na
 VaultResult<std::optional<std::string>> Vault::get(std::string_view tenant, std::string_view name, bool reveal,
                                                    std::string_view actor) {
   auto it = rows_.find(row_key(tenant, name));
-  if (it == rows_.end()) return vault_failure(vault_errc::not_found, "no secret " + std::string(name));
+  if (it == rows_.end()) return Error(ErrorKind::not_found, "no secret " + std::string(name));
   if (!reveal) return std::optional<std::string>();
   auto value = open_row(it->second);
   if (!value) return value.error();
@@ -168,7 +155,7 @@ VaultResult<std::optional<std::string>> Vault::get(std::string_view tenant, std:
 
 VaultResult<std::string> Vault::decrypt(std::string_view tenant, std::string_view name) const {
   auto it = rows_.find(row_key(tenant, name));
-  if (it == rows_.end()) return vault_failure(vault_errc::not_found, "no secret " + std::string(name));
+  if (it == rows_.end()) return Error(ErrorKind::not_found, "no secret " + std::string(name));
   return open_row(it->second);
 }
 
@@ -178,7 +165,7 @@ bool Vault::exists(std::string_view tenant, std::string_view name) const {
 
 asio::awaitable<VaultResult<void>> Vault::remove(std::string tenant, std::string name, std::string actor) {
   std::string key = row_key(tenant, name);
-  if (!rows_.contains(key)) co_return vault_failure(vault_errc::not_found, "no secret " + name);
+  if (!rows_.contains(key)) co_return Error(ErrorKind::not_found, "no secret " + name);
   NewEvent event;
   event.event_type = "secret_deleted";
   event.tenant_id = tenant;
@@ -220,7 +207,7 @@ void Vault::record_access_denied(std::string_view tenant, std::string_view name,
 }
 
 asio::awaitable<VaultResult<RotationReport>> Vault::rotate() {
-  if (rotating_) co_return vault_failure(vault_errc::busy, "a key rotation is already running");
+  if (rotating_) co_return Error(ErrorKind::overloaded, "a key rotation is already running", kRotationRetryAfter);
   rotating_ = true;
   try {
     keys_.rotate();  // durable before anything is encrypted under the new version
@@ -232,7 +219,7 @@ asio::awaitable<VaultResult<RotationReport>> Vault::rotate() {
 }
 
 asio::awaitable<VaultResult<RotationReport>> Vault::reencrypt() {
-  if (rotating_) co_return vault_failure(vault_errc::busy, "a key rotation is already running");
+  if (rotating_) co_return Error(ErrorKind::overloaded, "a key rotation is already running", kRotationRetryAfter);
   rotating_ = true;
   co_return co_await reencrypt_all();
 }

@@ -44,9 +44,8 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/assert/source_location.hpp>
-#include <boost/system/result.hpp>
 
+#include "base/error.hpp"
 #include "engine/security/denial_limiter.hpp"
 #include "engine/security/master_key.hpp"
 #include "stores/event_store.hpp"
@@ -54,26 +53,11 @@
 
 namespace solo {
 
-enum class vault_errc { not_found = 1, invalid_request, undecryptable, busy };
-std::string_view to_string(vault_errc code);
-
-struct VaultError {
-  vault_errc code = vault_errc::not_found;
-  std::string message;  // for the client: names the secret, never its value
-};
-
-class VaultException : public std::runtime_error {
- public:
-  explicit VaultException(VaultError error) : std::runtime_error(error.message), error_(std::move(error)) {}
-  const VaultError& error() const { return error_; }
-
- private:
-  VaultError error_;
-};
-[[noreturn]] void throw_exception_from_error(const VaultError& error, const boost::source_location& location);
-
+// Failures are the engine's one error type: not_found, invalid, internal (a
+// row that cannot be decrypted), overloaded (a rotation is already running;
+// Retry-After). The message names the secret, never its value.
 template <class T>
-using VaultResult = boost::system::result<T, VaultError>;
+using VaultResult = Result<T>;
 
 struct VaultOptions {
   std::filesystem::path master_key_file;  // usually <data>/master.key

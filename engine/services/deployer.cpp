@@ -12,13 +12,12 @@ namespace solo {
 
 namespace {
 
-// The supervisor's message wraps the child's; keep the service's own words.
-std::string service_failure_reason(const std::string& failure) {
-  auto at = failure.find("init failed");
-  if (at == std::string::npos) at = failure.find("[string");
-  return at == std::string::npos ? failure : failure.substr(at);
+// Why a start failed, in the service's own words: the actor's StartFailure
+// (compile error, init failed); else the supervisor's message (the start
+// never reached the service's code).
+std::string start_failure_reason(const ServiceActor& actor, const std::string& failure) {
+  return actor.start_failure() ? actor.start_failure()->message : failure;
 }
-
 
 constexpr auto kServiceStopDeadline = std::chrono::seconds(5);
 
@@ -145,7 +144,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   }
   spec.version = 1;
   auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
-  if (auto error = actor->prepare()) throw DeployError(DeployError::Kind::invalid, *error);
+  actor->prepare();  // a compile error (kind invalid) goes to the caller as it is
   auto payload = to_json(spec);
   // A StoreError (the commit failed) goes to the caller as it is: the
   // gateway answers it 503 store_unavailable.
@@ -160,7 +159,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   }
   if (!failure.empty()) {
     actors_[spec.tenant_id].erase(spec.service_id);
-    std::string reason = service_failure_reason(failure);
+    std::string reason = start_failure_reason(*actor, failure);
     events_->append(service_event("service_deployment_failed", spec, reason_payload(reason)),
                     remove_row(spec.tenant_id, spec.service_id));
     co_await events_->flush();
@@ -200,7 +199,7 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
   }
   if (!failure.empty()) {
     actors_[spec.tenant_id].erase(spec.service_id);
-    throw DeployError(DeployError::Kind::invalid, service_failure_reason(failure));
+    throw DeployError(DeployError::Kind::invalid, start_failure_reason(*actor, failure));
   }
 }
 
@@ -230,20 +229,26 @@ asio::awaitable<int64_t> Deployer::swap(std::string tenant_id, std::string servi
   ServiceSpec next = actor->spec();
   next.code = std::move(code);
   next.version = actor->spec().version + 1;
-  if (auto error = check_service_code(next, *world_->native_types)) {
-    throw DeployError(DeployError::Kind::invalid, *error);  // the running version is untouched
-  }
-  events_->append(
+  check_service_code(next, *world_->native_types);  // a compile error as it is; the running version is untouched
+  // Durable before the actor is touched, like deploy's service_deployed: a
+  // store that cannot commit refuses the swap (StoreError: 503
+  // store_unavailable) while the running version is untouched.
+  co_await events_->append_durable(
       service_event("hot_swap_started", next, swap_started_payload(actor->spec().version, next.version)));
-  std::string failure;
+  // The actor's Error keeps its kind (a full mailbox is overloaded: 503 with
+  // Retry-After, as for a call); anything else it throws is the swap's fault.
+  std::optional<Error> failure;
   try {
     co_await actor->swap(next, rollback_window);
+  } catch (const Error& error) {
+    failure = error;
   } catch (const std::exception& error) {
-    failure = error.what();
+    failure = Error(ErrorKind::invalid, error.what());
   }
-  if (!failure.empty()) {
-    co_await events_->append_durable(service_event("hot_swap_failed", next, reason_payload(failure)));
-    throw DeployError(DeployError::Kind::invalid, failure);
+  if (failure) {
+    // A StoreError here goes to the caller as it is (503 store_unavailable).
+    co_await events_->append_durable(service_event("hot_swap_failed", next, reason_payload(failure->message())));
+    throw *failure;
   }
   auto payload = to_json(next);
   payload["rollback_window_ms"] = rollback_window.count();

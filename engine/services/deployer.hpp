@@ -15,8 +15,9 @@
 // Per tenant, services run under one supervisor (one_for_one), created on the
 // tenant's first deploy under the kernel's Tenants supervisor.
 //
-// Expected failures are DeployError values with a kind the gateway maps to
-// an HTTP status. Engine thread only.
+// Expected failures are Errors (base/error.hpp) whose kind the
+// gateway maps to an HTTP status (net/error_reply.hpp); a StoreError (the
+// commit failed) passes through as it is. Engine thread only.
 #pragma once
 
 #include <chrono>
@@ -30,6 +31,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "base/error.hpp"
 #include "engine/services/service_actor.hpp"
 #include "engine/services/service_spec.hpp"
 
@@ -39,15 +41,9 @@ class EventStore;
 class LogBook;
 class Supervisor;
 
-class DeployError : public std::runtime_error {
- public:
-  enum class Kind { invalid, not_found, conflict };
-  DeployError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
-  Kind kind() const { return kind_; }
-
- private:
-  Kind kind_;
-};
+// The Deployer's expected failures (invalid, not_found, conflict, overloaded,
+// ...) are the engine's one error type; the name says where they come from.
+using DeployError = Error;
 
 struct ServicePage {
   std::vector<boost::json::object> services;

@@ -22,12 +22,8 @@ constexpr size_t kMaxTimers = 1000;
 // cannot run longer than a message's CPU time.
 constexpr std::chrono::milliseconds kLongestOverrunPause{50};
 constexpr size_t kMaxLogLine = 4096;
-
-// The error a service raised, as its caller receives it (HTTP 500 service_error).
-class ServiceError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// A full mailbox drains as the service handles messages: retry shortly.
+constexpr std::chrono::seconds kMailboxRetryAfter{1};
 
 // Thrown inside an incarnation to end it as a crash.
 class ServiceCrash : public std::runtime_error {
@@ -97,7 +93,10 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
     }
     std::string reason = self->secret_mask_.apply(describe_exception(failure));
     self->last_error_ = reason;
-    if (!ever_ready) std::rethrow_exception(failure);  // a failed first start fails the deploy
+    if (!ever_ready) {  // a failed first start fails the deploy; the Deployer reads why
+      self->start_failure_ = StartFailure{self->start_step_, reason};
+      std::rethrow_exception(failure);
+    }
     bool restart = intensity.allow_restart(std::chrono::steady_clock::now());
     self->append("service_crashed", {{"reason", reason}, {"restarts", self->restarts_}, {"will_restart", restart}});
     self->world_->logs->write(self->spec_.tenant_id, self->spec_.service_id, "error", "crashed: " + reason);
@@ -115,14 +114,7 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
   }
 }
 
-std::optional<std::string> ServiceActor::prepare() {
-  try {
-    prepared_runtime_ = make_service_runtime(spec_, this, *world_->native_types);
-    return std::nullopt;
-  } catch (const SpecError& error) {
-    return std::string(error.what());
-  }
-}
+void ServiceActor::prepare() { prepared_runtime_ = make_service_runtime(spec_, this, *world_->native_types); }
 
 asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor> self, ChildContext& context,
                                                     bool restarted) {
@@ -145,8 +137,10 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
     rolled_back = true;
   } else {
     self->rollback_.reset();
+    self->start_step_ = StartFailure::Kind::compile_error;
     self->runtime_ =
         prepared ? std::move(prepared) : make_service_runtime(self->spec_, self.get(), *self->world_->native_types);
+    self->start_step_ = StartFailure::Kind::init_failed;
     auto step = co_await drive(self, self->runtime_->init(self->spec_.config), {});
     if (step.is_error()) {
       StepResult failed = step;
@@ -237,7 +231,8 @@ asio::awaitable<void> ServiceActor::handle(std::shared_ptr<ServiceActor> self, E
     case Envelope::Kind::call:
       step = co_await drive(self, self->runtime_->call(std::move(envelope.msg)), envelope.chain);
       if (step.is_error()) {
-        envelope.reply.set_exception(std::make_exception_ptr(ServiceError(step.error)));
+        // The service's error as one value, from here to the client's 500 service_error.
+        envelope.reply.set_exception(std::make_exception_ptr(Error(ErrorKind::service_error, step.error)));
         self->crash(step);
       }
       envelope.reply.set_value(std::move(step.reply));
@@ -260,13 +255,16 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
   auto exported = self->runtime_->export_state();
   if (!exported.ok()) {
     envelope.reply.set_exception(std::make_exception_ptr(
-        std::runtime_error("the state cannot be migrated: " + self->secret_mask_.apply(exported.error))));
+        Error(ErrorKind::invalid, "the state cannot be migrated: " + self->secret_mask_.apply(exported.error))));
     co_return;
   }
   std::unique_ptr<ServiceRuntime> fresh;
   try {
     fresh = make_service_runtime(next, self.get(), *self->world_->native_types);
-  } catch (const std::exception& error) {
+  } catch (const Error&) {  // the compile error as it is (kind invalid)
+    envelope.reply.set_exception(std::current_exception());
+    co_return;
+  } catch (const std::exception& error) {  // a native type's constructor
     envelope.reply.set_exception(std::make_exception_ptr(SpecError(error.what())));
     co_return;
   }
@@ -275,7 +273,7 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
   auto step = co_await drive(self, self->runtime_->code_change(exported.value, self->spec_.version), {});
   if (step.is_error()) {
     self->runtime_ = std::move(previous);  // the running version is untouched
-    envelope.reply.set_exception(std::make_exception_ptr(std::runtime_error("code_change failed: " + step.error)));
+    envelope.reply.set_exception(std::make_exception_ptr(Error(ErrorKind::invalid, "code_change failed: " + step.error)));
     co_return;
   }
   self->retired_.add(*previous);
@@ -318,22 +316,25 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
                                                                     CallChain chain) {
   using Result = CallResult<boost::json::value>;
   if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
-    co_return Result::failure(call_error::stopped, "service " + spec_.service_id + " is " + to_string(state_));
+    co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " is " + to_string(state_));
   }
   const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
   if (!has_room_for(bytes)) {
-    co_return Result::failure(call_error::overloaded,
-                              "service " + spec_.service_id + " is overloaded (its queued messages and timers would "
-                              "pass its memory limit of " + std::to_string(spec_.limits.memory_bytes) +
-                              " bytes); nothing was queued");
+    co_return Result::failure(Error(ErrorKind::overloaded,
+                                    "service " + spec_.service_id +
+                                        " is overloaded (its queued messages and timers would pass its memory limit "
+                                        "of " + std::to_string(spec_.limits.memory_bytes) +
+                                        " bytes); nothing was queued",
+                                    kMailboxRetryAfter));
   }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
   auto fault = std::make_shared<StepResult::Fault>(StepResult::Fault::none);
   Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {}, bytes,
                     fault};
   if (!mailbox_->try_push(std::move(envelope), bytes)) {
-    co_return Result::failure(call_error::overloaded,
-                              "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued");
+    co_return Result::failure(Error(ErrorKind::overloaded,
+                                    "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued",
+                                    kMailboxRetryAfter));
   }
   std::exception_ptr failure;
   std::optional<boost::json::value> reply;
@@ -345,15 +346,15 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
   if (failure) {
     try {
       std::rethrow_exception(failure);
-    } catch (const ServiceError& error) {
-      if (*fault == StepResult::Fault::reply) co_return Result::failure(call_error::bad_reply, error.what());
-      co_return Result::failure(call_error::error, error.what());
+    } catch (const Error& error) {  // the service's error, set by handle()
+      if (*fault == StepResult::Fault::reply) co_return Result::failure(ErrorKind::bad_reply, error.what());
+      co_return Result::failure(error);
     } catch (const ActorStopped&) {
-      co_return Result::failure(call_error::stopped, "service " + spec_.service_id + " stopped without replying");
+      co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " stopped without replying");
     }
   }
   if (!reply) {
-    co_return Result::failure(call_error::timeout, "service " + spec_.service_id + " did not reply within " +
+    co_return Result::failure(ErrorKind::timeout, "service " + spec_.service_id + " did not reply within " +
                                                        std::to_string(timeout.count()) + " ms");
   }
   co_return Result::success(std::move(*reply));
@@ -375,13 +376,14 @@ bool ServiceActor::has_room_for(size_t bytes) const {
 
 asio::awaitable<int64_t> ServiceActor::swap(ServiceSpec next, std::chrono::milliseconds rollback_window) {
   if (!alive() && state_ != ServiceState::restarting) {
-    throw std::runtime_error("service " + spec_.service_id + " is " + to_string(state_));
+    throw Error(ErrorKind::invalid, "service " + spec_.service_id + " is " + to_string(state_));
   }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
   Envelope envelope{Envelope::Kind::swap, nullptr, std::move(sender), {},
                     std::make_shared<ServiceSpec>(std::move(next)), rollback_window, 0, nullptr};
   if (!mailbox_->try_push(std::move(envelope))) {
-    throw std::runtime_error("service " + spec_.service_id + " is overloaded (mailbox full)");
+    throw Error(ErrorKind::overloaded, "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued",
+                kMailboxRetryAfter);
   }
   auto version = co_await slot->wait();
   co_return version.as_int64();

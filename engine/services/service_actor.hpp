@@ -68,6 +68,15 @@ struct ServiceWorld {
 };
 
 enum class ServiceState { starting, running, restarting, crashed, stopping, stopped };
+
+// Why a service's first start failed, as the step that failed: its code did
+// not compile (recovery starts from stored code without a prepare()), or its
+// init raised or ran out of budget. `message` is what the client and the
+// service_deployment_failed event read ("init failed: ..." for init_failed).
+struct StartFailure {
+  enum class Kind { compile_error, init_failed } kind;
+  std::string message;
+};
 const char* to_string(ServiceState state);
 
 using CallChain = std::vector<std::string>;
@@ -77,12 +86,13 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   ServiceActor(std::shared_ptr<ServiceWorld> world, ServiceSpec spec, std::string created_at);
   ~ServiceActor() override;
 
-  // The supervised child body (see the file comment).
   // Compiles the code into the runtime the first start will use, so that
   // deploy can refuse code that does not compile before anything is logged
-  // and without compiling it twice. The error text, or nullopt.
-  std::optional<std::string> prepare();
+  // and without compiling it twice. Throws the compile error (a LuaError or
+  // SpecError, kind invalid) as it is.
+  void prepare();
 
+  // The supervised child body (see the file comment).
   static asio::awaitable<void> run(std::shared_ptr<ServiceActor> self, ChildContext context);
 
   // Request/reply through the mailbox; failures are values: overloaded (full,
@@ -94,7 +104,9 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   bool cast(boost::json::value msg);
   // Hot swap, in mailbox order: compile, migrate the state through
   // code_change, switch; a crash within rollback_window restores the old code
-  // and state. Returns the new version, or throws SpecError / std::runtime_error.
+  // and state. Returns the new version, or throws an Error: overloaded (the
+  // mailbox is full; nothing was queued), invalid (not running, the code does
+  // not compile, the state cannot be migrated, code_change raised).
   asio::awaitable<int64_t> swap(ServiceSpec next, std::chrono::milliseconds rollback_window);
 
   const ServiceSpec& spec() const { return spec_; }
@@ -110,6 +122,8 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   }
   size_t queue_length() const { return mailbox_->size(); }
   void mark_stopping(std::string reason) { stop_reason_ = std::move(reason); }
+  // Set when the first start failed (run() then ended with that failure).
+  const std::optional<StartFailure>& start_failure() const { return start_failure_; }
 
   // ServiceHost (LuaHost + NativeContext): called from inside handlers.
   void log(std::string_view level, std::string_view line) override;
@@ -169,6 +183,8 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   std::unique_ptr<ServiceRuntime> prepared_runtime_;  // prepare()'s, taken by the first incarnation
   ServiceState state_ = ServiceState::starting;
   std::string last_error_;
+  StartFailure::Kind start_step_ = StartFailure::Kind::compile_error;  // the step a first start is in
+  std::optional<StartFailure> start_failure_;
   std::string stop_reason_;
   int restarts_ = 0;
   // The figures of runtimes that are gone (earlier incarnations, swapped-out code).

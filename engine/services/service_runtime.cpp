@@ -120,20 +120,17 @@ std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, Se
     if (!factory) throw SpecError("no native service type named '" + spec.code + "' is registered");
     return std::make_unique<NativeRuntime>((*factory)(), host);
   }
-  try {
-    LuaFacts facts{spec.tenant_id, spec.service_id, spec.version};
-    return std::make_unique<LuaRuntime>(LuaSandbox::create(spec.code, spec.limits, facts, host));
-  } catch (const LuaError& error) {
-    throw SpecError(error.what());
-  }
+  // A LuaError (kind invalid) goes to the caller as it is.
+  LuaFacts facts{spec.tenant_id, spec.service_id, spec.version};
+  return std::make_unique<LuaRuntime>(LuaSandbox::create(spec.code, spec.limits, facts, host));
 }
 
-std::optional<std::string> check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types) {
+void check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types) {
   if (spec.format == "native") {
-    if (!native_types.find(spec.code)) return "no native service type named '" + spec.code + "' is registered";
-    return std::nullopt;
+    if (!native_types.find(spec.code)) throw SpecError("no native service type named '" + spec.code + "' is registered");
+    return;
   }
-  return LuaSandbox::check_compiles(spec.code, spec.limits);
+  if (auto error = LuaSandbox::check_compiles(spec.code, spec.limits)) throw LuaCompileError(*error);
 }
 
 }  // namespace solo

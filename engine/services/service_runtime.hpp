@@ -43,12 +43,14 @@ class ServiceRuntime {
 class ServiceHost : public LuaHost, public NativeContext {};
 
 // Builds the runtime for spec (compiles Lua; instantiates the native type).
-// Throws SpecError when the code does not compile, the native type is unknown,
-// or the top level fails.
+// Throws an Error of kind invalid: LuaCompileError / LuaLoadError when the
+// code does not compile or its top level fails, SpecError when the native
+// type is unknown.
 std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, ServiceHost* host,
                                                      const NativeServiceTypes& native_types);
 
-// Validates code without starting anything: the error message, or nullopt.
-std::optional<std::string> check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types);
+// Validates code without starting anything; throws as make_service_runtime
+// does (LuaCompileError, SpecError: kind invalid).
+void check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types);
 
 }  // namespace solo

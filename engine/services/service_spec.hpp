@@ -18,15 +18,16 @@
 
 #include <boost/json/value.hpp>
 
+#include "base/error.hpp"
 #include "engine/identifier.hpp"
 #include "engine/sandbox/lua_limits.hpp"
 
 namespace solo {
 
 // A spec that does not validate; the message says which field and why (400).
-class SpecError : public std::invalid_argument {
+class SpecError : public Error {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit SpecError(const std::string& message) : Error(ErrorKind::invalid, message) {}
 };
 
 struct RestartPolicy {

@@ -33,9 +33,9 @@
 namespace solo {
 
 // A quota object that does not validate (400); the message says which field and why.
-class QuotaError : public std::invalid_argument {
+class QuotaError : public Error {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit QuotaError(const std::string& message) : Error(ErrorKind::invalid, message) {}
 };
 
 struct QuotaField {

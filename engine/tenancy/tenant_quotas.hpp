@@ -66,9 +66,10 @@ class QuotaReservation {
   uint64_t amount_ = 0;
 };
 
-class QuotaChangeInProgress : public std::runtime_error {
+// Another change of the same tenant's quota is committing (conflict: retry).
+class QuotaChangeInProgress : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit QuotaChangeInProgress(const std::string& message) : Error(ErrorKind::conflict, message) {}
 };
 
 class TenantQuotas {

@@ -9,13 +9,15 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "base/error.hpp"
 #include "net/http_message.hpp"
 
 namespace solo::net {
 
-class Forbidden : public std::runtime_error {
+// A refusal: an Error of kind forbidden.
+class Forbidden : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Forbidden(const std::string& message) : Error(ErrorKind::forbidden, message) {}
 };
 
 // resource "" checks only the permission (listing endpoints).

@@ -98,12 +98,7 @@ asio::awaitable<void> stream_events(std::shared_ptr<EventStore> store, EventQuer
 
 asio::awaitable<Response> get_events(std::shared_ptr<ApiContext> context, Request& request) {
   require(request, "events");
-  EventQuery query;
-  try {
-    query = parse_query(request);
-  } catch (const BadRequest& error) {
-    co_return error_response(400, "invalid_request", error.what());
-  }
+  EventQuery query = parse_query(request);  // BadRequest: 400 at the gateway
   auto accept = request.header("accept");
   if (accept && accept->find("text/event-stream") != std::string_view::npos) {
     Response response;

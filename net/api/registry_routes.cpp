@@ -14,30 +14,18 @@ namespace solo::net {
 
 namespace {
 
-Response registry_error_response(const RegistryError& error) {
-  switch (error.kind()) {
-    case RegistryError::Kind::invalid:
-      return error_response(400, "invalid_request", error.what());
-    case RegistryError::Kind::not_found:
-      return error_response(404, "not_found", error.what());
-  }
-  return error_response(500, "internal_error", "unexpected registry error");
-}
-
 std::string required_string(const boost::json::object& body, const char* name) {
   auto value = body.if_contains(name);
   if (!value || !value->is_string()) throw BadRequest(std::string("'") + name + "' is required (a string)");
   return std::string(value->as_string());
 }
 
-Response unavailable() {
-  auto response = error_response(503, "overloaded", "the service registry is not running yet");
-  response.headers.emplace_back("Retry-After", "1");
-  return response;
+Error unavailable() {
+  return Error(ErrorKind::overloaded, "the service registry is not running yet", std::chrono::seconds(1));
 }
 
 asio::awaitable<Response> post_registration(std::shared_ptr<ApiContext> context, Request& request) {
-  if (!context->registry) co_return unavailable();
+  if (!context->registry) throw unavailable();
   auto tenant = request_tenant(request);
   auto body = parse_json_object(request);
   auto service_id = required_string(body, "service_id");
@@ -57,18 +45,14 @@ asio::awaitable<Response> post_registration(std::shared_ptr<ApiContext> context,
   }
   // A new registration takes one of the tenant's `registrations`; a renewal does not.
   auto reserved = reserve_registration(*context, request, tenant, service_id, name, version);
-  try {
-    auto registration = co_await context->registry->register_service(tenant, std::move(service_id), std::move(name),
-                                                                     std::move(version), std::move(metadata), ttl);
-    co_return json_response(201, context->registry->to_json(registration));
-  } catch (const RegistryError& error) {
-    co_return registry_error_response(error);
-  }
+  auto registration = co_await context->registry->register_service(tenant, std::move(service_id), std::move(name),
+                                                                   std::move(version), std::move(metadata), ttl);
+  co_return json_response(201, context->registry->to_json(registration));
 }
 
 asio::awaitable<Response> get_registrations(std::shared_ptr<ApiContext> context, Request& request) {
   require(request, "registry");
-  if (!context->registry) co_return unavailable();
+  if (!context->registry) throw unavailable();
   auto tenant = request_tenant(request);
   DiscoverQuery query;
   for (const auto& [key, value] : request.query) {
@@ -91,20 +75,16 @@ asio::awaitable<Response> get_registrations(std::shared_ptr<ApiContext> context,
 }
 
 asio::awaitable<Response> delete_registration(std::shared_ptr<ApiContext> context, Request& request) {
-  if (!context->registry) co_return unavailable();
+  if (!context->registry) throw unavailable();
   auto tenant = request_tenant(request);
   const auto& handle = request.params.at("handle");
   const auto* registration = context->registry->find(tenant, handle);
   if (!registration) {
     require(request, "registry");
-    co_return error_response(404, "not_found", "no registration " + handle);
+    throw Error(ErrorKind::not_found, "no registration " + handle);
   }
   require(request, "registry", "services/" + registration->service_id);
-  try {
-    co_await context->registry->unregister(tenant, handle);
-  } catch (const RegistryError& error) {
-    co_return registry_error_response(error);
-  }
+  co_await context->registry->unregister(tenant, handle);
   boost::json::object body;
   body["handle"] = handle;
   body["status"] = "unregistered";

@@ -1,7 +1,8 @@
 // Validation of request arguments shared by the handlers: integers in a
 // range, identifiers (HTTP_API.md: 1-128 of A-Z a-z 0-9 _ - ., not starting
 // with '.'), and JSON bodies. Each returns the value or throws BadRequest,
-// which the gateway answers as 400 `invalid_request` with its message.
+// which the gateway answers as 400 `invalid_request` with its message
+// (net/error_reply.hpp).
 #pragma once
 
 #include <cstdint>
@@ -12,13 +13,15 @@
 
 #include <boost/json/value.hpp>
 
+#include "base/error.hpp"
 #include "net/http_message.hpp"
 
 namespace solo::net {
 
-class BadRequest : public std::runtime_error {
+// An argument the request cannot be served with: an Error of kind invalid.
+class BadRequest : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit BadRequest(const std::string& message) : Error(ErrorKind::invalid, message) {}
 };
 
 // `text` as an integer within [min, max]; `name` is for the error message.

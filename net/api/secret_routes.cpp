@@ -14,23 +14,6 @@ namespace solo::net {
 
 namespace {
 
-Response vault_error_response(const VaultError& error) {
-  switch (error.code) {
-    case vault_errc::not_found:
-      return error_response(404, "not_found", error.message);
-    case vault_errc::invalid_request:
-      return error_response(400, "invalid_request", error.message);
-    case vault_errc::undecryptable:
-      return error_response(500, "internal_error", error.message);
-    case vault_errc::busy: {
-      auto response = error_response(503, "overloaded", error.message);
-      response.headers.emplace_back("Retry-After", "1");
-      return response;
-    }
-  }
-  return error_response(500, "internal_error", "unexpected vault error");
-}
-
 std::string actor(const Request& request) { return request.caller ? request.caller->token_id : "system"; }
 
 // Reading names or existence needs either secrets permission; values need read.
@@ -49,7 +32,7 @@ asio::awaitable<Response> post_secret(std::shared_ptr<ApiContext> context, Reque
   require(request, "secrets:write", "secrets/" + name);
   auto reserved = reserve_secret(*context, request, request.tenant, name);  // a new name takes one of `secrets`
   auto result = co_await context->vault->put(request.tenant, name, std::string(value->as_string()), actor(request));
-  if (!result) co_return vault_error_response(result.error());
+  if (!result) throw result.error();
   boost::json::object reply;
   reply["key"] = name;
   reply["stored"] = true;
@@ -77,7 +60,7 @@ asio::awaitable<Response> get_secret(std::shared_ptr<ApiContext> context, Reques
   }
   require_any_secret_permission(request, resource);
   auto result = context->vault->get(request.tenant, name, reveal, actor(request));
-  if (!result) co_return vault_error_response(result.error());
+  if (!result) throw result.error();
   boost::json::object body;
   body["key"] = name;
   body["exists"] = true;
@@ -90,7 +73,7 @@ asio::awaitable<Response> delete_secret(std::shared_ptr<ApiContext> context, Req
   require_identifier(name, "key");
   require(request, "secrets:write", "secrets/" + name);
   auto result = co_await context->vault->remove(request.tenant, name, actor(request));
-  if (!result) co_return vault_error_response(result.error());
+  if (!result) throw result.error();
   boost::json::object body;
   body["key"] = name;
   body["deleted"] = true;
@@ -102,7 +85,7 @@ asio::awaitable<Response> delete_secret(std::shared_ptr<ApiContext> context, Req
 asio::awaitable<Response> post_rotate(std::shared_ptr<ApiContext> context, Request& request) {
   require(request, "admin");
   auto result = co_await context->vault->rotate();
-  if (!result) co_return vault_error_response(result.error());
+  if (!result) throw result.error();
   boost::json::array failed;
   for (const auto& row : result->failed) failed.emplace_back(row);
   boost::json::object body;

@@ -15,44 +15,14 @@ namespace solo::net {
 
 namespace {
 
-Response overloaded(std::string_view message) {
-  auto response = error_response(503, "overloaded", message);
-  response.headers.emplace_back("Retry-After", "1");
-  return response;
-}
-
-Response deploy_error_response(const DeployError& error) {
-  switch (error.kind()) {
-    case DeployError::Kind::invalid:
-      return error_response(400, "invalid_request", error.what());
-    case DeployError::Kind::not_found:
-      return error_response(404, "not_found", error.what());
-    case DeployError::Kind::conflict:
-      return error_response(409, "conflict", error.what());
-  }
-  return error_response(500, "internal_error", "unexpected deploy error");
-}
+// Expected failures are thrown as Errors (base/error.hpp): the
+// gateway answers them (net/error_reply.hpp); no status is chosen here.
 
 // An open circuit: fail fast with the time until the next probe.
-Response circuit_open(const std::string& service_id, const CircuitBreaker& breaker) {
-  auto response = error_response(503, "overloaded", "circuit open for service " + service_id +
-                                                        " after repeated failures; retry after the cool-down");
-  response.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, breaker.retry_after_s())));
-  return response;
-}
-
-Response call_failure_response(const CallResult<boost::json::value>& result) {
-  switch (result.error()) {
-    case call_error::overloaded:
-      return overloaded(result.message());
-    case call_error::timeout:
-      return error_response(504, "timeout", result.message());
-    case call_error::stopped:
-    case call_error::error:
-    case call_error::bad_reply:
-      return error_response(500, "service_error", result.message());
-  }
-  return error_response(500, "internal_error", "unexpected call failure");
+Error circuit_open(const std::string& service_id, const CircuitBreaker& breaker) {
+  return Error(ErrorKind::overloaded,
+               "circuit open for service " + service_id + " after repeated failures; retry after the cool-down",
+               std::chrono::seconds(std::max<int64_t>(1, breaker.retry_after_s())));
 }
 
 // The service named in the path, after checking the caller may `permission` it.
@@ -62,7 +32,7 @@ std::shared_ptr<ServiceActor> find_service(const ApiContext& context, const Requ
   require_identifier(id, "service id");
   require(request, permission, "services/" + id);
   auto actor = context.deployer->find(tenant, id);
-  if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + id);
+  if (!actor) throw Error(ErrorKind::not_found, "no service " + id);
   return actor;
 }
 
@@ -80,22 +50,13 @@ void require_secret_reads(const Request& request, const std::vector<std::string>
 asio::awaitable<Response> post_service(std::shared_ptr<ApiContext> context, Request& request) {
   auto tenant = request_tenant(request);
   auto body = parse_json_object(request);
-  ServiceSpec spec;
-  try {
-    spec = parse_service_spec(body, tenant, context->deployer->limits_max());
-  } catch (const SpecError& error) {
-    co_return error_response(400, "invalid_request", error.what());
-  }
+  ServiceSpec spec = parse_service_spec(body, tenant, context->deployer->limits_max());
   require(request, "deploy", "services/" + spec.service_id);
   require_secret_reads(request, spec.secrets, "binding a secret to a service");
   // The tenant's quotas (429 quota_exceeded): held until the service counts.
   auto reserved = reserve_deploy(*context, request, spec);
-  try {
-    auto reply = co_await context->deployer->deploy(std::move(spec));
-    co_return json_response(201, reply);
-  } catch (const DeployError& error) {
-    co_return deploy_error_response(error);
-  }
+  auto reply = co_await context->deployer->deploy(std::move(spec));
+  co_return json_response(201, reply);
 }
 
 asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Request& request) {
@@ -116,19 +77,15 @@ asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Req
 }
 
 asio::awaitable<Response> get_service(std::shared_ptr<ApiContext> context, Request& request) {
-  try {
-    auto tenant = request_tenant(request);
-    auto actor = find_service(*context, request, tenant, "status");
-    auto body = actor->status_json();
-    // The circuit breaker's state (resilience/circuit_breaker.hpp); closed until a call reached it.
-    if (context->breakers) {
-      auto& breaker = context->breakers->get(tenant, actor->spec().service_id, actor.get());
-      body["circuit"] = breaker.to_json();
-    }
-    co_return json_response(200, body);
-  } catch (const DeployError& error) {
-    co_return deploy_error_response(error);
+  auto tenant = request_tenant(request);
+  auto actor = find_service(*context, request, tenant, "status");
+  auto body = actor->status_json();
+  // The circuit breaker's state (resilience/circuit_breaker.hpp); closed until a call reached it.
+  if (context->breakers) {
+    auto& breaker = context->breakers->get(tenant, actor->spec().service_id, actor.get());
+    body["circuit"] = breaker.to_json();
   }
+  co_return json_response(200, body);
 }
 
 asio::awaitable<Response> delete_service(std::shared_ptr<ApiContext> context, Request& request) {
@@ -137,12 +94,7 @@ asio::awaitable<Response> delete_service(std::shared_ptr<ApiContext> context, Re
   require_identifier(id, "service id");
   require(request, "kill", "services/" + id);
   bool force = request.query_param("force").value_or("false") == "true";
-  int64_t event_id = 0;
-  try {
-    event_id = co_await context->deployer->kill(tenant, id, force);
-  } catch (const DeployError& error) {
-    co_return deploy_error_response(error);
-  }
+  int64_t event_id = co_await context->deployer->kill(tenant, id, force);
   boost::json::object body;
   body["service_id"] = id;
   body["status"] = "killed";
@@ -160,33 +112,24 @@ asio::awaitable<Response> put_code(std::shared_ptr<ApiContext> context, Request&
   }
   auto body = parse_json_object(request);
   auto code = body.if_contains("code");
-  if (!code || !code->is_string()) co_return error_response(400, "invalid_request", "'code' is required (a string)");
+  if (!code || !code->is_string()) throw BadRequest("'code' is required (a string)");
   auto window = std::chrono::milliseconds(5000);
   if (auto ms = body.if_contains("rollback_window_ms")) {
     if (!ms->is_int64() || ms->as_int64() < 0 || ms->as_int64() > 3'600'000) {
-      co_return error_response(400, "invalid_request", "'rollback_window_ms' must be an integer from 0 to 3600000");
+      throw BadRequest("'rollback_window_ms' must be an integer from 0 to 3600000");
     }
     window = std::chrono::milliseconds(ms->as_int64());
   }
   check_swap(*context, request, tenant, code->as_string().size());
-  try {
-    auto version = co_await context->deployer->swap(tenant, id, std::string(code->as_string()), window);
-    boost::json::object reply;
-    reply["service_id"] = id;
-    reply["version"] = version;
-    co_return json_response(200, reply);
-  } catch (const DeployError& error) {
-    co_return deploy_error_response(error);
-  }
+  auto version = co_await context->deployer->swap(tenant, id, std::string(code->as_string()), window);
+  boost::json::object reply;
+  reply["service_id"] = id;
+  reply["version"] = version;
+  co_return json_response(200, reply);
 }
 
 asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Request& request) {
-  std::shared_ptr<ServiceActor> actor;
-  try {
-    actor = find_service(*context, request, request_tenant(request), "call");
-  } catch (const DeployError& error) {
-    co_return deploy_error_response(error);
-  }
+  auto actor = find_service(*context, request, request_tenant(request), "call");
   auto message = parse_json_body(request);
   // Circuit breaker: fail fast while open; errors, timeouts and a stopped
   // service count as failures; a full mailbox and a reply that cannot be
@@ -194,7 +137,7 @@ asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Requ
   CircuitBreaker* breaker = nullptr;
   if (context->breakers) {
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
-    if (!breaker->allow()) co_return circuit_open(actor->spec().service_id, *breaker);
+    if (!breaker->allow()) throw circuit_open(actor->spec().service_id, *breaker);
   }
   auto timeout = actor->spec().limits.call_timeout;
   auto result = co_await actor->call(std::move(message), timeout);
@@ -203,40 +146,36 @@ asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Requ
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
     if (result.ok()) {
       breaker->on_success();
-    } else if (result.error() != call_error::overloaded && result.error() != call_error::bad_reply) {
+    } else if (result.error() != ErrorKind::overloaded && result.error() != ErrorKind::bad_reply) {
       breaker->on_failure();
     } else {
       breaker->release_probe();
     }
   }
-  if (!result.ok()) co_return call_failure_response(result);
+  if (!result.ok()) throw result.failure();
   boost::json::object body;
   body["reply"] = std::move(result.value());
   co_return json_response(200, body);
 }
 
 asio::awaitable<Response> cast_service(std::shared_ptr<ApiContext> context, Request& request) {
-  std::shared_ptr<ServiceActor> actor;
-  try {
-    actor = find_service(*context, request, request_tenant(request), "call");
-  } catch (const DeployError& error) {
-    co_return deploy_error_response(error);
-  }
+  auto actor = find_service(*context, request, request_tenant(request), "call");
   auto message = parse_json_body(request);
   CircuitBreaker* breaker = nullptr;
   if (context->breakers) {
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
-    if (breaker->rejecting()) co_return circuit_open(actor->spec().service_id, *breaker);
+    if (breaker->rejecting()) throw circuit_open(actor->spec().service_id, *breaker);
   }
   if (!actor->alive() && actor->state() != ServiceState::restarting) {
     if (breaker) breaker->on_failure();
-    co_return error_response(500, "service_error",
-                             "service " + actor->spec().service_id + " is " + to_string(actor->state()));
+    throw Error(ErrorKind::stopped, "service " + actor->spec().service_id + " is " + to_string(actor->state()));
   }
   if (!actor->cast(std::move(message))) {
-    co_return overloaded("service " + actor->spec().service_id +
-                         " is overloaded (mailbox full, or its queued messages and timers would pass its memory "
-                         "limit); nothing was queued");
+    throw Error(ErrorKind::overloaded,
+                "service " + actor->spec().service_id +
+                    " is overloaded (mailbox full, or its queued messages and timers would pass its memory "
+                    "limit); nothing was queued",
+                std::chrono::seconds(1));
   }
   boost::json::object body;
   body["service_id"] = actor->spec().service_id;

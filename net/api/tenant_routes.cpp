@@ -15,11 +15,7 @@ namespace solo::net {
 
 namespace {
 
-Response unavailable() {
-  auto response = error_response(503, "overloaded", "tenant quotas are not loaded yet");
-  response.headers.emplace_back("Retry-After", "1");
-  return response;
-}
+Error unavailable() { return Error(ErrorKind::overloaded, "tenant quotas are not loaded yet", std::chrono::seconds(1)); }
 
 const std::string& tenant_param(const Request& request) {
   const auto& id = request.params.at("id");
@@ -37,33 +33,28 @@ boost::json::object quota_body(const std::string& tenant, const TenantQuota& quo
 asio::awaitable<Response> get_quota(std::shared_ptr<ApiContext> context, Request& request) {
   require(request, "admin");
   const auto& tenant = tenant_param(request);
-  if (!context->quotas) co_return unavailable();
+  if (!context->quotas) throw unavailable();
   co_return json_response(200, quota_body(tenant, context->quotas->quota(tenant)));
 }
 
 asio::awaitable<Response> put_quota(std::shared_ptr<ApiContext> context, Request& request) {
   require(request, "admin");
   std::string tenant = tenant_param(request);
-  if (!context->quotas) co_return unavailable();
+  if (!context->quotas) throw unavailable();
   auto partial = parse_json_object(request);
   std::string set_by = request.caller ? request.caller->token_id : "system";
-  try {
-    auto quota = co_await context->quotas->set(tenant, std::move(partial), std::move(set_by));
-    co_return json_response(200, quota_body(tenant, quota));
-  } catch (const QuotaError& error) {
-    co_return error_response(400, "invalid_request", error.what());
-  } catch (const QuotaChangeInProgress& error) {
-    co_return error_response(409, "conflict", error.what());
-  }
+  // QuotaError (invalid) and QuotaChangeInProgress (conflict) go to the gateway.
+  auto quota = co_await context->quotas->set(tenant, std::move(partial), std::move(set_by));
+  co_return json_response(200, quota_body(tenant, quota));
 }
 
 asio::awaitable<Response> get_tenant(std::shared_ptr<ApiContext> context, Request& request) {
   const auto& tenant = tenant_param(request);
   // Another tenant's id looks like one that does not exist.
   if (!is_admin(request) && request.caller->tenant_id != tenant) {
-    co_return error_response(404, "not_found", "no tenant " + tenant);
+    throw Error(ErrorKind::not_found, "no tenant " + tenant);
   }
-  if (!context->quotas) co_return unavailable();
+  if (!context->quotas) throw unavailable();
   boost::json::object body;
   body["tenant_id"] = tenant;
   body["quota"] = quota_usage_json(*context, tenant);

@@ -14,20 +14,6 @@ namespace solo::net {
 
 namespace {
 
-Response auth_error_response(const AuthError& error) {
-  switch (error.code) {
-    case auth_errc::unauthorized:
-      return error_response(401, "unauthorized", error.message);
-    case auth_errc::forbidden:
-      return error_response(403, "forbidden", error.message);
-    case auth_errc::not_found:
-      return error_response(404, "not_found", error.message);
-    case auth_errc::invalid_request:
-      return error_response(400, "invalid_request", error.message);
-  }
-  return error_response(500, "internal_error", "unexpected authorization error");
-}
-
 boost::json::value time_json(const std::optional<SystemTimePoint>& at) {
   if (!at) return nullptr;
   return boost::json::value(format_iso8601(*at));
@@ -79,14 +65,12 @@ asio::awaitable<Response> post_token(std::shared_ptr<ApiContext> context, Reques
   // A grant the caller may not make is refused as such before the quota is
   // looked at: the quota of a tenant the caller cannot grant for is none of
   // its business (a 429 there would tell it that tenant's token count).
-  if (auto valid = context->capabilities->validate_grant(grant, request.caller); !valid) {
-    co_return auth_error_response(valid.error());
-  }
+  if (auto valid = context->capabilities->validate_grant(grant, request.caller); !valid) throw valid.error();
   // The tenant's `tokens` quota, held until the new token is in the manager.
   const std::string& tenant = grant.tenant_id.empty() && request.caller ? request.caller->tenant_id : grant.tenant_id;
   auto reserved = reserve_token(*context, request, tenant.empty() ? request.tenant : tenant);
   auto result = co_await context->capabilities->grant(std::move(grant), request.caller);
-  if (!result) co_return auth_error_response(result.error());
+  if (!result) throw result.error();
   boost::json::object body;
   body["token"] = result->token;
   body["token_id"] = result->token_id;
@@ -116,7 +100,7 @@ asio::awaitable<Response> list_tokens(std::shared_ptr<ApiContext> context, Reque
 asio::awaitable<Response> delete_token(std::shared_ptr<ApiContext> context, Request& request) {
   std::string token_id = request.params.at("token_id");
   auto result = co_await context->capabilities->revoke(token_id, request.caller);
-  if (!result) co_return auth_error_response(result.error());
+  if (!result) throw result.error();
   boost::json::object body;
   body["token_id"] = token_id;
   body["revoked"] = *result;

@@ -23,27 +23,21 @@ void LoadPermit::release() {
   owner_.reset();
 }
 
-std::optional<LoadPermit> LoadShedder::try_acquire(const std::string& tenant, LoadRejection* rejection) {
+Result<LoadPermit> LoadShedder::try_acquire(const std::string& tenant) {
   auto it = tenants_.find(tenant);
   size_t mine = it == tenants_.end() ? 0 : it->second;
-  auto reject = [&](int status, const char* reason, std::string message) {
-    if (rejection) {
-      rejection->status = status;
-      rejection->reason = reason;
-      rejection->message = std::move(message);
-      rejection->retry_after_s = options_.retry_after.count();
-    }
-    return std::nullopt;
+  auto reject = [&](ErrorKind kind, const std::string& message) {
+    return Error(kind, message, std::chrono::duration_cast<std::chrono::seconds>(options_.retry_after));
   };
   if (mine >= options_.tenant_limit) {
     ++shed_tenant_;
-    return reject(429, "tenant",
+    return reject(ErrorKind::throttled,
                   "tenant " + tenant + " has " + std::to_string(mine) + " requests in flight (limit " +
                       std::to_string(options_.tenant_limit) + "); retry later");
   }
   if (in_flight_ >= options_.global_limit) {
     ++shed_global_;
-    return reject(503, "global",
+    return reject(ErrorKind::overloaded,
                   "solo has " + std::to_string(in_flight_) + " requests in flight (limit " +
                       std::to_string(options_.global_limit) + "); retry later");
   }
@@ -54,7 +48,7 @@ std::optional<LoadPermit> LoadShedder::try_acquire(const std::string& tenant, Lo
     size_t share = std::max<size_t>(1, options_.global_limit / std::max<size_t>(1, active));
     if (mine >= share) {
       ++shed_fair_;
-      return reject(429, "fair_share",
+      return reject(ErrorKind::throttled,
                     "solo is busy and tenant " + tenant + " holds " + std::to_string(mine) +
                         " requests in flight, over its fair share of " + std::to_string(share) + "; retry later");
     }

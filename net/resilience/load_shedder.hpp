@@ -25,6 +25,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/error.hpp"
+
 namespace solo::net {
 
 struct LoadShedderOptions {
@@ -57,19 +59,13 @@ class LoadPermit {
   bool held_ = false;
 };
 
-struct LoadRejection {
-  int status = 503;            // 429 (tenant, fair_share) or 503 (global)
-  std::string reason;          // "tenant" | "fair_share" | "global"
-  std::string message;
-  int64_t retry_after_s = 1;
-};
-
 class LoadShedder : public std::enable_shared_from_this<LoadShedder> {
  public:
   explicit LoadShedder(LoadShedderOptions options = {}) : options_(options) {}
 
-  // A permit, or nullopt with *rejection filled.
-  std::optional<LoadPermit> try_acquire(const std::string& tenant, LoadRejection* rejection);
+  // A permit, or the refusal: an Error of kind throttled (429: reasons
+  // "tenant", "fair_share") or overloaded (503: "global"), with Retry-After.
+  Result<LoadPermit> try_acquire(const std::string& tenant);
 
   size_t in_flight() const { return in_flight_; }
   size_t in_flight(const std::string& tenant) const;

@@ -140,4 +140,42 @@ BOOST_AUTO_TEST_CASE(a_full_disk_answers_503_store_unavailable_and_the_server_re
   BOOST_TEST(restarted.client().request("GET", "/services/svc").status == 404);
 }
 
+// A hot swap answers like deploy and kill: while the store cannot commit it is
+// 503 store_unavailable (HTTP and WebSocket), and nothing changed: the
+// running version still answers, and after the disk takes writes again a swap
+// goes through. (Before: the code was swapped in memory first, and the
+// failed commit escaped as an answer that did not say the store was at fault.)
+BOOST_AUTO_TEST_CASE(a_swap_while_the_store_cannot_commit_is_503_store_unavailable_and_changes_nothing) {
+  test::TempDir dir;
+  const auto data = dir / "data";
+  SoloProcess solo(data);
+  const auto deployed = solo.client().request(
+      "POST", "/services", R"({"service_id":"svc","code":"function handle_call(m, s) return 'v1', s end"})");
+  BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
+  WsClient websocket(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!websocket.error);
+
+  limit_file_size(solo.pid(), database_size(data));
+  const std::string v2 = "function handle_call(m, s) return 'v2', s end";
+  expect_store_unavailable(
+      solo.client().request("PUT", "/services/svc/code", json::serialize(json::object{{"code", v2}})));
+  const auto op = websocket.op(1, "swap", json::object{{"service_id", "svc"}, {"code", v2}});
+  BOOST_TEST(op.at("ok").as_bool() == false, json::serialize(op));
+  BOOST_TEST(op.at("error").at("error").as_string() == "store_unavailable", json::serialize(op));
+  BOOST_TEST(op.at("error").at("status").as_int64() == 503);
+  BOOST_TEST(op.at("error").at("retry_after").as_string() == "5");
+  // Nothing changed: the running code is still version 1.
+  const auto status = solo.client().request("GET", "/services/svc");
+  BOOST_TEST(json::parse(status.body).at("version").as_int64() == 1, status.body);
+  const auto called = solo.client().request("POST", "/services/svc/call", "{}");
+  BOOST_TEST(json::parse(called.body).at("reply").as_string() == "v1", called.body);
+
+  limit_file_size(solo.pid(), RLIM_INFINITY);
+  BOOST_TEST(eventually([&] { return health(solo).at("status").as_string() == "healthy"; }));
+  const auto swapped = solo.client().request("PUT", "/services/svc/code", json::serialize(json::object{{"code", v2}}));
+  BOOST_TEST(swapped.status == 200, swapped.body);
+  const auto after = solo.client().request("POST", "/services/svc/call", "{}");
+  BOOST_TEST(json::parse(after.body).at("reply").as_string() == "v2", after.body);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,9 +15,11 @@
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
 #include "support/solo_process.hpp"
+#include "support/websocket_client.hpp"
 
 using namespace solo;
 using solo::test::SoloProcess;
+using solo::test::WsClient;
 namespace json = boost::json;
 
 using solo::test::eventually;
@@ -457,6 +459,49 @@ BOOST_AUTO_TEST_CASE(a_full_mailbox_is_503_overloaded_with_retry_after_and_nothi
     return response.status == 200 && json::parse(response.body).at("reply").at("handled").as_int64() == expected;
   }));
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
+// A swap queues behind the messages before it; when the mailbox is full it is
+// refused like a call or a cast: 503 overloaded with Retry-After, over HTTP
+// and as a WebSocket op, and the running version is untouched. (Before: 400
+// invalid_request, as if the code were at fault.) The service jams itself: a
+// cast fills its own mailbox, then runs long (sliced, so the server keeps
+// answering) while the mailbox stays full.
+BOOST_AUTO_TEST_CASE(a_swap_of_a_service_whose_mailbox_is_full_is_503_overloaded_with_retry_after) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  Api api(solo);
+  const std::string jam = R"(
+function handle_cast(msg, state)
+  if msg.op == "jam" then
+    while pcall(solo.cast, solo.service_id, { op = "wait" }) do end
+    local x = 0
+    for i = 1, 4000000000 do x = x + i end
+  end
+  return state
+end
+function handle_call(msg, state) return "v1", state end
+)";
+  json::object limits{{"limits", {{"mailbox", 4}, {"instructions_per_message", 10000000000}, {"cpu_ms_per_message", 10000}}}};
+  BOOST_TEST_REQUIRE(api.deploy("jammed", jam, limits).status == 201);
+  BOOST_TEST_REQUIRE(api.send("POST", "/services/jammed/cast", R"({"op": "jam"})").status == 202);
+  BOOST_TEST_REQUIRE(eventually([&] { return api.status("jammed").at("message_queue_len").as_int64() == 4; }));
+
+  const std::string v2 = "function handle_call(msg, state) return 'v2', state end";
+  const auto swapped = api.send("PUT", "/services/jammed/code", json::serialize(json::object{{"code", v2}}));
+  expect_error(swapped, 503, "overloaded");
+  BOOST_TEST(swapped.header("retry-after").value_or("") == "1", swapped.body);
+  BOOST_TEST(std::string(body_of(swapped).at("message").as_string()).find("mailbox full") != std::string::npos,
+             swapped.body);
+
+  WsClient websocket(solo, solo.admin_token());
+  BOOST_TEST_REQUIRE(!websocket.error);
+  const auto op = websocket.op(1, "swap", json::object{{"service_id", "jammed"}, {"code", v2}});
+  BOOST_TEST(op.at("ok").as_bool() == false, json::serialize(op));
+  BOOST_TEST(op.at("error").at("error").as_string() == "overloaded", json::serialize(op));
+  BOOST_TEST(op.at("error").at("status").as_int64() == 503, json::serialize(op));
+  BOOST_TEST(op.at("error").at("retry_after").as_string() == "1", json::serialize(op));
+  BOOST_TEST(api.status("jammed").at("version").as_int64() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_call_past_the_call_timeout_is_504) {

@@ -331,6 +331,56 @@ BOOST_AUTO_TEST_CASE(errors_are_values_of_the_right_kind) {
   BOOST_TEST(read_events(db_path(), "service_deployment_failed").size() == 1u);
 }
 
+// A failed first start says which step failed (StartFailure), and the client
+// reads the service's own words whole: no searching the supervisor's message.
+// Here a compile error (recovery compiles while starting) whose text contains
+// "init failed" is reported as it is, line number included.
+BOOST_AUTO_TEST_CASE(a_failed_start_is_reported_by_its_step_in_the_services_own_words) {
+  std::string message;
+  auto compile = make_spec("stored", R"(x = 1 "init failed")");
+  BOOST_TEST((deploy_error_kind([&] { run(deployer->recover(compile, "2026-01-01T00:00:00.000Z")); }, &message) ==
+              DeployError::Kind::invalid));
+  BOOST_TEST(message.rfind("[string \"service\"]:1:", 0) == 0u, message);
+  BOOST_TEST(message.find("init failed") != std::string::npos, message);
+  BOOST_TEST(!deployer->find("acme", "stored"));
+
+  auto init = make_spec("init-fails", kInitFails);
+  BOOST_TEST((deploy_error_kind([&] { run(deploy(deployer, init)); }, &message) == DeployError::Kind::invalid));
+  BOOST_TEST(message.rfind("init failed: ", 0) == 0u, message);  // no supervisor prefix
+  BOOST_TEST(message.find("no db") != std::string::npos, message);
+}
+
+// A swap queues in the mailbox behind the service's messages; a full mailbox
+// refuses it as overloaded with a Retry-After (503 at the gateway), not as a
+// fault of the code, and the running version is untouched.
+BOOST_AUTO_TEST_CASE(a_swap_into_a_full_mailbox_is_overloaded_with_retry_after) {
+  const char* jam = R"lua(
+function handle_cast(msg, state)
+  while pcall(solo.cast, solo.service_id, { op = "wait" }) do end
+  local x = 0
+  for i = 1, 4000000000 do x = x + i end
+  return state
+end
+function handle_call(msg, state) return 1, state end
+)lua";
+  auto body = spec_body("jammed", jam);
+  body["limits"] = json::object{{"mailbox", 2}, {"instructions_per_message", 10000000000}, {"cpu_ms_per_message", 10000}};
+  run(deploy(deployer, solo::parse_service_spec(body, "acme", solo::ServiceLimitsMax{})));
+  auto actor = deployer->find("acme", "jammed");
+  BOOST_TEST_REQUIRE(actor->cast(json::object()));
+  BOOST_TEST_REQUIRE(run(eventually([actor] { return actor->queue_length() == 2; })));
+  try {
+    run(deployer->swap("acme", "jammed", "function handle_call(m, s) return 2, s end", 0ms));
+    BOOST_FAIL("the swap should have been refused");
+  } catch (const solo::Error& error) {
+    BOOST_TEST((error.kind() == solo::ErrorKind::overloaded), error.what());
+    BOOST_TEST(error.retry_after().value_or(std::chrono::seconds(0)).count() == 1);
+    BOOST_TEST(std::string(error.what()).find("mailbox full") != std::string::npos, error.what());
+  }
+  BOOST_TEST(actor->spec().version == 1);
+  BOOST_TEST(read_events(db_path(), "hot_swap_failed").size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_service_crashing_past_its_intensity_reports_crashed_and_stays_down) {
   run(deploy(deployer, make_spec("fragile", kCounter, 1)));
   auto actor = deployer->find("acme", "fragile");
@@ -344,7 +394,7 @@ BOOST_AUTO_TEST_CASE(a_service_crashing_past_its_intensity_reports_crashed_and_s
   BOOST_TEST(actor->status_json().at("status").as_string() == "crashed");
   BOOST_TEST(actor->status_json().at("last_error").as_string().find("boom on purpose") != json::string::npos);
   auto refused = run(call(deployer, "fragile", "{}"));
-  BOOST_TEST((refused.error() == solo::call_error::stopped));
+  BOOST_TEST((refused.error() == solo::ErrorKind::stopped));
   BOOST_TEST(refused.message().find("crashed") != std::string::npos, refused.message());
   BOOST_TEST(!actor->cast(json::object()));
   auto page = deployer->list("acme", "crashed", 10, 0);

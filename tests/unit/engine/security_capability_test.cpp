@@ -61,7 +61,7 @@ struct Fixture {
       std::string tenant, std::vector<std::string> permissions, std::string resource = "*",
       std::optional<std::chrono::seconds> ttl = std::nullopt, CapabilityManager::CapabilityPtr granter = nullptr) {
     auto granted = grant(std::move(tenant), std::move(permissions), std::move(resource), ttl, std::move(granter));
-    BOOST_REQUIRE_MESSAGE(granted.has_value(), (granted ? "" : granted.error().message));
+    BOOST_REQUIRE_MESSAGE(granted.has_value(), (granted ? "" : granted.error().message()));
     auto capability = manager->authenticate(granted->token);
     BOOST_REQUIRE(capability.has_value());
     return {granted->token, *capability};
@@ -71,13 +71,13 @@ struct Fixture {
     return test::run_awaitable(io, manager->revoke(token_id, std::move(by))).value();
   }
 
-  auth_errc status(const std::string& token, std::string_view permission, std::string_view resource) {
+  std::optional<ErrorKind> status(const std::string& token, std::string_view permission, std::string_view resource) {
     auto result = manager->verify(token, permission, resource);
-    return result ? auth_errc{} : result.error().code;
+    return result ? std::nullopt : std::optional<ErrorKind>(result.error().kind());
   }
 };
 
-const auth_errc kOk{};
+const std::optional<ErrorKind> kOk{};
 
 }  // namespace
 
@@ -100,9 +100,9 @@ BOOST_AUTO_TEST_CASE(a_granted_token_is_43_base64url_characters_and_verifies_for
   BOOST_TEST((f.status(token, "deploy", "services/api-1") == kOk));
   BOOST_TEST((f.status(token, "status", "services/api") == kOk));
   BOOST_TEST((f.status(token, "status", "") == kOk));  // no particular resource
-  BOOST_TEST((f.status(token, "kill", "services/api-1") == auth_errc::forbidden));
-  BOOST_TEST((f.status(token, "deploy", "services/other") == auth_errc::forbidden));
-  BOOST_TEST((f.status(token, "deploy", "secrets/api") == auth_errc::forbidden));
+  BOOST_TEST((f.status(token, "kill", "services/api-1") == ErrorKind::forbidden));
+  BOOST_TEST((f.status(token, "deploy", "services/other") == ErrorKind::forbidden));
+  BOOST_TEST((f.status(token, "deploy", "secrets/api") == ErrorKind::forbidden));
   auto capability = f.manager->authenticate(token);
   BOOST_REQUIRE(capability.has_value());
   BOOST_TEST((*capability)->tenant_id == "t1");
@@ -112,9 +112,9 @@ BOOST_AUTO_TEST_CASE(a_granted_token_is_43_base64url_characters_and_verifies_for
 BOOST_AUTO_TEST_CASE(no_unknown_or_malformed_tokens_are_unauthorized) {
   Fixture f;
   f.mint("t1", {"status"});
-  BOOST_TEST((f.status("", "status", "") == auth_errc::unauthorized));
-  BOOST_TEST((f.status("not-a-token", "status", "") == auth_errc::unauthorized));
-  BOOST_TEST((f.status(std::string(43, 'A'), "status", "") == auth_errc::unauthorized));
+  BOOST_TEST((f.status("", "status", "") == ErrorKind::unauthorized));
+  BOOST_TEST((f.status("not-a-token", "status", "") == ErrorKind::unauthorized));
+  BOOST_TEST((f.status(std::string(43, 'A'), "status", "") == ErrorKind::unauthorized));
 }
 
 BOOST_AUTO_TEST_CASE(the_admin_permission_implies_every_permission_and_scope) {
@@ -134,20 +134,20 @@ BOOST_AUTO_TEST_CASE(an_expired_token_is_unauthorized_not_forbidden) {
   f.now += 59s;
   BOOST_TEST((f.status(token, "status", "") == kOk));
   f.now += 1s;
-  BOOST_TEST((f.status(token, "status", "") == auth_errc::unauthorized));
-  BOOST_TEST(f.manager->verify(token, "status", "").error().message == "token expired");
+  BOOST_TEST((f.status(token, "status", "") == ErrorKind::unauthorized));
+  BOOST_TEST(f.manager->verify(token, "status", "").error().message() == "token expired");
 }
 
 BOOST_AUTO_TEST_CASE(grant_rejects_unknown_permissions_bad_scopes_bad_tenants_and_nonpositive_ttls) {
   Fixture f;
-  BOOST_TEST((f.grant("t1", {"fly"}).error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("t1", {}).error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("t1", {"status"}, "files/x").error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("t1", {"status"}, "services/").error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("t1", {"status"}, "services/a b").error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant(".hidden", {"status"}).error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("", {"status"}).error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("t1", {"status"}, "*", 0s).error().code == auth_errc::invalid_request));
+  BOOST_TEST((f.grant("t1", {"fly"}).error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("t1", {}).error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("t1", {"status"}, "files/x").error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("t1", {"status"}, "services/").error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("t1", {"status"}, "services/a b").error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant(".hidden", {"status"}).error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("", {"status"}).error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("t1", {"status"}, "*", 0s).error().kind() == ErrorKind::invalid));
   BOOST_TEST(f.grant("t1", {"status"}, "services/*").has_value());
   BOOST_TEST(f.grant("t1", {"status"}, "secrets/db-*").has_value());
 }
@@ -158,8 +158,8 @@ BOOST_AUTO_TEST_CASE(grant_refuses_a_ttl_past_100_years_instead_of_overflowing_t
   Fixture f;
   auto huge = f.grant("t1", {"status"}, "*", std::chrono::seconds(9'223'372'036'854'775));
   BOOST_TEST_REQUIRE(!huge.has_value());
-  BOOST_TEST((huge.error().code == auth_errc::invalid_request));
-  BOOST_TEST(huge.error().message.find("at most 3155760000") != std::string::npos);
+  BOOST_TEST((huge.error().kind() == ErrorKind::invalid));
+  BOOST_TEST(huge.error().message().find("at most 3155760000") != std::string::npos);
   BOOST_TEST(!f.grant("t1", {"status"}, "*", kMaxTokenTtl + 1s).has_value());
   auto [token, capability] = f.mint("t1", {"status"}, "*", kMaxTokenTtl);
   BOOST_TEST_REQUIRE(capability->expires_at.has_value());
@@ -176,23 +176,23 @@ BOOST_AUTO_TEST_CASE(attenuation_mints_only_narrower_tokens_of_the_granters_own_
                       std::optional<std::chrono::seconds> ttl, CapabilityManager::CapabilityPtr by) {
     auto result = f.grant(std::move(tenant), std::move(permissions), std::move(resource), ttl, std::move(by));
     BOOST_TEST(!result.has_value());
-    return result ? auth_errc{} : result.error().code;
+    return result ? std::nullopt : std::optional<ErrorKind>(result.error().kind());
   };
   // Without `grant`.
-  BOOST_TEST((rejected("t1", {"status"}, "services/a", 60s, plain) == auth_errc::forbidden));
+  BOOST_TEST((rejected("t1", {"status"}, "services/a", 60s, plain) == ErrorKind::forbidden));
   // Another tenant.
-  BOOST_TEST((rejected("t2", {"status"}, "services/a", 60s, granter) == auth_errc::forbidden));
+  BOOST_TEST((rejected("t2", {"status"}, "services/a", 60s, granter) == ErrorKind::forbidden));
   // A permission the granter lacks.
-  BOOST_TEST((rejected("t1", {"status", "kill"}, "services/a", 60s, granter) == auth_errc::forbidden));
-  BOOST_TEST((rejected("t1", {"tenant_admin"}, "*", 60s, granter) == auth_errc::forbidden));
+  BOOST_TEST((rejected("t1", {"status", "kill"}, "services/a", 60s, granter) == ErrorKind::forbidden));
+  BOOST_TEST((rejected("t1", {"tenant_admin"}, "*", 60s, granter) == ErrorKind::forbidden));
   // `admin` never takes this shape, whoever asks (400, not 403).
-  BOOST_TEST((rejected("t1", {"admin"}, "services/a", 60s, granter) == auth_errc::invalid_request));
+  BOOST_TEST((rejected("t1", {"admin"}, "services/a", 60s, granter) == ErrorKind::invalid));
   // A wider scope.
-  BOOST_TEST((rejected("t1", {"status"}, "*", 60s, granter) == auth_errc::forbidden));
-  BOOST_TEST((rejected("t1", {"status"}, "secrets/a", 60s, granter) == auth_errc::forbidden));
+  BOOST_TEST((rejected("t1", {"status"}, "*", 60s, granter) == ErrorKind::forbidden));
+  BOOST_TEST((rejected("t1", {"status"}, "secrets/a", 60s, granter) == ErrorKind::forbidden));
   // A later expiry, or none.
-  BOOST_TEST((rejected("t1", {"status"}, "services/a", 3601s, granter) == auth_errc::forbidden));
-  BOOST_TEST((rejected("t1", {"status"}, "services/a", std::nullopt, granter) == auth_errc::forbidden));
+  BOOST_TEST((rejected("t1", {"status"}, "services/a", 3601s, granter) == ErrorKind::forbidden));
+  BOOST_TEST((rejected("t1", {"status"}, "services/a", std::nullopt, granter) == ErrorKind::forbidden));
 
   // Narrower in every way: accepted, with the granter as parent; tenant "" = the granter's.
   auto child = f.grant("", {"status"}, "services/api-*", 1800s, granter);
@@ -202,14 +202,14 @@ BOOST_AUTO_TEST_CASE(attenuation_mints_only_narrower_tokens_of_the_granters_own_
   BOOST_REQUIRE(child_capability->parent_id.has_value());
   BOOST_TEST(*child_capability->parent_id == granter->token_id);
   BOOST_TEST((f.status(child->token, "status", "services/api-7") == kOk));
-  BOOST_TEST((f.status(child->token, "deploy", "services/api-7") == auth_errc::forbidden));
-  BOOST_TEST((f.status(child->token, "status", "services/web") == auth_errc::forbidden));
+  BOOST_TEST((f.status(child->token, "deploy", "services/api-7") == ErrorKind::forbidden));
+  BOOST_TEST((f.status(child->token, "status", "services/web") == ErrorKind::forbidden));
   // Equal is allowed too.
   BOOST_TEST(f.grant("t1", {"grant", "deploy", "status"}, "services/*", 3600s, granter).has_value());
 
   // A revoked granter can no longer grant.
   f.revoke(granter->token_id, nullptr);
-  BOOST_TEST((f.grant("t1", {"status"}, "services/a", 60s, granter).error().code == auth_errc::unauthorized));
+  BOOST_TEST((f.grant("t1", {"status"}, "services/a", 60s, granter).error().kind() == ErrorKind::unauthorized));
 }
 
 BOOST_AUTO_TEST_CASE(an_admin_grants_anything_for_any_tenant_without_becoming_a_parent) {
@@ -233,16 +233,16 @@ BOOST_AUTO_TEST_CASE(revoking_a_token_revokes_every_token_attenuated_from_it_tra
 
   // Another tenant's token looks like nothing.
   auto foreign = test::run_awaitable(f.io, f.manager->revoke(root->token_id, other));
-  BOOST_TEST((foreign.error().code == auth_errc::not_found));
+  BOOST_TEST((foreign.error().kind() == ErrorKind::not_found));
   // Nor does a token of the same tenant it did not grant (it may revoke itself).
   auto denied = test::run_awaitable(f.io, f.manager->revoke(root->token_id, sibling));
-  BOOST_TEST((denied.error().code == auth_errc::not_found));
-  BOOST_TEST(denied.error().message == "no token '" + root->token_id + "'");  // as for an unknown id
+  BOOST_TEST((denied.error().kind() == ErrorKind::not_found));
+  BOOST_TEST(denied.error().message() == "no token '" + root->token_id + "'");  // as for an unknown id
 
   BOOST_TEST(f.revoke(root->token_id, root) == 3);
   for (const auto* token : {&root_token, &child_token, &grandchild_token}) {
-    BOOST_TEST((f.status(*token, "status", "services/a") == auth_errc::unauthorized));
-    BOOST_TEST(f.manager->authenticate(*token).error().message == "token revoked");
+    BOOST_TEST((f.status(*token, "status", "services/a") == ErrorKind::unauthorized));
+    BOOST_TEST(f.manager->authenticate(*token).error().message() == "token revoked");
   }
   BOOST_TEST((f.status(sibling_token, "status", "services/a") == kOk));
   BOOST_TEST(f.revoke(root->token_id, nullptr) == 0);  // already revoked
@@ -274,9 +274,9 @@ BOOST_AUTO_TEST_CASE(restore_after_reopening_the_store_skips_expired_and_revoked
   BOOST_TEST(f.manager->size() == 2u);
   BOOST_TEST((f.status(live_token, "status", "") == kOk));
   BOOST_TEST((f.status(forever_token, "status", "") == kOk));
-  BOOST_TEST((f.status(short_token, "status", "") == auth_errc::unauthorized));
-  BOOST_TEST((f.status(revoked_token, "status", "") == auth_errc::unauthorized));
-  BOOST_TEST((f.status(child_token, "status", "") == auth_errc::unauthorized));
+  BOOST_TEST((f.status(short_token, "status", "") == ErrorKind::unauthorized));
+  BOOST_TEST((f.status(revoked_token, "status", "") == ErrorKind::unauthorized));
+  BOOST_TEST((f.status(child_token, "status", "") == ErrorKind::unauthorized));
   auto restored = f.manager->authenticate(live_token).value();
   BOOST_TEST(restored->token_id == live->token_id);
   BOOST_TEST(restored->permissions.contains("status"));
@@ -296,7 +296,7 @@ BOOST_AUTO_TEST_CASE(purge_drops_expired_and_revoked_tokens_from_memory_and_dele
   BOOST_TEST(f.manager->size() == 1u);
   BOOST_TEST(f.manager->find(old->token_id) == nullptr);
   BOOST_TEST(f.manager->find(revoked->token_id) == nullptr);
-  BOOST_TEST((f.status(revoked_token, "status", "") == auth_errc::unauthorized));
+  BOOST_TEST((f.status(revoked_token, "status", "") == ErrorKind::unauthorized));
   BOOST_TEST((f.status(keep_token, "status", "") == kOk));
   auto rows = test::run_awaitable(
       f.io, f.store->read<int64_t>([](Database& db) { return db.query_int("SELECT count(*) FROM tokens"); }));
@@ -440,8 +440,8 @@ BOOST_AUTO_TEST_CASE(admin_is_granted_only_for_the_system_tenant_and_every_resou
     for (auto granter : {admin, CapabilityManager::CapabilityPtr()}) {
       auto result = f.grant(tenant, {"admin"}, resource, std::nullopt, granter);
       BOOST_REQUIRE(!result.has_value());
-      BOOST_TEST((result.error().code == auth_errc::invalid_request));
-      BOOST_TEST(result.error().message.find("tenant_id '*' and resource '*'") != std::string::npos);
+      BOOST_TEST((result.error().kind() == ErrorKind::invalid));
+      BOOST_TEST(result.error().message().find("tenant_id '*' and resource '*'") != std::string::npos);
     }
   }
   BOOST_TEST(f.grant("*", {"admin"}, "*", std::nullopt, admin).has_value());
@@ -474,8 +474,8 @@ BOOST_AUTO_TEST_CASE(a_scoped_or_tenant_admin_row_already_in_the_database_is_ine
     BOOST_REQUIRE(capability.has_value());
     BOOST_TEST(!(*capability)->is_admin());
     for (const auto& permission : known_permissions()) {
-      BOOST_TEST((f.status(token, permission, "secrets/db_password") == auth_errc::forbidden));
-      BOOST_TEST((f.status(token, permission, "services/x") == auth_errc::forbidden));
+      BOOST_TEST((f.status(token, permission, "secrets/db_password") == ErrorKind::forbidden));
+      BOOST_TEST((f.status(token, permission, "services/x") == ErrorKind::forbidden));
     }
     // Nor can it grant or revoke anything but itself.
     BOOST_TEST(!f.grant("acme", {"status"}, "*", 60s, *capability).has_value());
@@ -486,22 +486,22 @@ BOOST_AUTO_TEST_CASE(a_scoped_or_tenant_admin_row_already_in_the_database_is_ine
 BOOST_AUTO_TEST_CASE(tenant_admin_holds_every_permission_of_its_tenant_but_admin) {
   Fixture f;
   // Its shape: resource "*" and a real tenant.
-  BOOST_TEST((f.grant("acme", {"tenant_admin"}, "services/*").error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("*", {"tenant_admin"}).error().code == auth_errc::invalid_request));
+  BOOST_TEST((f.grant("acme", {"tenant_admin"}, "services/*").error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("*", {"tenant_admin"}).error().kind() == ErrorKind::invalid));
   auto [token, capability] = f.mint("acme", {"tenant_admin"});
   BOOST_TEST(capability->is_tenant_admin());
   BOOST_TEST(!capability->is_admin());
   for (const auto& permission : known_permissions()) {
-    auto expected = permission == "admin" ? auth_errc::forbidden : kOk;
+    auto expected = permission == "admin" ? ErrorKind::forbidden : kOk;
     BOOST_TEST((f.status(token, permission, "secrets/db_password") == expected), permission);
   }
   // It grants any non-admin permission for its own tenant, with itself as parent.
   auto child = f.grant("", {"deploy", "secrets:read", "tenant_admin"}, "*", std::nullopt, capability);
   BOOST_REQUIRE(child.has_value());
   BOOST_TEST(child->tenant_id == "acme");
-  BOOST_TEST((f.grant("", {"admin"}, "*", std::nullopt, capability).error().code == auth_errc::invalid_request));
-  BOOST_TEST((f.grant("*", {"admin"}, "*", std::nullopt, capability).error().code == auth_errc::forbidden));
-  BOOST_TEST((f.grant("globex", {"status"}, "*", std::nullopt, capability).error().code == auth_errc::forbidden));
+  BOOST_TEST((f.grant("", {"admin"}, "*", std::nullopt, capability).error().kind() == ErrorKind::invalid));
+  BOOST_TEST((f.grant("*", {"admin"}, "*", std::nullopt, capability).error().kind() == ErrorKind::forbidden));
+  BOOST_TEST((f.grant("globex", {"status"}, "*", std::nullopt, capability).error().kind() == ErrorKind::forbidden));
 
   // It manages every token of its tenant, and none of another.
   auto [other_token, other] = f.mint("acme", {"grant", "call"}, "services/*");
@@ -509,8 +509,8 @@ BOOST_AUTO_TEST_CASE(tenant_admin_holds_every_permission_of_its_tenant_but_admin
   auto listed = f.manager->list("acme", capability.get());
   BOOST_TEST(listed.size() == 3u);
   BOOST_TEST(f.manager->list("", capability.get()).size() == 3u);
-  BOOST_TEST((test::run_awaitable(f.io, f.manager->revoke(foreign->token_id, capability)).error().code ==
-              auth_errc::not_found));
+  BOOST_TEST((test::run_awaitable(f.io, f.manager->revoke(foreign->token_id, capability)).error().kind() ==
+              ErrorKind::not_found));
   BOOST_TEST(f.revoke(other->token_id, capability) == 1);
 }
 
@@ -519,14 +519,14 @@ BOOST_AUTO_TEST_CASE(the_system_tenant_holds_only_admin_or_metrics) {
   auto [admin_token, admin] = f.mint(std::string(kAdminTenant), {"admin"});
   auto refused = f.grant("*", {"metrics", "status"}, "*", std::nullopt, admin);
   BOOST_REQUIRE(!refused.has_value());
-  BOOST_TEST((refused.error().code == auth_errc::invalid_request));
-  BOOST_TEST(refused.error().message.find("'status'") != std::string::npos);
+  BOOST_TEST((refused.error().kind() == ErrorKind::invalid));
+  BOOST_TEST(refused.error().message().find("'status'") != std::string::npos);
   auto [token, monitoring] = f.mint("*", {"metrics"}, "*", std::nullopt, admin);
   BOOST_TEST(monitoring->is_system());
   BOOST_TEST(!monitoring->is_admin());
   BOOST_TEST((f.status(token, "metrics", "") == kOk));
-  BOOST_TEST((f.status(token, "status", "") == auth_errc::forbidden));
-  BOOST_TEST((f.status(token, "admin", "") == auth_errc::forbidden));
+  BOOST_TEST((f.status(token, "status", "") == ErrorKind::forbidden));
+  BOOST_TEST((f.status(token, "admin", "") == ErrorKind::forbidden));
 }
 
 BOOST_AUTO_TEST_CASE(a_token_lists_and_revokes_only_itself_and_the_tokens_it_granted) {
@@ -551,7 +551,7 @@ BOOST_AUTO_TEST_CASE(a_token_lists_and_revokes_only_itself_and_the_tokens_it_gra
   for (const auto& target : {sibling->token_id, broad->token_id}) {
     auto result = test::run_awaitable(f.io, f.manager->revoke(target, scoped));
     BOOST_REQUIRE(!result.has_value());
-    BOOST_TEST((result.error().code == auth_errc::not_found));
+    BOOST_TEST((result.error().kind() == ErrorKind::not_found));
   }
   BOOST_TEST((f.status(sibling_token, "call", "services/bar") == kOk));
   BOOST_TEST(f.revoke(grandchild->token_id, scoped) == 1);  // a descendant two levels down

@@ -14,7 +14,7 @@ using solo::net::CircuitBreaker;
 using solo::net::CircuitBreakerOptions;
 using solo::net::CircuitState;
 using solo::net::LoadPermit;
-using solo::net::LoadRejection;
+using solo::ErrorKind;
 using solo::net::LoadShedder;
 using solo::net::LoadShedderOptions;
 
@@ -23,33 +23,30 @@ BOOST_AUTO_TEST_SUITE(load_shedder)
 BOOST_AUTO_TEST_CASE(a_tenant_over_its_limit_gets_429_others_still_pass) {
   auto shedder = std::make_shared<LoadShedder>(LoadShedderOptions{100, 2, 0.75, 3s});
   std::vector<LoadPermit> held;
-  LoadRejection rejection;
-  for (int i = 0; i < 2; ++i) held.push_back(*shedder->try_acquire("a", &rejection));
-  auto refused = shedder->try_acquire("a", &rejection);
+  for (int i = 0; i < 2; ++i) held.push_back(*shedder->try_acquire("a"));
+  auto refused = shedder->try_acquire("a");
   BOOST_TEST(!refused.has_value());
-  BOOST_TEST(rejection.status == 429);
-  BOOST_TEST(rejection.reason == "tenant");
-  BOOST_TEST(rejection.retry_after_s == 3);
-  BOOST_TEST(shedder->try_acquire("b", &rejection).has_value());
+  BOOST_TEST((refused.error().kind() == ErrorKind::throttled));
+  BOOST_TEST(refused.error().retry_after()->count() == 3);
+  BOOST_TEST(shedder->try_acquire("b").has_value());
   BOOST_TEST(shedder->shed("tenant") == 1u);
   held.pop_back();  // one of a's requests answered
   BOOST_TEST(shedder->in_flight("a") == 1u);
-  BOOST_TEST(shedder->try_acquire("a", &rejection).has_value());
+  BOOST_TEST(shedder->try_acquire("a").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(the_global_limit_gives_503) {
   auto shedder = std::make_shared<LoadShedder>(LoadShedderOptions{4, 10, 1.0, 1s});
   std::vector<LoadPermit> held;
-  LoadRejection rejection;
-  for (const char* tenant : {"a", "b", "c", "d"}) held.push_back(*shedder->try_acquire(tenant, &rejection));
+  for (const char* tenant : {"a", "b", "c", "d"}) held.push_back(*shedder->try_acquire(tenant));
   BOOST_TEST(shedder->in_flight() == 4u);
-  auto refused = shedder->try_acquire("e", &rejection);
+  auto refused = shedder->try_acquire("e");
   BOOST_TEST(!refused.has_value());
-  BOOST_TEST(rejection.status == 503);
-  BOOST_TEST(rejection.reason == "global");
+  BOOST_TEST((refused.error().kind() == ErrorKind::overloaded));
+  BOOST_TEST(shedder->shed("global") == 1u);
   held.clear();
   BOOST_TEST(shedder->in_flight() == 0u);
-  BOOST_TEST(shedder->try_acquire("e", &rejection).has_value());
+  BOOST_TEST(shedder->try_acquire("e").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(under_pressure_the_tenant_over_its_fair_share_is_refused_first) {
@@ -57,23 +54,21 @@ BOOST_AUTO_TEST_CASE(under_pressure_the_tenant_over_its_fair_share_is_refused_fi
   // cannot take more while the quiet tenant still gets in.
   auto shedder = std::make_shared<LoadShedder>(LoadShedderOptions{10, 10, 0.5, 1s});
   std::vector<LoadPermit> held;
-  LoadRejection rejection;
-  for (int i = 0; i < 6; ++i) held.push_back(*shedder->try_acquire("greedy", &rejection));
-  held.push_back(*shedder->try_acquire("quiet", &rejection));
+  for (int i = 0; i < 6; ++i) held.push_back(*shedder->try_acquire("greedy"));
+  held.push_back(*shedder->try_acquire("quiet"));
   // Two tenants active: a share of 5; greedy holds 6.
-  auto refused = shedder->try_acquire("greedy", &rejection);
+  auto refused = shedder->try_acquire("greedy");
   BOOST_TEST(!refused.has_value());
-  BOOST_TEST(rejection.status == 429);
-  BOOST_TEST(rejection.reason == "fair_share");
-  BOOST_TEST(shedder->try_acquire("quiet", &rejection).has_value());
-  BOOST_TEST(shedder->try_acquire("newcomer", &rejection).has_value());
+  BOOST_TEST((refused.error().kind() == ErrorKind::throttled));
+  BOOST_TEST(shedder->shed("fair_share") == 1u);
+  BOOST_TEST(shedder->try_acquire("quiet").has_value());
+  BOOST_TEST(shedder->try_acquire("newcomer").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(permits_move_and_release_once) {
   auto shedder = std::make_shared<LoadShedder>(LoadShedderOptions{10, 10, 1.0, 1s});
-  LoadRejection rejection;
   {
-    auto permit = *shedder->try_acquire("a", &rejection);
+    auto permit = *shedder->try_acquire("a");
     LoadPermit moved = std::move(permit);
     BOOST_TEST(shedder->in_flight() == 1u);
     LoadPermit other;
@@ -85,15 +80,14 @@ BOOST_AUTO_TEST_CASE(permits_move_and_release_once) {
   }
   BOOST_TEST(shedder->in_flight() == 0u);
   // A permit outliving its shedder is harmless.
-  LoadPermit orphan = *shedder->try_acquire("a", &rejection);
+  LoadPermit orphan = *shedder->try_acquire("a");
   shedder.reset();
 }
 
 BOOST_AUTO_TEST_CASE(metrics_name_reasons_and_in_flight) {
   auto shedder = std::make_shared<LoadShedder>(LoadShedderOptions{10, 1, 1.0, 1s});
-  LoadRejection rejection;
-  auto permit = shedder->try_acquire("acme", &rejection);
-  BOOST_TEST(!shedder->try_acquire("acme", &rejection).has_value());
+  auto permit = shedder->try_acquire("acme");
+  BOOST_TEST(!shedder->try_acquire("acme").has_value());
   std::string out;
   shedder->render_metrics(out);
   BOOST_TEST(out.find("solo_shed_requests_total{reason=\"tenant\"} 1") != std::string::npos);
