@@ -45,12 +45,11 @@ std::string error_message(const Response& response) {
 }
 }  // namespace
 
-Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
-                 std::shared_ptr<Telemetry> telemetry)
-    : executor_(std::move(executor)),
-      options_(std::move(options)),
-      status_(std::move(status)),
-      telemetry_(std::move(telemetry)) {
+Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status)
+    : executor_(std::move(executor)), options_(std::move(options)), status_(std::move(status)) {}
+
+void Gateway::set_telemetry(std::shared_ptr<Telemetry> telemetry) {
+  telemetry_ = std::move(telemetry);
   telemetry_->add_collector([this](std::string& out) {
     if (!server_) return;
     Telemetry::gauge(out, "solo_http_connections", "Open HTTP connections.",
@@ -160,6 +159,7 @@ asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext c
       });
   self->server_->set_on_request([telemetry = self->telemetry_](const Request& request, int status,
                                                                 std::chrono::nanoseconds elapsed) {
+    if (!telemetry) return;
     telemetry->observe_request(request.route.empty() ? "unmatched" : request.route, request.method, status,
                                std::chrono::duration<double>(elapsed).count());
   });

@@ -63,7 +63,7 @@ boost::asio::awaitable<VerificationResult> Verifier::verify(int64_t since_id, bo
   std::map<Key, ServiceRow> rows;
   for (auto& row : row_list) rows.emplace(Key{row.tenant_id, row.service_id}, std::move(row));
   std::map<Key, std::shared_ptr<ServiceActor>> running;
-  for (auto& actor : deployer_->all()) running.emplace(Key{actor->spec().tenant_id, actor->spec().service_id}, actor);
+  for (auto& actor : deployer_->directory()->all()) running.emplace(Key{actor->spec().tenant_id, actor->spec().service_id}, actor);
 
   for (const auto& [key, row] : rows) {
     auto actor = running.find(key);

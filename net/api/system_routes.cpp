@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 
 #include "engine/security/capability.hpp"
-#include "engine/services/deployer.hpp"
+#include "engine/services/service_directory.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "engine/telemetry/tenant_series.hpp"
@@ -22,7 +22,7 @@ asio::awaitable<Response> get_health(std::shared_ptr<ApiContext> context, Reques
   std::string status = context->status->health();
   boost::json::object body{
       {"status", status},
-      {"services", context->deployer ? static_cast<int64_t>(context->deployer->count()) : 0},
+      {"services", context->services ? static_cast<int64_t>(context->services->count()) : 0},
       {"events", context->events ? context->events->committed_id() : 0},
       {"uptime_s", static_cast<int64_t>(context->status->uptime_seconds())},
       {"timestamp", utc_timestamp_now()},
