@@ -325,7 +325,8 @@ void Kernel::register_collectors() {
   // The uptime is the process's (SystemStatus counts from its creation).
   telemetry.add_collector([status = std::weak_ptr<SystemStatus>(status_)](std::string& out) {
     auto system = status.lock();
-    if (system) Telemetry::gauge(out, "solo_uptime_seconds", "Seconds since this process started.", system->uptime_seconds());
+    if (!system) return;
+    Telemetry::gauge(out, "solo_uptime_seconds", "Seconds since this process started.", system->uptime_seconds());
   });
   resource_monitor_->register_metrics(telemetry);
   telemetry.add_collector([weak = std::weak_ptr<ServiceDirectory>(services_)](std::string& out) {

@@ -59,7 +59,10 @@ class Session;
 
 struct WebSocketHub::State {
   State(asio::any_io_executor executor_in, std::shared_ptr<ApiContext> context_in, WebSocketOptions options_in)
-      : executor(std::move(executor_in)), context(std::move(context_in)), options(options_in), drain_progress(executor) {}
+      : executor(std::move(executor_in)),
+        context(std::move(context_in)),
+        options(options_in),
+        drain_progress(executor) {}
   asio::any_io_executor executor;
   std::shared_ptr<ApiContext> context;
   WebSocketOptions options;
@@ -666,14 +669,18 @@ asio::awaitable<void> drain_hub(std::shared_ptr<HubState> state, std::chrono::mi
   const auto give_up_at = Clock::now() + deadline;
   state->draining = true;
   for (const auto& session : live_sessions(*state)) session->stop_watch();
-  while (ops_in_flight(*state) > 0 && Clock::now() < give_up_at) co_await state->drain_progress.wait_until(give_up_at);
+  while (ops_in_flight(*state) > 0 && Clock::now() < give_up_at) {
+    co_await state->drain_progress.wait_until(give_up_at);
+  }
   // Close with 1001; what is queued (the last replies) goes out first.
   for (const auto& session : live_sessions(*state)) {
     session->count_close("going_away");
     session->begin_close(websocket::close_code::going_away, "server shutting down", false);
   }
   const auto unwind_until = Clock::now() + std::chrono::seconds(1);
-  while (!state->sessions.empty() && Clock::now() < unwind_until) co_await state->drain_progress.wait_until(unwind_until);
+  while (!state->sessions.empty() && Clock::now() < unwind_until) {
+    co_await state->drain_progress.wait_until(unwind_until);
+  }
   for (const auto& session : live_sessions(*state)) session->cut();
 }
 

@@ -54,8 +54,8 @@ class DeployError : public std::runtime_error {
 class Deployer : public std::enable_shared_from_this<Deployer> {
  public:
   Deployer(asio::any_io_executor executor, std::shared_ptr<EventStore> events, std::shared_ptr<Supervisor> tenants,
-           std::shared_ptr<ServiceDirectory> directory, std::shared_ptr<LogBook> logs, std::shared_ptr<const NativeServiceTypes> native_types,
-           ServiceLimitsMax limits);
+           std::shared_ptr<ServiceDirectory> directory, std::shared_ptr<LogBook> logs,
+           std::shared_ptr<const NativeServiceTypes> native_types, ServiceLimitsMax limits);
 
   // The secrets a service may read with solo.secret (the Vault, once it exists).
   void set_secret_provider(std::function<std::optional<std::string>(const std::string&, const std::string&)> fn);
