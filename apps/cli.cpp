@@ -64,6 +64,10 @@ int cmd_serve(const CliArgs& args) {
   if (auto ms = args.value("--shutdown-deadline-ms")) {
     options.shutdown_deadline = std::chrono::milliseconds(parse_number(*ms, "--shutdown-deadline-ms"));
   }
+  if (auto ms = args.value("--shutdown-step-deadline-ms")) {
+    options.step_deadline = std::chrono::milliseconds(parse_number(*ms, "--shutdown-step-deadline-ms"));
+    if (options.step_deadline.count() == 0) throw UsageError("--shutdown-step-deadline-ms must be at least 1");
+  }
   if (auto ms = args.value("--heartbeat-ms")) {
     options.sse_heartbeat = std::chrono::milliseconds(parse_number(*ms, "--heartbeat-ms"));
   }
@@ -120,12 +124,13 @@ const std::vector<Verb>& verbs() {
     std::vector<Verb> all = {
         {"serve",
          "serve [--data DIR] [--listen HOST:PORT] [--synchronous FULL|NORMAL]\n"
-         "       [--shutdown-deadline-ms N] [--heartbeat-ms N]\n"
+         "       [--shutdown-deadline-ms N] [--shutdown-step-deadline-ms N] [--heartbeat-ms N]\n"
          "       [--max-connections N] [--max-connections-per-address N] [--first-byte-timeout-ms N]\n"
          "       [--tls-cert F --tls-key F [--tls-client-ca F]]",
          "run the server (default ./data, 127.0.0.1:8080); HTTPS with --tls-cert/--tls-key,\n"
          "      requiring client certificates signed by --tls-client-ca when given",
-         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--heartbeat-ms", "--max-connections",
+         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--shutdown-step-deadline-ms",
+          "--heartbeat-ms", "--max-connections",
           "--max-connections-per-address", "--first-byte-timeout-ms", "--tls-cert", "--tls-key", "--tls-client-ca"},
          {},
          cmd_serve,

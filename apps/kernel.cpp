@@ -14,6 +14,7 @@
 #include "engine/security/vault.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/services/log_book.hpp"
+#include "engine/services/service_directory.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "base/park.hpp"
 #include "engine/system/system_status.hpp"
@@ -42,15 +43,6 @@ namespace solo {
 
 namespace {
 
-// A System child whose capability lands in a later issue: it really starts,
-// is supervised and stops, and holds no state yet.
-ChildSpec placeholder_child(std::string name) {
-  return ChildSpec{std::move(name), [](ChildContext context) -> asio::awaitable<void> {
-                     context.ready();
-                     co_await park_until_cancelled();
-                   }};
-}
-
 NewEvent system_event(std::string type, boost::json::object payload = {}) {
   NewEvent event;
   event.event_type = std::move(type);
@@ -64,10 +56,10 @@ Kernel::Kernel(asio::any_io_executor executor, KernelOptions options)
     : executor_(std::move(executor)),
       options_(std::move(options)),
       status_(std::make_shared<SystemStatus>()),
-      telemetry_(std::make_shared<Telemetry>()),
       logs_(std::make_shared<LogBook>()),
       recovery_telemetry_(std::make_shared<RecoveryTelemetry>()),
-      boot_progress_(std::make_unique<Wakeup>(executor_)) {}
+      boot_progress_(std::make_unique<Wakeup>(executor_)),
+      shutdown_done_(std::make_unique<Wakeup>(executor_)) {}
 
 std::shared_ptr<Kernel> Kernel::create(asio::any_io_executor executor, KernelOptions options) {
   std::shared_ptr<Kernel> kernel(new Kernel(std::move(executor), std::move(options)));
@@ -96,10 +88,9 @@ void Kernel::build_tree() {
 
   api_ = std::make_shared<net::ApiContext>();
   api_->status = status_;
-  api_->telemetry = telemetry_;
   api_->sse_heartbeat = options_.sse_heartbeat;
   api_->logs = logs_;
-  gateway_ = std::make_shared<net::Gateway>(executor_, options_.http, status_, telemetry_);
+  gateway_ = std::make_shared<net::Gateway>(executor_, options_.http, status_);
   gateway_->on_listening(options_.on_listening);
   api_->recovery_report = [weak = weak_from_this()]() -> boost::json::value {
     auto kernel = weak.lock();
@@ -116,24 +107,19 @@ void Kernel::build_tree() {
   net::add_token_routes(gateway_->router(), api_);
   net::add_secret_routes(gateway_->router(), api_);
   // WebSocket /ws and the /ui page (net/websocket_session.hpp).
-  auto websockets = std::make_shared<net::WebSocketHub>(executor_, api_);
-  websockets->register_metrics(*telemetry_);
-  gateway_->set_websockets(websockets);
-  net::add_websocket_routes(gateway_->router(), websockets);
+  websockets_ = std::make_shared<net::WebSocketHub>(executor_, api_);
+  gateway_->set_websockets(websockets_);
+  net::add_websocket_routes(gateway_->router(), websockets_);
   net::add_registry_routes(gateway_->router(), api_);
   net::add_tenant_routes(gateway_->router(), api_);
   net::add_openapi_routes(gateway_->router());
   // Circuit breakers need nothing but the options: built with the tree.
   breakers_ = std::make_shared<net::CircuitBreakers>(options_.circuit_breaker);
   api_->breakers = breakers_;
-  telemetry_->add_collector([weak = std::weak_ptr<net::CircuitBreakers>(breakers_)](std::string& out) {
-    if (auto breakers = weak.lock()) breakers->render_metrics(out);
-  });
-  telemetry_->add_collector([figures = recovery_telemetry_](std::string& out) { figures->render_metrics(out); });
 
   system_->add_child(system_child("event_store", &Kernel::run_event_store, Restart::permanent));
   system_->add_child(system_child("resource_monitor", &Kernel::run_resource_monitor, Restart::permanent));
-  system_->add_child(placeholder_child("registry"));
+  system_->add_child(system_child("service_directory", &Kernel::run_service_directory, Restart::permanent));
   system_->add_child(system_child("deployer", &Kernel::run_deployer, Restart::permanent));
   system_->add_child(system_child("replayer", &Kernel::run_replayer, Restart::temporary));
   system_->add_child(system_child("capability_manager", &Kernel::run_capability_manager, Restart::permanent));
@@ -165,8 +151,6 @@ asio::awaitable<void> Kernel::run_event_store(std::shared_ptr<Kernel> self, Chil
     self->status_->set_store(self->events_);
     self->api_->events = self->events_;
     self->resource_monitor_ = std::make_shared<ResourceMonitor>(self->events_, self->options_.resources);
-    self->resource_monitor_->register_metrics(*self->telemetry_);
-    self->register_store_metrics();
   }
   context.ready();
   co_await park_until_cancelled();
@@ -179,28 +163,29 @@ asio::awaitable<void> Kernel::run_resource_monitor(std::shared_ptr<Kernel> self,
   co_await ResourceMonitor::run(std::move(monitor), std::move(context));
 }
 
-// 4: the Deployer (and with it the registry of running services) is built
-// once; a restart of this child keeps it, since the services it runs live
+// 3: the service directory (which actor runs each deployed service), built
+// once: a restart of this child keeps it, since the actors it lists live
 // under the Tenants supervisor, not under this child.
+asio::awaitable<void> Kernel::run_service_directory(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->services_) {
+    self->services_ = std::make_shared<ServiceDirectory>();
+    self->api_->services = self->services_;
+    self->resource_monitor_->set_lua_heap_provider([weak = std::weak_ptr<ServiceDirectory>(self->services_)]() {
+      auto services = weak.lock();
+      return services ? services->lua_heap_bytes() : uint64_t{0};
+    });
+  }
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+// 4: the Deployer is built once, like the directory it keeps up to date.
 asio::awaitable<void> Kernel::run_deployer(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->deployer_) {
-    self->deployer_ = std::make_shared<Deployer>(self->executor_, self->events_, self->tenants_, self->logs_,
-                                                  self->options_.native_types, self->options_.service_limits);
+    self->deployer_ =
+        std::make_shared<Deployer>(self->executor_, self->events_, self->tenants_, self->services_, self->logs_,
+                                   self->options_.native_types, self->options_.service_limits);
     self->api_->deployer = self->deployer_;
-    std::weak_ptr<Deployer> weak = self->deployer_;
-    self->resource_monitor_->set_lua_heap_provider([weak]() -> uint64_t {
-      auto deployer = weak.lock();
-      return deployer ? deployer->lua_heap_bytes() : 0;
-    });
-    self->telemetry_->add_collector([weak](std::string& out) {
-      auto deployer = weak.lock();
-      if (!deployer) return;
-      prometheus::gauge(out, "solo_services", "Deployed services.", static_cast<double>(deployer->count()));
-      size_t queued = 0;
-      for (const auto& actor : deployer->all()) queued += actor->queue_length();
-      prometheus::gauge(out, "solo_mailbox_messages", "Messages waiting in service mailboxes.",
-                        static_cast<double>(queued));
-    });
   }
   context.ready();
   co_await park_until_cancelled();
@@ -272,9 +257,6 @@ asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildCo
 asio::awaitable<void> Kernel::run_load_shedder(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->shedder_) {
     self->shedder_ = std::make_shared<net::LoadShedder>(self->options_.load_shedding);
-    self->telemetry_->add_collector([weak = std::weak_ptr<net::LoadShedder>(self->shedder_)](std::string& out) {
-      if (auto shedder = weak.lock()) shedder->render_metrics(out);
-    });
     self->gateway_->set_load_shedder(self->shedder_);
   }
   context.ready();
@@ -285,20 +267,17 @@ asio::awaitable<void> Kernel::run_load_shedder(std::shared_ptr<Kernel> self, Chi
 // and removed by the first sweep), then expires registrations periodically.
 asio::awaitable<void> Kernel::run_service_registry(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->registry_) {
-    std::weak_ptr<Deployer> weak = self->deployer_;
+    std::weak_ptr<ServiceDirectory> weak = self->services_;
     ServiceRegistry::AliveFn alive = [weak](const std::string& tenant, const std::string& service) {
-      auto deployer = weak.lock();
-      if (!deployer) return false;
-      auto actor = deployer->find(tenant, service);
+      auto services = weak.lock();
+      if (!services) return false;
+      auto actor = services->find(tenant, service);
       return actor && actor->alive();
     };
     auto registry = std::make_shared<ServiceRegistry>(self->events_, std::move(alive));
     co_await registry->restore();
     self->registry_ = registry;
     self->api_->registry = registry;
-    self->telemetry_->add_collector([weak_registry = std::weak_ptr<ServiceRegistry>(registry)](std::string& out) {
-      if (auto registry = weak_registry.lock()) registry->render_metrics(out);
-    });
   }
   context.ready();
   asio::steady_timer timer(self->executor_);
@@ -330,20 +309,53 @@ asio::awaitable<void> Kernel::run_tenant_quotas(std::shared_ptr<Kernel> self, Ch
   co_await park_until_cancelled();
 }
 
-// 11: metrics are rendered on demand; the child owns the uptime figure.
+// 11: the metrics. Built once (a restart keeps the request counters): the
+// Telemetry object, a collector for each component started before it, so
+// /metrics reads every figure from its owner, then handed to the gateway
+// (12), which counts requests and serves /metrics.
 asio::awaitable<void> Kernel::run_telemetry(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->telemetry_) {
+    self->telemetry_ = std::make_shared<Telemetry>();
+    self->register_collectors();
+    self->api_->telemetry = self->telemetry_;
+    self->gateway_->set_telemetry(self->telemetry_);
+  }
   context.ready();
   co_await park_until_cancelled();
 }
 
-void Kernel::register_store_metrics() {
-  telemetry_->add_collector([self = weak_from_this()](std::string& out) {
-    auto kernel = self.lock();
-    if (!kernel || !kernel->events_) return;
-    const auto& store = *kernel->events_;
-    const auto& stats = kernel->events_->writer().stats();
-    prometheus::gauge(out, "solo_uptime_seconds", "Seconds since this process started.",
-                      kernel->status_->uptime_seconds());
+void Kernel::register_collectors() {
+  Telemetry& telemetry = *telemetry_;
+  // The uptime is the process's (SystemStatus counts from its creation).
+  telemetry.add_collector([status = std::weak_ptr<SystemStatus>(status_)](std::string& out) {
+    auto system = status.lock();
+    if (!system) return;
+    prometheus::gauge(out, "solo_uptime_seconds", "Seconds since this process started.", system->uptime_seconds());
+  });
+  resource_monitor_->register_metrics(telemetry);
+  telemetry.add_collector([weak = std::weak_ptr<ServiceDirectory>(services_)](std::string& out) {
+    auto services = weak.lock();
+    if (!services) return;
+    prometheus::gauge(out, "solo_services", "Deployed services.", static_cast<double>(services->count()));
+    prometheus::gauge(out, "solo_mailbox_messages", "Messages waiting in service mailboxes.",
+                      static_cast<double>(services->queued_messages()));
+  });
+  telemetry.add_collector([figures = recovery_telemetry_](std::string& out) { figures->render_metrics(out); });
+  telemetry.add_collector([weak = std::weak_ptr<net::CircuitBreakers>(breakers_)](std::string& out) {
+    if (auto breakers = weak.lock()) breakers->render_metrics(out);
+  });
+  telemetry.add_collector([weak = std::weak_ptr<net::LoadShedder>(shedder_)](std::string& out) {
+    if (auto shedder = weak.lock()) shedder->render_metrics(out);
+  });
+  telemetry.add_collector([weak = std::weak_ptr<ServiceRegistry>(registry_)](std::string& out) {
+    if (auto registry = weak.lock()) registry->render_metrics(out);
+  });
+  websockets_->register_metrics(telemetry);
+  telemetry.add_collector([weak = std::weak_ptr<EventStore>(events_)](std::string& out) {
+    auto events = weak.lock();
+    if (!events) return;
+    auto& store = *events;
+    const auto& stats = store.writer().stats();
     prometheus::counter(out, "solo_events_appended_total", "Events committed to the log by this process.",
                         static_cast<double>(store.appended_total()));
     prometheus::gauge(out, "solo_last_event_id", "Id of the last committed event.",
@@ -398,10 +410,7 @@ asio::awaitable<void> Kernel::announce_shutdown(std::shared_ptr<Kernel> self) {
 asio::awaitable<int> Kernel::shutdown() {
   if (shutting_down_) {
     // A concurrent call (a second signal path) waits for the first to finish.
-    while (shutdown_results_.empty()) {
-      asio::steady_timer timer(executor_, std::chrono::milliseconds(20));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
+    while (!shutdown_finished_) co_await shutdown_done_->wait();
     co_return exit_code_;
   }
   shutting_down_ = true;
@@ -433,8 +442,10 @@ asio::awaitable<int> Kernel::shutdown() {
                   if (self->events_) co_await self->events_->close();
                 }});
   auto results = co_await sequence.run();
-  exit_code_ = final_flush_ok ? 0 : 1;
+  exit_code_ = exit_codes::after_shutdown(final_flush_ok, results);
   shutdown_results_ = std::move(results);
+  shutdown_finished_ = true;
+  shutdown_done_->notify();
   co_return exit_code_;
 }
 
@@ -446,6 +457,10 @@ asio::awaitable<bool> Kernel::emergency_flush() {
   } catch (const std::exception&) {
     co_return false;
   }
+}
+
+void Kernel::on_system_event(std::function<void(const SupervisorEvent&)> listener) {
+  system_->on_event(std::move(listener));
 }
 
 asio::awaitable<std::string> Kernel::wait_failed() { co_return co_await kernel_->wait_gave_up(); }

@@ -1,12 +1,13 @@
-// The Kernel: Solo's composition root. It builds the standard supervision
-// tree of ARCHITECTURE.md and the seed (diagram 1), boots it in order, and
-// runs the timed shutdown sequence.
+// The Kernel: Solo's composition root. It builds the supervision tree of
+// docs/architecture.md, boots it in order, and runs the timed shutdown
+// sequence.
 //
 //   Kernel (one_for_one)
 //   ├── System (rest_for_one), each child ready before the next starts:
-//   │    1 event_store  2 resource_monitor  3 registry  4 deployer
+//   │    1 event_store  2 resource_monitor  3 service_directory  4 deployer
 //   │    5 replayer (temporary)  6 capability_manager  7 load_shedder
-//   │    8 vault  9 service_registry  10 telemetry  11 gateway
+//   │    8 vault  9 service_registry  10 tenant_quotas  11 telemetry
+//   │    12 gateway
 //   └── Tenants (one_for_one, dynamic): one supervisor per tenant
 //
 // An embedding program creates a Kernel on its own io_context and awaits
@@ -33,6 +34,7 @@
 #include "engine/services/service_spec.hpp"
 #include "engine/shutdown/shutdown_sequence.hpp"
 #include "engine/supervision/child_spec.hpp"
+#include "apps/exit_codes.hpp"
 #include "engine/system/resource_monitor.hpp"
 #include "net/http_server.hpp"
 #include "recovery/recovery_report.hpp"
@@ -45,6 +47,7 @@ namespace asio = boost::asio;
 class CapabilityManager;
 class Deployer;
 class EventStore;
+class ServiceDirectory;
 class ServiceRegistry;
 class Vault;
 class LogBook;
@@ -55,6 +58,7 @@ class Telemetry;
 class TenantQuotas;
 namespace net {
 class Gateway;
+class WebSocketHub;
 struct ApiContext;
 }  // namespace net
 
@@ -62,6 +66,7 @@ struct KernelOptions {
   std::filesystem::path data_dir = "data";
   net::HttpServerOptions http;
   std::string synchronous = "FULL";
+  // The whole shutdown sequence, and each of its steps (and a System child's stop).
   std::chrono::milliseconds shutdown_deadline{10000};
   std::chrono::milliseconds step_deadline{5000};
   std::chrono::milliseconds sse_heartbeat{15000};
@@ -90,8 +95,10 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   // appends system_started (durably). Throws when a System child fails to start.
   asio::awaitable<void> boot();
 
-  // The timed shutdown sequence; returns the exit code (0, or 1 when the
-  // final flush failed). Later calls return the first call's code.
+  // The timed shutdown sequence; returns its exit code
+  // (apps/exit_codes.hpp: 0 clean, 1 the final flush
+  // failed, 4 a step was cut off at its deadline or failed). Later and
+  // concurrent calls return the first call's code once it is known.
   asio::awaitable<int> shutdown();
 
   // Called when POST /system/shutdown asks for the shutdown sequence (the
@@ -101,13 +108,19 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   // A second signal: flush what can be flushed, quickly; true on success.
   asio::awaitable<bool> emergency_flush();
 
+  // Calls `listener` with every event of the System supervisor (a child
+  // started, crashed, restarted, stopped...); call before boot().
+  void on_system_event(std::function<void(const SupervisorEvent&)> listener);
+
   // Completes when the tree gave up (a System child exceeded its restart
   // intensity and the kernel with it); returns the reason.
   asio::awaitable<std::string> wait_failed();
 
   const std::shared_ptr<EventStore>& events() const { return events_; }
   const std::shared_ptr<SystemStatus>& status() const { return status_; }
+  // Null until the System child that owns it started.
   const std::shared_ptr<Telemetry>& telemetry() const { return telemetry_; }
+  const std::shared_ptr<ServiceDirectory>& services() const { return services_; }
   const std::shared_ptr<Deployer>& deployer() const { return deployer_; }
   const std::shared_ptr<LogBook>& logs() const { return logs_; }
   const std::shared_ptr<CapabilityManager>& capabilities() const { return capabilities_; }
@@ -134,6 +147,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   static asio::awaitable<void> run_child(std::weak_ptr<Kernel> weak, ChildBody body, ChildContext context);
   static asio::awaitable<void> run_event_store(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_resource_monitor(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_service_directory(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_deployer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_vault(std::shared_ptr<Kernel> self, ChildContext context);
@@ -144,7 +158,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   static asio::awaitable<void> run_telemetry(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<boost::json::value> verify_now(std::shared_ptr<Kernel> self);
   static asio::awaitable<void> announce_shutdown(std::shared_ptr<Kernel> self);
-  void register_store_metrics();
+  void register_collectors();
 
   asio::any_io_executor executor_;
   KernelOptions options_;
@@ -153,6 +167,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<EventStore> events_;
   std::shared_ptr<ResourceMonitor> resource_monitor_;
   std::shared_ptr<LogBook> logs_;
+  std::shared_ptr<ServiceDirectory> services_;
   std::shared_ptr<Deployer> deployer_;
   std::shared_ptr<CapabilityManager> capabilities_;
   std::shared_ptr<Vault> vault_;
@@ -164,6 +179,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   int64_t tokens_restored_ = 0;
   std::shared_ptr<net::ApiContext> api_;
   std::shared_ptr<net::Gateway> gateway_;
+  std::shared_ptr<net::WebSocketHub> websockets_;
   std::shared_ptr<Supervisor> kernel_;
   std::shared_ptr<Supervisor> system_;
   std::shared_ptr<Supervisor> tenants_;
@@ -176,6 +192,10 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   bool recovered_ = false;
   std::unique_ptr<Wakeup> boot_progress_;
   bool shutting_down_ = false;
+  // Notified when the shutdown sequence has finished (a concurrent
+  // shutdown() waits on it for the exit code).
+  std::unique_ptr<Wakeup> shutdown_done_;
+  bool shutdown_finished_ = false;
   std::function<void()> on_shutdown_requested_;
   int exit_code_ = 0;
   std::vector<ShutdownStepResult> shutdown_results_;

@@ -1,5 +1,7 @@
 #include "apps/serve.hpp"
 
+#include "apps/exit_codes.hpp"
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -24,7 +26,7 @@ asio::awaitable<void> on_second_signal(std::shared_ptr<asio::signal_set> signals
   std::cerr << "solo: second signal, flushing and exiting now\n";
   bool flushed = co_await kernel->emergency_flush();
   std::cout.flush();
-  std::_Exit(flushed ? 1 : 2);
+  std::_Exit(flushed ? exit_codes::cut_short_flushed : exit_codes::cut_short_not_flushed);
 }
 
 asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
@@ -42,13 +44,13 @@ asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
   if (!boot_error.empty()) {
     std::cerr << "solo: cannot start: " << boot_error << "\n";
     co_await kernel->shutdown();
-    co_return 1;
+    co_return exit_codes::failed;
   }
   auto outcome = co_await (signals->async_wait(asio::use_awaitable) || kernel->wait_failed());
-  int failed = 0;
+  bool gave_up = false;
   if (outcome.index() == 1) {
     std::cerr << "solo: " << std::get<1>(outcome) << "; shutting down\n";
-    failed = 1;
+    gave_up = true;
   } else {
     std::cerr << "solo: signal " << std::get<0>(outcome) << ", shutting down\n";
   }
@@ -57,7 +59,7 @@ asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
   for (const auto& step : kernel->shutdown_results()) {
     if (step.outcome != "ok") std::cerr << "solo: shutdown step " << step.name << ": " << step.outcome << "\n";
   }
-  co_return code ? code : failed;
+  co_return gave_up ? exit_codes::failed : code;
 }
 
 // Every connection is a descriptor: the soft limit (often 1024) would make
@@ -93,7 +95,7 @@ int serve(KernelOptions options) {
   // recovery is done, then "healthy".
   options.on_listening = [](const std::string& url) { std::cout << "solo: listening on " << url << std::endl; };
   auto kernel = Kernel::create(io.get_executor(), std::move(options));
-  int exit_code = 1;
+  int exit_code = exit_codes::failed;
   asio::co_spawn(io, serve_main(kernel), [&](std::exception_ptr error, int code) {
     if (error) {
       try {
@@ -101,7 +103,7 @@ int serve(KernelOptions options) {
       } catch (const std::exception& e) {
         std::cerr << "solo: " << e.what() << "\n";
       }
-      exit_code = 1;
+      exit_code = exit_codes::failed;
     } else {
       exit_code = code;
     }

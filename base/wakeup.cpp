@@ -3,6 +3,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -23,6 +24,14 @@ asio::awaitable<void> Wakeup::wait() {
   auto state = co_await asio::this_coro::cancellation_state;
   if (state.cancelled() != asio::cancellation_type::none)
     throw boost::system::system_error(asio::error::operation_aborted, "wakeup wait cancelled");
+}
+
+asio::awaitable<void> Wakeup::wait_until(std::chrono::steady_clock::time_point deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(executor_, deadline);
+  // The first to complete wins and the other is cancelled; when the calling
+  // coroutine is cancelled, both are, and this throws operation_aborted.
+  co_await (wait() || timer.async_wait(asio::use_awaitable));
 }
 
 }  // namespace solo

@@ -1,6 +1,7 @@
 // Wakeup: a condition variable for coroutines on one io_context thread.
 //
-// Mailbox, the supervisor and the Kernel's boot need "suspend until some field I
+// Mailbox, the supervisor, the Kernel's boot and shutdown, and the servers'
+// drains need "suspend until some field I
 // own changes". A Wakeup is a steady_timer that never expires: wait() parks on
 // it and notify() cancels the wait. Waiters always re-check their own
 // predicate in a loop, so spurious wakeups are harmless, and since everything
@@ -21,6 +22,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
+
 namespace solo {
 
 namespace asio = boost::asio;
@@ -38,6 +41,10 @@ class Wakeup {
   // Returns after the next notify() (or spuriously); throws
   // system_error(operation_aborted) when the calling coroutine is cancelled.
   asio::awaitable<void> wait();
+
+  // wait(), but returns at `deadline` at the latest (callers re-check their
+  // predicate and the clock).
+  asio::awaitable<void> wait_until(std::chrono::steady_clock::time_point deadline);
 
   asio::any_io_executor executor() const { return executor_; }
 

@@ -105,7 +105,7 @@ asio::awaitable<void> pad_log(std::shared_ptr<Kernel> kernel, int64_t count) {
 
 asio::awaitable<int64_t> last_event_id(std::shared_ptr<Kernel> kernel) { co_return kernel->events()->committed_id(); }
 asio::awaitable<RecoveryReport> report_of(std::shared_ptr<Kernel> kernel) { co_return kernel->recovery_report(); }
-asio::awaitable<size_t> running_services(std::shared_ptr<Kernel> kernel) { co_return kernel->deployer()->count(); }
+asio::awaitable<size_t> running_services(std::shared_ptr<Kernel> kernel) { co_return kernel->services()->count(); }
 
 void build(const std::filesystem::path& data, const RecoveryOptions& options) {
   KernelThread kernel(data);

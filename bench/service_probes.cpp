@@ -113,7 +113,7 @@ asio::awaitable<ConcurrentDeploys> deploy_concurrently(std::shared_ptr<Deployer>
 
 asio::awaitable<CallRun> call_sequentially(std::shared_ptr<Deployer> deployer, std::string tenant,
                                            std::string service_id, int calls) {
-  auto actor = deployer->find(tenant, service_id);
+  auto actor = deployer->directory()->find(tenant, service_id);
   if (!actor) throw std::runtime_error("no service " + service_id + " to call");
   std::chrono::milliseconds timeout = actor->spec().limits.call_timeout;
   CallRun run;
@@ -153,7 +153,7 @@ std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible) {
 
 asio::awaitable<std::vector<int64_t>> service_memory(std::shared_ptr<Deployer> deployer, std::string tenant) {
   std::vector<int64_t> bytes;
-  for (const auto& actor : deployer->all()) {
+  for (const auto& actor : deployer->directory()->all()) {
     if (actor->spec().tenant_id == tenant) bytes.push_back(static_cast<int64_t>(actor->memory_bytes()));
   }
   co_return bytes;

@@ -32,12 +32,11 @@ std::string error_message(const Response& response) {
 }
 }  // namespace
 
-Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
-                 std::shared_ptr<Telemetry> telemetry)
-    : executor_(std::move(executor)),
-      options_(std::move(options)),
-      status_(std::move(status)),
-      telemetry_(std::move(telemetry)) {
+Gateway::Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status)
+    : executor_(std::move(executor)), options_(std::move(options)), status_(std::move(status)) {}
+
+void Gateway::set_telemetry(std::shared_ptr<Telemetry> telemetry) {
+  telemetry_ = std::move(telemetry);
   telemetry_->add_collector([this](std::string& out) {
     if (!server_) return;
     prometheus::gauge(out, "solo_http_connections", "Open HTTP connections.",

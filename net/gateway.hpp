@@ -37,8 +37,7 @@ class WebSocketHub;
 
 class Gateway : public std::enable_shared_from_this<Gateway> {
  public:
-  Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status,
-          std::shared_ptr<Telemetry> telemetry);
+  Gateway(asio::any_io_executor executor, HttpServerOptions options, std::shared_ptr<SystemStatus> status);
 
   Router& router() { return router_; }
   // Turns authentication on: every request but GET /health must present a
@@ -48,6 +47,9 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // authenticated request but GET /health and GET /metrics holds a permit
   // while it is handled; refused ones get 429/503 overloaded + Retry-After.
   void set_load_shedder(std::shared_ptr<LoadShedder> shedder) { shedder_ = std::move(shedder); }
+  // Counts every request in the metrics (the Telemetry child, before run())
+  // and adds the connection figures to them.
+  void set_telemetry(std::shared_ptr<Telemetry> telemetry);
   void on_listening(std::function<void(const std::string& url)> callback) { on_listening_ = std::move(callback); }
   // WebSocket /ws (net/websocket_session.hpp): upgrades the routes accepted go
   // to this hub, whose ops go through dispatch(); drain() drains it too.

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/exception_text.hpp"
+#include "base/wakeup.hpp"
 
 namespace solo::net {
 namespace {
@@ -46,9 +47,6 @@ using asio::as_tuple;
 using asio::use_awaitable;
 using Clock = std::chrono::steady_clock;
 
-// drain() checks for finished requests this often; a condition variable would
-// be exact but polling keeps the bookkeeping to two counters.
-constexpr auto drain_poll_interval = std::chrono::milliseconds(5);
 // After an error answer we read (and drop) what the client still sends for
 // this long, so that closing with unread data does not reset the connection
 // before the client has read the answer (the "lingering close" of Apache).
@@ -176,6 +174,7 @@ struct HttpServer::State {
         options(std::move(options_in)),
         handler(std::move(handler_in)),
         acceptor(executor),
+        drain_progress(executor),
         slots(options.max_connections_per_address),
         overflow_slots(kMaxOverflowPerAddress) {}
 
@@ -191,6 +190,7 @@ struct HttpServer::State {
   std::map<std::uint64_t, std::shared_ptr<ConnectionControl>> connections;
   std::uint64_t next_connection_id = 0;
   bool draining = false;
+  Wakeup drain_progress;  // notified when a request ends and when a connection goes (drain() waits on it)
   AddressSlots slots;           // per-address cap of served connections
   AddressSlots overflow_slots;  // per-address cap of overflow connections
   Clock::time_point last_accept_log{};
@@ -221,6 +221,7 @@ class InFlight {
     released_ = true;
     --state_.in_flight;
     connection_.busy = false;
+    state_.drain_progress.notify();
   }
 
  private:
@@ -237,6 +238,7 @@ struct Registration {
   ~Registration() {
     state->connections.erase(id);
     --(overflow ? state->overflow : state->active);
+    state->drain_progress.notify();
   }
 };
 
@@ -753,10 +755,8 @@ asio::awaitable<void> drain_connections(std::shared_ptr<State> state,
       conn->close();
     }
   }
-  asio::steady_timer timer(state->executor);
   while (state->in_flight.load() > 0 && Clock::now() < give_up_at) {
-    timer.expires_after(drain_poll_interval);
-    co_await timer.async_wait(use_awaitable);
+    co_await state->drain_progress.wait_until(give_up_at);
   }
   // Force: cancel what still runs (handlers see operation_aborted) and close.
   for (const auto& conn : snapshot(*state)) {
@@ -766,8 +766,7 @@ asio::awaitable<void> drain_connections(std::shared_ptr<State> state,
   // Let the session coroutines unwind so that callers see zero connections.
   const auto unwind_until = Clock::now() + std::chrono::seconds(1);
   while (!state->connections.empty() && Clock::now() < unwind_until) {
-    timer.expires_after(drain_poll_interval);
-    co_await timer.async_wait(use_awaitable);
+    co_await state->drain_progress.wait_until(unwind_until);
   }
 }
 

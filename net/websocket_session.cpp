@@ -61,7 +61,10 @@ class Session;
 
 struct WebSocketHub::State {
   State(asio::any_io_executor executor_in, std::shared_ptr<ApiContext> context_in, WebSocketOptions options_in)
-      : executor(std::move(executor_in)), context(std::move(context_in)), options(options_in) {}
+      : executor(std::move(executor_in)),
+        context(std::move(context_in)),
+        options(options_in),
+        drain_progress(executor) {}
   asio::any_io_executor executor;
   std::shared_ptr<ApiContext> context;
   WebSocketOptions options;
@@ -69,6 +72,7 @@ struct WebSocketHub::State {
   std::map<uint64_t, std::weak_ptr<Session>> sessions;
   uint64_t next_id = 1;
   bool draining = false;
+  Wakeup drain_progress;  // notified when an op ends and when a session goes (drain() waits on it)
   // Metrics.
   uint64_t accepted = 0;
   uint64_t frames_received = 0;
@@ -109,7 +113,10 @@ class Session : public std::enable_shared_from_this<Session> {
         writer_wakeup(hub->executor),
         space(hub->executor),
         last_heard(Clock::now()) {}
-  ~Session() { hub->sessions.erase(id); }
+  ~Session() {
+    hub->sessions.erase(id);
+    hub->drain_progress.notify();
+  }
 
   const WebSocketOptions& options() const { return hub->options; }
 
@@ -286,6 +293,7 @@ asio::awaitable<void> run_op(std::shared_ptr<Session> self, json::value id, std:
     response = error_reply(std::current_exception(), "websocket op " + request->method + " " + request->path);
   }
   --self->ops_in_flight;
+  self->hub->drain_progress.notify();
   if (response.stream) response = error_response(400, "invalid_request", "streams are not available as ops; use watch");
   self->send(reply_frame(id, response));
 }
@@ -653,14 +661,11 @@ size_t ops_in_flight(const HubState& state) {
 }
 
 asio::awaitable<void> drain_hub(std::shared_ptr<HubState> state, std::chrono::milliseconds deadline) {
-  constexpr auto poll = std::chrono::milliseconds(5);
   const auto give_up_at = Clock::now() + deadline;
   state->draining = true;
   for (const auto& session : live_sessions(*state)) session->stop_watch();
-  asio::steady_timer timer(state->executor);
   while (ops_in_flight(*state) > 0 && Clock::now() < give_up_at) {
-    timer.expires_after(poll);
-    co_await timer.async_wait(use_awaitable);
+    co_await state->drain_progress.wait_until(give_up_at);
   }
   // Close with 1001; what is queued (the last replies) goes out first.
   for (const auto& session : live_sessions(*state)) {
@@ -669,8 +674,7 @@ asio::awaitable<void> drain_hub(std::shared_ptr<HubState> state, std::chrono::mi
   }
   const auto unwind_until = Clock::now() + std::chrono::seconds(1);
   while (!state->sessions.empty() && Clock::now() < unwind_until) {
-    timer.expires_after(poll);
-    co_await timer.async_wait(use_awaitable);
+    co_await state->drain_progress.wait_until(unwind_until);
   }
   for (const auto& session : live_sessions(*state)) session->cut();
 }

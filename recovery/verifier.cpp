@@ -81,7 +81,7 @@ boost::asio::awaitable<VerificationResult> Verifier::verify(int64_t since_id, bo
   std::map<Key, LatestEvent> log;
   for (auto& latest : latest_list) log.emplace(Key{latest.tenant_id, latest.service_id}, std::move(latest));
   std::map<Key, std::shared_ptr<ServiceActor>> running;
-  for (auto& actor : deployer_->all()) running.emplace(Key{actor->spec().tenant_id, actor->spec().service_id}, actor);
+  for (auto& actor : deployer_->directory()->all()) running.emplace(Key{actor->spec().tenant_id, actor->spec().service_id}, actor);
 
   for (const auto& [key, row] : rows) {
     auto actor = running.find(key);

@@ -88,17 +88,25 @@ boost::json::object swap_started_payload(int64_t from, int64_t to) {
 }  // namespace
 
 Deployer::Deployer(asio::any_io_executor executor, std::shared_ptr<EventStore> events,
-                   std::shared_ptr<Supervisor> tenants, std::shared_ptr<LogBook> logs,
-                   std::shared_ptr<const NativeServiceTypes> native_types, ServiceLimitsMax limits)
-    : executor_(executor), events_(std::move(events)), tenants_(std::move(tenants)), limits_(limits) {
+                   std::shared_ptr<Supervisor> tenants, std::shared_ptr<ServiceDirectory> directory,
+                   std::shared_ptr<LogBook> logs, std::shared_ptr<const NativeServiceTypes> native_types,
+                   ServiceLimitsMax limits)
+    : executor_(executor),
+      events_(std::move(events)),
+      tenants_(std::move(tenants)),
+      directory_(std::move(directory)),
+      limits_(limits) {
   world_ = std::make_shared<ServiceWorld>();
   world_->executor = executor;
   world_->events = events_;
   world_->logs = std::move(logs);
   world_->native_types = std::move(native_types);
-  // The Deployer outlives every actor (the kernel stops the tenants before
-  // it drops the Deployer), so the world may point back at it.
-  world_->find = [this](const std::string& tenant, const std::string& id) { return find(tenant, id); };
+  // The Deployer and its directory outlive every actor (the kernel stops the
+  // tenants before it drops them), so the world may point back at both; a
+  // shared_ptr would be a cycle (directory -> actor -> world -> directory).
+  world_->find = [directory = directory_.get()](const std::string& tenant, const std::string& id) {
+    return directory->find(tenant, id);
+  };
   world_->on_rolled_back = [this](const ServiceSpec& restored, const std::string& reason) {
     on_rolled_back(restored, reason);
   };
@@ -107,13 +115,6 @@ Deployer::Deployer(asio::any_io_executor executor, std::shared_ptr<EventStore> e
 void Deployer::set_secret_provider(
     std::function<std::optional<std::string>(const std::string&, const std::string&)> fn) {
   world_->secret = std::move(fn);
-}
-
-std::shared_ptr<ServiceActor> Deployer::find(const std::string& tenant_id, const std::string& service_id) const {
-  auto tenant = actors_.find(tenant_id);
-  if (tenant == actors_.end()) return nullptr;
-  auto it = tenant->second.find(service_id);
-  return it == tenant->second.end() ? nullptr : it->second;
 }
 
 asio::awaitable<std::shared_ptr<Supervisor>> Deployer::tenant_supervisor(const std::string& tenant_id) {
@@ -137,8 +138,8 @@ asio::awaitable<void> Deployer::start(std::shared_ptr<ServiceActor> actor) {
 
 asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   BusyGuard busy(busy_, spec.tenant_id, spec.service_id);
-  BusyGuard deploying(deploying_, spec.tenant_id, spec.service_id);
-  if (auto existing = find(spec.tenant_id, spec.service_id)) {
+  DeployMark deploying(*directory_, spec.tenant_id, spec.service_id);
+  if (auto existing = directory_->find(spec.tenant_id, spec.service_id)) {
     throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already deployed (status " +
                                                        to_string(existing->state()) + "); kill it first");
   }
@@ -150,7 +151,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   // gateway answers it 503 store_unavailable.
   const int64_t event_id =
       co_await events_->append_durable(service_event("service_deployed", spec, payload), write_row(spec));
-  actors_[spec.tenant_id][spec.service_id] = actor;
+  directory_->add(actor);
   std::string failure;
   try {
     co_await start(actor);
@@ -158,7 +159,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
     failure = error.what();
   }
   if (!failure.empty()) {
-    actors_[spec.tenant_id].erase(spec.service_id);
+    directory_->remove(spec.tenant_id, spec.service_id);
     std::string reason = start_failure_reason(*actor, failure);
     events_->append(service_event("service_deployment_failed", spec, reason_payload(reason)),
                     remove_row(spec.tenant_id, spec.service_id));
@@ -168,20 +169,9 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   co_return deployed_reply(spec, event_id);
 }
 
-std::vector<std::shared_ptr<ServiceActor>> Deployer::deployed(const std::string& tenant_id) const {
-  std::vector<std::shared_ptr<ServiceActor>> out;
-  auto tenant = actors_.find(tenant_id);
-  if (tenant == actors_.end()) return out;
-  auto in_progress = deploying_.find(tenant_id);
-  for (const auto& [id, actor] : tenant->second) {
-    if (in_progress == deploying_.end() || !in_progress->second.count(id)) out.push_back(actor);
-  }
-  return out;
-}
-
 asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at) {
   BusyGuard busy(busy_, spec.tenant_id, spec.service_id);
-  if (find(spec.tenant_id, spec.service_id)) {
+  if (directory_->find(spec.tenant_id, spec.service_id)) {
     throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already running");
   }
   if (spec.format == "native" && !world_->native_types->find(spec.code)) {
@@ -190,7 +180,7 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
   // No separate compile check (unlike deploy, nothing is appended before the
   // start): starting compiles the code, and a failure says why.
   auto actor = std::make_shared<ServiceActor>(world_, spec, std::move(created_at));
-  actors_[spec.tenant_id][spec.service_id] = actor;
+  directory_->add(actor);
   std::string failure;
   try {
     co_await start(actor);
@@ -198,14 +188,14 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
     failure = error.what();
   }
   if (!failure.empty()) {
-    actors_[spec.tenant_id].erase(spec.service_id);
+    directory_->remove(spec.tenant_id, spec.service_id);
     throw DeployError(DeployError::Kind::invalid, start_failure_reason(*actor, failure));
   }
 }
 
 asio::awaitable<int64_t> Deployer::kill(std::string tenant_id, std::string service_id, bool force) {
   BusyGuard busy(busy_, tenant_id, service_id);
-  auto actor = find(tenant_id, service_id);
+  auto actor = directory_->find(tenant_id, service_id);
   if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + service_id);
   const int64_t event_id = co_await events_->append_durable(
       service_event("service_killed", actor->spec(), kill_payload(force, actor->spec().version)),
@@ -214,14 +204,14 @@ asio::awaitable<int64_t> Deployer::kill(std::string tenant_id, std::string servi
   if (auto it = tenant_supervisors_.find(tenant_id); it != tenant_supervisors_.end()) {
     co_await it->second->terminate_child(child_name(service_id));
   }
-  actors_[tenant_id].erase(service_id);
+  directory_->remove(tenant_id, service_id);
   co_return event_id;
 }
 
 asio::awaitable<int64_t> Deployer::swap(std::string tenant_id, std::string service_id, std::string code,
                                         std::chrono::milliseconds rollback_window) {
   BusyGuard busy(busy_, tenant_id, service_id);
-  auto actor = find(tenant_id, service_id);
+  auto actor = directory_->find(tenant_id, service_id);
   if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + service_id);
   if (code.size() > limits_.code_bytes) {
     throw DeployError(DeployError::Kind::invalid, "'code' is larger than " + std::to_string(limits_.code_bytes));
@@ -259,41 +249,6 @@ asio::awaitable<int64_t> Deployer::swap(std::string tenant_id, std::string servi
 void Deployer::on_rolled_back(const ServiceSpec& restored, const std::string& reason) {
   events_->append(service_event("hot_swap_rolled_back", restored, {{"version", restored.version}, {"reason", reason}}),
                   write_row(restored));
-}
-
-ServicePage Deployer::list(const std::string& tenant_id, const std::string& status, size_t limit,
-                           size_t offset) const {
-  ServicePage page;
-  auto tenant = actors_.find(tenant_id);
-  if (tenant == actors_.end()) return page;
-  for (const auto& [id, actor] : tenant->second) {
-    if (!status.empty() && status != to_string(actor->state())) continue;
-    if (page.total++ < offset) continue;
-    if (page.services.size() < limit) page.services.push_back(actor->status_json());
-  }
-  return page;
-}
-
-size_t Deployer::count() const {
-  size_t n = 0;
-  for (const auto& [tenant, services] : actors_) n += services.size();
-  return n;
-}
-
-uint64_t Deployer::lua_heap_bytes() const {
-  uint64_t bytes = 0;
-  for (const auto& [tenant, services] : actors_) {
-    for (const auto& [id, actor] : services) bytes += actor->memory_bytes();
-  }
-  return bytes;
-}
-
-std::vector<std::shared_ptr<ServiceActor>> Deployer::all() const {
-  std::vector<std::shared_ptr<ServiceActor>> out;
-  for (const auto& [tenant, services] : actors_) {
-    for (const auto& [id, actor] : services) out.push_back(actor);
-  }
-  return out;
 }
 
 }  // namespace solo

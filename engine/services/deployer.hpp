@@ -1,5 +1,6 @@
-// The Deployer: deploy, kill, hot swap, status and list of services, and the
-// registry of running service actors (tenant -> service -> actor).
+// The Deployer: deploy, kill and hot swap of services. It keeps the
+// ServiceDirectory (which actor runs each service; its owner is the System
+// supervisor's service_directory child) up to date; lookups go there.
 //
 // Every state change is durable before it is acknowledged, and the
 // `services` projection row is written in the same transaction as its event:
@@ -33,6 +34,7 @@
 
 #include "base/error.hpp"
 #include "engine/services/service_actor.hpp"
+#include "engine/services/service_directory.hpp"
 #include "engine/services/service_spec.hpp"
 
 namespace solo {
@@ -45,16 +47,11 @@ class Supervisor;
 // ...) are the engine's one error type; the name says where they come from.
 using DeployError = Error;
 
-struct ServicePage {
-  std::vector<boost::json::object> services;
-  size_t total = 0;
-};
-
 class Deployer : public std::enable_shared_from_this<Deployer> {
  public:
   Deployer(asio::any_io_executor executor, std::shared_ptr<EventStore> events, std::shared_ptr<Supervisor> tenants,
-           std::shared_ptr<LogBook> logs, std::shared_ptr<const NativeServiceTypes> native_types,
-           ServiceLimitsMax limits);
+           std::shared_ptr<ServiceDirectory> directory, std::shared_ptr<LogBook> logs,
+           std::shared_ptr<const NativeServiceTypes> native_types, ServiceLimitsMax limits);
 
   // The secrets a service may read with solo.secret (the Vault, once it exists).
   void set_secret_provider(std::function<std::optional<std::string>(const std::string&, const std::string&)> fn);
@@ -70,16 +67,7 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   asio::awaitable<int64_t> swap(std::string tenant_id, std::string service_id, std::string code,
                                 std::chrono::milliseconds rollback_window);
 
-  std::shared_ptr<ServiceActor> find(const std::string& tenant_id, const std::string& service_id) const;
-  // Sorted by service id; status filter "" = all.
-  ServicePage list(const std::string& tenant_id, const std::string& status, size_t limit, size_t offset) const;
-  size_t count() const;
-  // The tenant's services, without those whose deploy is still in progress
-  // (a deploy holds a quota reservation until it ends; tenancy/tenant_quotas.hpp).
-  std::vector<std::shared_ptr<ServiceActor>> deployed(const std::string& tenant_id) const;
-  uint64_t lua_heap_bytes() const;
-  // Every actor, for the Verifier and metrics.
-  std::vector<std::shared_ptr<ServiceActor>> all() const;
+  const std::shared_ptr<ServiceDirectory>& directory() const { return directory_; }
   const ServiceLimitsMax& limits_max() const { return limits_; }
   const std::shared_ptr<ServiceWorld>& world() const { return world_; }
 
@@ -91,12 +79,11 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   asio::any_io_executor executor_;
   std::shared_ptr<EventStore> events_;
   std::shared_ptr<Supervisor> tenants_;
+  std::shared_ptr<ServiceDirectory> directory_;
   std::shared_ptr<ServiceWorld> world_;
   ServiceLimitsMax limits_;
   std::map<std::string, std::shared_ptr<Supervisor>> tenant_supervisors_;
-  std::map<std::string, std::map<std::string, std::shared_ptr<ServiceActor>>> actors_;  // tenant -> id -> actor
   std::map<std::string, std::map<std::string, bool>> busy_;  // ids with a deploy/kill/swap in progress
-  std::map<std::string, std::map<std::string, bool>> deploying_;  // ids with a deploy in progress
 };
 
 }  // namespace solo

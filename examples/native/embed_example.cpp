@@ -44,7 +44,7 @@ boost::json::value message(const char* text) { return boost::json::parse(text); 
 
 asio::awaitable<boost::json::value> call(std::shared_ptr<solo::Kernel> kernel, std::string id,
                                          boost::json::value msg) {
-  auto actor = kernel->deployer()->find("default", id);
+  auto actor = kernel->services()->find("default", id);
   if (!actor) throw std::runtime_error("no service " + id);
   std::chrono::milliseconds timeout = std::chrono::seconds(5);
   solo::CallChain chain;

@@ -15,6 +15,7 @@ class CapabilityManager;
 class ServiceRegistry;
 class Vault;
 class Deployer;
+class ServiceDirectory;
 class EventStore;
 class LogBook;
 class SystemStatus;
@@ -31,6 +32,8 @@ struct ApiContext {
   std::shared_ptr<SystemStatus> status;
   std::shared_ptr<Telemetry> telemetry;
   std::shared_ptr<Deployer> deployer;
+  // Which actor runs each service (engine/services/service_directory.hpp).
+  std::shared_ptr<ServiceDirectory> services;
   std::shared_ptr<LogBook> logs;
   std::shared_ptr<CapabilityManager> capabilities;
   std::shared_ptr<Vault> vault;

@@ -7,7 +7,8 @@
 #include "engine/discovery/service_registry.hpp"
 #include "engine/security/capability_manager.hpp"
 #include "engine/security/vault.hpp"
-#include "engine/services/deployer.hpp"
+#include "engine/services/service_actor.hpp"
+#include "engine/services/service_directory.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
 
@@ -40,9 +41,9 @@ uint64_t quota_usage(const ApiContext& context, const std::string& tenant, const
   if (quota_name == "secrets") return context.vault ? context.vault->list(tenant).size() : 0;
   if (quota_name == "registrations") return context.registry ? context.registry->count(tenant) : 0;
   if (quota_name == "event_log_bytes_per_hour") return context.quotas->event_log_bytes(tenant);
-  // services, memory_bytes_total, code_bytes and the per-service maxima: the Deployer's.
-  if (!context.deployer) return 0;
-  auto services = context.deployer->deployed(tenant);
+  // services, memory_bytes_total, code_bytes and the per-service maxima: the deployed services'.
+  if (!context.services) return 0;
+  auto services = context.services->deployed(tenant);
   if (quota_name == "services") return services.size();
   uint64_t total = 0, highest = 0;
   for (const auto& actor : services) {

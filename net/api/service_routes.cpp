@@ -4,6 +4,7 @@
 
 #include "net/resilience/circuit_breaker.hpp"
 #include "engine/services/deployer.hpp"
+#include "engine/services/service_directory.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/quota_checks.hpp"
@@ -31,7 +32,7 @@ std::shared_ptr<ServiceActor> find_service(const ApiContext& context, const Requ
   const auto& id = request.params.at("id");
   require_identifier(id, "service id");
   require(request, permission, "services/" + id);
-  auto actor = context.deployer->find(tenant, id);
+  auto actor = context.services->find(tenant, id);
   if (!actor) throw Error(ErrorKind::not_found, "no service " + id);
   return actor;
 }
@@ -65,7 +66,7 @@ asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Req
   auto limit = query_int(request, "limit", 100, 1, 1000);
   auto offset = query_int(request, "offset", 0, 0, INT64_MAX);
   std::string status = request.query_param("status").value_or("");
-  auto page = context->deployer->list(tenant, status, static_cast<size_t>(limit), static_cast<size_t>(offset));
+  auto page = context->services->list(tenant, status, static_cast<size_t>(limit), static_cast<size_t>(offset));
   boost::json::array services;
   for (auto& service : page.services) services.push_back(std::move(service));
   boost::json::object body;
@@ -107,7 +108,7 @@ asio::awaitable<Response> put_code(std::shared_ptr<ApiContext> context, Request&
   const auto& id = request.params.at("id");
   require_identifier(id, "service id");
   require(request, "swap", "services/" + id);
-  if (auto actor = context->deployer->find(tenant, id)) {
+  if (auto actor = context->services->find(tenant, id)) {
     require_secret_reads(request, actor->spec().secrets, "swapping the code of a service bound to a secret");
   }
   auto body = parse_json_object(request);

@@ -4,7 +4,7 @@
 
 #include "base/iso8601.hpp"
 #include "engine/security/capability.hpp"
-#include "engine/services/deployer.hpp"
+#include "engine/services/service_directory.hpp"
 #include "engine/system/system_status.hpp"
 #include "engine/telemetry/telemetry.hpp"
 #include "engine/telemetry/tenant_series.hpp"
@@ -23,7 +23,7 @@ asio::awaitable<Response> get_health(std::shared_ptr<ApiContext> context, Reques
   std::string status = context->status->health();
   boost::json::object body{
       {"status", status},
-      {"services", context->deployer ? static_cast<int64_t>(context->deployer->count()) : 0},
+      {"services", context->services ? static_cast<int64_t>(context->services->count()) : 0},
       {"events", context->events ? context->events->committed_id() : 0},
       {"uptime_s", static_cast<int64_t>(context->status->uptime_seconds())},
       {"timestamp", utc_now_iso8601()},

@@ -47,8 +47,8 @@ class FuzzKernel {
   // input revoked (DELETE /tokens/{its id}) is minted again.
   void reset_if_needed() {
     auto& deployer = *kernel_->deployer();
-    if (deployer.count() > 16) {
-      for (const auto& actor : deployer.all()) {
+    if (kernel_->services()->count() > 16) {
+      for (const auto& actor : kernel_->services()->all()) {
         try {
           run(deployer.kill(actor->tenant_id(), actor->service_id(), true));
         } catch (const std::exception&) {

@@ -44,7 +44,7 @@ asio::awaitable<json::object> deploy(std::shared_ptr<solo::Kernel> kernel, solo:
 
 asio::awaitable<solo::CallResult<json::value>> call(std::shared_ptr<solo::Kernel> kernel, std::string id,
                                                      std::string text) {
-  auto actor = kernel->deployer()->find("default", id);
+  auto actor = kernel->services()->find("default", id);
   if (!actor) throw std::runtime_error("no service " + id);
   json::value msg = json::parse(text);
   std::chrono::milliseconds timeout = 2s;
@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(an_embedding_program_runs_a_native_service_through_its_whol
   auto crashed = e.run(call(kernel, "echo", R"({"op":"crash"})"));
   BOOST_TEST(!crashed.ok());
   BOOST_TEST(crashed.message().find("asked to crash") != std::string::npos, crashed.message());
-  auto actor = kernel->deployer()->find("default", "echo");
+  auto actor = kernel->services()->find("default", "echo");
   BOOST_TEST(e.run(eventually([actor] { return actor->state() == solo::ServiceState::running; })));
   BOOST_TEST(actor->status_json().at("restarts").as_int64() == 1);
   auto after_crash = e.run(call(kernel, "echo", R"({"op":"echo","text":"again"})"));

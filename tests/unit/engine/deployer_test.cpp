@@ -70,6 +70,7 @@ struct Harness {
   solo::test::TempDir dir;
   std::shared_ptr<solo::EventStore> events;
   std::shared_ptr<solo::Supervisor> tenants;
+  std::shared_ptr<solo::ServiceDirectory> services = std::make_shared<solo::ServiceDirectory>();
   std::shared_ptr<solo::Deployer> deployer;
 
   std::filesystem::path db_path() const { return dir / "solo.db"; }
@@ -87,7 +88,7 @@ asio::awaitable<void> open_harness(Harness* h) {
   auto logs = std::make_shared<solo::LogBook>();
   auto types = std::make_shared<solo::NativeServiceTypes>();
   solo::ServiceLimitsMax limits;
-  h->deployer = std::make_shared<solo::Deployer>(executor, h->events, h->tenants, logs, types, limits);
+  h->deployer = std::make_shared<solo::Deployer>(executor, h->events, h->tenants, h->services, logs, types, limits);
 }
 
 asio::awaitable<void> close_harness(Harness* h) {
@@ -165,7 +166,7 @@ std::optional<solo::ServiceRow> row_of(const std::filesystem::path& path, const 
 // note in the brief; no temporaries inside co_await expressions).
 asio::awaitable<solo::CallResult<json::value>> call(std::shared_ptr<solo::Deployer> deployer, std::string id,
                                                      std::string message) {
-  auto actor = deployer->find("acme", id);
+  auto actor = deployer->directory()->find("acme", id);
   if (!actor) throw std::runtime_error("no actor " + id);
   json::value msg = json::parse(message);
   std::chrono::milliseconds timeout = 2s;
@@ -234,7 +235,7 @@ BOOST_AUTO_TEST_CASE(deploy_writes_service_deployed_and_the_row_in_one_transacti
 BOOST_AUTO_TEST_CASE(kill_removes_the_row_with_service_killed) {
   run(deploy(deployer, make_spec("counter", kCounter)));
   run(deployer->kill("acme", "counter", false));
-  BOOST_TEST(!deployer->find("acme", "counter"));
+  BOOST_TEST(!deployer->directory()->find("acme", "counter"));
   BOOST_TEST(!row_of(db_path(), "counter").has_value());
   auto killed = read_events(db_path(), "service_killed");
   BOOST_TEST_REQUIRE(killed.size() == 1u);
@@ -261,7 +262,7 @@ BOOST_AUTO_TEST_CASE(swap_migrates_the_state_and_updates_the_rows_version_and_co
   BOOST_TEST(result.value().at("count").as_int64() == 3);  // the state came across
   BOOST_TEST(result.value().at("v").as_int64() == 2);
   BOOST_TEST(result.value().at("from").as_int64() == 1);
-  BOOST_TEST(deployer->find("acme", "counter")->spec().version == 2);
+  BOOST_TEST(deployer->directory()->find("acme", "counter")->spec().version == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_swap_that_does_not_compile_is_invalid_names_the_line_and_leaves_v1_running) {
@@ -284,7 +285,7 @@ BOOST_AUTO_TEST_CASE(a_crash_inside_the_rollback_window_restores_the_old_code_st
   auto crashed = run(call(deployer, "counter", R"({"op":"inc"})"));
   BOOST_TEST(!crashed.ok());
   BOOST_TEST(crashed.message().find("v2 is broken") != std::string::npos, crashed.message());
-  auto actor = deployer->find("acme", "counter");
+  auto actor = deployer->directory()->find("acme", "counter");
   BOOST_TEST(run(eventually([actor] { return actor->spec().version == 1 && actor->alive(); })));
   auto result = run(call(deployer, "counter", R"({"op":"inc"})"));
   BOOST_TEST_REQUIRE(result.ok(), result.message());
@@ -326,7 +327,7 @@ BOOST_AUTO_TEST_CASE(errors_are_values_of_the_right_kind) {
   BOOST_TEST((init_kind == DeployError::Kind::invalid));
   BOOST_TEST(message.find("init failed") != std::string::npos, message);
   BOOST_TEST(message.find("no db") != std::string::npos, message);
-  BOOST_TEST(!deployer->find("acme", "init-fails"));
+  BOOST_TEST(!deployer->directory()->find("acme", "init-fails"));
   BOOST_TEST(!row_of(db_path(), "init-fails").has_value());
   BOOST_TEST(read_events(db_path(), "service_deployment_failed").size() == 1u);
 }
@@ -383,7 +384,7 @@ function handle_call(msg, state) return 1, state end
 
 BOOST_AUTO_TEST_CASE(a_service_crashing_past_its_intensity_reports_crashed_and_stays_down) {
   run(deploy(deployer, make_spec("fragile", kCounter, 1)));
-  auto actor = deployer->find("acme", "fragile");
+  auto actor = deployer->directory()->find("acme", "fragile");
   auto first = run(call(deployer, "fragile", R"({"op":"boom"})"));
   BOOST_TEST(first.message().find("boom on purpose") != std::string::npos, first.message());
   BOOST_TEST(run(eventually([actor] { return actor->state() == solo::ServiceState::running; })));
@@ -397,7 +398,7 @@ BOOST_AUTO_TEST_CASE(a_service_crashing_past_its_intensity_reports_crashed_and_s
   BOOST_TEST((refused.error() == solo::ErrorKind::stopped));
   BOOST_TEST(refused.message().find("crashed") != std::string::npos, refused.message());
   BOOST_TEST(!actor->cast(json::object()));
-  auto page = deployer->list("acme", "crashed", 10, 0);
+  auto page = deployer->directory()->list("acme", "crashed", 10, 0);
   BOOST_TEST(page.total == 1u);
   run(events->flush());
   auto crashes = read_events(db_path(), "service_crashed");
