@@ -1,5 +1,5 @@
 // The Kernel: Solo's composition root. It builds the standard supervision
-// tree of ARCHITECTURE.md and the seed (diagram 1), boots it in order, and
+// tree of docs/architecture.md, boots it in order, and
 // runs the timed shutdown sequence.
 //
 //   Kernel (one_for_one)

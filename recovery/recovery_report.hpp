@@ -1,5 +1,5 @@
 // The RecoveryReport: what the last start found and did. Shape of
-// GET /system/recovery (HTTP_API.md): previous_shutdown, counts, per-step
+// GET /system/recovery (docs/http-api.md): previous_shutdown, counts, per-step
 // durations and the verification result.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The Replayer: the seed's Phase 9, done right. Runs once per start (the
+// The Replayer: recovery at start (docs/operations.md). Runs once per start (the
 // temporary System child after the Deployer) and brings every service that
 // should run back with its latest code:
 //

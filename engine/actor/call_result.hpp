@@ -1,6 +1,6 @@
 // CallResult: what a caller gets back from Actor::call.
 //
-// The expected failures of a call are values, not exceptions (STYLE.md):
+// The expected failures of a call are values, not exceptions:
 //   overloaded - the mailbox was full; nothing was queued, safe to retry later
 //   timeout    - no reply in time; the request may still be handled
 //   stopped    - the actor closed or went away without replying
