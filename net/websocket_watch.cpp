@@ -88,8 +88,8 @@ struct LogFeed {
 };
 
 // Sends every stored event after `cursor` that matches.
-asio::awaitable<bool> catch_up(std::shared_ptr<WebSocketSession> self, uint64_t generation, std::shared_ptr<EventStore> store,
-                               EventQuery filter, int64_t& cursor) {
+asio::awaitable<bool> catch_up(std::shared_ptr<WebSocketSession> self, uint64_t generation,
+                               std::shared_ptr<EventStore> store, EventQuery filter, int64_t& cursor) {
   for (;;) {
     filter.after_id = cursor;
     filter.limit = kEventPage;
@@ -104,7 +104,8 @@ asio::awaitable<bool> catch_up(std::shared_ptr<WebSocketSession> self, uint64_t 
 
 // The watch: subscribe first (nothing committed meanwhile is missed), reply,
 // replay from `since`, then tail; the EventFeed's overflow falls back to the log.
-asio::awaitable<void> run_watch(std::shared_ptr<WebSocketSession> self, uint64_t generation, json::value id, WatchSpec spec) {
+asio::awaitable<void> run_watch(std::shared_ptr<WebSocketSession> self, uint64_t generation, json::value id,
+                                WatchSpec spec) {
   auto store = self->hub->context->events;
   auto book = self->hub->context->logs;
   auto executor = co_await asio::this_coro::executor;
