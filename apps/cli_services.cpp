@@ -1,5 +1,5 @@
 // The service verbs: deploy, list, status, call, cast, swap, kill — each one
-// request to the /services endpoints of HTTP_API.md, printed readably or,
+// request to the /services endpoints of docs/http-api.md, printed readably or,
 // with --json, as the server's body unchanged.
 #include <algorithm>
 #include <filesystem>

@@ -31,7 +31,8 @@
 #include "net/api/system_routes.hpp"
 #include "net/api/tenant_routes.hpp"
 #include "net/gateway.hpp"
-#include "net/websocket_session.hpp"
+#include "net/websocket_hub.hpp"
+#include "net/websocket_ui_page.hpp"
 #include "recovery/recovery_telemetry.hpp"
 #include "recovery/replayer.hpp"
 #include "recovery/verifier.hpp"
@@ -106,10 +107,11 @@ void Kernel::build_tree() {
   net::add_log_routes(gateway_->router(), api_);
   net::add_token_routes(gateway_->router(), api_);
   net::add_secret_routes(gateway_->router(), api_);
-  // WebSocket /ws and the /ui page (net/websocket_session.hpp).
+  // WebSocket /ws (net/websocket_hub.hpp) and the /ui page that uses it.
   websockets_ = std::make_shared<net::WebSocketHub>(executor_, api_);
   gateway_->set_websockets(websockets_);
   net::add_websocket_routes(gateway_->router(), websockets_);
+  net::add_ui_route(gateway_->router());
   net::add_registry_routes(gateway_->router(), api_);
   net::add_tenant_routes(gateway_->router(), api_);
   net::add_openapi_routes(gateway_->router());

@@ -17,7 +17,7 @@ class Deployer;
 
 namespace solo::bench {
 
-// The service every probe deploys: SERVICES.md's counter.
+// The service every probe deploys: docs/services.md's counter.
 extern const char* const kCounterCode;
 
 // Deploys `count` counters named PREFIX-0.. in `tenant`, one after another;

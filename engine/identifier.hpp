@@ -1,4 +1,4 @@
-// Identifiers of tenants, services and secrets (HTTP_API.md): 1 to 128
+// Identifiers of tenants, services and secrets (docs/http-api.md): 1 to 128
 // characters of A-Z a-z 0-9 _ - . and not starting with '.'.
 #pragma once
 

@@ -12,7 +12,7 @@
 #include "engine/telemetry/telemetry.hpp"
 #include "net/error_reply.hpp"
 #include "net/resilience/load_shedder.hpp"
-#include "net/websocket_session.hpp"  // WebSocket /ws
+#include "net/websocket_hub.hpp"  // WebSocket /ws
 #include "stores/sqlite.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -92,7 +92,7 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
   bool health = request.path == "/health";
   // The OpenAPI document is public, like /health (net/api/openapi_routes.cpp).
   bool open_document = request.path == "/openapi.json" && request.method == "GET";
-  // GET /ui is a static page that asks for the token itself (net/websocket_session.hpp).
+  // GET /ui is a static page that asks for the token itself (net/websocket_ui_page.hpp).
   bool open_page = request.path == "/ui" && request.method == "GET";
   if (!health && !open_document && !open_page) {
     if (auto refused = self->authenticate(request)) co_return std::move(*refused);

@@ -51,7 +51,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // and adds the connection figures to them.
   void set_telemetry(std::shared_ptr<Telemetry> telemetry);
   void on_listening(std::function<void(const std::string& url)> callback) { on_listening_ = std::move(callback); }
-  // WebSocket /ws (net/websocket_session.hpp): upgrades the routes accepted go
+  // WebSocket /ws (net/websocket_hub.hpp): upgrades the routes accepted go
   // to this hub, whose ops go through dispatch(); drain() drains it too.
   void set_websockets(std::shared_ptr<WebSocketHub> hub) { websockets_ = std::move(hub); }
 

@@ -4,24 +4,19 @@
 // operation on a tcp_stream with an expiry and runs the private io_context
 // until it completes (sync socket calls cannot time out in Asio). request()
 // and stream() are written once over the stream type: beast::tcp_stream for
-// http://, beast::ssl_stream<beast::tcp_stream> for https://.
+// http://, beast::ssl_stream<beast::tcp_stream> for https://, whose context
+// and host check come from net/tls_context.cpp.
 #include "net/http_client.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <optional>
 
 namespace solo::net {
@@ -31,57 +26,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-std::string openssl_reason(const beast::error_code& ec) {
-  if (ec.category() == asio::error::get_ssl_category()) {
-    char text[256];
-    ERR_error_string_n(static_cast<unsigned long>(ec.value()), text, sizeof text);
-    return text;
-  }
-  return ec.message();
-}
-
-void check_readable(const std::string& what, const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw std::invalid_argument("cannot load " + what + " " + file + ": " + std::strerror(errno));
-}
-
-std::unique_ptr<asio::ssl::context> make_client_context(const TlsClientOptions& tls) {
-  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-  SSL_CTX* native = context->native_handle();
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression);
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  beast::error_code ec;
-  if (tls.ca_file.empty()) {
-    context->set_default_verify_paths(ec);
-    if (ec) throw std::invalid_argument("cannot load the system's CA certificates: " + openssl_reason(ec));
-  } else {
-    check_readable("CA certificate", tls.ca_file);
-    context->load_verify_file(tls.ca_file, ec);
-    if (ec) throw std::invalid_argument("cannot load CA certificate " + tls.ca_file + ": " + openssl_reason(ec));
-  }
-  if (tls.cert_file.empty() != tls.key_file.empty()) {
-    throw std::invalid_argument("a client certificate needs its key and a key its certificate");
-  }
-  if (!tls.cert_file.empty()) {
-    check_readable("client certificate", tls.cert_file);
-    context->use_certificate_chain_file(tls.cert_file, ec);
-    if (ec) {
-      throw std::invalid_argument("cannot load client certificate " + tls.cert_file + ": " + openssl_reason(ec));
-    }
-    check_readable("client key", tls.key_file);
-    context->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
-    if (ec) throw std::invalid_argument("cannot load client key " + tls.key_file + ": " + openssl_reason(ec));
-    if (SSL_CTX_check_private_key(native) != 1) {
-      throw std::invalid_argument("cannot load client key " + tls.key_file + ": it does not match " + tls.cert_file);
-    }
-  }
-  context->set_verify_mode(asio::ssl::verify_peer);
-  ERR_clear_error();
-  return context;
-}
 
 beast::tcp_stream& tcp_layer(beast::tcp_stream& stream) { return stream; }
 beast::tcp_stream& tcp_layer(TlsStream& stream) { return stream.next_layer(); }
@@ -153,25 +97,14 @@ struct HttpClient::Impl {
   std::unique_ptr<TlsStream> connect_tls() {
     auto stream = std::make_unique<TlsStream>(connect(), *tls);
     SSL* ssl = stream->native_handle();
-    const std::string bare = host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+    expect_server_name(ssl, host);
     beast::error_code ec;
-    asio::ip::make_address(bare, ec);
-    if (!ec) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), bare.c_str());
-    } else {
-      SSL_set_tlsext_host_name(ssl, bare.c_str());  // SNI: DNS names only
-      SSL_set1_host(ssl, bare.c_str());
-    }
-    ec = {};
     stream->next_layer().expires_after(timeout);
     stream->async_handshake(asio::ssl::stream_base::client, [&ec](beast::error_code e) { ec = e; });
     run();
     if (ec) {
-      std::string reason = openssl_reason(ec);
-      const long verify = SSL_get_verify_result(ssl);
-      if (verify != X509_V_OK) reason += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+      std::string reason = client_handshake_failure(ssl, ec);
       if (ec == beast::error::timeout) reason = "timed out after " + std::to_string(timeout.count()) + " ms";
-      ERR_clear_error();
       throw std::runtime_error("TLS handshake failed with " + base_url + ": " + reason);
     }
     return stream;
@@ -230,7 +163,7 @@ HttpClient::HttpClient(std::string base_url, std::chrono::milliseconds timeout, 
   impl_->port = url->has_port() ? std::string(url->port()) : (https ? "443" : "80");
   impl_->base_url = (https ? "https://" : "http://") + std::string(url->encoded_host_and_port());
   impl_->timeout = timeout;
-  if (https) impl_->tls = make_client_context(tls);
+  if (https) impl_->tls = make_client_tls_context(tls);
 }
 
 HttpClient::~HttpClient() = default;

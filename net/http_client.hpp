@@ -19,6 +19,7 @@
 #pragma once
 
 #include "net/http_message.hpp"
+#include "net/tls_context.hpp"  // TlsClientOptions
 
 #include <chrono>
 #include <functional>
@@ -49,12 +50,6 @@ class HttpStatusError : public std::runtime_error {
  private:
   int status_;
   std::string body_;
-};
-
-struct TlsClientOptions {
-  std::string ca_file;    // PEM bundle to trust; empty: the system's default store
-  std::string cert_file;  // PEM client certificate (chain) for mutual TLS; needs key_file
-  std::string key_file;   // its private key
 };
 
 class HttpClient {

@@ -78,7 +78,7 @@ struct Response {
 // A JSON response: body is the serialized value.
 Response json_response(int status, const boost::json::value& body);
 
-// The error shape of docs/HTTP_API.md:
+// The error shape of docs/http-api.md:
 // {"error": code, "message": message, "timestamp": "2026-01-02T03:04:05.678Z"}.
 Response error_response(int status, std::string_view code, std::string_view message);
 

@@ -9,21 +9,18 @@
 //
 // Pure functions convert between Beast messages and Request/Response; the
 // coroutines only do I/O (the shape of Beast's http_server_awaitable example).
+// The TLS context (certificate, key, client verification) is built by
+// net/tls_context.cpp.
 #include "net/http_server.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <array>
 #include <atomic>
 #include <cctype>
@@ -94,77 +91,6 @@ using TlsConnection = Connection<beast::ssl_stream<beast::tcp_stream>>;
 
 template <class Conn>
 constexpr bool is_tls = std::is_same_v<Conn, TlsConnection>;
-
-// ---- TLS setup ---------------------------------------------------------------
-
-// The most recent OpenSSL error as text, or `fallback`.
-std::string openssl_reason(const beast::error_code& ec) {
-  if (ec.category() == asio::error::get_ssl_category()) {
-    char text[256];
-    ERR_error_string_n(static_cast<unsigned long>(ec.value()), text, sizeof text);
-    return text;
-  }
-  return ec.message();
-}
-
-// Throws "cannot load TLS <what> FILE: why" unless the file can be opened
-// (OpenSSL's own reasons for a missing file are cryptic).
-void check_readable(const std::string& what, const std::string& file) {
-  if (file.empty()) throw std::runtime_error("cannot load TLS " + what + ": no file given");
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot load TLS " + what + " " + file + ": " + std::strerror(errno));
-}
-
-// TLS 1.2 and 1.3 only; for 1.2, forward-secret AEAD suites only (1.3 suites
-// are all AEAD and OpenSSL's defaults stand).
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-std::unique_ptr<asio::ssl::context> make_server_context(const TlsServerOptions& tls) {
-  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-  SSL_CTX* native = context->native_handle();
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression |
-                       asio::ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_cipher_list(native, kTls12Ciphers);
-
-  beast::error_code ec;
-  check_readable("certificate", tls.cert_file);
-  context->use_certificate_chain_file(tls.cert_file, ec);
-  if (ec) throw std::runtime_error("cannot load TLS certificate " + tls.cert_file + ": " + openssl_reason(ec));
-  check_readable("key", tls.key_file);
-  context->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
-  if (ec) throw std::runtime_error("cannot load TLS key " + tls.key_file + ": " + openssl_reason(ec));
-  if (SSL_CTX_check_private_key(native) != 1) {
-    ERR_clear_error();
-    throw std::runtime_error("cannot load TLS key " + tls.key_file + ": it does not match the certificate " +
-                             tls.cert_file);
-  }
-  if (!tls.client_ca_file.empty()) {
-    check_readable("client CA", tls.client_ca_file);
-    context->load_verify_file(tls.client_ca_file, ec);
-    if (ec) {
-      throw std::runtime_error("cannot load TLS client CA " + tls.client_ca_file + ": " + openssl_reason(ec));
-    }
-    // Tell clients which CAs we accept, so that they pick the right certificate.
-    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str())) {
-      SSL_CTX_set_client_CA_list(native, names);
-    }
-    context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-    // Session resumption with client verification needs a session id context.
-    static constexpr unsigned char kSessionContext[] = "solo";
-    SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
-  } else {
-    context->set_verify_mode(asio::ssl::verify_none);
-  }
-  ERR_clear_error();
-  return context;
-}
 
 }  // namespace
 
@@ -781,7 +707,7 @@ HttpServer::~HttpServer() = default;
 void HttpServer::listen() {
   auto& state = *state_;
   const auto where = state.options.host + ":" + std::to_string(state.options.port);
-  if (state.options.tls && !state.tls) state.tls = make_server_context(*state.options.tls);
+  if (state.options.tls && !state.tls) state.tls = make_server_tls_context(*state.options.tls);
   try {
     tcp::resolver resolver(state.executor);
     const auto results = resolver.resolve(state.options.host, std::to_string(state.options.port),

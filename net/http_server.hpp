@@ -52,6 +52,7 @@
 
 #include "net/address_slots.hpp"
 #include "net/http_message.hpp"
+#include "net/tls_context.hpp"  // TlsServerOptions
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -65,13 +66,6 @@
 #include <string>
 
 namespace solo::net {
-
-struct TlsServerOptions {
-  std::string cert_file;       // PEM: the server certificate, then any intermediates
-  std::string key_file;        // PEM: its private key
-  std::string client_ca_file;  // PEM CA bundle; when set, client certificates are required and verified
-  std::chrono::milliseconds handshake_timeout{10000};  // from accept to the end of the handshake
-};
 
 // Overflow connections (over a connection cap; see above) open at a time.
 inline constexpr std::size_t kMaxOverflowConnections = 64;
@@ -120,7 +114,7 @@ class HttpServer {
   // Set before run(); called on the server's executor.
   void set_on_request(RequestObserver observer);
 
-  // WebSocket hook (net/websocket_session.hpp): when the handler answers a
+  // WebSocket hook (net/websocket_hub.hpp): when the handler answers a
   // request with status 101, the server does not write that answer; it hands
   // the request and the connection's socket to this callback and the HTTP
   // session ends (the connection no longer counts in active_connections()).

@@ -2,7 +2,7 @@
 //
 // Matching runs on Request::path, which the server has already
 // percent-decoded; identifiers are restricted to [A-Za-z0-9_.-]
-// (docs/HTTP_API.md), so a decoded '/' inside an id cannot occur legitimately.
+// (docs/http-api.md), so a decoded '/' inside an id cannot occur legitimately.
 #include "net/router.hpp"
 
 #include <algorithm>

@@ -2,8 +2,10 @@
 // literals stay out of coroutines (GCC 12).
 #include "net/websocket_frames.hpp"
 
-#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
 
 #include "base/iso8601.hpp"
 
@@ -68,8 +70,9 @@ std::string reply_frame(const json::value& id, const Response& response) {
     error["message"] = body.is_string() ? body.as_string() : json::string("HTTP " + std::to_string(response.status));
   }
   error["status"] = response.status;
+  auto lower = [](unsigned char c) { return std::tolower(c); };
   for (const auto& [name, value] : response.headers) {
-    if (boost::beast::iequals(name, "retry-after")) error["retry_after"] = value;
+    if (std::ranges::equal(name, std::string_view("retry-after"), {}, lower, lower)) error["retry_after"] = value;
   }
   frame["ok"] = false;
   frame["error"] = std::move(error);

@@ -107,7 +107,7 @@ std::optional<OpRequest> op_request(std::string_view op, const json::object& arg
     r.body = message_body(args);
   } else if (op == "events") {
     set("GET", "/events");
-    add_query(r, args, {"since", "limit", "service_id", "type"});
+    add_query(r, args, {"since", "since_id", "limit", "service_id", "type"});
   } else if (op == "logs") {
     set("GET", "/logs");
     add_query(r, args, {"since", "limit", "service_id", "level"});

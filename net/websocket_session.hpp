@@ -1,109 +1,94 @@
-// WebSocket /ws: every API operation as an id-correlated frame, and `watch`
-// streaming events (and log lines) with resume. The protocol is in
-// docs/websocket.md; this is its server.
+// WebSocketSession: one /ws connection as the op and watch code sees it (no
+// Beast here): the upgrade request whose identity every op carries, the
+// bounded outgoing queue with its back-pressure, the close, and the slot of
+// the one watch a connection may run.
 //
-// How a connection gets here: GET /ws goes through the Gateway like any
-// request (so 401/403 are answered as HTTP before any upgrade); the /ws route
-// answers 101, and the HttpServer then hands the request and the TCP socket to
-// WebSocketHub::accept() instead of writing that answer (HttpServer's
-// set_on_upgrade). The hub runs the WebSocket handshake and the session.
+// The transport — the Beast stream, the handshake, the reader, the writer
+// that drains this queue, the keep-alive ticker — derives from it in
+// websocket_session.cpp, the only file that includes Beast; it cuts the
+// socket (cut()). See websocket_hub.hpp for the protocol's overview.
 //
-// A session is three coroutines on the hub's executor: a reader (frames in;
-// each op is spawned as its own coroutine, so several may be in flight), a
-// writer (the only one that writes: replies, events, pings and the close
-// frame leave through one bounded queue), and a keep-alive ticker (a ping every
-// ping_interval; a peer silent for idle_timeout, or a write stuck for as long,
-// is cut off). An op becomes a Request with the same method, path, query and
-// body as its REST endpoint and the upgrade request's credentials, and goes
-// through the same dispatch as HTTP (authentication, authorization and
-// validation identical; a revoked token stops working mid-connection).
-//
-// Back-pressure: op replies are queued at once; when the queue is over
-// max_queue_frames or max_queue_bytes the connection is closed with 1008
-// "send queue overflow". A watch waits for room (the queue half full) up to
-// watch_stall_timeout, then overflows the same way; while it waits, live
-// events it has not sent are caught up from the durable log (EventFeed).
-//
-// Shutdown: drain() stops the watches, waits for in-flight ops until the
-// deadline, then closes every connection with 1001 (going away).
-//
-// Beast stays inside websocket_session.cpp. Engine thread only.
+// A session is kept alive by its coroutines (shared_ptr); the hub's registry
+// holds weak pointers. Everything runs on the hub's single-threaded executor,
+// so fields are plain members. Engine thread only.
 #pragma once
-
-#include "net/address_slots.hpp"
-#include "net/http_message.hpp"
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
+#include <cstdint>
+#include <deque>
 #include <memory>
+#include <string>
 #include <string_view>
 
-namespace solo {
-class Telemetry;
-}
+#include <boost/asio/cancellation_signal.hpp>
+
+#include "base/wakeup.hpp"
+#include "net/address_slots.hpp"
+#include "net/http_message.hpp"
+#include "net/websocket_hub_state.hpp"
 
 namespace solo::net {
 
-class Router;
-struct ApiContext;
+// RFC 6455 close code for a policy violation (here: the send queue overflowed).
+inline constexpr std::uint16_t kClosePolicyViolation = 1008;
 
-struct WebSocketOptions {
-  std::chrono::milliseconds ping_interval{20000};  // the server pings this often
-  std::chrono::milliseconds idle_timeout{60000};   // a peer silent this long (no frame, no pong) is cut off; also bounds a stuck write
-  std::chrono::milliseconds close_timeout{5000};   // from our close frame to cutting the socket
-  std::chrono::milliseconds watch_stall_timeout{10000};  // a watch waiting this long for queue room overflows
-  std::size_t max_frame_bytes = 1024 * 1024;       // larger incoming messages: close 1009
-  std::size_t max_queue_frames = 1000;             // outgoing frames waiting for the socket
-  std::size_t max_queue_bytes = 4 * 1024 * 1024;
-  std::size_t max_ops_in_flight = 256;             // per connection; beyond: an `overloaded` error reply
-  std::size_t max_connections = 1024;              // beyond: GET /ws answers 503
+// One frame waiting for the writer.
+struct Outgoing {
+  enum class Kind { text, ping, close } kind = Kind::text;
+  std::string data;             // text: the message (counted in queued_bytes)
+  std::uint16_t close_code = 0;  // close: the code and reason sent
+  std::string close_reason;
 };
 
-class WebSocketHub {
+class WebSocketSession {
  public:
-  // How an op's Request is answered: the Gateway's dispatch (authentication
-  // included) in solo; any handler in tests.
-  using Dispatch = std::function<asio::awaitable<Response>(Request&)>;
+  using Clock = std::chrono::steady_clock;
 
-  // `context` provides the event store and log book for watch (either may be
-  // null: watch then answers 503).
-  WebSocketHub(asio::any_io_executor executor, std::shared_ptr<ApiContext> context, WebSocketOptions options = {});
-  ~WebSocketHub();
-  WebSocketHub(const WebSocketHub&) = delete;
-  WebSocketHub& operator=(const WebSocketHub&) = delete;
+  WebSocketSession(std::shared_ptr<HubState> hub, uint64_t id, Request upgrade, ConnectionSlot slot);
+  virtual ~WebSocketSession();  // leaves the hub's registry
+  WebSocketSession(const WebSocketSession&) = delete;
+  WebSocketSession& operator=(const WebSocketSession&) = delete;
 
-  void set_dispatch(Dispatch dispatch);
+  const WebSocketOptions& options() const { return hub->options; }
 
-  // Whether a new connection would be taken (not draining, under the cap).
-  bool accepting() const;
-  // Takes over an upgrade request the dispatch accepted (answered 101) and
-  // its socket: runs the WebSocket handshake and the session. `slot` (the
-  // HttpServer's per-address slot) is held until the session ends.
-  void accept(Request request, asio::ip::tcp::socket socket, ConnectionSlot slot = nullptr);
+  // Queues a text frame; false (and nothing queued) once closing, or when the
+  // queue overflows, which starts the 1008 close.
+  bool send(std::string text);
 
-  asio::awaitable<void> drain(std::chrono::milliseconds deadline);
+  // Whether a watch frame of this size fits under the watch's share (half)
+  // of the queue.
+  bool watch_room(size_t bytes) const;
 
-  // solo_ws_connections, solo_ws_frames_{received,sent}_total, solo_ws_closes_total{reason}.
-  void register_metrics(Telemetry& telemetry);
-  std::size_t connections() const;
+  // Counts the close as "overflow" and starts the 1008 close, dropping what is queued.
+  void overflow();
 
-  struct State;  // websocket_session.cpp
+  void count_close(const std::string& reason) { ++hub->closes[reason]; }
 
- private:
-  std::shared_ptr<State> state_;
+  // Stops new frames, optionally drops what is queued, queues the close frame
+  // and arms the deadline after which the socket is cut.
+  void begin_close(std::uint16_t code, std::string_view reason, bool discard);
+
+  // Cuts the TCP connection: every pending operation fails.
+  virtual void cut() = 0;
+
+  // Ends the running watch, if any (a new one gets a new generation).
+  void stop_watch();
+
+  std::shared_ptr<HubState> hub;
+  uint64_t id;
+  ConnectionSlot slot;  // the HttpServer's per-address slot: this connection still counts for its address
+  Request upgrade;      // identity for every op: credentials, tenant, caller
+  std::deque<Outgoing> queue;
+  size_t queued_bytes = 0;
+  Wakeup writer_wakeup;  // the queue got an item
+  Wakeup space;          // the queue shrank (watch back-pressure)
+  bool closing = false;  // close frame queued or sent: no new frames
+  bool closed = false;   // socket cut
+  Clock::time_point close_deadline{};
+  size_t ops_in_flight = 0;
+  uint64_t watch_generation = 0;
+  std::shared_ptr<asio::cancellation_signal> watch_cancel;
 };
-
-// GET /ws: 101 for a WebSocket upgrade request (the server then calls
-// hub->accept), 426 for any other request, 503 when the hub is not accepting.
-// GET /ui: the live-events page (no token needed for the page itself; the
-// Gateway lets it through unauthenticated).
-void add_websocket_routes(Router& router, std::shared_ptr<WebSocketHub> hub);
-
-// The HTML of GET /ui.
-std::string_view websocket_ui_page();
 
 }  // namespace solo::net

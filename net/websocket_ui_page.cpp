@@ -1,9 +1,17 @@
-// The /ui page: a dependency-free HTML page that asks for a token (or takes
-// it from #token=...), opens /ws?token=..., watches from the start and lists
-// events and log lines as they arrive, reconnecting from the last id seen.
-#include "net/websocket_session.hpp"
+// GET /ui (see websocket_ui_page.hpp): the page opens /ws?token=..., watches
+// from the start and lists events and log lines as they arrive, reconnecting
+// from the last id seen.
+#include "net/websocket_ui_page.hpp"
+
+#include <string>
+#include <string_view>
+
+#include "net/http_message.hpp"
+#include "net/router.hpp"
 
 namespace solo::net {
+
+namespace {
 
 std::string_view websocket_ui_page() {
   static constexpr std::string_view page = R"html(<!doctype html>
@@ -88,6 +96,18 @@ std::string_view websocket_ui_page() {
 </html>
 )html";
   return page;
+}
+
+}  // namespace
+
+void add_ui_route(Router& router) {
+  router.add("GET", "/ui", [](Request&) -> asio::awaitable<Response> {
+    Response response;
+    response.content_type = "text/html; charset=utf-8";
+    response.headers.emplace_back("Cache-Control", "no-store");
+    response.body = std::string(websocket_ui_page());
+    co_return response;
+  });
 }
 
 }  // namespace solo::net

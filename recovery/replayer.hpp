@@ -1,6 +1,6 @@
-// The Replayer: runs once per start (the temporary System child after the
-// Deployer) and brings every service that should run back with its latest
-// code:
+// The Replayer: recovery at start (docs/operations.md). Runs once per start (the
+// temporary System child after the Deployer) and brings every service that
+// should run back with its latest code:
 //
 //   1 previous shutdown   clean (the last event is system_shutdown_complete),
 //                         crash, or first start; after a crash, PRAGMA

@@ -1,5 +1,5 @@
 // The sandbox environment: the allow-list of the standard library a service
-// sees (SERVICES.md, "The sandbox"), and the wrappers that keep what remains
+// sees (docs/services.md, "The sandbox and its limits"), and the wrappers that keep what remains
 // inside the meter. Two files:
 //
 //   lua_environment  what is exposed, and how it is locked: the allow-list,

@@ -1,7 +1,7 @@
 // LuaHost: the capabilities a Lua service reaches through the `solo` table,
 // implemented by the service actor that owns the sandbox. A service gets
 // capabilities, never globals: everything outside its own heap goes through
-// this interface (SERVICES.md, "What a service may call").
+// this interface (docs/services.md, "The `solo` table").
 //
 // Threading: every member is called on the engine thread, from inside a
 // running handler; implementations must not re-enter the sandbox. An

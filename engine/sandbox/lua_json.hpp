@@ -1,5 +1,5 @@
 // JSON <-> Lua: how messages, replies, state and solo.json cross the sandbox
-// boundary (SERVICES.md, "Messages and replies are JSON values mapped to Lua").
+// boundary (docs/services.md, "A Lua service": messages map JSON to Lua).
 //
 //   JSON object  <-> table with string keys (the empty table encodes as {})
 //   JSON array   <-> sequence 1..n

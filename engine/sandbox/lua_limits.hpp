@@ -1,5 +1,5 @@
-// LuaLimits: the per-service resource limits of a Lua sandbox (SERVICES.md,
-// "The sandbox"). Deploy may lower or raise each within the server's maximums;
+// LuaLimits: the per-service resource limits of a Lua sandbox (docs/services.md,
+// "The sandbox and its limits"). Deploy may lower or raise each within the server's maximums;
 // the sandbox enforces memory and instructions, the service actor enforces the
 // mailbox and the caller's wall time.
 #pragma once

@@ -17,8 +17,8 @@
 //    monitoring token); any other permission on such a row is inert.
 //
 // The admin bootstrap token (<data>/admin.token) belongs to the reserved tenant
-// kAdminTenant = "*", which is not a valid tenant identifier (HTTP_API.md,
-// Identifiers), so no real tenant can ever share it. An admin acting for a
+// kAdminTenant = "*", which is not a valid tenant identifier (docs/http-api.md,
+// Errors: identifiers), so no real tenant can ever share it. An admin acting for a
 // tenant names it with X-Tenant-ID (the HTTP layer's rule).
 //
 // Expected failures are values: an Error (base/error.hpp) of kind
@@ -48,7 +48,7 @@ inline constexpr std::string_view kGrantPermission = "grant";
 inline constexpr std::string_view kTenantAdminPermission = "tenant_admin";
 inline constexpr std::string_view kMetricsPermission = "metrics";
 
-// Every permission a token may carry (HTTP_API.md, Authentication).
+// Every permission a token may carry (docs/http-api.md, "Permissions: who may do what").
 const std::vector<std::string>& known_permissions();
 bool is_known_permission(std::string_view permission);
 

@@ -1,5 +1,5 @@
 // LogBook: the log lines services write with solo.log, kept in a bounded
-// in-memory ring per tenant (not in the durable log: SERVICES.md), with live
+// in-memory ring per tenant (not in the durable log: docs/services.md), with live
 // subscribers for `GET /logs` as SSE.
 //
 // Each line gets a process-wide increasing id so that a reader can resume

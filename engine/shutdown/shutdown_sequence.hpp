@@ -1,4 +1,4 @@
-// ShutdownSequence: the timed shutdown of ARCHITECTURE.md as a list of steps,
+// ShutdownSequence: the timed shutdown (docs/operations.md, "Shutdown") as a list of steps,
 // each with its own deadline, all within a total deadline. A step that passes
 // its deadline is cut short (cancelled) and the sequence moves on; a step that
 // throws is logged and the sequence moves on. The outcome of every step is

@@ -1,4 +1,4 @@
-// ResourceMonitor: the C++ stand-in for the seed's AtomMonitor. Every period
+// ResourceMonitor: the watch on the process's own resources. Every period
 // it samples the process's resident memory, open file descriptors and the
 // total Lua heap (through a provider the services layer installs) against
 // configured limits, and appends a `resource_warning` event when a figure

@@ -1,4 +1,4 @@
-// EchoService: the example native service (SERVICES.md, "Native services").
+// EchoService: the example native service (docs/services.md, "Native services").
 // An embedding program registers it by name and deploys it with
 // {"format": "native", "code": "echo"}; it then lives the life of any service:
 // mailbox, supervision and restarts, events, hot swap.

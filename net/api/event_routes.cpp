@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "base/timeout.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
@@ -26,9 +30,15 @@ std::string tenant_filter(const Request& request) {
   return request_tenant(request);
 }
 
+std::optional<int64_t> optional_query_int(const Request& request, std::string_view name) {
+  auto text = request.query_param(name);
+  if (!text) return std::nullopt;
+  return parse_int(*text, name, 0, INT64_MAX);
+}
+
 EventQuery parse_query(const Request& request) {
   EventQuery query;
-  query.after_id = query_int(request, "since", 0, 0, INT64_MAX);
+  query.after_id = event_cursor(optional_query_int(request, "since"), optional_query_int(request, "since_id"));
   if (auto last = request.header("last-event-id")) query.after_id = parse_int(*last, "Last-Event-ID", 0, INT64_MAX);
   query.limit = static_cast<size_t>(query_int(request, "limit", 100, 1, kPageLimit));
   query.tenant_id = tenant_filter(request);
@@ -116,6 +126,14 @@ asio::awaitable<Response> get_events(std::shared_ptr<ApiContext> context, Reques
 }
 
 }  // namespace
+
+int64_t event_cursor(std::optional<int64_t> since, std::optional<int64_t> since_id) {
+  if (since && since_id && *since != *since_id) {
+    throw BadRequest("'since_id' is an alias of 'since' and they differ (" + std::to_string(*since) + " and " +
+                     std::to_string(*since_id) + "): give one of them");
+  }
+  return since.value_or(since_id.value_or(0));
+}
 
 void add_event_routes(Router& router, std::shared_ptr<ApiContext> context) {
   router.add("GET", "/events", [context](Request& request) { return get_events(context, request); });

@@ -1,5 +1,5 @@
 // Validation of request arguments shared by the handlers: integers in a
-// range, identifiers (HTTP_API.md: 1-128 of A-Z a-z 0-9 _ - ., not starting
+// range, identifiers (docs/http-api.md: 1-128 of A-Z a-z 0-9 _ - ., not starting
 // with '.'), and JSON bodies. Each returns the value or throws BadRequest,
 // which the gateway answers as 400 `invalid_request` with its message
 // (net/error_reply.hpp).

@@ -1,4 +1,4 @@
-// The Services endpoints of HTTP_API.md: deploy, list, status, kill, hot
+// The Services endpoints of docs/http-api.md: deploy, list, status, kill, hot
 // swap, call and cast. Handlers validate, call the Deployer or the actor, and
 // map expected failures to the documented statuses:
 //   400 invalid_request (bad JSON, bad spec, Lua that does not compile: the

@@ -1,4 +1,4 @@
-// Bounds with the real binary (SERVICES.md, "Limits"; HTTP_API.md, Errors):
+// Bounds with the real binary (docs/services.md, "The sandbox and its limits"; docs/http-api.md, Errors):
 // a tenant token cannot deploy limits above its quota's per-service maxima,
 // the defaults unless the admin raised them (429 quota_exceeded), but may lower
 // them; replies, timers and casts are bounded outside the Lua heap; a reply

@@ -1,4 +1,4 @@
-// Tenant isolation with the real binary (HTTP_API.md, Authentication and
+// Tenant isolation with the real binary (docs/http-api.md, Authentication and
 // Errors): every endpoint × no token, an unknown, an expired and a revoked
 // token (401 unauthorized); a token missing the permission and one of the
 // wrong scope (403 forbidden); another tenant's token on this tenant's

@@ -1,4 +1,4 @@
-// Services through the real binary's HTTP API (HTTP_API.md, Services; Events
+// Services through the real binary's HTTP API (docs/http-api.md, Services; Events
 // and logs): the deploy/call/status/list/kill lifecycle with exact statuses and
 // shapes, tenants, hot swap with migration and rollback, crashes and restart
 // intensity, solo.call between services, overload (503) and timeout (504),
@@ -79,7 +79,7 @@ struct Api {
 
 json::object body_of(const net::ClientResponse& response) { return json::parse(response.body).as_object(); }
 
-// The error shape of HTTP_API.md with the given status and code.
+// The error shape of docs/http-api.md with the given status and code.
 void expect_error(const net::ClientResponse& response, int status, const std::string& code) {
   BOOST_TEST(response.status == status, response.body);
   auto body = body_of(response);

@@ -1,4 +1,4 @@
-// Embedding the engine (SERVICES.md, "Native services"; issue 3 item 4): a
+// Embedding the engine (docs/services.md, "Native services"; issue 3 item 4): a
 // Kernel on the test's own io_context with a registered native type, deployed
 // through the Deployer and over HTTP, called, crashed and restarted, hot
 // swapped between two native types, and shut down with exit code 0.

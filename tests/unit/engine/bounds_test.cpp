@@ -1,4 +1,4 @@
-// Bounds on what lives outside a service's Lua heap (SERVICES.md, "Limits"):
+// Bounds on what lives outside a service's Lua heap (docs/services.md, "The sandbox and its limits"):
 // values leaving the sandbox are capped as serialized JSON while they are
 // encoded, a reply that cannot be encoded fails that call only (Fault::reply),
 // solo.emit kinds are names, a mailbox weighs its messages, and only an admin

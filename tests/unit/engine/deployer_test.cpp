@@ -343,7 +343,7 @@ BOOST_AUTO_TEST_CASE(a_failed_start_is_reported_by_its_step_in_the_services_own_
               DeployError::Kind::invalid));
   BOOST_TEST(message.rfind("[string \"service\"]:1:", 0) == 0u, message);
   BOOST_TEST(message.find("init failed") != std::string::npos, message);
-  BOOST_TEST(!deployer->find("acme", "stored"));
+  BOOST_TEST(!deployer->directory()->find("acme", "stored"));
 
   auto init = make_spec("init-fails", kInitFails);
   BOOST_TEST((deploy_error_kind([&] { run(deploy(deployer, init)); }, &message) == DeployError::Kind::invalid));
@@ -367,7 +367,7 @@ function handle_call(msg, state) return 1, state end
   auto body = spec_body("jammed", jam);
   body["limits"] = json::object{{"mailbox", 2}, {"instructions_per_message", 10000000000}, {"cpu_ms_per_message", 10000}};
   run(deploy(deployer, solo::parse_service_spec(body, "acme", solo::ServiceLimitsMax{})));
-  auto actor = deployer->find("acme", "jammed");
+  auto actor = deployer->directory()->find("acme", "jammed");
   BOOST_TEST_REQUIRE(actor->cast(json::object()));
   BOOST_TEST_REQUIRE(run(eventually([actor] { return actor->queue_length() == 2; })));
   try {

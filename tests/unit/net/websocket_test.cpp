@@ -3,7 +3,7 @@
 // form, the slow-reader close (1008) beside an unaffected client, keep-alive
 // pings and the cut of a silent peer, and drain's 1001. Watch with events is
 // covered against the real binary (tests/integration/websocket_test.cpp).
-#include "net/websocket_session.hpp"
+#include "net/websocket_hub.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -19,6 +19,7 @@
 
 #include "net/http_server.hpp"
 #include "net/router.hpp"
+#include "net/websocket_ui_page.hpp"
 #include "support/websocket_read.hpp"
 
 using namespace solo;
@@ -60,6 +61,7 @@ struct WsServer {
       co_return json_response(200, status_body(request.params.at("id")));
     });
     add_websocket_routes(router, hub);
+    add_ui_route(router);
     HttpServer::RequestHandler handler = [this](Request& request) { return handle(this, request); };
     HttpServerOptions http_options;
     http_options.port = 0;

@@ -19,6 +19,7 @@
 
 #include "engine/services/deployer.hpp"
 #include "engine/services/log_book.hpp"
+#include "engine/services/service_directory.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "stores/event_store.hpp"
 #include "stores/meta_store.hpp"
@@ -149,7 +150,8 @@ struct RecoveryHarness {
     auto logs = std::make_shared<LogBook>();
     auto types = std::make_shared<NativeServiceTypes>();
     ServiceLimitsMax limits;
-    deployer = std::make_shared<Deployer>(executor, events, tenants, logs, types, limits);
+    deployer = std::make_shared<Deployer>(executor, events, tenants, std::make_shared<ServiceDirectory>(), logs, types,
+                                          limits);
   }
 
   asio::awaitable<void> stop(bool clean) {
@@ -177,7 +179,7 @@ struct RecoveryHarness {
   }
 
   static asio::awaitable<json::value> call_task(std::shared_ptr<Deployer> deployer, std::string id) {
-    auto actor = deployer->find("acme", id);
+    auto actor = deployer->directory()->find("acme", id);
     if (!actor) throw std::runtime_error("no actor " + id);
     json::value message = json::object();
     std::chrono::milliseconds timeout = 2s;

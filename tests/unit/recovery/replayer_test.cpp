@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(services_come_back_with_their_latest_code_and_ended_ones_st
   deploy("gone", kCounterV1);
   run(deployer->kill("acme", "gone", false));
   restart(false);
-  BOOST_TEST(!deployer->find("acme", "counter"));
+  BOOST_TEST(!deployer->directory()->find("acme", "counter"));
 
   auto report = recover();
   BOOST_TEST(report.recovered == 2);
@@ -127,12 +127,12 @@ BOOST_AUTO_TEST_CASE(services_come_back_with_their_latest_code_and_ended_ones_st
   BOOST_TEST(report.skipped == 1);  // gone: the log's latest word for it is service_killed
   BOOST_TEST(report.verification_status == "ok", joined(report.inconsistencies));
   BOOST_TEST(report.fixes_applied == 0);
-  auto counter = deployer->find("acme", "counter");
+  auto counter = deployer->directory()->find("acme", "counter");
   BOOST_TEST_REQUIRE(counter);
   BOOST_TEST(counter->spec().version == 2);
   BOOST_TEST(call("counter").at("v").as_int64() == 2);
   BOOST_TEST(call("plain").at("v").as_int64() == 1);
-  BOOST_TEST(!deployer->find("acme", "gone"));
+  BOOST_TEST(!deployer->directory()->find("acme", "gone"));
 
   auto recovered = events_of("service_recovered");
   BOOST_TEST_REQUIRE(recovered.size() == 2u);
@@ -149,8 +149,8 @@ BOOST_AUTO_TEST_CASE(a_service_that_cannot_start_is_reported_as_failed_with_the_
   auto report = recover();
   BOOST_TEST(report.recovered == 1);
   BOOST_TEST(report.failed == 1);
-  BOOST_TEST(!deployer->find("acme", "broken"));
-  BOOST_TEST(deployer->find("acme", "fine"));
+  BOOST_TEST(!deployer->directory()->find("acme", "broken"));
+  BOOST_TEST(deployer->directory()->find("acme", "fine"));
   auto failed = events_of("service_recovery_failed");
   BOOST_TEST_REQUIRE(failed.size() == 1u);
   BOOST_TEST(failed[0].service_id == "broken");

@@ -57,14 +57,14 @@ BOOST_AUTO_TEST_CASE(a_consistent_system_is_ok_and_counts_the_services_the_log_e
   BOOST_TEST(result.fixes_applied == 0);
   BOOST_TEST(result.ended_in_log == 1);
   BOOST_TEST(result.verified_through == committed);  // what was committed when it began
-  BOOST_TEST(deployer->find("acme", "counter"));
+  BOOST_TEST(deployer->directory()->find("acme", "counter"));
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_service_is_started_from_its_row_with_the_tables_version) {
   deploy("counter", kCounterV1);
   run(deployer->swap("acme", "counter", kCounterV2, 0ms));
   restart(false);  // nothing runs now; the row says version 2
-  BOOST_TEST(!deployer->find("acme", "counter"));
+  BOOST_TEST(!deployer->directory()->find("acme", "counter"));
 
   auto result = verify(0, true);
   BOOST_TEST(result.status == "warning");
@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(a_missing_service_is_started_from_its_row_with_the_tables_v
   BOOST_TEST(count(result.found, "missing") == 1);
   BOOST_TEST(count(result.fixed, "missing") == 1);
   BOOST_TEST(result.fixes_applied == 1);
-  auto actor = deployer->find("acme", "counter");
+  auto actor = deployer->directory()->find("acme", "counter");
   BOOST_TEST_REQUIRE(actor);
   BOOST_TEST(actor->spec().version == 2);
   BOOST_TEST(call("counter").at("v").as_int64() == 2);  // the latest code, not the first
@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(without_auto_fix_a_missing_service_is_only_reported) {
   BOOST_TEST_REQUIRE(result.inconsistencies.size() == 1u, joined(result));
   BOOST_TEST(result.inconsistencies[0] == "missing: acme/counter is in the services table but not running");
   BOOST_TEST(result.fixes_applied == 0);
-  BOOST_TEST(!deployer->find("acme", "counter"));
+  BOOST_TEST(!deployer->directory()->find("acme", "counter"));
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_service_that_cannot_start_is_reported_with_the_reason_and_not_counted_as_fixed) {
@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_missing_service_that_cannot_start_is_reported_with_the_re
   BOOST_TEST(count(result.found, "missing") == 1);
   BOOST_TEST(result.fixed.empty());
   BOOST_TEST(result.fixes_applied == 0);
-  BOOST_TEST(!deployer->find("acme", "broken"));
+  BOOST_TEST(!deployer->directory()->find("acme", "broken"));
 }
 
 BOOST_AUTO_TEST_CASE(a_service_the_log_killed_that_still_runs_is_stopped) {
@@ -122,8 +122,8 @@ BOOST_AUTO_TEST_CASE(a_service_the_log_killed_that_still_runs_is_stopped) {
   BOOST_TEST(count(result.found, "killed_but_alive") == 2);
   BOOST_TEST(count(result.fixed, "killed_but_alive") == 2);
   BOOST_TEST(result.fixes_applied == 2);
-  BOOST_TEST(!deployer->find("acme", "counter"));
-  BOOST_TEST(!deployer->find("acme", "failed"));
+  BOOST_TEST(!deployer->directory()->find("acme", "counter"));
+  BOOST_TEST(!deployer->directory()->find("acme", "failed"));
   BOOST_TEST(events_of("service_killed").size() == 3u);  // ours, and one per stop
 }
 
@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(without_auto_fix_a_killed_service_that_runs_is_only_reporte
   BOOST_TEST(has_sentence(result.inconsistencies, "killed but alive: acme/counter"), joined(result));
   BOOST_TEST(!has_sentence(result.inconsistencies, "killed but alive: acme/counter", "(stopped)"), joined(result));
   BOOST_TEST(result.fixes_applied == 0);
-  BOOST_TEST(deployer->find("acme", "counter"));
+  BOOST_TEST(deployer->directory()->find("acme", "counter"));
 }
 
 BOOST_AUTO_TEST_CASE(a_running_service_without_a_row_is_reported_as_orphaned_and_left_running) {
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(a_running_service_without_a_row_is_reported_as_orphaned_and
   BOOST_TEST(count(result.found, "orphaned_events") == 1);
   BOOST_TEST(result.inconsistencies.size() == 2u, joined(result));
   BOOST_TEST(result.fixes_applied == 0);
-  BOOST_TEST(deployer->find("acme", "counter"));
+  BOOST_TEST(deployer->directory()->find("acme", "counter"));
   BOOST_TEST(call("counter").at("v").as_int64() == 1);
 }
 
@@ -178,7 +178,7 @@ BOOST_AUTO_TEST_CASE(a_log_that_says_a_service_runs_without_a_row_is_reported_as
                                               "has no row");
   BOOST_TEST(count(result.found, "orphaned_events") == 1);
   BOOST_TEST(result.fixes_applied == 0);
-  BOOST_TEST(!deployer->find("acme", "ghost"));  // the table is the desired state: not started
+  BOOST_TEST(!deployer->directory()->find("acme", "ghost"));  // the table is the desired state: not started
 }
 
 BOOST_AUTO_TEST_CASE(a_row_whose_service_a_later_event_ended_is_reported_as_stale) {
@@ -191,7 +191,7 @@ BOOST_AUTO_TEST_CASE(a_row_whose_service_a_later_event_ended_is_reported_as_stal
   BOOST_TEST(count(result.found, "stale_row") == 1);
   BOOST_TEST(result.fixes_applied == 0);
   BOOST_TEST(rows().size() == 1u);
-  BOOST_TEST(deployer->find("acme", "counter"));
+  BOOST_TEST(deployer->directory()->find("acme", "counter"));
 }
 
 BOOST_AUTO_TEST_CASE(only_lifecycle_events_after_since_id_are_checked) {
