@@ -101,9 +101,7 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
     const auto& row = rows[i];
     std::string failure;
     try {
-      auto spec = service_spec_from_json(boost::json::parse(row.spec).as_object(), row.tenant_id);
-      spec.version = row.version;
-      co_await deployer_->recover(std::move(spec), row.created_at);
+      co_await deployer_->recover(row);
     } catch (const std::exception& error) {
       failure = error.what();
     }

@@ -90,9 +90,7 @@ boost::asio::awaitable<VerificationResult> Verifier::verify(int64_t since_id, bo
       if (auto_fix) {
         std::string error;
         try {
-          auto spec = service_spec_from_json(boost::json::parse(row.spec).as_object(), row.tenant_id);
-          spec.version = row.version;
-          co_await deployer_->recover(std::move(spec), row.created_at);
+          co_await deployer_->recover(row);
         } catch (const std::exception& e) {
           error = e.what();
         }

@@ -169,6 +169,12 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   co_return deployed_reply(spec, event_id);
 }
 
+asio::awaitable<void> Deployer::recover(const ServiceRow& row) {
+  auto spec = service_spec_from_json(boost::json::parse(row.spec).as_object(), row.tenant_id);
+  spec.version = row.version;
+  co_await recover(std::move(spec), row.created_at);
+}
+
 asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at) {
   BusyGuard busy(busy_, spec.tenant_id, spec.service_id);
   if (directory_->find(spec.tenant_id, spec.service_id)) {

@@ -40,6 +40,7 @@
 namespace solo {
 
 class EventStore;
+struct ServiceRow;
 class LogBook;
 class Supervisor;
 
@@ -61,6 +62,9 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   // Starts a service from its stored spec without a new service_deployed
   // event (recovery). Throws DeployError on failure.
   asio::awaitable<void> recover(ServiceSpec spec, std::string created_at);
+  // The same from a row of the services table (its latest spec and version):
+  // the Replayer at start and the Verifier's fix of a missing service.
+  asio::awaitable<void> recover(const ServiceRow& row);
   // Returns the id of the service_killed event.
   asio::awaitable<int64_t> kill(std::string tenant_id, std::string service_id, bool force);
   // Returns the new version.

@@ -17,6 +17,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "engine/security/crypto.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/services/service_directory.hpp"
@@ -65,7 +66,7 @@ inline ProjectionFn write_row(ServiceSpec spec) {
   auto spec_text = json::serialize(to_json(spec));
   return [spec = std::move(spec), spec_text = std::move(spec_text)](Database& db, const Event& event) {
     ServiceRow row{spec.tenant_id,        spec.service_id, spec.version,     spec.format,     spec.code,
-                   sha256_hex(spec.code), spec_text,       event.wall_clock, event.wall_clock, event.id};
+                   crypto::sha256_hex(spec.code), spec_text,       event.wall_clock, event.wall_clock, event.id};
     upsert_service_row(db, row);
   };
 }
