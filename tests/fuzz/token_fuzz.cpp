@@ -30,6 +30,7 @@
 #include "net/api/authorization.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/token_routes.hpp"
+#include "net/error_reply.hpp"
 #include "net/router.hpp"
 
 namespace json = boost::json;
@@ -102,10 +103,12 @@ void check_grant(TokenWorld& tokens, std::string body, bool as_admin) {
   solo::net::Response response;
   try {
     response = world.run(tokens.router.route(request));
-  } catch (const solo::net::BadRequest& refused) {
-    return;  // the Gateway answers 400 invalid_request with its message
-  } catch (const solo::net::Forbidden& refused) {
-    return;  // 403
+  } catch (const solo::Error& refused) {
+    // The Gateway answers it with net/error_reply: a refused grant is the
+    // caller's mistake (4xx), never a server error.
+    const int status = solo::net::error_reply(refused).status;
+    FUZZ_CHECK(status >= 400 && status < 500, "a grant refused with " + std::to_string(status) + ": " + refused.what());
+    return;
   }
   auto parsed = json::parse(response.body);
   if (response.status != 201) {
