@@ -36,11 +36,6 @@ boost::json::value json_argument(const std::string& text, const std::string& wha
   return value;
 }
 
-const std::string& positional(const CliArgs& args, size_t index, const char* what) {
-  if (args.positional.size() <= index) throw UsageError(std::string("missing ") + what);
-  return args.positional[index];
-}
-
 void expect_positionals(const CliArgs& args, size_t min, size_t max) {
   if (args.positional.size() > max) throw UsageError("unexpected argument '" + args.positional[max] + "'");
   if (args.positional.size() < min) throw UsageError("missing argument (see solo help)");
