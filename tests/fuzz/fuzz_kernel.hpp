@@ -22,6 +22,7 @@
 #include "engine/security/capability_manager.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/services/service_actor.hpp"
+#include "stores/event_store.hpp"
 #include "support/async_test.hpp"
 
 namespace solo::fuzz {
@@ -83,6 +84,20 @@ class FuzzKernel {
     kernel_ = Kernel::create(io_.get_executor(), std::move(options));
     run(kernel_->boot());
     mint_tenant_token();
+    // libFuzzer ends a run with exit(). Inputs append some events without
+    // waiting (capability_denied, service_crashed, ...), so the Writer's
+    // thread may still be committing while exit handlers destroy the statics
+    // it uses (the cached SQL text). Registered after boot, this handler runs
+    // before those are destroyed and waits until the Writer is idle.
+    std::atexit([] { get().wait_until_committed(); });
+  }
+
+  void wait_until_committed() {
+    try {
+      run(kernel_->events()->flush());
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "fuzz: the final flush failed: %s\n", error.what());
+    }
   }
 
   void mint_tenant_token() {
