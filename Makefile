@@ -108,8 +108,15 @@ fuzz: configure fuzz-build
 	SOLO_FUZZ_SEED=$(FUZZ_SEED) SOLO_FUZZ_PROGRAMS=$(FUZZ_PROGRAMS) SOLO_FUZZ_PROGRESS=$(FUZZ_PROGRESS) \
 	  $(BUILD_DIR)/tests/engine_tests --run_test=lua_sandbox_fuzz --log_level=message
 
+# `make bench`: every solo-bench scenario (each in its own process, each figure
+# beside its baseline from the same run), then the table of every target.
+# BENCH_ARGS passes options to `solo-bench all`: --runs 3, --only append,http,
+# --quick, --json (one document on stdout), --dir DIR (docs/operations.md,
+# "Benchmarks").
+BENCH_ARGS ?=
+
 bench: build
-	$(BUILD_DIR)/bench/solo-bench all
+	$(BUILD_DIR)/bench/solo-bench all $(BENCH_ARGS)
 
 clean:
 	cmake --build $(BUILD_DIR) --target clean

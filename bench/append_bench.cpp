@@ -284,25 +284,6 @@ RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir
 
 double micros(int64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }  // 0.1 us
 
-// One flat JSON object, numbers in plain notation (boost::json would print
-// doubles as 4.155237E3, valid but hard to read in a terminal or a report).
-std::string to_json_line(const boost::json::object& object) {
-  std::string out = "{";
-  for (const auto& [key, value] : object) {
-    if (out.size() > 1) out += ",";
-    out += boost::json::serialize(boost::json::string(key));
-    out += ":";
-    if (value.is_double()) {
-      char buffer[64];
-      std::snprintf(buffer, sizeof buffer, "%.10g", value.get_double());
-      out += buffer;
-    } else {
-      out += boost::json::serialize(value);
-    }
-  }
-  return out + "}";
-}
-
 int run_append(std::span<std::string> argv) {
   Args args(argv);
   if (args.flag("--help")) {
@@ -376,10 +357,8 @@ int run_append(std::span<std::string> argv) {
       {"raw_seconds", raw_seconds},
       {"raw_rows_per_transaction", kRawRowsPerTransaction},
   };
-  if (options.json) {
-    std::cout << to_json_line(report) << "\n";
-    return 0;
-  }
+  publish(report, options.json);
+  if (options.json) return 0;
   auto line = [](const char* label, const std::string& value) {
     std::printf("  %-34s %s\n", label, value.c_str());
   };

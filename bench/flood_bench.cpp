@@ -33,7 +33,6 @@
 
 #include <boost/json/object.hpp>
 
-#include "bench/json_line.hpp"
 #include "bench/kernel_thread.hpp"
 #include "bench/scenario.hpp"
 
@@ -195,7 +194,7 @@ int run_flood(std::span<std::string> argv) {
     spread = probe(kernel.port(), n);
   }
 
-  if (json) {
+  {
     boost::json::object out;
     out["connections"] = connections;
     out["addresses"] = addresses;
@@ -212,8 +211,8 @@ int run_flood(std::span<std::string> argv) {
     put("quiet", quiet, -1);
     put("one", one, one_opened);
     put("spread", spread, spread_opened);
-    std::cout << to_json_line(out) << "\n";
-    return 0;
+    publish(out, json);
+    if (json) return 0;
   }
   auto line = [](const char* name, const Probe& p) {
     std::printf("  %-34s %4d/%-4d answered 200   p50 %8.1f us   p99 %8.1f us   (503: %d, closed: %d, timeout: %d)\n",

@@ -18,9 +18,9 @@
 #include <string>
 
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "bench/http_probe.hpp"
-#include "bench/json_line.hpp"
 #include "bench/keepalive_client.hpp"
 #include "bench/kernel_thread.hpp"
 #include "bench/minimal_beast_server.hpp"
@@ -107,7 +107,7 @@ int run_http_scenario(std::span<std::string> argv) {
   bool health_ok = health_ratio >= kHealthTarget;
   bool call_ok = call_ratio >= kCallTarget;
 
-  if (json) {
+  {
     boost::json::object out;
     out["requests"] = requests;
     out["connections"] = connections;
@@ -130,8 +130,8 @@ int run_http_scenario(std::span<std::string> argv) {
     out["call_target"] = kCallTarget;
     out["health_target_met"] = health_ok;
     out["call_target_met"] = call_ok;
-    std::cout << to_json_line(out) << "\n";
-    return 0;
+    publish(out, json);
+    if (json) return 0;
   }
   auto line = [](const char* name, const HttpRun& run) {
     std::printf("  %-26s %10.0f req/s   p50 %8.1f us   p99 %8.1f us\n", name, per_s(run),

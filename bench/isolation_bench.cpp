@@ -40,7 +40,6 @@
 #include <boost/json.hpp>
 
 #include "bench/hostile_corpus.hpp"
-#include "bench/json_line.hpp"
 #include "bench/keepalive_client.hpp"
 #include "bench/kernel_thread.hpp"
 #include "bench/scenario.hpp"
@@ -337,9 +336,7 @@ int run_isolation(std::span<std::string> argv) {
   }
 
   // ---- figures ------------------------------------------------------------------
-  auto line = [&](boost::json::object object) {
-    if (options.json) std::cout << to_json_line(object) << "\n";
-  };
+  auto line = [&](boost::json::object object) { publish(object, options.json); };
   boost::json::object idle_line{{"scenario", "isolation"}, {"figure", "idle"}, {"probe_ms", options.probe_ms}};
   add_probes(idle_line, idle);
   line(idle_line);

@@ -33,7 +33,6 @@
 #include <boost/json/object.hpp>
 
 #include "apps/kernel.hpp"
-#include "bench/json_line.hpp"
 #include "bench/kernel_thread.hpp"
 #include "bench/scenario.hpp"
 #include "bench/service_probes.hpp"
@@ -219,9 +218,8 @@ int run_recovery(std::span<std::string> argv) {
   bool ok = clean.report.recovered == options.services && crash.report.recovered == options.services &&
             clean.running == static_cast<size_t>(options.services) &&
             crash.running == static_cast<size_t>(options.services);
-  if (options.json) {
-    std::cout << to_json_line(out) << "\n";
-  } else {
+  publish(out, options.json);
+  if (!options.json) {
     std::printf("recovery: %lld services in %lld tenant(s), %lld events, solo.db %.1f MB (built in %.1f s)\n",
                 (long long)options.services, (long long)options.tenants, (long long)options.events,
                 static_cast<double>(db_bytes) / 1e6, build_s);

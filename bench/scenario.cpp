@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
 #include <random>
+
+#include "bench/json_line.hpp"
 
 namespace solo::bench {
 
@@ -59,6 +64,16 @@ int64_t percentile(const std::vector<int64_t>& sorted, double q) {
   if (sorted.empty()) return 0;
   auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+void publish(const boost::json::object& report, bool json) {
+  std::string line = to_json_line(report);
+  if (json) std::cout << line << "\n" << std::flush;
+  if (const char* sink = std::getenv("SOLO_BENCH_REPORT"); sink && *sink) {
+    std::ofstream out(sink, std::ios::app);
+    out << line << "\n";
+    if (!out) throw std::runtime_error(std::string("cannot append the report to ") + sink);
+  }
 }
 
 }  // namespace solo::bench

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 namespace solo::bench {
 
 struct Scenario {
@@ -71,6 +73,13 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+// Hands a scenario's report (one flat JSON object of its figures) to whoever
+// ran it: printed as one JSON line on stdout when `json` (the scenario's
+// --json), and appended as one line to the file SOLO_BENCH_REPORT names when
+// `solo-bench all` runs the scenario (bench/all_bench.cpp). A scenario may
+// publish several objects (isolation publishes one per case).
+void publish(const boost::json::object& report, bool json);
 
 // Nearest-rank percentile (q in [0, 1]) of samples sorted ascending; 0 if empty.
 int64_t percentile(const std::vector<int64_t>& sorted, double q);

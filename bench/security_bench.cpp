@@ -32,7 +32,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 
-#include "bench/json_line.hpp"
 #include "bench/scenario.hpp"
 #include "engine/security/capability_manager.hpp"
 #include "engine/security/vault.hpp"
@@ -369,10 +368,8 @@ int run_security(std::span<std::string> argv) {
   report["get_reveal_p50_us"] = micros(percentile(gets.latency_ns, 0.5));
   report["decrypt_per_s"] = std::llround(rate(options.gets, decrypts.seconds));
   report["decrypt_p50_us"] = micros(percentile(decrypts.latency_ns, 0.5));
-  if (options.json) {
-    std::cout << to_json_line(report) << "\n";
-    return 0;
-  }
+  publish(report, options.json);
+  if (options.json) return 0;
   auto line = [](const char* label, const std::string& value) { std::printf("  %-40s %s\n", label, value.c_str()); };
   auto latency = [](const Timed& t) {
     return fixed(micros(percentile(t.latency_ns, 0.5)), 2) + " / " + fixed(micros(percentile(t.latency_ns, 0.99)), 2) +

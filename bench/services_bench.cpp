@@ -36,7 +36,6 @@
 
 #include "bench/disk_probe.hpp"
 #include "bench/http_probe.hpp"
-#include "bench/json_line.hpp"
 #include "bench/kernel_thread.hpp"
 #include "bench/lua_baseline.hpp"
 #include "bench/scenario.hpp"
@@ -265,10 +264,8 @@ int run_services(std::span<std::string> argv) {
       {"idle_memory_ratio", round_to(idle_mean / bare_mem.lua_heap_bytes, 0.01)},
       {"idle_memory_target_bytes", kIdleTarget},
   };
-  if (options.json) {
-    std::cout << to_json_line(report) << "\n";
-    return 0;
-  }
+  publish(report, options.json);
+  if (options.json) return 0;
 
   auto fixed = [](double v, int digits = 0) {
     char buffer[64];
