@@ -38,6 +38,20 @@ class CallFailedOnly : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Marks the run loop as inside a message for one turn, however the turn ends
+// (a crash or a cancellation unwinds through it), so that call() does not run
+// a step inline beside it.
+class Handling {
+ public:
+  explicit Handling(bool& flag) : flag_(flag) { flag_ = true; }
+  ~Handling() { flag_ = false; }
+  Handling(const Handling&) = delete;
+  Handling& operator=(const Handling&) = delete;
+
+ private:
+  bool& flag_;
+};
+
 }  // namespace
 
 const char* to_string(ServiceState state) {
@@ -161,6 +175,7 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
     auto envelope = co_await self->mailbox_->pop();
     if (!envelope) co_return;
     self->handling_fault_ = envelope->fault;
+    Handling handling(self->handling_);
     try {
       co_await handle(self, std::move(*envelope));
     } catch (const CallFailedOnly&) {
@@ -229,7 +244,10 @@ asio::awaitable<void> ServiceActor::handle(std::shared_ptr<ServiceActor> self, E
   StepResult step;
   switch (envelope.kind) {
     case Envelope::Kind::call:
-      step = co_await drive(self, self->runtime_->call(std::move(envelope.msg)), envelope.chain);
+      // A call that call() began inline goes on from its first step.
+      step = co_await drive(self,
+                            envelope.started ? std::move(*envelope.started) : self->runtime_->call(std::move(envelope.msg)),
+                            envelope.chain);
       if (step.is_error()) {
         // The service's error as one value, from here to the client's 500 service_error.
         envelope.reply.set_exception(std::make_exception_ptr(Error(ErrorKind::service_error, step.error)));
@@ -327,11 +345,29 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
                                         " bytes); nothing was queued",
                                     kMailboxRetryAfter));
   }
+  std::optional<StepResult> started;
+  if (chain.empty() && idle()) {
+    // Inline (see the header): the first step now; a reply ready at its end
+    // needs nothing more. The message is in the Lua heap, not queued: it
+    // holds no mailbox bytes.
+    const auto begun = std::chrono::steady_clock::now();
+    StepResult step = runtime_->call(std::move(msg));
+    if (step.is_done()) co_return Result::success(std::move(step.reply));
+    started.emplace(std::move(step));
+    const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - begun);
+    timeout = std::max(left, std::chrono::milliseconds{0});
+  }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
   auto fault = std::make_shared<StepResult::Fault>(StepResult::Fault::none);
-  Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {}, bytes,
-                    fault};
-  if (!mailbox_->try_push(std::move(envelope), bytes)) {
+  const size_t queued_bytes = started ? 0 : bytes;
+  Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {},
+                    queued_bytes, fault, std::move(started)};
+  if (envelope.started) {
+    if (!mailbox_->push_front(std::move(envelope))) {  // closed: the service is stopping
+      co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " stopped without replying");
+    }
+  } else if (!mailbox_->try_push(std::move(envelope), bytes)) {
     co_return Result::failure(Error(ErrorKind::overloaded,
                                     "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued",
                                     kMailboxRetryAfter));
@@ -366,7 +402,7 @@ bool ServiceActor::cast(boost::json::value msg) {
   }
   const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
   if (!has_room_for(bytes)) return false;
-  return mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr}, bytes);
+  return mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr, std::nullopt}, bytes);
 }
 
 bool ServiceActor::has_room_for(size_t bytes) const {
@@ -380,7 +416,7 @@ asio::awaitable<int64_t> ServiceActor::swap(ServiceSpec next, std::chrono::milli
   }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
   Envelope envelope{Envelope::Kind::swap, nullptr, std::move(sender), {},
-                    std::make_shared<ServiceSpec>(std::move(next)), rollback_window, 0, nullptr};
+                    std::make_shared<ServiceSpec>(std::move(next)), rollback_window, 0, nullptr, std::nullopt};
   if (!mailbox_->try_push(std::move(envelope))) {
     throw Error(ErrorKind::overloaded, "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued",
                 kMailboxRetryAfter);
@@ -458,7 +494,7 @@ asio::awaitable<void> ServiceActor::fire_timer(std::weak_ptr<ServiceActor> weak,
     self->timers_.erase(it);
   }
   // The bytes move from the timers to the mailbox: no new admission check.
-  if (!self->mailbox_->try_push(Envelope{Envelope::Kind::info, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr},
+  if (!self->mailbox_->try_push(Envelope{Envelope::Kind::info, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr, std::nullopt},
                                 bytes)) {
     self->world_->logs->write(self->spec_.tenant_id, self->spec_.service_id, "warn",
                               "timer message dropped: mailbox full");
