@@ -175,12 +175,14 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
     auto envelope = co_await self->mailbox_->pop();
     if (!envelope) co_return;
     self->handling_fault_ = envelope->fault;
-    Handling handling(self->handling_);
-    try {
-      co_await handle(self, std::move(*envelope));
-    } catch (const CallFailedOnly&) {
-      // That call's caller has its error; the service, its state and its
-      // restart count are untouched.
+    {
+      Handling handling(self->handling_);  // until the message is done, not across the turn below
+      try {
+        co_await handle(self, std::move(*envelope));
+      } catch (const CallFailedOnly&) {
+        // That call's caller has its error; the service, its state and its
+        // restart count are untouched.
+      }
     }
     self->handling_fault_.reset();
     // Mailbox::pop() does not suspend while items are queued, so without this
@@ -243,11 +245,11 @@ asio::awaitable<StepResult> ServiceActor::drive(std::shared_ptr<ServiceActor> se
 asio::awaitable<void> ServiceActor::handle(std::shared_ptr<ServiceActor> self, Envelope envelope) {
   StepResult step;
   switch (envelope.kind) {
-    case Envelope::Kind::call:
-      // A call that call() began inline goes on from its first step.
-      step = co_await drive(self,
-                            envelope.started ? std::move(*envelope.started) : self->runtime_->call(std::move(envelope.msg)),
-                            envelope.chain);
+    case Envelope::Kind::call: {
+      // A call that call() began inline goes on from its first step. (A
+      // named local: GCC 12 mishandles a conditional temporary inside co_await.)
+      StepResult first = envelope.started ? std::move(*envelope.started) : self->runtime_->call(std::move(envelope.msg));
+      step = co_await drive(self, std::move(first), envelope.chain);
       if (step.is_error()) {
         // The service's error as one value, from here to the client's 500 service_error.
         envelope.reply.set_exception(std::make_exception_ptr(Error(ErrorKind::service_error, step.error)));
@@ -255,6 +257,7 @@ asio::awaitable<void> ServiceActor::handle(std::shared_ptr<ServiceActor> self, E
       }
       envelope.reply.set_value(std::move(step.reply));
       co_return;
+    }
     case Envelope::Kind::cast:
       step = co_await drive(self, self->runtime_->cast(std::move(envelope.msg)), {});
       break;
