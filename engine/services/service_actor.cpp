@@ -348,6 +348,7 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
                                         " bytes); nothing was queued",
                                     kMailboxRetryAfter));
   }
+  const std::chrono::milliseconds call_timeout = timeout;  // what a timeout reports
   std::optional<StepResult> started;
   if (chain.empty() && idle()) {
     // Inline (see the header): the first step now; a reply ready at its end
@@ -395,7 +396,7 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
   }
   if (!reply) {
     co_return Result::failure(ErrorKind::timeout, "service " + spec_.service_id + " did not reply within " +
-                                                       std::to_string(timeout.count()) + " ms");
+                                                       std::to_string(call_timeout.count()) + " ms");
   }
   co_return Result::success(std::move(*reply));
 }
