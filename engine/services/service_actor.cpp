@@ -38,9 +38,9 @@ class CallFailedOnly : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Marks the run loop as inside a message for one turn, however the turn ends
-// (a crash or a cancellation unwinds through it), so that call() does not run
-// a step inline beside it.
+// Marks the run loop as inside a message until the message is done, however
+// it ends (a crash or a cancellation unwinds through it), so that call() does
+// not run a step inline beside it.
 class Handling {
  public:
   explicit Handling(bool& flag) : flag_(flag) { flag_ = true; }
