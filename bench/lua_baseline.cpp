@@ -4,11 +4,17 @@
 
 #include <lua.hpp>
 
+#include <boost/json/value.hpp>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+
+#include "engine/sandbox/lua_json.hpp"
+#include "engine/sandbox/lua_limits.hpp"
 
 namespace solo::bench {
 namespace {
@@ -38,6 +44,35 @@ lua_State* create_and_load(std::string_view code, int* state_ref) {
     *state_ref = LUA_NOREF;
   }
   return L;
+}
+
+// The instruction budget of one message, found by the count hook through the
+// state's extra space (as LuaMeter finds its meter).
+struct InstructionBudget {
+  static constexpr int interval = 1000;  // LuaMeter::hook_interval
+  uint64_t used = 0;
+  uint64_t budget = LuaLimits{}.instructions_per_message;
+};
+
+void count_hook(lua_State* L, lua_Debug*) {
+  InstructionBudget* budget;
+  std::memcpy(&budget, lua_getextraspace(L), sizeof budget);
+  budget->used += InstructionBudget::interval;
+  if (budget->used > budget->budget) luaL_error(L, "instruction budget exceeded");
+}
+
+// Under the one lua_pcall: converts the message (a light userdata at 1) and
+// calls handle_call(msg, state); push_json raises on memory or depth, so it
+// must run protected, as the sandbox runs it.
+int call_handler(lua_State* L) {
+  const auto* msg = static_cast<const boost::json::value*>(lua_touserdata(L, 1));
+  const auto state_ref = static_cast<int>(lua_tointeger(L, 2));
+  lua_settop(L, 0);
+  lua_getglobal(L, "handle_call");
+  push_json(L, *msg);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, state_ref);
+  lua_call(L, 2, 2);
+  return 2;
 }
 
 }  // namespace
@@ -72,6 +107,38 @@ std::vector<int64_t> bare_call_ns(std::string_view code, int calls) {
     if (lua_pcall(L, 2, 2, 0) != LUA_OK) fail(L, "handle_call");
     lua_rawseti(L, LUA_REGISTRYINDEX, state_ref);  // the new state
     lua_pop(L, 1);                                 // the reply
+    samples.push_back((Clock::now() - start).count());
+  }
+  lua_close(L);
+  std::sort(samples.begin(), samples.end());
+  return samples;
+}
+
+std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls) {
+  int state_ref = LUA_NOREF;
+  lua_State* L = create_and_load(code, &state_ref);
+  if (state_ref == LUA_NOREF) fail(L, "init() is missing");
+  InstructionBudget budget;
+  InstructionBudget* budget_ptr = &budget;
+  std::memcpy(lua_getextraspace(L), &budget_ptr, sizeof budget_ptr);
+  lua_sethook(L, count_hook, LUA_MASKCOUNT, InstructionBudget::interval);
+  LuaJsonLimits reply_limits;
+  reply_limits.max_bytes = LuaLimits{}.payload_bytes;
+  std::vector<int64_t> samples;
+  samples.reserve(static_cast<size_t>(calls));
+  for (int i = 0; i < calls; ++i) {
+    const boost::json::value msg = boost::json::object{{"op", "inc"}};
+    LuaJsonResult reply;
+    auto start = Clock::now();
+    budget.used = 0;  // a fresh budget per message
+    lua_pushcfunction(L, call_handler);
+    lua_pushlightuserdata(L, const_cast<boost::json::value*>(&msg));
+    lua_pushinteger(L, state_ref);
+    if (lua_pcall(L, 2, 2, 0) != LUA_OK) fail(L, "handle_call");
+    reply = to_json(L, -2, reply_limits);
+    if (!reply.ok()) throw std::runtime_error("bare sandboxed call: reply " + reply.error);
+    lua_rawseti(L, LUA_REGISTRYINDEX, state_ref);  // the new state
+    lua_pop(L, 1);                                 // the reply, now JSON
     samples.push_back((Clock::now() - start).count());
   }
   lua_close(L);

@@ -1,12 +1,22 @@
 // The bare-Lua baselines of the `services` scenario: what the same service
 // code costs in a plain lua_State with nothing of Solo around it (no sandbox,
-// no allocator cap, no count hook, no actor, no event log).
+// no allocator cap, no actor, no event log; a count hook only where named).
 //
 //   create+load   luaL_newstate + luaL_openlibs + luaL_loadbuffer + lua_pcall
 //                 of the chunk (lua_close is not timed: a deploy keeps its state)
 //   pcall         lua_pcall of the chunk's handle_call(msg, state), the state
 //                 table kept in the registry between calls as the sandbox does,
 //                 msg a fresh table {op = "inc"} (the sandbox must build one too)
+//   sandboxed call  the work any sandboxed call must do, minus Solo's
+//                 machinery: the same handle_call under one lua_pcall, with
+//                 a count hook installed (an instruction budget per message,
+//                 as the sandbox's), the message converted from a
+//                 boost::json::value to a Lua table and the reply back with
+//                 the sandbox's own conversions (engine/sandbox/lua_json.hpp:
+//                 their depth, size, UTF-8 and cycle checks are part of the
+//                 necessary work; a converter without them would be easier
+//                 than any sandboxed call). No actor, mailbox, reply slot,
+//                 Lua thread per step, time slices or watchdog.
 //   memory        lua_gc(LUA_GCCOUNT) of such a state after init(), and the
 //                 process RSS it adds
 //
@@ -25,6 +35,11 @@ std::vector<int64_t> bare_create_load_ns(std::string_view code, int rounds);
 // Each handle_call pcall in ns, sorted ascending. The code must define
 // init() and handle_call(msg, state) returning (reply, state).
 std::vector<int64_t> bare_call_ns(std::string_view code, int calls);
+
+// Each sandboxed call (see above) in ns, sorted ascending; the message is
+// {"op": "inc"} built before the clock starts, as the in-process call probe
+// builds it. Same contract for `code` as bare_call_ns.
+std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls);
 
 struct BareMemory {
   double lua_heap_bytes = 0;   // lua_gc count of one state after init()

@@ -26,7 +26,8 @@ template <class Reply>
 class CallResult {
  public:
   // A failed result (stopped); exists because co_spawn needs default-constructible results.
-  CallResult() : error_(ErrorKind::stopped, "stopped: actor stopped without replying") {}
+  // The Error is built only when read: a successful call allocates no message.
+  CallResult() = default;
 
   static CallResult success(Reply value) {
     CallResult r;
@@ -48,10 +49,13 @@ class CallResult {
   explicit operator bool() const { return ok(); }
 
   // Only meaningful when !ok().
-  ErrorKind error() const { return error_.kind(); }
-  const Error& failure() const { return error_; }
+  ErrorKind error() const { return failure().kind(); }
+  const Error& failure() const {
+    if (!error_) error_.emplace(ErrorKind::stopped, "stopped: actor stopped without replying");
+    return *error_;
+  }
   // The failure's message (for service_error, the service's own words).
-  std::string message() const { return error_.message(); }
+  std::string message() const { return failure().message(); }
 
   // Throws std::logic_error when !ok(): reading a failed result is a bug.
   Reply& value() & { return checked(); }
@@ -62,12 +66,12 @@ class CallResult {
 
  private:
   Reply& checked() {
-    if (!value_) throw std::logic_error("CallResult::value on a failed call: " + error_.message());
+    if (!value_) throw std::logic_error("CallResult::value on a failed call: " + message());
     return *value_;
   }
 
   std::optional<Reply> value_;
-  Error error_;
+  mutable std::optional<Error> error_;  // none: success, or the default failure (stopped) not yet read
 };
 
 }  // namespace solo

@@ -50,6 +50,18 @@ class Mailbox {
     return true;
   }
 
+  // Queues `item` ahead of everything, whatever the capacity: for a message
+  // that was admitted and whose handling began outside the consumer (the
+  // service actor's inline call, handed over when it cannot finish at once),
+  // so it goes on before anything queued meanwhile. False only when closed.
+  bool push_front(T item, std::size_t bytes = 0) {
+    if (closed_) return false;
+    items_.push_front(Entry{std::move(item), bytes});
+    bytes_ += bytes;
+    wakeup_.notify();
+    return true;
+  }
+
   // Waits for the next item; nullopt once closed and empty.
   asio::awaitable<std::optional<T>> pop() {
     while (items_.empty()) {

@@ -294,7 +294,9 @@ LuaJsonResult to_json(lua_State* L, int idx, const LuaJsonLimits& limits) {
 }
 
 std::size_t json_size(const json::value& v, std::size_t stop_after) {
-  json::serializer serializer;
+  // One serializer per thread, reset for each value: its stack keeps its
+  // memory, so sizing a message (every call and cast) allocates nothing.
+  thread_local json::serializer serializer;
   serializer.reset(&v);
   char buf[4096];
   std::size_t n = 0;

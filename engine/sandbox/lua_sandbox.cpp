@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <exception>
 #include <ostream>
+#include <type_traits>
 
 namespace solo {
 
@@ -55,8 +56,9 @@ std::string location(lua_State* thread) {
   return {};
 }
 
+template <class F>
 int protected_trampoline(lua_State* L) {
-  const auto* f = static_cast<const std::function<void(lua_State*)>*>(lua_touserdata(L, 1));
+  auto* f = static_cast<F*>(lua_touserdata(L, 1));
   lua_settop(L, 0);
   std::string failure;
   try {
@@ -81,6 +83,20 @@ const char* function_name(int entry) {
 }
 
 }  // namespace
+
+// ---- protection ----------------------------------------------------------------
+
+template <class F>
+std::optional<std::string> LuaSandbox::protect(F&& f) const {
+  using Function = std::remove_reference_t<F>;
+  const int top = lua_gettop(L_);
+  lua_pushcfunction(L_, protected_trampoline<Function>);
+  lua_pushlightuserdata(L_, const_cast<void*>(static_cast<const void*>(&f)));
+  std::optional<std::string> error;
+  if (lua_pcall(L_, 1, 0, 0) != LUA_OK) error = error_text(L_, -1);
+  lua_settop(L_, top);
+  return error;
+}
 
 // ---- StepResult ----------------------------------------------------------------
 
@@ -288,8 +304,12 @@ StepResult LuaSandbox::start(Entry entry, const char* function, const Pusher& pu
       missing = true;
       return;
     }
-    lua_State* co = lua_newthread(L);  // inherits the count hook
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &thread_key);
+    lua_State* co = spare_;
+    if (co == nullptr) {
+      co = lua_newthread(L);  // inherits the count hook
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &thread_key);
+    }
+    spare_ = nullptr;
     thread_ = co;
     nargs = push_args(L);
     if (!lua_checkstack(co, nargs + 1)) luaL_error(L, "stack overflow");
@@ -404,8 +424,11 @@ StepResult LuaSandbox::complete(int nresults) {
       }
     }
   });
-  release_thread();
-  if (err) return StepResult::failed(name + ": " + *err, StepResult::Fault::memory);
+  if (err) {
+    release_thread();
+    return StepResult::failed(name + ": " + *err, StepResult::Fault::memory);
+  }
+  keep_thread();
   if (contract) return StepResult::failed(*contract, contract_fault);
   return result;
 }
@@ -439,9 +462,17 @@ StepResult LuaSandbox::fail(int status) {
   return StepResult::failed(std::move(message), fault);
 }
 
+void LuaSandbox::keep_thread() {
+  lua_settop(thread_, 0);
+  spare_ = thread_;
+  thread_ = nullptr;
+  pending_.reset();
+}
+
 void LuaSandbox::release_thread() {
   if (thread_ == nullptr) return;
   thread_ = nullptr;
+  spare_ = nullptr;
   pending_.reset();
   protect([](lua_State* L) {
     lua_pushnil(L);
@@ -456,16 +487,6 @@ std::optional<std::string> LuaSandbox::why_no_call(lua_State* L) const {
 }
 
 // ---- state and inspection -----------------------------------------------------------
-
-std::optional<std::string> LuaSandbox::protect(const std::function<void(lua_State*)>& f) const {
-  const int top = lua_gettop(L_);
-  lua_pushcfunction(L_, protected_trampoline);
-  lua_pushlightuserdata(L_, const_cast<std::function<void(lua_State*)>*>(&f));
-  std::optional<std::string> error;
-  if (lua_pcall(L_, 1, 0, 0) != LUA_OK) error = error_text(L_, -1);
-  lua_settop(L_, top);
-  return error;
-}
 
 LuaJsonResult LuaSandbox::export_state() {
   LuaJsonResult result;

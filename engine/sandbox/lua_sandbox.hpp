@@ -165,7 +165,10 @@ class LuaSandbox final : private LuaSoloContext {
   LuaSandbox(LuaLimits limits, LuaFacts facts, LuaHost* host);
 
   // Runs f(L_) under lua_pcall: Lua errors and C++ exceptions become the message.
-  std::optional<std::string> protect(const std::function<void(lua_State*)>& f) const;
+  // A template (defined in lua_sandbox.cpp, its only user) so that a step's
+  // closures are not copied into a std::function on every message.
+  template <class F>
+  std::optional<std::string> protect(F&& f) const;
   StepResult start(Entry entry, const char* function, const Pusher& push_args);
   StepResult run(int nargs);
   static bool unsliced_entry(Entry entry) { return entry == Entry::load || entry == Entry::terminate; }
@@ -175,6 +178,8 @@ class LuaSandbox final : private LuaSoloContext {
   StepResult fail(int status);
   StepResult missing_function(Entry entry, const Pusher& push_args);
   void release_thread();
+  // The step's thread finished: keep it for the next step (see spare_).
+  void keep_thread();
 
   // LuaSoloContext
   LuaHost* host() override { return host_; }
@@ -189,6 +194,11 @@ class LuaSandbox final : private LuaSoloContext {
   // The step in progress (running or waiting in solo.call).
   Entry entry_ = Entry::load;
   lua_State* thread_ = nullptr;  // kept alive by a registry reference
+  // A thread whose last step returned (status ok, empty stack), held by the
+  // same registry reference: the next step runs on it instead of a new one
+  // (a lua_newthread and its garbage per message). A thread that failed,
+  // yielded outside a solo.call or was abandoned is dropped, never reused.
+  lua_State* spare_ = nullptr;
   std::optional<PendingCall> pending_;
   bool preemptible_ = false;
 };

@@ -95,9 +95,22 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   // The supervised child body (see the file comment).
   static asio::awaitable<void> run(std::shared_ptr<ServiceActor> self, ChildContext context);
 
-  // Request/reply through the mailbox; failures are values: overloaded (full,
-  // nothing queued), timeout, stopped (crashed or killed), error (the
-  // service's error message).
+  // Request/reply; failures are values: overloaded (full, nothing queued),
+  // timeout, stopped (crashed or killed), error (the service's error message).
+  //
+  // A call from outside any service (an empty chain: HTTP, WebSocket, CLI)
+  // to an actor that is idle — running, not inside a message, its mailbox
+  // empty — runs inline: its first step runs at once on the caller's
+  // coroutine, with the same budgets and slice as in the run loop, and a
+  // reply ready at the end of it returns with no mailbox round trip and no
+  // timer. A step that cannot finish at once (preempted at the end of its
+  // slice, waiting in solo.call, or failed, which crashes the incarnation)
+  // is handed to the run loop at the head of the mailbox and the caller
+  // waits for it as for any queued call, within what is left of `timeout`.
+  // Inline never overtakes a queued message (only an empty mailbox), never
+  // runs beside a message in progress, and never nests: a call from inside
+  // a handler (solo.call) always goes through the target's mailbox, so the
+  // engine time of a chain of calls stays sliced.
   asio::awaitable<CallResult<boost::json::value>> call(boost::json::value msg, std::chrono::milliseconds timeout,
                                                        CallChain chain = {});
   // Fire and forget; false when the mailbox is full or the service is down.
@@ -147,6 +160,8 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
     // call: set to Fault::reply by crash() when the handler's reply could not
     // be encoded, so call() can tell its caller it was that call only.
     std::shared_ptr<StepResult::Fault> fault;
+    // call: the first step, already run inline by call() (msg is then unused).
+    std::optional<StepResult> started;
   };
   struct Timer {
     std::shared_ptr<asio::steady_timer> timer;
@@ -172,6 +187,10 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   [[noreturn]] void crash(const StepResult& step);
   // Whether `bytes` more outside the heap keep memory_bytes() within the limit.
   bool has_room_for(size_t bytes) const;
+  // Whether a call from outside may run inline now (see call()).
+  bool idle() const {
+    return state_ == ServiceState::running && runtime_ && !handling_ && mailbox_->empty();
+  }
 
   std::shared_ptr<ServiceWorld> world_;
   ServiceSpec spec_;
@@ -202,6 +221,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   size_t timer_bytes_ = 0;  // the pending timers' message bytes
   int64_t next_timer_ = 1;
   std::shared_ptr<StepResult::Fault> handling_fault_;  // of the call envelope being handled
+  bool handling_ = false;  // the run loop is inside a message (it may be suspended in it)
   // The secret values this service has read, hidden in its logs, events and errors.
   SecretMask secret_mask_;
 };

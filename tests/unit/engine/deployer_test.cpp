@@ -1,11 +1,19 @@
 // Tests for engine/services/deployer: durable deploy, kill, swap and rollback
 // (the event and the `services` row in one transaction, read back through a
 // second connection), the error kinds, a service that stays down past its
-// restart intensity, and solo.call between services (reply, self-call, cycle).
+// restart intensity, solo.call between services (reply, self-call, cycle), and
+// the inline call path of an idle service (ServiceActor::call): it runs without
+// an engine turn, never overtakes a queued message, hands a step that cannot
+// finish at once to the run loop and still times out.
 // Real SQLite in a temp dir, a real EventStore and Supervisor; no HTTP.
 #include "engine/services/deployer.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -59,6 +67,25 @@ function handle_call(msg, state)
     return { ok = ok, reply = reply }, state
   end
   return { me = solo.service_id }, state
+end
+)lua";
+
+// Records the order of what it handles: casts append to `seen`, a call
+// answers with everything seen so far, then appends itself; {"spin": N}
+// first runs a loop of N iterations (many slices) and {"relay": id} first
+// calls that service.
+const char* kRecorder = R"lua(
+function init(config) return { seen = {} } end
+function handle_cast(msg, state)
+  state.seen[#state.seen + 1] = msg.tag
+  return state
+end
+function handle_call(msg, state)
+  if msg.spin then local x = 0 for i = 1, msg.spin do x = x + i end end
+  if msg.relay then solo.call(msg.relay, {}) end
+  local reply = { seen = table.concat(state.seen, ",") }
+  state.seen[#state.seen + 1] = msg.tag
+  return reply, state
 end
 )lua";
 
@@ -164,12 +191,13 @@ std::optional<solo::ServiceRow> row_of(const std::filesystem::path& path, const 
 
 // A call through the actor, parsed from text (a named local: see the GCC 12
 // note in the brief; no temporaries inside co_await expressions).
+// `timeout`: none, 2 s; the service's own call_timeout when `own_timeout`.
 asio::awaitable<solo::CallResult<json::value>> call(std::shared_ptr<solo::Deployer> deployer, std::string id,
-                                                     std::string message) {
+                                                     std::string message, bool own_timeout = false) {
   auto actor = deployer->directory()->find("acme", id);
   if (!actor) throw std::runtime_error("no actor " + id);
   json::value msg = json::parse(message);
-  std::chrono::milliseconds timeout = 2s;
+  std::chrono::milliseconds timeout = own_timeout ? actor->spec().limits.call_timeout : 2s;
   solo::CallChain chain;
   auto result = co_await actor->call(std::move(msg), timeout, chain);
   co_return result;
@@ -188,6 +216,75 @@ asio::awaitable<bool> eventually(std::function<bool()> predicate, std::chrono::m
     co_await solo::test::sleep_for(5ms);
   }
   co_return true;
+}
+
+ServiceSpec spec_with_limits(const std::string& id, const std::string& code, json::object limits) {
+  auto body = spec_body(id, code);
+  body["limits"] = std::move(limits);
+  return solo::parse_service_spec(body, "acme", solo::ServiceLimitsMax{});
+}
+
+// Counts the turns of the engine (io_context) while it runs: a call that
+// completes with no turn in between never went through a mailbox.
+struct TurnCounter {
+  int64_t turns = 0;
+  bool stop = false;
+};
+
+asio::awaitable<void> count_turns(std::shared_ptr<TurnCounter> counter) {
+  while (!counter->stop) {
+    ++counter->turns;
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+}
+
+struct TimedCall {
+  solo::CallResult<json::value> result;
+  int64_t turns = 0;  // engine turns while it was in flight
+};
+
+asio::awaitable<TimedCall> call_counting_turns(std::shared_ptr<solo::Deployer> deployer, std::string id,
+                                               std::string message) {
+  auto counter = std::make_shared<TurnCounter>();
+  auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, count_turns(counter), asio::detached);
+  co_await asio::post(executor, asio::use_awaitable);  // the counter is running
+  const int64_t before = counter->turns;
+  TimedCall timed;
+  timed.result = co_await call(deployer, id, message);
+  timed.turns = counter->turns - before;
+  counter->stop = true;
+  co_return timed;
+}
+
+// Casts `tags` to `id` one after another, then calls it at once, with no
+// engine turn in between: the casts are still queued when the call arrives.
+asio::awaitable<solo::CallResult<json::value>> casts_then_call(std::shared_ptr<solo::Deployer> deployer,
+                                                               std::string id, std::vector<std::string> tags) {
+  auto actor = deployer->directory()->find("acme", id);
+  if (!actor) throw std::runtime_error("no actor " + id);
+  for (const auto& tag : tags) {
+    json::object msg;
+    msg["tag"] = tag;
+    if (!actor->cast(std::move(msg))) throw std::runtime_error("cast refused");
+  }
+  auto result = co_await call(deployer, id, R"({"tag":"call"})");
+  co_return result;
+}
+
+// Two calls to `id` started together; the first waits in solo.call for
+// `relay_to`, so the second arrives while the first is in progress.
+asio::awaitable<std::pair<solo::CallResult<json::value>, solo::CallResult<json::value>>> overlapping_calls(
+    std::shared_ptr<solo::Deployer> deployer, std::string id, std::string relay_to) {
+  auto executor = co_await asio::this_coro::executor;
+  auto first = std::make_shared<std::optional<solo::CallResult<json::value>>>();
+  std::string first_message = R"({"tag":"first","relay":")" + relay_to + R"("})";
+  asio::co_spawn(executor, call(deployer, id, first_message),
+                 [first](std::exception_ptr, solo::CallResult<json::value> result) { *first = std::move(result); });
+  co_await asio::post(executor, asio::use_awaitable);  // the first has begun
+  auto second = co_await call(deployer, id, R"({"tag":"second"})");
+  while (!first->has_value()) co_await solo::test::sleep_for(1ms);
+  co_return std::make_pair(std::move(**first), std::move(second));
 }
 
 template <class F>
@@ -444,6 +541,57 @@ BOOST_AUTO_TEST_CASE(a_self_call_and_a_call_cycle_fail_at_once) {
   // Both still answer.
   BOOST_TEST(run(call(deployer, "a", "{}")).ok());
   BOOST_TEST(run(call(deployer, "b", "{}")).ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_call_to_an_idle_service_runs_inline_without_an_engine_turn) {
+  run(deploy(deployer, make_spec("counter", kCounter)));
+  auto timed = run(call_counting_turns(deployer, "counter", R"({"op":"inc"})"));
+  BOOST_TEST_REQUIRE(timed.result.ok(), timed.result.message());
+  BOOST_TEST(timed.result.value().at("count").as_int64() == 1);
+  BOOST_TEST(timed.turns == 0);  // through the mailbox it takes several
+  // Its error is still the service's error, and the service restarts as before.
+  auto boom = run(call(deployer, "counter", R"({"op":"boom"})"));
+  BOOST_TEST((boom.error() == solo::ErrorKind::service_error));
+  BOOST_TEST(boom.message().find("boom on purpose") != std::string::npos, boom.message());
+  BOOST_TEST(run(eventually([&] { return deployer->directory()->find("acme", "counter")->alive(); })));
+  BOOST_TEST(run(call(deployer, "counter", R"({"op":"inc"})")).value().at("count").as_int64() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(an_inline_call_never_overtakes_queued_messages) {
+  run(deploy(deployer, make_spec("recorder", kRecorder)));
+  auto result = run(casts_then_call(deployer, "recorder", {"a", "b", "c"}));
+  BOOST_TEST_REQUIRE(result.ok(), result.message());
+  BOOST_TEST(result.value().at("seen").as_string() == "a,b,c");
+}
+
+BOOST_AUTO_TEST_CASE(a_call_arriving_while_a_message_is_in_progress_waits_its_turn) {
+  run(deploy(deployer, make_spec("recorder", kRecorder)));
+  run(deploy(deployer, make_spec("other", kRecorder)));
+  // The first call runs inline until its solo.call, then goes on in the run
+  // loop; the second must not run beside it (the state would interleave).
+  auto [first, second] = run(overlapping_calls(deployer, "recorder", "other"));
+  BOOST_TEST_REQUIRE(first.ok(), first.message());
+  BOOST_TEST_REQUIRE(second.ok(), second.message());
+  BOOST_TEST(first.value().at("seen").as_string() == "");
+  BOOST_TEST(second.value().at("seen").as_string() == "first");
+}
+
+BOOST_AUTO_TEST_CASE(an_inline_call_past_its_timeout_is_a_timeout_and_the_service_goes_on) {
+  json::object limits{{"call_timeout_ms", 20}, {"cpu_ms_per_message", 5000}, {"instructions_per_message", 5000000000}};
+  run(deploy(deployer, spec_with_limits("spinner", kRecorder, limits)));
+  // Tens of millions of iterations: many slices, far past 20 ms of engine time.
+  auto late = run(call(deployer, "spinner", R"({"tag":"slow","spin":50000000})", true));
+  BOOST_TEST_REQUIRE(!late.ok(), "replied: " << (late.ok() ? json::serialize(late.value()) : ""));
+  BOOST_TEST((late.error() == solo::ErrorKind::timeout), late.message());
+  BOOST_TEST(late.message().find("20 ms") != std::string::npos, late.message());
+  // The message itself finished in the run loop: the next call sees it.
+  BOOST_TEST(run(eventually([&] {
+    auto actor = deployer->directory()->find("acme", "spinner");
+    return actor->queue_length() == 0;
+  })));
+  auto next = run(call(deployer, "spinner", R"({"tag":"next"})"));
+  BOOST_TEST_REQUIRE(next.ok(), next.message());
+  BOOST_TEST(next.value().at("seen").as_string() == "slow");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
