@@ -3,7 +3,7 @@
 // Nearly everything a lua_State allocates is small (strings, closures, table
 // headers, upvalues: 16-256 bytes), and a fresh sandbox makes ~1000 of them;
 // through malloc that was a third of creating one. The pool carves blocks
-// of 16-byte size classes out of chunks it takes from malloc (4 KiB, then
+// of 16-byte size classes out of chunks it takes from malloc (16 KiB, then
 // doubling up to 256 KiB), keeps a free list per class and hands every
 // chunk back when the state is closed. Larger blocks are the caller's
 // business (malloc).
@@ -28,7 +28,7 @@ class LuaBlockPool {
  public:
   static constexpr std::size_t granule = 16;
   static constexpr std::size_t max_block = 256;  // larger blocks are not pooled
-  static constexpr std::size_t first_chunk = 4096;
+  static constexpr std::size_t first_chunk = 16 * 1024;  // most of a fresh sandbox's small blocks
   static constexpr std::size_t largest_chunk = 256 * 1024;
 
   explicit LuaBlockPool(std::size_t budget) : budget_(budget) {}
