@@ -56,6 +56,27 @@ std::vector<int64_t> bare_create_load_ns(std::string_view code, int rounds) {
   return samples;
 }
 
+std::vector<int64_t> bare_create_load_kept_ns(std::string_view code, int rounds) {
+  std::vector<int64_t> samples;
+  std::vector<lua_State*> kept;
+  samples.reserve(static_cast<size_t>(rounds));
+  kept.reserve(static_cast<size_t>(rounds));
+  try {
+    for (int i = 0; i < rounds; ++i) {
+      int ref = LUA_NOREF;
+      auto start = Clock::now();
+      kept.push_back(create_and_load(code, &ref));
+      samples.push_back((Clock::now() - start).count());
+    }
+  } catch (...) {
+    for (auto* L : kept) lua_close(L);
+    throw;
+  }
+  for (auto* L : kept) lua_close(L);
+  std::sort(samples.begin(), samples.end());
+  return samples;
+}
+
 std::vector<int64_t> bare_call_ns(std::string_view code, int calls) {
   int state_ref = LUA_NOREF;
   lua_State* L = create_and_load(code, &state_ref);

@@ -20,7 +20,12 @@
 namespace solo::bench {
 
 // Each create+load (+ init, when the code defines it) in ns, sorted ascending.
+// Each state is closed before the next is made (not timed), so every create
+// reuses the memory the last one freed.
 std::vector<int64_t> bare_create_load_ns(std::string_view code, int rounds);
+// The same with every state kept alive until the end, as deploys keep their
+// services: each create takes fresh memory (page faults), as a deploy does.
+std::vector<int64_t> bare_create_load_kept_ns(std::string_view code, int rounds);
 
 // Each handle_call pcall in ns, sorted ascending. The code must define
 // init() and handle_call(msg, state) returning (reply, state).

@@ -7,7 +7,10 @@
 //                      supervisor. Baseline: bare create + load (lua_baseline.hpp)
 //                      plus two fsyncs of this disk (disk_probe.hpp).
 //   deploy throughput  C deploys started at once (group commit shares the
-//                      fsyncs), R rounds. Baseline: bare create + loads per second.
+//                      fsyncs), R rounds. Baseline: bare create + loads per second;
+//                      the engine CPU per deploy also beside C x R bare states
+//                      kept alive (a deploy keeps its state, so it takes fresh
+//                      memory where the closed-each-time baseline reuses it).
 //   in-process call    ServiceActor::call({"op":"inc"}) one after another
 //                      (mailbox, reply slot, timeout, JSON <-> Lua, metering).
 //                      Baseline: a bare lua_pcall of the same handle_call.
@@ -125,6 +128,7 @@ int run_services(std::span<std::string> argv) {
   // the kernel exists, so nothing else runs meanwhile).
   auto sync = probe_sync_latency(dir.path());
   auto bare_load = bare_create_load_ns(kCounterCode, static_cast<int>(std::max<int64_t>(options.deploys, 200)));
+  auto bare_kept = bare_create_load_kept_ns(kCounterCode, static_cast<int>(options.concurrent * options.rounds));
   auto bare_calls = bare_call_ns(kCounterCode, static_cast<int>(options.calls));
   auto sandbox_calls = sandbox_call_ns(static_cast<int>(options.calls));
 
@@ -230,6 +234,9 @@ int run_services(std::span<std::string> argv) {
       {"bare_create_load_mean_us", round_to(1e6 / bare_loads_per_s, 0.1)},
       {"deploy_engine_cpu_ratio",
        round_to(round_cpu * bare_loads_per_s / static_cast<double>(concurrent_deploys), 0.01)},
+      // The same bare work with its states kept alive, as the deploys keep theirs.
+      {"bare_create_load_kept_mean_us", round_to(mean(bare_kept) / 1000, 0.1)},
+      {"deploy_engine_cpu_ratio_kept", round_to(round_cpu * 1e9 / static_cast<double>(concurrent_deploys) / mean(bare_kept), 0.01)},
       {"commits_per_round", round_to(static_cast<double>(round_commits) / static_cast<double>(rounds.size()), 0.1)},
       {"concurrent_deploy_p50_us", micros(percentile(concurrent_ns, 0.50))},
       {"concurrent_deploy_p99_us", micros(percentile(concurrent_ns, 0.99))},
@@ -295,6 +302,8 @@ int run_services(std::span<std::string> argv) {
   row("  engine CPU per deploy", fixed(round_cpu * 1e6 / static_cast<double>(concurrent_deploys)) + " us",
       fixed(1e6 / bare_loads_per_s) + " us bare", fixed(round_cpu * bare_loads_per_s / static_cast<double>(concurrent_deploys), 2),
       "<= 1.5; " + fixed(static_cast<double>(round_commits) / static_cast<double>(rounds.size()), 1) + " commits/round");
+  row("  vs bare states kept alive", "", fixed(mean(bare_kept) / 1000) + " us bare (kept)",
+      fixed(round_cpu * 1e9 / static_cast<double>(concurrent_deploys) / mean(bare_kept), 2), "(deploys keep theirs)");
   row("  concurrent deploy p50/p99", us(percentile(concurrent_ns, 0.50)) + " / " + us(percentile(concurrent_ns, 0.99)),
       "", "", "");
   row("in-process call p50", us(percentile(calls.latency_ns, 0.50)), us(percentile(bare_calls, 0.50)) + " bare pcall",
