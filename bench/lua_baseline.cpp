@@ -56,23 +56,20 @@ std::vector<int64_t> bare_create_load_ns(std::string_view code, int rounds) {
   return samples;
 }
 
-std::vector<int64_t> bare_create_load_kept_ns(std::string_view code, int rounds) {
+BareStates::~BareStates() {
+  for (auto* L : states) lua_close(L);
+}
+
+std::vector<int64_t> bare_create_load_kept_ns(std::string_view code, int rounds, BareStates& kept) {
   std::vector<int64_t> samples;
-  std::vector<lua_State*> kept;
   samples.reserve(static_cast<size_t>(rounds));
-  kept.reserve(static_cast<size_t>(rounds));
-  try {
-    for (int i = 0; i < rounds; ++i) {
-      int ref = LUA_NOREF;
-      auto start = Clock::now();
-      kept.push_back(create_and_load(code, &ref));
-      samples.push_back((Clock::now() - start).count());
-    }
-  } catch (...) {
-    for (auto* L : kept) lua_close(L);
-    throw;
+  kept.states.reserve(kept.states.size() + static_cast<size_t>(rounds));
+  for (int i = 0; i < rounds; ++i) {
+    int ref = LUA_NOREF;
+    auto start = Clock::now();
+    kept.states.push_back(create_and_load(code, &ref));
+    samples.push_back((Clock::now() - start).count());
   }
-  for (auto* L : kept) lua_close(L);
   std::sort(samples.begin(), samples.end());
   return samples;
 }

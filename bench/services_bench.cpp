@@ -128,7 +128,9 @@ int run_services(std::span<std::string> argv) {
   // the kernel exists, so nothing else runs meanwhile).
   auto sync = probe_sync_latency(dir.path());
   auto bare_load = bare_create_load_ns(kCounterCode, static_cast<int>(std::max<int64_t>(options.deploys, 200)));
-  auto bare_kept = bare_create_load_kept_ns(kCounterCode, static_cast<int>(options.concurrent * options.rounds));
+  BareStates kept_states;  // open until every figure is taken: nothing later reuses their memory
+  auto bare_kept =
+      bare_create_load_kept_ns(kCounterCode, static_cast<int>(options.concurrent * options.rounds), kept_states);
   auto bare_calls = bare_call_ns(kCounterCode, static_cast<int>(options.calls));
   auto sandbox_calls = sandbox_call_ns(static_cast<int>(options.calls));
 
