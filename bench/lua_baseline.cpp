@@ -91,6 +91,24 @@ std::vector<int64_t> bare_create_load_ns(std::string_view code, int rounds) {
   return samples;
 }
 
+BareStates::~BareStates() {
+  for (auto* L : states) lua_close(L);
+}
+
+std::vector<int64_t> bare_create_load_kept_ns(std::string_view code, int rounds, BareStates& kept) {
+  std::vector<int64_t> samples;
+  samples.reserve(static_cast<size_t>(rounds));
+  kept.states.reserve(kept.states.size() + static_cast<size_t>(rounds));
+  for (int i = 0; i < rounds; ++i) {
+    int ref = LUA_NOREF;
+    auto start = Clock::now();
+    kept.states.push_back(create_and_load(code, &ref));
+    samples.push_back((Clock::now() - start).count());
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples;
+}
+
 std::vector<int64_t> bare_call_ns(std::string_view code, int calls) {
   int state_ref = LUA_NOREF;
   lua_State* L = create_and_load(code, &state_ref);

@@ -27,10 +27,27 @@
 #include <string_view>
 #include <vector>
 
+struct lua_State;
+
 namespace solo::bench {
 
 // Each create+load (+ init, when the code defines it) in ns, sorted ascending.
+// Each state is closed before the next is made (not timed), so every create
+// reuses the memory the last one freed.
 std::vector<int64_t> bare_create_load_ns(std::string_view code, int rounds);
+// Bare states kept open by a measurement; closed when this goes.
+struct BareStates {
+  BareStates() = default;
+  BareStates(const BareStates&) = delete;
+  BareStates& operator=(const BareStates&) = delete;
+  ~BareStates();
+  std::vector<lua_State*> states;
+};
+// The same with every state kept alive (in `kept`), as deploys keep their
+// services: each create takes fresh memory (page faults), as a deploy does.
+// The caller keeps `kept` until its other measurements are done, so that
+// they do not run in the memory these states would free.
+std::vector<int64_t> bare_create_load_kept_ns(std::string_view code, int rounds, BareStates& kept);
 
 // Each handle_call pcall in ns, sorted ascending. The code must define
 // init() and handle_call(msg, state) returning (reply, state).

@@ -17,6 +17,7 @@ if(json_error OR NOT type STREQUAL "OBJECT")
 endif()
 foreach(key deploy_p50_us deploy_p99_us bare_create_load_p50_us fsync_p50_us deploy_target_us deploy_p50_over_target
             deploys_per_s bare_create_loads_per_s deploy_throughput_ratio
+            deploy_engine_cpu_us deploy_engine_cpu_ratio bare_create_load_kept_mean_us deploy_engine_cpu_ratio_kept commits_per_round
             call_p50_us call_p99_us calls_per_s bare_pcall_p50_us bare_pcalls_per_s call_ratio_p50 call_ratio_throughput
             bare_sandboxed_call_p50_us bare_sandboxed_call_p99_us call_over_sandboxed_p50
             http_call_p50_us http_call_p99_us http_calls_per_s http_health_p50_us http_health_p99_us http_health_per_s

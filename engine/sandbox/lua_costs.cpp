@@ -391,7 +391,9 @@ constexpr double pattern_step_units = 4;
 // take too long over: the arguments checked and converted as lstrlib does
 // (so its errors are lstrlib's), then called with a continuation, so that
 // the count hook can charge, slice and stop it like any Lua code. Upvalue 4:
-// the Lua function.
+// the function's name in the Lua matcher, which is built on its first use
+// (compiling it charged as load charges a chunk; running its top level is
+// counted by the hook).
 int lua_matcher(lua_State* L, PatternUse use) {
   if (use == PatternUse::every_position && !lua_toboolean(L, lua_upvalueindex(3))) {  // gsub
     const int tr = lua_type(L, 3);
@@ -408,14 +410,19 @@ int lua_matcher(lua_State* L, PatternUse use) {
     lua_pushboolean(L, plain);
   }
   LuaMeter::of(L).charge(L, static_cast<std::uint64_t>(wrapper_units));
-  lua_pushvalue(L, lua_upvalueindex(4));
+  if (!lua_matcher_built(L)) {
+    charge_call(L, "the Lua pattern matcher", 4.0 * static_cast<double>(lua_matcher_source_bytes()));
+  }
+  push_kept_lua_matcher(L);
+  lua_getfield(L, -1, lua_tostring(L, lua_upvalueindex(4)));
+  lua_remove(L, -2);
   lua_insert(L, 1);
   lua_callk(L, 4, LUA_MULTRET, 0, finish_plain);
   return finish_plain(L, LUA_OK, 0);
 }
 
 // Upvalues: the original function, its PatternUse, whether it returns an
-// iterator (gmatch), and the Lua matcher's function of the same name.
+// iterator (gmatch), and its name (the Lua matcher's function of that name).
 int guarded_pattern(lua_State* L) {
   const auto use = static_cast<PatternUse>(lua_tointeger(L, lua_upvalueindex(2)));
   std::size_t n = 0, m = 0;
@@ -442,12 +449,12 @@ int guarded_pattern(lua_State* L) {
   return lua_gettop(L);
 }
 
-// Wraps lib[name]; the Lua matcher's table is at `matcher`.
-void wrap_pattern(lua_State* L, int lib, int matcher, const char* name, PatternUse use, bool iterator = false) {
+// Wraps lib[name].
+void wrap_pattern(lua_State* L, int lib, const char* name, PatternUse use, bool iterator = false) {
   lua_getfield(L, lib, name);
   lua_pushinteger(L, static_cast<lua_Integer>(use));
   lua_pushboolean(L, iterator);
-  lua_getfield(L, matcher, name);
+  lua_pushstring(L, name);
   lua_pushcclosure(L, guarded_pattern, 4);
   lua_setfield(L, lib, name);
 }
@@ -472,9 +479,9 @@ void charge_call(lua_State* L, const char* name, double units) {
 
 void install_library_costs(lua_State* L, int globals_index) {
   const int g = lua_absindex(L, globals_index);
-  // The Lua matcher, with the originals it uses, before they are wrapped.
-  push_lua_matcher(L, g);
-  const int matcher = lua_gettop(L);
+  // What the Lua matcher uses, before it is wrapped; the matcher itself is
+  // built on its first use.
+  keep_lua_matcher_originals(L, g);
   for (std::size_t i = 0; i < std::size(entries); ++i) {
     const Entry& e = entries[i];
     if (e.name == nullptr) {  // the string metatable's arithmetic
@@ -542,11 +549,11 @@ void install_library_costs(lua_State* L, int globals_index) {
 
   lua_getfield(L, g, "string");
   const int str = lua_gettop(L);
-  wrap_pattern(L, str, matcher, "find", PatternUse::find);
-  wrap_pattern(L, str, matcher, "match", PatternUse::match);
-  wrap_pattern(L, str, matcher, "gmatch", PatternUse::every_position, true);
-  wrap_pattern(L, str, matcher, "gsub", PatternUse::every_position);
-  lua_pop(L, 2);  // string, the matcher
+  wrap_pattern(L, str, "find", PatternUse::find);
+  wrap_pattern(L, str, "match", PatternUse::match);
+  wrap_pattern(L, str, "gmatch", PatternUse::every_position, true);
+  wrap_pattern(L, str, "gsub", PatternUse::every_position);
+  lua_pop(L, 1);  // string
 }
 
 }  // namespace solo

@@ -163,6 +163,13 @@ void push_readonly_proxy(lua_State* L, int idx) {
 }
 
 void open_sandbox_environment(lua_State* L) {
+  // The globals and the loaded-modules table sized for what goes in them
+  // (the libraries' functions; the wrapped originals' names, lua_costs.cpp),
+  // instead of rehashed as they fill.
+  lua_createtable(L, 0, 64);
+  lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  lua_createtable(L, 0, 64);
+  lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   open_library(L, LUA_GNAME, luaopen_base);
   open_library(L, LUA_STRLIBNAME, luaopen_string);
   open_library(L, LUA_TABLIBNAME, luaopen_table);

@@ -33,7 +33,7 @@ void* LuaMeter::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsi
   auto* self = static_cast<LuaMeter*>(ud);
   const std::size_t old = ptr ? osize : 0;  // for a new block osize is the object type
   if (nsize == 0) {
-    std::free(ptr);
+    self->release(ptr, old);
     self->bytes_ -= old;
     return nullptr;
   }
@@ -47,11 +47,35 @@ void* LuaMeter::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsi
     self->refused_string_ = true;
     return nullptr;
   }
-  void* p = std::realloc(ptr, nsize);
+  void* p = self->resize(ptr, old, nsize);
   if (p == nullptr) return nullptr;
   self->bytes_ = self->bytes_ - old + nsize;
   if (self->metering_ && nsize > old) self->spend(nsize / 8);
   return p;
+}
+
+bool LuaMeter::pooled(const void* block, std::size_t size) const {
+  return block != nullptr && size <= LuaBlockPool::max_block && pool_.owns(block);
+}
+
+void LuaMeter::release(void* block, std::size_t size) {
+  if (pooled(block, size)) {
+    pool_.release(block, size);
+  } else {
+    std::free(block);
+  }
+}
+
+void* LuaMeter::resize(void* block, std::size_t old, std::size_t size) {
+  const bool from_pool = pooled(block, old);
+  if (from_pool && LuaBlockPool::fits(old, size)) return block;  // shrinks stay in place
+  if (block != nullptr && !from_pool) return std::realloc(block, size);
+  void* fresh = size <= LuaBlockPool::max_block ? pool_.allocate(size) : nullptr;
+  if (fresh == nullptr) fresh = std::malloc(size);  // large, or the pool is at its budget
+  if (fresh == nullptr || block == nullptr) return fresh;
+  std::memcpy(fresh, block, std::min(old, size));
+  pool_.release(block, old);
+  return fresh;
 }
 
 void LuaMeter::install(lua_State* L) {
@@ -70,7 +94,8 @@ LuaMeter& LuaMeter::of(lua_State* L) {
   return *self;
 }
 
-void LuaMeter::begin_message(std::chrono::nanoseconds cpu_budget, bool preemptible) {
+void LuaMeter::begin_message(std::chrono::nanoseconds cpu_budget, bool preemptible, bool exact_cpu) {
+  exact_cpu_ = exact_cpu;
   used_ = 0;
   cpu_used_ = std::chrono::nanoseconds{0};
   step_cpu_budget_ = std::min(cpu_budget, cpu_budget_);
@@ -88,7 +113,7 @@ void LuaMeter::resume_metering(lua_State* handler) {
   slice_started_ = std::chrono::steady_clock::now();
   // A later slice belongs to a message long enough for a system call per
   // slice: its CPU is measured from its start.
-  cpu_baseline_ = !first_slice_;
+  cpu_baseline_ = !first_slice_ || exact_cpu_;
   if (cpu_baseline_) slice_cpu_started_ = thread_cpu_now();
   first_slice_ = false;
   watch_ = &SliceWatchdog::for_this_thread();

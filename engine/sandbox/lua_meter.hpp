@@ -3,7 +3,8 @@
 // wrappers of C functions (lua_costs).
 //
 // Memory: every allocation of the lua_State goes through allocate(), which
-// refuses to grow the heap past the cap; Lua then raises "not enough memory"
+// takes small blocks from the state's LuaBlockPool (lua_block_pool.hpp) and
+// refuses to grow the heap past the cap (the bytes Lua asks for); Lua then raises "not enough memory"
 // (after an emergency collection), which the handler sees as an error. It
 // also refuses a string longer than `string_bytes` (LuaLimits): one VM
 // instruction on a string (`<` walks two strings piece by piece between NUL
@@ -19,7 +20,7 @@
 // A message's first slice reads the CPU clock only at its first hook, dating
 // the slice's start back by the wall time so far (never less than the CPU it
 // used), so a message too short to reach a hook makes no system call; every
-// later slice (a long message) reads it at its start. The SliceWatchdog forces the hook onto the next
+// later slice (a long message), and every step of a deploy, reads it at its start. The SliceWatchdog forces the hook onto the next
 // instruction when one instruction is slow. When the time is spent the hook
 // raises "cpu time limit exceeded".
 //
@@ -45,6 +46,7 @@
 // watchdog's signal handler only touches the hook, on the engine thread).
 #pragma once
 
+#include "engine/sandbox/lua_block_pool.hpp"
 #include "engine/sandbox/lua_limits.hpp"
 
 #include <lua.hpp>
@@ -69,7 +71,8 @@ class LuaMeter {
   enum class Limit { none, instructions, cpu_time };
 
   explicit LuaMeter(const LuaLimits& limits)
-      : cap_(limits.memory_bytes),
+      : pool_(limits.memory_bytes),
+        cap_(limits.memory_bytes),
         string_cap_(limits.string_bytes),
         budget_(limits.instructions_per_message),
         cpu_budget_(limits.cpu_time_per_message) {}
@@ -85,7 +88,13 @@ class LuaMeter {
 
   // A message starts: fresh budgets. `cpu_budget` caps this step's time
   // (at most the service's limit); `preemptible`: whether it may be sliced.
-  void begin_message(std::chrono::nanoseconds cpu_budget, bool preemptible);
+  // `exact_cpu`: read the thread's CPU clock at the step's start (one system
+  // call) instead of dating it back by the wall time at its first hook. For
+  // the steps of a deploy (top level, init, code_change, terminate): run once
+  // per service, with a tight budget (5 ms for the top level), they must
+  // not be charged the time the OS gave other processes: on a loaded
+  // machine one of 10,000 services recovering failed that way.
+  void begin_message(std::chrono::nanoseconds cpu_budget, bool preemptible, bool exact_cpu = false);
   // A slice of the step starts (or the step resumes after solo.call) on `handler`.
   void resume_metering(lua_State* handler);
   // The slice ends (the step yielded or finished): its time is added. Between
@@ -115,6 +124,8 @@ class LuaMeter {
   void clear_preempted() { preempted_ = false; }
 
   std::size_t bytes() const { return bytes_; }
+  // What the small-block pool took from malloc (at most the cap).
+  std::size_t pool_bytes() const { return pool_.reserved_bytes(); }
   std::size_t cap() const { return cap_; }
   std::uint64_t reductions() const { return reductions_; }
   std::chrono::nanoseconds cpu_used() const { return cpu_used_; }
@@ -140,6 +151,11 @@ class LuaMeter {
 
  private:
   static void hook(lua_State* L, lua_Debug* ar);
+  // The heap's blocks: small ones from the pool, large ones (and small ones
+  // once the pool is at its budget) from malloc.
+  bool pooled(const void* block, std::size_t size) const;
+  void release(void* block, std::size_t size);
+  void* resize(void* block, std::size_t old, std::size_t size);
   [[noreturn]] void raise_limit(lua_State* L);
   void spend(std::uint64_t cost);
   void exhaust(Limit limit);
@@ -151,6 +167,7 @@ class LuaMeter {
   void check_cpu(std::chrono::nanoseconds wall_in_slice);
   std::chrono::nanoseconds cpu_in_slice(std::chrono::nanoseconds wall_in_slice) const;
 
+  LuaBlockPool pool_;  // must outlive the lua_State, as the meter does
   std::size_t bytes_ = 0;
   std::size_t cap_;
   std::size_t string_cap_;
@@ -166,6 +183,7 @@ class LuaMeter {
   std::chrono::steady_clock::time_point watch_deadline_{};  // what the watchdog was last told
   std::chrono::nanoseconds slice_cpu_started_{0};  // the thread's CPU clock, once cpu_baseline_
   bool first_slice_ = true;                        // of this message
+  bool exact_cpu_ = false;                         // of this message
   bool cpu_baseline_ = false;
   bool metering_ = false;
   bool preemptible_ = false;

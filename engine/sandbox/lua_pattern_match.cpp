@@ -597,6 +597,19 @@ end
 return { find = str_find, match = str_match, gmatch = gmatch, gsub = gsub }
 )lua";
 
+// Registry keys (their addresses): the originals kept at setup (a table
+// shaped as the globals push_lua_matcher reads), and the matcher once built.
+char originals_key = 0;
+char matcher_key = 0;
+
+void copy_fields(lua_State* L, int from, std::initializer_list<const char*> names) {
+  lua_createtable(L, 0, static_cast<int>(names.size()));
+  for (const char* name : names) {
+    lua_getfield(L, from, name);
+    lua_setfield(L, -2, name);
+  }
+}
+
 }  // namespace
 
 void push_lua_matcher(lua_State* L, int globals_index) {
@@ -618,5 +631,39 @@ void push_lua_matcher(lua_State* L, int globals_index) {
   lua_replace(L, str - 1);
   lua_pop(L, 2);
 }
+
+void keep_lua_matcher_originals(lua_State* L, int globals_index) {
+  const int g = lua_absindex(L, globals_index);
+  copy_fields(L, g, {"type", "tostring", "error", "setmetatable"});
+  lua_getfield(L, g, "string");
+  copy_fields(L, lua_gettop(L), {"byte", "sub", "find"});
+  lua_setfield(L, -3, "string");
+  lua_pop(L, 1);
+  lua_getfield(L, g, "table");
+  copy_fields(L, lua_gettop(L), {"concat", "move", "unpack"});
+  lua_setfield(L, -3, "table");
+  lua_pop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &originals_key);
+}
+
+bool lua_matcher_built(lua_State* L) {
+  const bool built = lua_rawgetp(L, LUA_REGISTRYINDEX, &matcher_key) == LUA_TTABLE;
+  lua_pop(L, 1);
+  return built;
+}
+
+void push_kept_lua_matcher(lua_State* L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &matcher_key) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &originals_key) != LUA_TTABLE) {
+    luaL_error(L, "the pattern matcher's originals were not kept");  // a bug: setup keeps them
+  }
+  push_lua_matcher(L, -1);
+  lua_remove(L, -2);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &matcher_key);
+}
+
+std::size_t lua_matcher_source_bytes() { return std::strlen(matcher_source); }
 
 }  // namespace solo

@@ -23,6 +23,8 @@
 
 #include <lua.hpp>
 
+#include <cstddef>
+
 namespace solo {
 
 // Pushes a table {find, match, gmatch, gsub}. The functions use the
@@ -33,5 +35,18 @@ namespace solo {
 // accepts after its checks: strings, integers (or nil for the defaults),
 // gsub's replacement a string, number, table or function.
 void push_lua_matcher(lua_State* L, int globals_index);
+
+// The matcher built on first use. Compiling and running its chunk is most of
+// what a fresh sandbox would otherwise cost (~650 us and ~130 KB of heap per
+// state), and few services ever need it: the sandbox keeps only the
+// originals (keep_lua_matcher_originals, at setup, before the libraries are
+// wrapped) and builds the matcher from them the first time a call needs it
+// (push_kept_lua_matcher), in the service's own heap and budget; a failed
+// build (out of memory, a limit) leaves nothing behind and is tried again.
+void keep_lua_matcher_originals(lua_State* L, int globals_index);
+bool lua_matcher_built(lua_State* L);
+void push_kept_lua_matcher(lua_State* L);
+// The source's length, for the caller to charge the compilation.
+std::size_t lua_matcher_source_bytes();
 
 }  // namespace solo

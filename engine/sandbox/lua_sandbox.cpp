@@ -288,7 +288,9 @@ StepResult LuaSandbox::start(Entry entry, const char* function, const Pusher& pu
   release_thread();
   pending_.reset();
   entry_ = entry;
-  meter_->begin_message(unsliced_entry(entry) ? unsliced_cpu_limit : limits_.cpu_time_per_message, sliced(entry));
+  const bool message = entry == Entry::call || entry == Entry::cast || entry == Entry::info;
+  meter_->begin_message(unsliced_entry(entry) ? unsliced_cpu_limit : limits_.cpu_time_per_message, sliced(entry),
+                        !message);
   bool missing = false;
   int nargs = 0;
   auto err = protect([&](lua_State* L) {

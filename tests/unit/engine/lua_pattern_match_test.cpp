@@ -441,6 +441,40 @@ BOOST_AUTO_TEST_CASE(errors_are_lstrlibs) {
   BOOST_TEST(r.reply.at(std::size(expected) + 3) == json::value(2));
 }
 
+BOOST_AUTO_TEST_CASE(the_lua_matcher_is_built_on_first_use_in_the_services_heap) {
+  // A fresh sandbox does not carry it (it was most of a sandbox's creation
+  // and heap); the first call that needs it builds it, counted in the
+  // service's memory, and later calls reuse it.
+  auto sb = make_sandbox(runner);
+  const auto fresh = sb->memory_bytes();
+  BOOST_TEST(fresh < 64u * 1024);
+  const char* needs_it = R"lua(return (("ab "):rep(4000):gsub("(%w+) ", "%1,")):sub(1, 9))lua";
+  auto first = sb->start_call(needs_it);
+  BOOST_TEST_INFO(first.error);
+  BOOST_REQUIRE(first.is_done());
+  BOOST_TEST(first.reply == json::value("ab,ab,ab,"));
+  const auto built = sb->memory_bytes();
+  BOOST_TEST(built > fresh + 50 * 1024, "fresh " << fresh << ", after " << built);
+  auto again = sb->start_call(needs_it);
+  BOOST_REQUIRE(again.is_done());
+  BOOST_TEST(again.reply == first.reply);
+  BOOST_TEST(sb->memory_bytes() < built + 50 * 1024);  // not built twice
+}
+
+BOOST_AUTO_TEST_CASE(a_heap_too_small_for_the_lua_matcher_fails_that_call_only) {
+  solo::LuaLimits limits = solo::test::instruction_bound_limits();
+  limits.memory_bytes = 96 * 1024;  // a sandbox fits, the matcher does not
+  auto sb = make_sandbox(runner, nullptr, limits);
+  for (int attempt = 0; attempt < 2; ++attempt) {  // a failed build leaves nothing half made
+    auto r = sb->start_call(R"lua(return (("ab "):rep(4000):gsub("(%w+) ", "%1,")))lua");
+    BOOST_TEST(r.is_error());
+    BOOST_TEST(r.error.find("not enough memory") != std::string::npos, r.error);
+    BOOST_TEST(r.fault == StepResult::Fault::memory);
+    auto ping = sb->start_call("ping");
+    BOOST_TEST(ping.reply == json::value("pong"), ping.error);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(hostile_patterns_end_at_the_cpu_time_in_short_slices) {
   auto sb = preemptible();
   expect_cpu_limit_in_slices(*sb, "return string.find(string.rep('a', 200000), '.-.-.-.-b')");
