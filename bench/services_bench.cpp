@@ -244,6 +244,7 @@ int run_services(std::span<std::string> argv) {
        round_to(round_cpu * bare_loads_per_s / static_cast<double>(concurrent_deploys), 0.01)},
       // The same bare work with its states kept alive, as the deploys keep theirs.
       {"bare_create_load_kept_mean_us", round_to(mean(bare_kept) / 1000, 0.1)},
+      {"bare_create_loads_kept_per_s", std::llround(1e9 / mean(bare_kept))},
       {"deploy_engine_cpu_ratio_kept", round_to(round_cpu * 1e9 / static_cast<double>(concurrent_deploys) / mean(bare_kept), 0.01)},
       {"commits_per_round", round_to(static_cast<double>(round_commits) / static_cast<double>(rounds.size()), 0.1)},
       {"concurrent_deploy_p50_us", micros(percentile(concurrent_ns, 0.50))},

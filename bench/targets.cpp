@@ -59,10 +59,12 @@ std::vector<TargetRow> targets_of(const std::string& scenario, const boost::json
     rows.push_back(row(scenario, report, "writer CPU us per event (vs raw SQLite)", "writer_cpu_us_per_event",
                        "raw_cpu_us_per_event", "ratio <= 1.5", ratio_at_most(1.5)));
   } else if (scenario == "services") {
-    rows.push_back(row(scenario, report, "deploys/s, 100 at once (vs bare create+load/s)", "deploys_per_s",
-                       "bare_create_loads_per_s", "ratio >= 0.5", ratio_at_least(0.5)));
-    rows.push_back(row(scenario, report, "engine CPU us per deploy (vs bare create+load p50)", "deploy_engine_cpu_us",
-                       "bare_create_load_p50_us", "ratio <= 1.5", ratio_at_most(1.5)));
+    // The bare states are kept alive, as deploys keep theirs: a bare state
+    // closed at once hands its memory to the next one, which no deploy gets.
+    rows.push_back(row(scenario, report, "deploys/s, 100 at once (vs bare create+load/s, states kept)",
+                       "deploys_per_s", "bare_create_loads_kept_per_s", "ratio >= 0.5", ratio_at_least(0.5)));
+    rows.push_back(row(scenario, report, "engine CPU us per deploy (vs bare create+load, states kept)",
+                       "deploy_engine_cpu_us", "bare_create_load_kept_mean_us", "ratio <= 1.5", ratio_at_most(1.5)));
     rows.push_back(row(scenario, report, "deploy p50 us, sequential (vs bare load + 2 fsync)", "deploy_p50_us",
                        "deploy_target_us", "ratio <= 1", ratio_at_most(1)));
     rows.push_back(row(scenario, report, "in-process call p50 us (vs bare sandboxed call)", "call_p50_us",
