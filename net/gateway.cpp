@@ -140,7 +140,7 @@ asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext c
   self->server_->set_on_request([weak = std::weak_ptr<Gateway>(self)](const Request& request, int status,
                                                                        std::chrono::nanoseconds elapsed) {
     if (auto gateway = weak.lock()) {
-      gateway->requests_.observe(request.route.empty() ? "unmatched" : request.route, request.method, status,
+      gateway->requests_.observe(request.route.empty() ? std::string_view("unmatched") : request.route, request.method, status,
                                  std::chrono::duration<double>(elapsed).count());
     }
   });

@@ -45,6 +45,7 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
       ++route.literal_count;
     }
   }
+  if (route.literal()) literal_routes_.push_back(routes_.size());
   routes_.push_back(std::move(route));
 }
 
@@ -64,6 +65,17 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& path
 }
 
 asio::awaitable<Response> Router::route(Request& request) const {
+  // A literal route whose pattern is the path itself has the most literal
+  // segments any route can have on that path, so it wins (the first added
+  // among equals, as below): found without splitting the path or trying every
+  // pattern (/health, /metrics, /services are polled or called often).
+  for (const auto index : literal_routes_) {
+    const auto& route = routes_[index];
+    if (route.pattern == request.path && route.method == request.method) {
+      request.route = route.pattern;
+      co_return co_await route.handler(request);
+    }
+  }
   const auto path = split_path(request.path);
   const Route* best = nullptr;
   std::vector<std::string_view> allowed;  // other methods on this path, for 405

@@ -21,7 +21,12 @@ namespace {
 // store is degraded so that load balancers take the instance out.
 asio::awaitable<Response> get_health(std::shared_ptr<ApiContext> context, Request&) {
   std::string status = context->status->health();
-  boost::json::object body{
+  // Monitors poll this: the object is built in a buffer on the stack rather
+  // than a malloc per key.
+  unsigned char storage[1024];
+  boost::json::monotonic_resource memory(storage, sizeof storage);
+  boost::json::object body(&memory);
+  body = {
       {"status", status},
       {"services", context->services ? static_cast<int64_t>(context->services->count()) : 0},
       {"events", context->events ? context->events->committed_id() : 0},
