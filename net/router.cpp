@@ -64,6 +64,12 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& path
   return true;
 }
 
+namespace {
+asio::awaitable<Response> answer(Response response) { co_return response; }
+}  // namespace
+
+// Not a coroutine itself: it hands back the matched handler's awaitable, so a
+// request costs no coroutine frame of the Router's own.
 asio::awaitable<Response> Router::route(Request& request) const {
   // A literal route whose pattern is the path itself has the most literal
   // segments any route can have on that path, so it wins (the first added
@@ -73,7 +79,7 @@ asio::awaitable<Response> Router::route(Request& request) const {
     const auto& route = routes_[index];
     if (route.pattern == request.path && route.method == request.method) {
       request.route = route.pattern;
-      co_return co_await route.handler(request);
+      return route.handler(request);
     }
   }
   const auto path = split_path(request.path);
@@ -90,7 +96,7 @@ asio::awaitable<Response> Router::route(Request& request) const {
   if (best) {
     match(*best, path, &request.params);
     request.route = best->pattern;
-    co_return co_await best->handler(request);
+    return best->handler(request);
   }
   if (!allowed.empty()) {
     std::string allow;
@@ -101,9 +107,9 @@ asio::awaitable<Response> Router::route(Request& request) const {
     auto response = error_response(405, "method_not_allowed",
                                    request.method + " is not allowed on " + request.path);
     response.headers.emplace_back("Allow", allow);
-    co_return response;
+    return answer(std::move(response));
   }
-  co_return error_response(404, "not_found", "no route for " + request.path);
+  return answer(error_response(404, "not_found", "no route for " + request.path));
 }
 
 std::vector<std::pair<std::string, std::string>> Router::routes() const {
