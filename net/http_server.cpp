@@ -178,7 +178,14 @@ std::optional<Request> to_request(http::request<http::string_body>&& message,
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(target_text);
-  request.path = target->path();
+  // Most paths have no escapes: then the decoded path is the encoded one,
+  // copied whole rather than decoded byte by byte.
+  const auto encoded_path = target->encoded_path();
+  if (encoded_path.find('%') == boost::core::string_view::npos) {
+    request.path.assign(encoded_path.data(), encoded_path.size());
+  } else {
+    request.path = target->path();
+  }
   if (target->has_query()) {
     for (const auto& param : target->params()) request.query.emplace_back(param.key, param.value);
   }
