@@ -10,6 +10,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "bench/http_probe.hpp"  // thread_cpu_seconds
+
 namespace solo::bench {
 
 namespace asio = boost::asio;
@@ -66,5 +68,7 @@ MinimalBeastServer::~MinimalBeastServer() {
 }
 
 unsigned short MinimalBeastServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+double MinimalBeastServer::cpu_seconds() const { return thread_cpu_seconds(impl_->thread.native_handle()); }
 
 }  // namespace solo::bench

@@ -18,6 +18,8 @@ class MinimalBeastServer {
   MinimalBeastServer& operator=(const MinimalBeastServer&) = delete;
 
   unsigned short port() const;
+  // The CPU time (seconds) its thread has used so far; any thread.
+  double cpu_seconds() const;
 
  private:
   struct Impl;

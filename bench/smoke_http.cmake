@@ -17,7 +17,9 @@ if(json_error OR NOT type STREQUAL "OBJECT")
 endif()
 foreach(key baseline_per_s baseline_p50_us baseline_p99_us health_per_s health_p50_us health_p99_us
             call_per_s call_p50_us call_p99_us baseline_1_per_s health_1_per_s call_1_per_s
-            health_over_baseline call_over_health health_target_met call_target_met)
+            health_over_baseline call_over_health health_target_met call_target_met
+            baseline_server_cpu_us health_server_cpu_us call_server_cpu_us health_client_cpu_us
+            health_over_baseline_server_cpu)
   string(JSON value ERROR_VARIABLE key_error GET "${out}" ${key})
   if(key_error)
     message(FATAL_ERROR "key '${key}' missing from:\n${out}")

@@ -140,8 +140,8 @@ asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext c
   self->server_->set_on_request([weak = std::weak_ptr<Gateway>(self)](const Request& request, int status,
                                                                        std::chrono::nanoseconds elapsed) {
     if (auto gateway = weak.lock()) {
-      gateway->requests_.observe(request.route.empty() ? "unmatched" : request.route, request.method, status,
-                                 std::chrono::duration<double>(elapsed).count());
+      const std::string_view route = request.route.empty() ? std::string_view("unmatched") : request.route;
+      gateway->requests_.observe(route, request.method, status, std::chrono::duration<double>(elapsed).count());
     }
   });
   // WebSocket /ws: ops go through dispatch(); 101 answers hand the socket to the hub.

@@ -44,7 +44,10 @@ struct Request {
   // acts for and the capability it presented (null until authentication is on).
   std::string tenant;
   std::shared_ptr<const solo::Capability> caller;
-  std::string route;  // the matched pattern ("/services/{id}"), set by the Router; metrics label
+  // The matched pattern ("/services/{id}"), set by the Router; metrics label.
+  // A view into the Router's own pattern: the Router is built at setup and
+  // outlives every request (no copy per request).
+  std::string_view route;
 
   // The first header with this (lower-case) name; the view points into headers.
   std::optional<std::string_view> header(std::string_view lower_name) const;

@@ -4,8 +4,13 @@
 
 namespace solo::net {
 
-void HttpRequestMetrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
-  ++requests_[{route, method, status}];
+void HttpRequestMetrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
+  const auto key = std::make_tuple(route, method, status);
+  auto it = requests_.find(key);
+  if (it == requests_.end()) {
+    it = requests_.emplace(std::make_tuple(std::string(route), std::string(method), status), 0).first;
+  }
+  ++it->second;
   request_seconds_.observe(seconds);
 }
 

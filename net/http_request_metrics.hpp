@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "base/histogram.hpp"
@@ -17,12 +18,14 @@ namespace solo::net {
 
 class HttpRequestMetrics {
  public:
-  void observe(const std::string& route, const std::string& method, int status, double seconds);
+  // No allocation once a (route, method, status) has been seen: the lookup
+  // compares views against the stored keys.
+  void observe(std::string_view route, std::string_view method, int status, double seconds);
   // solo_http_requests_total and solo_http_request_duration_seconds.
   void render(std::string& out) const;
 
  private:
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>> requests_;
   Histogram request_seconds_{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
 };
 

@@ -172,18 +172,30 @@ struct Registration {
 
 std::optional<Request> to_request(http::request<http::string_body>&& message,
                                   const std::string& remote_address) {
-  const auto target = boost::urls::parse_origin_form(
-      std::string_view(message.target().data(), message.target().size()));
+  const std::string_view target_text(message.target().data(), message.target().size());
+  const auto target = boost::urls::parse_origin_form(target_text);
   if (!target) return std::nullopt;
   Request request;
   request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  request.path = target->path();
-  for (const auto& param : target->params()) request.query.emplace_back(param.key, param.value);
+  request.target = std::string(target_text);
+  // Most paths have no escapes: then the decoded path is the encoded one,
+  // copied whole rather than decoded byte by byte.
+  const auto encoded_path = target->encoded_path();
+  if (encoded_path.find('%') == boost::core::string_view::npos) {
+    request.path.assign(encoded_path.data(), encoded_path.size());
+  } else {
+    request.path = target->path();
+  }
+  if (target->has_query()) {
+    for (const auto& param : target->params()) request.query.emplace_back(param.key, param.value);
+  }
+  request.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message) {
     std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // ASCII only (field names are tokens), without std::tolower's locale look-up per byte.
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
     request.headers.emplace_back(std::move(name), std::string(field.value()));
   }
   request.body = std::move(message.body());

@@ -45,6 +45,7 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
       ++route.literal_count;
     }
   }
+  if (route.literal()) literal_routes_.push_back(routes_.size());
   routes_.push_back(std::move(route));
 }
 
@@ -63,7 +64,24 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& path
   return true;
 }
 
+namespace {
+asio::awaitable<Response> answer(Response response) { co_return response; }
+}  // namespace
+
+// Not a coroutine itself: it hands back the matched handler's awaitable, so a
+// request costs no coroutine frame of the Router's own.
 asio::awaitable<Response> Router::route(Request& request) const {
+  // A literal route whose pattern is the path itself has the most literal
+  // segments any route can have on that path, so it wins (the first added
+  // among equals, as below): found without splitting the path or trying every
+  // pattern (/health, /metrics, /services are polled or called often).
+  for (const auto index : literal_routes_) {
+    const auto& route = routes_[index];
+    if (route.pattern == request.path && route.method == request.method) {
+      request.route = route.pattern;
+      return route.handler(request);
+    }
+  }
   const auto path = split_path(request.path);
   const Route* best = nullptr;
   std::vector<std::string_view> allowed;  // other methods on this path, for 405
@@ -78,7 +96,7 @@ asio::awaitable<Response> Router::route(Request& request) const {
   if (best) {
     match(*best, path, &request.params);
     request.route = best->pattern;
-    co_return co_await best->handler(request);
+    return best->handler(request);
   }
   if (!allowed.empty()) {
     std::string allow;
@@ -89,9 +107,9 @@ asio::awaitable<Response> Router::route(Request& request) const {
     auto response = error_response(405, "method_not_allowed",
                                    request.method + " is not allowed on " + request.path);
     response.headers.emplace_back("Allow", allow);
-    co_return response;
+    return answer(std::move(response));
   }
-  co_return error_response(404, "not_found", "no route for " + request.path);
+  return answer(error_response(404, "not_found", "no route for " + request.path));
 }
 
 std::vector<std::pair<std::string, std::string>> Router::routes() const {

@@ -45,12 +45,15 @@ class Router {
     std::vector<Segment> segments;
     std::size_t literal_count = 0;
     Handler handler;
+    // Every segment literal: the route matches exactly one path, its pattern.
+    bool literal() const { return literal_count == segments.size(); }
   };
 
   static bool match(const Route& route, const std::vector<std::string_view>& path,
                     std::map<std::string, std::string>* params);
 
   std::vector<Route> routes_;
+  std::vector<std::size_t> literal_routes_;  // indexes into routes_ of the literal() ones, in the order added
 };
 
 }  // namespace solo::net

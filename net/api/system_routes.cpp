@@ -1,5 +1,7 @@
 #include "net/api/system_routes.hpp"
 
+#include <charconv>
+
 #include <boost/json.hpp>
 
 #include "base/iso8601.hpp"
@@ -17,21 +19,54 @@ namespace solo::net {
 
 namespace {
 
+void append_number(std::string& out, int64_t value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
 // {"status", "services", "events", "uptime_s", "timestamp"}; 503 while the
-// store is degraded so that load balancers take the instance out.
-asio::awaitable<Response> get_health(std::shared_ptr<ApiContext> context, Request&) {
-  std::string status = context->status->health();
-  boost::json::object body{
-      {"status", status},
-      {"services", context->services ? static_cast<int64_t>(context->services->count()) : 0},
-      {"events", context->events ? context->events->committed_id() : 0},
-      {"uptime_s", static_cast<int64_t>(context->status->uptime_seconds())},
-      {"timestamp", utc_now_iso8601()},
-  };
-  if (context->events && context->events->degraded()) {
-    body["store_error"] = context->events->writer().last_error();
+// store is degraded so that load balancers take the instance out (with
+// "store_error", built by boost::json since it quotes an SQLite message).
+// Monitors poll this, so the usual answer is written straight into the body:
+// every value is a number or a word of SystemStatus::health() (no escaping),
+// and the bytes are what boost::json would write for the same object.
+Response health_response(const ApiContext& context) {
+  const std::string status = context.status->health();
+  const int64_t services = context.services ? static_cast<int64_t>(context.services->count()) : 0;
+  const int64_t events = context.events ? context.events->committed_id() : 0;
+  const auto uptime_s = static_cast<int64_t>(context.status->uptime_seconds());
+  if (context.events && context.events->degraded()) {
+    boost::json::object body{
+        {"status", status},
+        {"services", services},
+        {"events", events},
+        {"uptime_s", uptime_s},
+        {"timestamp", utc_now_iso8601()},
+        {"store_error", context.events->writer().last_error()},
+    };
+    return json_response(status == "degraded" ? 503 : 200, body);
   }
-  co_return json_response(status == "degraded" ? 503 : 200, body);
+  Response response;
+  response.status = status == "degraded" ? 503 : 200;
+  std::string& out = response.body;
+  out.reserve(128);
+  out += R"({"status":")";
+  out += status;
+  out += R"(","services":)";
+  append_number(out, services);
+  out += R"(,"events":)";
+  append_number(out, events);
+  out += R"(,"uptime_s":)";
+  append_number(out, uptime_s);
+  out += R"(,"timestamp":")";
+  out += utc_now_iso8601();
+  out += R"("})";
+  return response;
+}
+
+asio::awaitable<Response> get_health(std::shared_ptr<ApiContext> context, Request&) {
+  co_return health_response(*context);
 }
 
 asio::awaitable<Response> get_metrics(std::shared_ptr<ApiContext> context, Request& request) {

@@ -51,6 +51,16 @@ BOOST_AUTO_TEST_CASE(serve_prints_its_url_and_answers_health_metrics_and_events)
   auto health = get_json(client, "/health");
   BOOST_TEST(health.at("status").as_string() == "healthy");
   BOOST_TEST(health.at("events").as_int64() >= 1);
+  // The body is written by hand (net/api/system_routes.cpp): it must be the
+  // very bytes boost::json writes for the same object, keys in this order.
+  const auto raw = client.request("GET", "/health");
+  BOOST_TEST(raw.status == 200);
+  const auto parsed = boost::json::parse(raw.body);
+  BOOST_TEST(boost::json::serialize(parsed) == raw.body);
+  std::vector<std::string> keys;
+  for (const auto& field : parsed.as_object()) keys.emplace_back(field.key());
+  BOOST_TEST((keys == std::vector<std::string>{"status", "services", "events", "uptime_s", "timestamp"}));
+  BOOST_TEST(parsed.at("timestamp").as_string().size() == 24u);
 
   auto metrics = client.request("GET", "/metrics");
   BOOST_TEST(metrics.status == 200);

@@ -71,6 +71,19 @@ BOOST_AUTO_TEST_CASE(iso8601_is_utc_with_milliseconds) {
   BOOST_TEST(utc_now_iso8601().size() == 24u);
 }
 
+// format_iso8601 keeps the last second's text per thread: a time in the same
+// second, and one in another second, must each come out whole and right.
+BOOST_AUTO_TEST_CASE(iso8601_is_right_within_a_second_and_across_seconds) {
+  using std::chrono::milliseconds;
+  using std::chrono::system_clock;
+  BOOST_TEST(format_iso8601(system_clock::time_point(milliseconds(1764497045123))) == "2025-11-30T10:04:05.123Z");
+  BOOST_TEST(format_iso8601(system_clock::time_point(milliseconds(1764497045007))) == "2025-11-30T10:04:05.007Z");
+  BOOST_TEST(format_iso8601(system_clock::time_point(milliseconds(1764497046999))) == "2025-11-30T10:04:06.999Z");
+  BOOST_TEST(format_iso8601(system_clock::time_point(milliseconds(0))) == "1970-01-01T00:00:00.000Z");
+  BOOST_TEST(format_iso8601(system_clock::time_point(milliseconds(-1))) == "1969-12-31T23:59:59.999Z");
+  BOOST_TEST(format_iso8601(system_clock::time_point(milliseconds(1764497045990))) == "2025-11-30T10:04:05.990Z");
+}
+
 BOOST_AUTO_TEST_CASE(exceptions_are_described_and_cancellation_is_told_apart) {
   BOOST_TEST(describe_exception(nullptr) == "normal");
   BOOST_TEST(describe_exception(std::make_exception_ptr(std::runtime_error("boom"))) == "boom");

@@ -73,6 +73,27 @@ BOOST_AUTO_TEST_CASE(a_literal_segment_beats_a_placeholder) {
   BOOST_TEST(body(route(router, "GET", "/services/other")).at("route").as_string() == "status");
 }
 
+// Literal routes are looked up before the pattern scan: the rules must not
+// change with it (the first added wins among equal routes; a literal route
+// names the metrics label; a path that only looks like one is not it).
+BOOST_AUTO_TEST_CASE(a_literal_route_is_the_first_added_and_labels_the_request) {
+  Router router;
+  router.add("GET", "/{what}", named("placeholder"));
+  router.add("GET", "/health", named("first"));
+  router.add("GET", "/health", named("second"));
+  BOOST_TEST(body(route(router, "GET", "/health")).at("route").as_string() == "first");
+  BOOST_TEST(route(router, "GET", "/health/").status == 404);
+  BOOST_TEST(body(route(router, "GET", "/healthz")).at("route").as_string() == "placeholder");
+  Request request;
+  request.method = "GET";
+  request.path = "/health";
+  asio::io_context io;
+  auto result = asio::co_spawn(io, router.route(request), asio::use_future);
+  io.run();
+  BOOST_TEST(result.get().status == 200);
+  BOOST_TEST(request.route == "/health");
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_path_is_404_not_found_with_the_error_shape) {
   const auto router = sample_router();
   for (const auto* path : {"/nope", "/services/a/b/c", "/services/", "/"}) {
