@@ -14,11 +14,6 @@ namespace {
 constexpr int kCheckpointPages = 10000;
 // The WAL file is truncated to this when it restarts after a checkpoint.
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit=67108864";  // 64 MiB
-// The longest a scheduled commit is held for the engine thread to take in the
-// last result (see results_out_). Usually the engine catches up in well under
-// this; the bound only matters when the engine thread is busy elsewhere.
-constexpr auto kMaxEngineWait = std::chrono::milliseconds(2);
-
 // Named threads show in top -H, perf and gdb.
 void name_thread(std::thread& thread, const char* name) { pthread_setname_np(thread.native_handle(), name); }
 }  // namespace
@@ -31,7 +26,6 @@ asio::awaitable<std::shared_ptr<Writer>> Writer::open(asio::any_io_executor exec
   std::shared_ptr<Writer> writer(new Writer(executor, std::move(path), std::move(options)));
   writer->context_work_.emplace(writer->context_.get_executor());
   writer->checkpoint_work_.emplace(writer->checkpoint_context_.get_executor());
-  writer->hold_timer_.emplace(writer->context_);
   writer->writer_thread_ = std::thread([w = writer.get()] {
     w->context_.run();
     w->db_.reset();
@@ -65,7 +59,6 @@ Writer::~Writer() { stop_threads(); }
 
 // Lets both contexts run out of work (what is posted still runs), then joins.
 void Writer::stop_threads() {
-  asio::post(context_, [this] { hold_timer_->cancel(); });
   context_work_.reset();
   if (writer_thread_.joinable()) writer_thread_.join();
   checkpoint_work_.reset();
@@ -147,23 +140,14 @@ void Writer::join_batch(Write write) {
   asio::post(context_, [this] { commit_when_caught_up(); });
 }
 
+// A commit waits while the engine has not taken in an earlier result (see
+// results_out_); engine_caught_up() runs it then.
 void Writer::commit_when_caught_up() {
-  if (!commit_posted_) return;  // run_task committed the batch already
-  auto deadline = last_report_ + kMaxEngineWait;
-  if (results_out_ > 0 && std::chrono::steady_clock::now() < deadline) {
-    hold_timer_->expires_at(deadline);
-    hold_timer_->async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) commit_pending();
-    });
-    return;
-  }
-  commit_pending();
+  if (commit_posted_ && results_out_ == 0) commit_pending();
 }
 
 void Writer::engine_caught_up() {
-  if (--results_out_ > 0 || !commit_posted_) return;
-  hold_timer_->cancel();
-  commit_pending();
+  if (--results_out_ == 0 && commit_posted_) commit_pending();
 }
 
 void Writer::commit_pending() {
@@ -229,7 +213,6 @@ void Writer::commit_group(std::vector<Write>& group) {
 
 void Writer::report(BatchResult result) {
   ++results_out_;
-  last_report_ = std::chrono::steady_clock::now();
   asio::post(executor_, [weak = weak_from_this(), result = std::move(result)] {
     auto self = weak.lock();
     if (!self) return;

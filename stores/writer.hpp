@@ -166,15 +166,15 @@ class Writer : public std::enable_shared_from_this<Writer> {
   std::vector<Write> batch_;    // the batch being committed (capacity reused)
   bool commit_posted_ = false;  // a commit is scheduled (posted or held)
   // Results posted to the engine thread whose waiters have not resumed yet.
-  // While it is non-zero a scheduled commit is held (at most kMaxEngineWait
-  // after the last report) until the engine says it caught up, so that what
-  // the engine submits in response to a commit joins the next batch rather
-  // than the one after it: under load, appenders otherwise split into two
-  // half-size groups that alternate, each paying a commit's fixed cost (see
-  // bench/append_bench.cpp and docs/architecture.md).
+  // While it is non-zero a scheduled commit is held until the engine's "caught
+  // up" notice, which the engine posts after the writes its resumed waiters
+  // made: so what the engine submits in response to a commit joins the next
+  // batch rather than the one after it. Without it, appenders under load
+  // split into two half-size groups that alternate, each paying a commit's
+  // fixed cost (see docs/architecture.md, "Durability"). No timeout: the
+  // engine never blocks, and while it is busy it could not take in the
+  // acknowledgements anyway.
   int results_out_ = 0;
-  std::optional<asio::steady_timer> hold_timer_;
-  std::chrono::steady_clock::time_point last_report_;
   uint64_t accept_epoch_ = 0;  // writes of an older epoch are rejected (a failure latched)
   bool reopen_needed_ = false;
   std::string open_error_;
