@@ -262,11 +262,16 @@ struct RawResult {
   double cpu_s = 0;
 };
 
-RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir) {
+// rows_per_transaction: kRawRowsPerTransaction for the ceiling; the EventStore's
+// mean batch for the diagnostic "same batch" run, which also checkpoints as
+// the Writer does (every 10,000 pages) so that it is no easier than ours.
+RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir, int64_t rows_per_transaction,
+                  const char* file_name) {
   // solo::Database only opens the file (WAL, synchronous) and runs migrate();
   // every write below is the plain C API.
-  Database database(dir / "raw.db", OpenOptions{.synchronous = options.synchronous});
+  Database database(dir / file_name, OpenOptions{.synchronous = options.synchronous});
   migrate(database);
+  if (rows_per_transaction != kRawRowsPerTransaction) database.exec("PRAGMA wal_autocheckpoint=10000");
   sqlite3* db = database.handle();
   sqlite3_stmt* insert = nullptr;
   check(db,
@@ -284,7 +289,7 @@ RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir
     for (int64_t i = 0; i < options.events;) {
       check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "begin");
       wall_clock = utc_now_iso8601();
-      int64_t end = std::min<int64_t>(options.events, i + kRawRowsPerTransaction);
+      int64_t end = std::min<int64_t>(options.events, i + rows_per_transaction);
       for (; i < end; ++i) {
         payload_text(shape, i, payload);
         const auto& tenant = shape.tenants[static_cast<size_t>(i) % shape.tenants.size()];
@@ -367,7 +372,13 @@ int run_append(std::span<std::string> argv) {
   ScratchDir dir(options.dir);
   auto sync = probe_sync_latency(dir.path());
   OursResult ours = run_ours(options, dir.path());
-  RawResult raw = run_raw(options, dir.path());
+  RawResult raw = run_raw(options, dir.path(), kRawRowsPerTransaction, "raw.db");
+  // Diagnostic: raw SQLite at the batch size the EventStore reached (its
+  // appenders bound it), to tell SQLite's per-commit cost from ours.
+  int64_t same_batch = ours.commits ? std::max<int64_t>(1, std::llround(static_cast<double>(ours.ops_committed) /
+                                                                        static_cast<double>(ours.commits)))
+                                    : 1;
+  RawResult raw_same = run_raw(options, dir.path(), same_batch, "raw-same-batch.db");
   double raw_seconds = raw.seconds;
 
   double events = static_cast<double>(options.events);
@@ -409,6 +420,9 @@ int run_append(std::span<std::string> argv) {
       {"ours_seconds", ours.seconds},
       {"raw_seconds", raw_seconds},
       {"raw_rows_per_transaction", kRawRowsPerTransaction},
+      {"raw_same_batch_rows_per_transaction", same_batch},
+      {"raw_same_batch_events_per_s", std::llround(events / raw_same.seconds)},
+      {"raw_same_batch_cpu_us_per_event", std::round(raw_same.cpu_s * 1e7 / events) / 10},
   };
   if (options.json) {
     std::cout << to_json_line(report) << "\n";
@@ -443,6 +457,9 @@ int run_append(std::span<std::string> argv) {
                                              fixed(raw.cpu_s * 1e6 / events, 1) + " us)");
   line("  of which writer / checkpointer", fixed(ours.writer_thread_cpu_s * 1e6 / events, 1) + " / " +
                                              fixed(ours.checkpointer_cpu_s * 1e6 / events, 1) + " us");
+  line(("raw SQLite, " + std::to_string(same_batch) + " rows/transaction").c_str(),
+       fixed(events / raw_same.seconds) + " events/s, " + fixed(raw_same.cpu_s * 1e6 / events, 1) +
+           " us CPU/event (diagnostic: ours' batch size)");
   return 0;
 }
 
