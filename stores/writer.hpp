@@ -26,9 +26,10 @@
 // Checkpoints are kept off the commit path: the writer connection's automatic
 // checkpoint is replaced by a wal_hook that posts a PASSIVE checkpoint to a
 // checkpointer thread with its own connection and io_context (PASSIVE
-// checkpoints never block the writer). The WAL is checkpointed every
-// kCheckpointPages (writer.cpp) and truncated back to journal_size_limit
-// when it restarts.
+// checkpoints never block the writer), every kCheckpointPages new WAL pages.
+// Under steady load the checkpointer never quite catches up, so after it
+// finished the writer checkpoints the small rest itself between two commits,
+// and the WAL starts over: its size stays bounded (writer.cpp).
 //
 // Thread ownership: fields are grouped below by the thread that owns them.
 // submit/flush/wait_for/execute/on_batch are engine-thread only.
@@ -180,12 +181,14 @@ class Writer : public std::enable_shared_from_this<Writer> {
   std::string open_error_;
   std::string latched_error_;  // why the current epoch was latched
   std::atomic<int> injected_failures_{0};
+  int checkpoint_mark_ = 0;  // WAL pages when the checkpointer was last woken
 
   // The checkpointer context, run by checkpointer_thread_.
   asio::io_context checkpoint_context_{1};
   std::optional<WorkGuard> checkpoint_work_;
   std::unique_ptr<Database> checkpoint_db_;
   std::atomic<bool> checkpoint_posted_{false};  // set by the wal_hook, cleared when it runs
+  std::atomic<int> checkpointed_pages_{-1};      // WAL pages the last checkpoint copied; -1 once seen
 
   // Engine thread only.
   uint64_t next_seq_ = 1;
