@@ -260,7 +260,6 @@ void Writer::checkpoint() {
                                   &checkpointed) == SQLITE_OK) {
       checkpointed_pages_ = checkpointed;
     }
-    fprintf(stderr, "ckpt %d %d\n", log_frames, checkpointed);
   } catch (const std::exception&) {
     checkpoint_db_.reset();  // try again on the next request
   }
