@@ -14,13 +14,15 @@ namespace {
 constexpr int kCheckpointPages = 10000;
 // Under steady load the checkpointer never quite catches up with the writer,
 // and the WAL starts over from its beginning only after a checkpoint that did.
-// So when the checkpointer has finished and left at most kCatchUpPages behind,
-// the writer copies that rest itself (PASSIVE, between two commits: a few
-// milliseconds) and the next transaction starts the WAL over. Should it fall
-// further behind, the writer catches up at kMaxWalPages whatever the rest:
+// So when the checkpointer has finished, it is woken again for what was
+// committed meanwhile, until it leaves at most kCatchUpPages (about two
+// commits under load) behind; the writer copies that rest itself (PASSIVE,
+// between two commits: about a millisecond) and the next transaction starts
+// the WAL over. Should that not converge, the writer catches up at
+// kMaxWalPages whatever the rest:
 // the WAL stays below about 160 MiB, and journal_size_limit truncates it back
 // to 80 MiB after a restart.
-constexpr int kCatchUpPages = 2500;
+constexpr int kCatchUpPages = 400;
 constexpr int kMaxWalPages = 4 * kCheckpointPages;
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit=83886080";  // 80 MiB
 
@@ -240,9 +242,11 @@ int Writer::wal_hook(void* self, sqlite3* db, const char*, int pages) {
   auto* writer = static_cast<Writer*>(self);
   if (pages < writer->checkpoint_mark_) writer->checkpoint_mark_ = 0;  // the WAL started over
   int backfilled = writer->checkpointed_pages_.exchange(-1);  // -1: no checkpoint finished since
-  if ((backfilled >= 0 && pages - backfilled <= kCatchUpPages) || pages >= kMaxWalPages) {
+  bool finished = backfilled >= 0;
+  if ((finished && pages - backfilled <= kCatchUpPages) || pages >= kMaxWalPages) {
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  } else if (pages - writer->checkpoint_mark_ >= kCheckpointPages && !writer->checkpoint_posted_.exchange(true)) {
+  } else if ((finished || pages - writer->checkpoint_mark_ >= kCheckpointPages) &&
+             !writer->checkpoint_posted_.exchange(true)) {
     writer->checkpoint_mark_ = pages;
     asio::post(writer->checkpoint_context_, [writer] { writer->checkpoint(); });
   }
