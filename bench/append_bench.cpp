@@ -13,6 +13,7 @@
 //
 // Both sides write the same field values and the same payload bytes.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,7 +21,11 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -159,6 +164,8 @@ struct OursResult {
   // process's (writer + checkpointer threads).
   double engine_cpu_s = 0;
   double other_cpu_s = 0;
+  double writer_thread_cpu_s = 0;  // of other_cpu_s: the writer thread alone
+  double checkpointer_cpu_s = 0;   // of other_cpu_s: the checkpointer thread
 };
 
 double thread_cpu_seconds() {
@@ -171,6 +178,27 @@ double process_cpu_seconds() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+// CPU seconds of this process's threads named `name` (see name_thread in
+// stores/writer.cpp), from /proc: clock ticks, so 10 ms resolution.
+double named_threads_cpu_seconds(const std::string& name) {
+  double ticks = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string thread_name;
+    std::getline(comm, thread_name);
+    if (thread_name != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the ")" closing the name: state is field 3, utime 14, stime 15.
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 OursResult run_ours(const AppendOptions& options, const std::filesystem::path& dir) {
@@ -190,6 +218,8 @@ OursResult run_ours(const AppendOptions& options, const std::filesystem::path& d
   run->shape = make_shape(options);
   run->events = options.events;
   run->latency_ns.assign(static_cast<size_t>(options.events), 0);
+  double writer_cpu_start = named_threads_cpu_seconds("solo-writer");
+  double checkpointer_cpu_start = named_threads_cpu_seconds("solo-checkpoint");
   double engine_cpu_start = thread_cpu_seconds();
   double process_cpu_start = process_cpu_seconds();
   auto start = Clock::now();
@@ -204,6 +234,8 @@ OursResult run_ours(const AppendOptions& options, const std::filesystem::path& d
   result.seconds = std::chrono::duration<double>(run->last_ack - start).count();
   result.engine_cpu_s = thread_cpu_seconds() - engine_cpu_start;
   result.other_cpu_s = process_cpu_seconds() - process_cpu_start - result.engine_cpu_s;
+  result.writer_thread_cpu_s = named_threads_cpu_seconds("solo-writer") - writer_cpu_start;
+  result.checkpointer_cpu_s = named_threads_cpu_seconds("solo-checkpoint") - checkpointer_cpu_start;
 
   const auto& stats = store->writer().stats();
   result.commits = stats.commits;
@@ -230,11 +262,16 @@ struct RawResult {
   double cpu_s = 0;
 };
 
-RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir) {
+// rows_per_transaction: kRawRowsPerTransaction for the ceiling; the EventStore's
+// mean batch for the diagnostic "same batch" run, which also checkpoints as
+// the Writer does (every 10,000 pages) so that it is no easier than ours.
+RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir, int64_t rows_per_transaction,
+                  const char* file_name) {
   // solo::Database only opens the file (WAL, synchronous) and runs migrate();
   // every write below is the plain C API.
-  Database database(dir / "raw.db", OpenOptions{.synchronous = options.synchronous});
+  Database database(dir / file_name, OpenOptions{.synchronous = options.synchronous});
   migrate(database);
+  if (rows_per_transaction != kRawRowsPerTransaction) database.exec("PRAGMA wal_autocheckpoint=10000");
   sqlite3* db = database.handle();
   sqlite3_stmt* insert = nullptr;
   check(db,
@@ -252,7 +289,7 @@ RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir
     for (int64_t i = 0; i < options.events;) {
       check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "begin");
       wall_clock = utc_now_iso8601();
-      int64_t end = std::min<int64_t>(options.events, i + kRawRowsPerTransaction);
+      int64_t end = std::min<int64_t>(options.events, i + rows_per_transaction);
       for (; i < end; ++i) {
         payload_text(shape, i, payload);
         const auto& tenant = shape.tenants[static_cast<size_t>(i) % shape.tenants.size()];
@@ -316,7 +353,13 @@ int run_append(std::span<std::string> argv) {
   ScratchDir dir(options.dir);
   auto sync = probe_sync_latency(dir.path());
   OursResult ours = run_ours(options, dir.path());
-  RawResult raw = run_raw(options, dir.path());
+  RawResult raw = run_raw(options, dir.path(), kRawRowsPerTransaction, "raw.db");
+  // Diagnostic: raw SQLite at the batch size the EventStore reached (its
+  // appenders bound it), to tell SQLite's per-commit cost from ours.
+  int64_t same_batch = ours.commits ? std::max<int64_t>(1, std::llround(static_cast<double>(ours.ops_committed) /
+                                                                        static_cast<double>(ours.commits)))
+                                    : 1;
+  RawResult raw_same = run_raw(options, dir.path(), same_batch, "raw-same-batch.db");
   double raw_seconds = raw.seconds;
 
   double events = static_cast<double>(options.events);
@@ -353,9 +396,14 @@ int run_append(std::span<std::string> argv) {
       {"engine_cpu_us_per_event", std::round(ours.engine_cpu_s * 1e7 / events) / 10},
       {"writer_cpu_us_per_event", std::round(ours.other_cpu_s * 1e7 / events) / 10},
       {"raw_cpu_us_per_event", std::round(raw.cpu_s * 1e7 / events) / 10},
+      {"writer_thread_cpu_us_per_event", std::round(ours.writer_thread_cpu_s * 1e7 / events) / 10},
+      {"checkpointer_cpu_us_per_event", std::round(ours.checkpointer_cpu_s * 1e7 / events) / 10},
       {"ours_seconds", ours.seconds},
       {"raw_seconds", raw_seconds},
       {"raw_rows_per_transaction", kRawRowsPerTransaction},
+      {"raw_same_batch_rows_per_transaction", same_batch},
+      {"raw_same_batch_events_per_s", std::llround(events / raw_same.seconds)},
+      {"raw_same_batch_cpu_us_per_event", std::round(raw_same.cpu_s * 1e7 / events) / 10},
   };
   publish(report, options.json);
   if (options.json) return 0;
@@ -386,6 +434,11 @@ int run_append(std::span<std::string> argv) {
   line("CPU per event: engine / writer", fixed(ours.engine_cpu_s * 1e6 / events, 1) + " / " +
                                              fixed(ours.other_cpu_s * 1e6 / events, 1) + " us (raw: " +
                                              fixed(raw.cpu_s * 1e6 / events, 1) + " us)");
+  line("  of which writer / checkpointer", fixed(ours.writer_thread_cpu_s * 1e6 / events, 1) + " / " +
+                                             fixed(ours.checkpointer_cpu_s * 1e6 / events, 1) + " us");
+  line(("raw SQLite, " + std::to_string(same_batch) + " rows/transaction").c_str(),
+       fixed(events / raw_same.seconds) + " events/s, " + fixed(raw_same.cpu_s * 1e6 / events, 1) +
+           " us CPU/event (diagnostic: ours' batch size)");
   return 0;
 }
 

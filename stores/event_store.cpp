@@ -6,23 +6,27 @@ namespace solo {
 
 namespace {
 
-void insert_event(Database& db, const Event& event) {
+// Inserts the rows of one append. The text is bound without a copy: the rows
+// are shared with the engine thread, read-only, and outlive the insert.
+void insert_events(Database& db, const std::vector<Event>& rows) {
   // A std::string once, not per row: Database::cached() looks statements up by
   // std::string, and a temporary built from a char* would allocate per insert.
   static const std::string kInsertEvent =
       "INSERT INTO events (id, event_type, tenant_id, service_id, subject, payload, causation_id, wall_clock, "
       "mono_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
   auto& statement = db.cached(kInsertEvent);
-  statement.bind(1, event.id)
-      .bind(2, event.event_type)
-      .bind(3, event.tenant_id)
-      .bind(4, event.service_id)
-      .bind(5, event.subject)
-      .bind(6, event.payload)
-      .bind(7, event.causation_id)
-      .bind(8, event.wall_clock)
-      .bind(9, event.mono_ns);
-  statement.run();
+  for (const auto& event : rows) {
+    statement.bind(1, event.id)
+        .bind_static(2, event.event_type)
+        .bind_static(3, event.tenant_id)
+        .bind_static(4, event.service_id)
+        .bind_static(5, event.subject)
+        .bind_static(6, event.payload)
+        .bind(7, event.causation_id)
+        .bind_static(8, event.wall_clock)
+        .bind(9, event.mono_ns);
+    statement.run();
+  }
 }
 
 Event read_event(const Statement& row) {
@@ -162,7 +166,7 @@ uint64_t EventStore::submit(std::vector<Event> events, ProjectionFn projection) 
   if (closed_) throw StoreError(0, "event store is closed");
   auto rows = std::make_shared<const std::vector<Event>>(std::move(events));
   uint64_t seq = writer_->submit([rows, projection = std::move(projection)](Database& db) {
-    for (const auto& event : *rows) insert_event(db, event);
+    insert_events(db, *rows);
     if (projection) projection(db, rows->back());
   });
   pending_.emplace_back(seq, std::move(rows));  // shared with the write, not copied

@@ -12,8 +12,11 @@
 // id counter rewinds to the last committed id + 1.
 //
 // Queries run on the Reader thread and always go through an index:
-// (tenant_id, id), (tenant_id, service_id, id), (service_id, id),
-// (event_type, id), or the primary key.
+// (tenant_id, id), (tenant_id, service_id, id), (event_type, id), or the
+// primary key. A query by service without a tenant (the admin's) has no index
+// of its own since schema step 7: it walks the primary key from its cursor
+// and filters, so it costs the events after the cursor up to `limit` matches
+// (bound it with until_id, or name the tenant, for a rarely-written service).
 //
 // Thread safety: every member function is engine-thread only.
 #pragma once

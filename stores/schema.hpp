@@ -6,6 +6,8 @@
 //   events    the durable log: one row per event, id gap-free and monotonic;
 //             payload is JSON text; wall_clock is UTC ISO 8601 with ms;
 //             mono_ns is the steady clock of the process that wrote it.
+//             Indexes: (tenant_id, id), (tenant_id, service_id, id),
+//             (event_type, id); events_by_service was dropped in step 7.
 //   services  projection: the desired state of every live service (spec,
 //             code, version), written in the same transaction as its event.
 //   meta      small key/value facts about the store itself.
@@ -23,7 +25,7 @@ namespace solo {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // Applies all pending migrations; throws StoreError when the file's version is
 // newer than this binary knows.

@@ -31,6 +31,12 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind_static(int index, std::string_view value) {
+  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
+  return *this;
+}
+
 Statement& Statement::bind_blob(int index, std::string_view bytes) {
   // A zero-length blob still binds as a BLOB, not NULL (the pointer must be non-null).
   static const char kEmpty = 0;

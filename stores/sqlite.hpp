@@ -39,6 +39,9 @@ class Statement {
   // Binding is 1-based, as in SQLite.
   Statement& bind(int index, int64_t value);
   Statement& bind(int index, std::string_view value);
+  // Binds text without copying it: the bytes must stay alive and unchanged
+  // until the statement is reset (the Writer's event rows outlive their insert).
+  Statement& bind_static(int index, std::string_view value);
   Statement& bind_null(int index);
   Statement& bind(int index, const std::optional<int64_t>& value);
   // Binds raw bytes as a BLOB (std::string_view as a byte container).

@@ -1,5 +1,6 @@
 #include "stores/writer.hpp"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "stores/schema.hpp"
@@ -7,13 +8,26 @@
 namespace solo {
 
 namespace {
-// WAL pages after which the checkpointer is woken (about 4 MiB at 4 KiB pages).
-constexpr int kCheckpointPages = 1000;
-// The longest the writer thread waits for the engine thread to take in its
-// last result before committing what is queued (see results_unprocessed_).
-// Usually the engine catches up in well under this; the bound only matters
-// when the engine thread is busy elsewhere.
-constexpr auto kMaxEngineWait = std::chrono::milliseconds(2);
+// Every kCheckpointPages new WAL pages (about 40 MiB at 4 KiB pages) the
+// checkpointer is woken. Rarely: a checkpoint copies each page once however
+// many commits rewrote it, so the less often, the fewer page writes per event.
+constexpr int kCheckpointPages = 10000;
+// Under steady load the checkpointer never quite catches up with the writer,
+// and the WAL starts over from its beginning only after a checkpoint that did.
+// So when the checkpointer has finished, it is woken again for what was
+// committed meanwhile, until it leaves at most kCatchUpPages (about two
+// commits under load) behind; the writer copies that rest itself (PASSIVE,
+// between two commits: about a millisecond) and the next transaction starts
+// the WAL over. Should that not converge, the writer catches up at
+// kMaxWalPages whatever the rest:
+// the WAL stays below about 160 MiB, and journal_size_limit truncates it back
+// to 80 MiB after a restart.
+constexpr int kCatchUpPages = 400;
+constexpr int kMaxWalPages = 4 * kCheckpointPages;
+constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit=83886080";  // 80 MiB
+
+// Named threads show in top -H, perf and gdb.
+void name_thread(std::thread& thread, const char* name) { pthread_setname_np(thread.native_handle(), name); }
 }  // namespace
 
 Writer::Writer(asio::any_io_executor executor, std::filesystem::path path, OpenOptions options)
@@ -22,8 +36,18 @@ Writer::Writer(asio::any_io_executor executor, std::filesystem::path path, OpenO
 asio::awaitable<std::shared_ptr<Writer>> Writer::open(asio::any_io_executor executor, std::filesystem::path path,
                                                       OpenOptions options) {
   std::shared_ptr<Writer> writer(new Writer(executor, std::move(path), std::move(options)));
-  writer->writer_thread_ = std::thread([w = writer.get()] { w->writer_main(); });
-  writer->checkpointer_thread_ = std::thread([w = writer.get()] { w->checkpointer_main(); });
+  writer->context_work_.emplace(writer->context_.get_executor());
+  writer->checkpoint_work_.emplace(writer->checkpoint_context_.get_executor());
+  writer->writer_thread_ = std::thread([w = writer.get()] {
+    w->context_.run();
+    w->db_.reset();
+  });
+  writer->checkpointer_thread_ = std::thread([w = writer.get()] {
+    w->checkpoint_context_.run();
+    w->checkpoint_db_.reset();
+  });
+  name_thread(writer->writer_thread_, "solo-writer");
+  name_thread(writer->checkpointer_thread_, "solo-checkpoint");
   std::exception_ptr failure;
   try {
     // Named first: GCC 12 double-destroys converted temporaries (a lambda
@@ -43,39 +67,21 @@ asio::awaitable<std::shared_ptr<Writer>> Writer::open(asio::any_io_executor exec
   co_return writer;
 }
 
-Writer::~Writer() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  engine_caught_up_.notify_all();
+Writer::~Writer() { stop_threads(); }
+
+// Lets both contexts run out of work (what is posted still runs), then joins.
+void Writer::stop_threads() {
+  context_work_.reset();
   if (writer_thread_.joinable()) writer_thread_.join();
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_stopping_ = true;
-  }
-  checkpoint_wake_.notify_all();
+  checkpoint_work_.reset();
   if (checkpointer_thread_.joinable()) checkpointer_thread_.join();
 }
 
 uint64_t Writer::submit(WriteFn fn) {
-  Item item;
-  item.seq = next_seq_++;
-  item.epoch = epoch_;
-  item.write = std::move(fn);
-  uint64_t seq = item.seq;
+  uint64_t seq = next_seq_++;
   if (!in_flight_) in_flight_.emplace(executor_);
-  enqueue(std::move(item));
+  asio::post(context_, [this, write = Write{seq, epoch_, std::move(fn)}]() mutable { join_batch(std::move(write)); });
   return seq;
-}
-
-void Writer::enqueue(Item item) {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(item));
-  }
-  wake_.notify_one();
 }
 
 asio::awaitable<void> Writer::wait_for(uint64_t seq) {
@@ -112,78 +118,60 @@ asio::awaitable<void> Writer::close() {
   }
   closed_ = true;
   if (probe_timer_) probe_timer_->cancel();
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  engine_caught_up_.notify_all();
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_stopping_ = true;
-  }
-  checkpoint_wake_.notify_all();
-  // Joining is quick: the queue is drained (execute() above ran last).
-  if (writer_thread_.joinable()) writer_thread_.join();
-  if (checkpointer_thread_.joinable()) checkpointer_thread_.join();
+  // Joining is quick: the writes are committed (execute() above ran last).
+  stop_threads();
 }
 
 // ---- writer thread ---------------------------------------------------------
-
-void Writer::writer_main() {
-  for (;;) {
-    std::vector<Item> items;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;
-      if (results_unprocessed_ > 0) {
-        engine_caught_up_.wait_until(lock, last_report_ + kMaxEngineWait,
-                                     [&] { return stopping_ || results_unprocessed_ == 0; });
-      }
-      items.reserve(queue_.size());
-      while (!queue_.empty()) {
-        items.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    process(items);
-  }
-  db_.reset();
-}
 
 void Writer::ensure_open() {
   if (db_ && !reopen_needed_) return;
   db_.reset();
   db_ = std::make_unique<Database>(path_, options_);
   reopen_needed_ = false;
+  db_->exec(kJournalSizeLimit);
   // Replace SQLite's automatic checkpoint (which would run inside our
   // commits) with a hook that hands the work to the checkpointer thread.
   sqlite3_wal_hook(db_->handle(), &Writer::wal_hook, this);
 }
 
-// Runs consecutive writes as one group, tasks in between them, in order.
-void Writer::process(std::vector<Item>& items) {
-  std::vector<Item> group;
-  for (auto& item : items) {
-    if (item.task) {
-      if (!group.empty()) commit_group(group);
-      group.clear();
-      try {
-        ensure_open();
-      } catch (const std::exception& error) {
-        open_error_ = error.what();  // the task reports it through its own handler
-      }
-      item.task();
-      continue;
-    }
-    group.push_back(std::move(item));
+void Writer::run_task(UniqueTask task) {
+  commit_pending();  // the writes posted before the task come first
+  try {
+    ensure_open();
+  } catch (const std::exception& error) {
+    open_error_ = error.what();  // the task reports it through its own handler
   }
-  if (!group.empty()) commit_group(group);
+  task();
 }
 
-void Writer::commit_group(std::vector<Item>& group) {
-  // Items of a latched (failed) epoch are failed without touching the disk:
+void Writer::join_batch(Write write) {
+  pending_.push_back(std::move(write));
+  if (commit_posted_) return;
+  commit_posted_ = true;
+  asio::post(context_, [this] { commit_when_caught_up(); });
+}
+
+// A commit waits while the engine has not taken in an earlier result (see
+// results_out_); engine_caught_up() runs it then.
+void Writer::commit_when_caught_up() {
+  if (commit_posted_ && results_out_ == 0) commit_pending();
+}
+
+void Writer::engine_caught_up() {
+  if (--results_out_ == 0 && commit_posted_) commit_pending();
+}
+
+void Writer::commit_pending() {
+  commit_posted_ = false;
+  if (pending_.empty()) return;
+  batch_.swap(pending_);
+  commit_group(batch_);
+  batch_.clear();
+}
+
+void Writer::commit_group(std::vector<Write>& group) {
+  // Writes of a latched (failed) epoch are failed without touching the disk:
   // they were queued behind a failed commit and their ids will be reused.
   size_t fresh = 0;
   while (fresh < group.size() && group[fresh].epoch < accept_epoch_) ++fresh;
@@ -236,59 +224,48 @@ void Writer::commit_group(std::vector<Item>& group) {
 }
 
 void Writer::report(BatchResult result) {
-  {
-    std::lock_guard lock(mutex_);
-    ++results_unprocessed_;
-  }
-  last_report_ = std::chrono::steady_clock::now();
+  ++results_out_;
   asio::post(executor_, [weak = weak_from_this(), result = std::move(result)] {
     auto self = weak.lock();
     if (!self) return;
     self->handle_result(result);
     // handle_result posted the waiters' resumptions; this runs after them, so
-    // whatever they submitted synchronously is queued by then.
+    // whatever they submitted is posted to the writer context before it.
     asio::post(self->executor_, [weak] {
-      auto self = weak.lock();
-      if (!self) return;
-      {
-        std::lock_guard lock(self->mutex_);
-        --self->results_unprocessed_;
-      }
-      self->engine_caught_up_.notify_one();
+      // A raw pointer on the writer thread: the Writer joins it before it goes away.
+      if (auto self = weak.lock()) asio::post(self->context_, [w = self.get()] { w->engine_caught_up(); });
     });
   });
 }
 
-int Writer::wal_hook(void* self, sqlite3*, const char*, int pages) {
-  if (pages >= kCheckpointPages) {
-    auto* writer = static_cast<Writer*>(self);
-    {
-      std::lock_guard lock(writer->checkpoint_mutex_);
-      writer->checkpoint_requested_ = true;
-    }
-    writer->checkpoint_wake_.notify_one();
+int Writer::wal_hook(void* self, sqlite3* db, const char*, int pages) {
+  auto* writer = static_cast<Writer*>(self);
+  if (pages < writer->checkpoint_mark_) writer->checkpoint_mark_ = 0;  // the WAL started over
+  int backfilled = writer->checkpointed_pages_.exchange(-1);  // -1: no checkpoint finished since
+  bool finished = backfilled >= 0;
+  if ((finished && pages - backfilled <= kCatchUpPages) || pages >= kMaxWalPages) {
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if ((finished || pages - writer->checkpoint_mark_ >= kCheckpointPages) &&
+             !writer->checkpoint_posted_.exchange(true)) {
+    writer->checkpoint_mark_ = pages;
+    asio::post(writer->checkpoint_context_, [writer] { writer->checkpoint(); });
   }
   return SQLITE_OK;
 }
 
 // ---- checkpointer thread ---------------------------------------------------
 
-void Writer::checkpointer_main() {
-  std::unique_ptr<Database> db;
-  for (;;) {
-    {
-      std::unique_lock lock(checkpoint_mutex_);
-      checkpoint_wake_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_requested_; });
-      if (checkpoint_stopping_) break;
-      checkpoint_requested_ = false;
+void Writer::checkpoint() {
+  checkpoint_posted_ = false;
+  try {
+    if (!checkpoint_db_) checkpoint_db_ = std::make_unique<Database>(path_, options_);
+    int log_frames = 0, checkpointed = 0;
+    if (sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                  &checkpointed) == SQLITE_OK) {
+      checkpointed_pages_ = checkpointed;
     }
-    try {
-      if (!db) db = std::make_unique<Database>(path_, options_);
-      int log_frames = 0, checkpointed = 0;
-      sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
-    } catch (const std::exception&) {
-      db.reset();  // try again on the next wake-up
-    }
+  } catch (const std::exception&) {
+    checkpoint_db_.reset();  // try again on the next request
   }
 }
 

@@ -1,12 +1,16 @@
 // The Writer: the one place that writes to <data>/solo.db.
 //
-// One writer thread owns the only writable sqlite3 connection. The engine
-// thread submits write operations (closures run inside a transaction on the
-// writer thread); each gets a sequence number at once. The writer thread takes
-// everything queued, runs it in ONE transaction, commits (fsync), and posts a
-// BatchResult back to the engine executor; while one commit runs the next
-// batch gathers (group commit). `co_await flush()` returns once everything
-// submitted before it is committed, or throws StoreError when it is not.
+// One writer thread owns the only writable sqlite3 connection and runs an
+// io_context of its own (the writer context). The engine thread posts each
+// write operation to it (a closure run inside a transaction); each gets a
+// sequence number at once. On the writer thread an operation joins the
+// pending batch and, if no commit is scheduled, posts one; the commit runs
+// the whole batch in ONE transaction (fsync), so it gathers everything posted
+// before it, and posts a BatchResult back to the engine executor (results
+// arrive in order). While one commit runs the next batch gathers (group
+// commit). `co_await flush()` returns once everything submitted before it is
+// committed, or throws StoreError when it is not. execute() runs a function on
+// the writer thread in the same order, after the writes posted before it.
 //
 // Failure: a failed commit fails its whole batch and everything queued behind
 // it. The writer thread latches the failing epoch at once and rejects every
@@ -20,8 +24,12 @@
 // takes writes, whether or not any request comes in.
 //
 // Checkpoints are kept off the commit path: the writer connection's automatic
-// checkpoint is replaced by a wal_hook that wakes a checkpointer thread with
-// its own connection (PASSIVE checkpoints never block the writer).
+// checkpoint is replaced by a wal_hook that posts a PASSIVE checkpoint to a
+// checkpointer thread with its own connection and io_context (PASSIVE
+// checkpoints never block the writer), every kCheckpointPages new WAL pages.
+// Under steady load the checkpointer never quite catches up, so after it
+// finished the writer checkpoints the small rest itself between two commits,
+// and the WAL starts over: its size stays bounded (writer.cpp).
 //
 // Thread ownership: fields are grouped below by the thread that owns them.
 // submit/flush/wait_for/execute/on_batch are engine-thread only.
@@ -29,7 +37,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -38,7 +45,6 @@
 #include <map>
 #include <optional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +54,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -124,58 +131,64 @@ class Writer : public std::enable_shared_from_this<Writer> {
   static constexpr std::chrono::seconds kProbeInterval{1};
 
  private:
-  struct Item {
-    uint64_t seq = 0;  // 0 for execute() tasks
+  struct Write {
+    uint64_t seq = 0;
     uint64_t epoch = 0;
     WriteFn write;
-    UniqueTask task;
   };
   using WaitHandler = asio::any_completion_handler<void(std::exception_ptr)>;
+  using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
   Writer(asio::any_io_executor executor, std::filesystem::path path, OpenOptions options);
-  void enqueue(Item item);
-  void writer_main();
-  void checkpointer_main();
-  void process(std::vector<Item>& items);
-  void commit_group(std::vector<Item>& group);
+  void run_task(UniqueTask task);      // writer thread: an execute() task, in order
+  void join_batch(Write write);        // writer thread
+  void commit_when_caught_up();        // writer thread: the posted commit
+  void engine_caught_up();             // writer thread: the engine took in a result
+  void commit_pending();               // writer thread
+  void commit_group(std::vector<Write>& group);
   void ensure_open();
-  void report(BatchResult result);              // writer thread -> engine thread
+  void report(BatchResult result);                // writer thread -> engine thread
   void handle_result(const BatchResult& result);  // engine thread
   void schedule_probe();                          // engine thread
+  void checkpoint();                              // checkpointer thread
+  void stop_threads();
   static int wal_hook(void* self, struct sqlite3*, const char*, int pages);
 
   asio::any_io_executor executor_;
   std::filesystem::path path_;
   OpenOptions options_;
 
-  // Shared between threads, guarded by mutex_.
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Item> queue_;
-  bool stopping_ = false;
-  // Batch results posted to the engine thread whose waiters have not resumed
-  // yet. While it is non-zero the writer thread holds the next batch back (at
-  // most kMaxEngineWait after its last report), so that what the engine
-  // submits in response to a commit joins the next batch rather than the one
-  // after it: under load, appenders otherwise split into two half-size groups
-  // that alternate, each paying a full fsync (see bench/append_bench.cpp).
-  int results_unprocessed_ = 0;
-  std::condition_variable engine_caught_up_;
-  std::atomic<int> injected_failures_{0};
-
-  // Writer thread only.
+  // The writer context, run by writer_thread_; everything below up to the
+  // checkpointer's fields is touched only by its handlers.
+  asio::io_context context_{1};
+  std::optional<WorkGuard> context_work_;  // until close()
   std::unique_ptr<Database> db_;
-  uint64_t accept_epoch_ = 0;  // items of an older epoch are rejected (a failure latched)
+  std::vector<Write> pending_;  // the batch the next commit takes
+  std::vector<Write> batch_;    // the batch being committed (capacity reused)
+  bool commit_posted_ = false;  // a commit is scheduled (posted or held)
+  // Results posted to the engine thread whose waiters have not resumed yet.
+  // While it is non-zero a scheduled commit is held until the engine's "caught
+  // up" notice, which the engine posts after the writes its resumed waiters
+  // made: so what the engine submits in response to a commit joins the next
+  // batch rather than the one after it. Without it, appenders under load
+  // split into two half-size groups that alternate, each paying a commit's
+  // fixed cost (see docs/architecture.md, "Durability"). No timeout: the
+  // engine never blocks, and while it is busy it could not take in the
+  // acknowledgements anyway.
+  int results_out_ = 0;
+  uint64_t accept_epoch_ = 0;  // writes of an older epoch are rejected (a failure latched)
   bool reopen_needed_ = false;
   std::string open_error_;
   std::string latched_error_;  // why the current epoch was latched
-  std::chrono::steady_clock::time_point last_report_;
+  std::atomic<int> injected_failures_{0};
+  int checkpoint_mark_ = 0;  // WAL pages when the checkpointer was last woken
 
-  // Checkpointer thread, woken by the wal_hook.
-  std::mutex checkpoint_mutex_;
-  std::condition_variable checkpoint_wake_;
-  bool checkpoint_requested_ = false;
-  bool checkpoint_stopping_ = false;
+  // The checkpointer context, run by checkpointer_thread_.
+  asio::io_context checkpoint_context_{1};
+  std::optional<WorkGuard> checkpoint_work_;
+  std::unique_ptr<Database> checkpoint_db_;
+  std::atomic<bool> checkpoint_posted_{false};  // set by the wal_hook, cleared when it runs
+  std::atomic<int> checkpointed_pages_{-1};      // WAL pages the last checkpoint copied; -1 once seen
 
   // Engine thread only.
   uint64_t next_seq_ = 1;
@@ -185,10 +198,10 @@ class Writer : public std::enable_shared_from_this<Writer> {
   bool closed_ = false;
   std::string last_error_;
   std::multimap<uint64_t, WaitHandler> waiters_;  // by the seq they wait for
-  std::deque<std::pair<uint64_t, uint64_t>> failed_ranges_;
-  // Held while writes are in flight, so the io_context keeps running until
-  // their results come back from the writer thread.
-  std::optional<asio::executor_work_guard<asio::any_io_executor>> in_flight_;  // recent failures, for late waiters
+  std::deque<std::pair<uint64_t, uint64_t>> failed_ranges_;  // recent failures, for late waiters
+  // Held while writes are in flight, so the engine's io_context keeps running
+  // until their results come back from the writer thread.
+  std::optional<asio::executor_work_guard<asio::any_io_executor>> in_flight_;
   std::vector<std::function<void(const BatchResult&)>> listeners_;
   WriterStats stats_;
   std::optional<asio::steady_timer> probe_timer_;  // armed while degraded
@@ -204,7 +217,10 @@ asio::awaitable<R> Writer::execute(std::function<R(Database&)> fn) {
   // before it is destroyed.
   Writer* self = this;
   return async_call<R>(
-      executor_, [self](UniqueTask task) { self->enqueue(Item{0, 0, {}, std::move(task)}); },
+      executor_,
+      [self](UniqueTask task) {
+        asio::post(self->context_, [self, task = std::move(task)]() mutable { self->run_task(std::move(task)); });
+      },
       [self, fn = std::move(fn)]() -> R {
         if (!self->db_) throw StoreError(0, "database is not open: " + self->open_error_);
         return fn(*self->db_);

@@ -1,0 +1,80 @@
+// Schema step 7: an older file loses events_by_service and keeps its events;
+// the admin's query by service across tenants still answers from the log.
+#include "stores/schema.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "stores/event_store.hpp"
+#include "support/async_test.hpp"
+
+using namespace solo;
+namespace asio = boost::asio;
+
+namespace {
+
+NewEvent event_of(std::string tenant, std::string service) {
+  NewEvent event;
+  event.event_type = "e";
+  event.tenant_id = std::move(tenant);
+  event.service_id = std::move(service);
+  return event;
+}
+
+int64_t count_indexes(const std::filesystem::path& path, const std::string& name) {
+  Database db(path, OpenOptions{.read_only = true});
+  Statement statement(db.handle(), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1");
+  statement.bind(1, name);
+  statement.step();
+  return statement.column_int(0);
+}
+
+std::vector<int64_t> ids_of(const std::vector<Event>& events) {
+  std::vector<int64_t> ids;
+  for (const auto& event : events) ids.push_back(event.id);
+  return ids;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(schema)
+
+BOOST_AUTO_TEST_CASE(step_7_drops_the_service_index_of_a_version_6_file_and_keeps_its_events_readable) {
+  test::TempDir dir;
+  auto path = dir / "solo.db";
+  {
+    asio::io_context io;
+    auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
+    for (int i = 0; i < 12; ++i) store->append(event_of(i % 2 ? "t1" : "t2", i % 3 ? "other" : "s"));
+    test::run_awaitable(io, store->close());
+  }
+  {
+    // Make it the file a version 6 solo left: the index back, user_version 6.
+    Database db(path, OpenOptions{});
+    db.exec("CREATE INDEX events_by_service ON events(service_id, id); PRAGMA user_version=6");
+  }
+  BOOST_TEST(count_indexes(path, "events_by_service") == 1);
+
+  asio::io_context io;
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
+  BOOST_TEST(count_indexes(path, "events_by_service") == 0);
+  auto version = test::run_awaitable(io, store->read<int64_t>([](Database& db) {
+    return db.query_int("PRAGMA user_version");
+  }));
+  BOOST_TEST(version == kSchemaVersion);
+  BOOST_TEST(store->last_id() == 12);
+  BOOST_TEST(test::run_awaitable(io, store->query(EventQuery{.limit = 100})).size() == 12u);
+  // By service without a tenant (the admin's query): both tenants, in id
+  // order, from the cursor, up to the limit.
+  auto all_s = test::run_awaitable(io, store->query(EventQuery{.service_id = "s", .limit = 100}));
+  BOOST_TEST(ids_of(all_s) == (std::vector<int64_t>{1, 4, 7, 10}));
+  auto page = test::run_awaitable(io, store->query(EventQuery{.after_id = 1, .service_id = "s", .limit = 2}));
+  BOOST_TEST(ids_of(page) == (std::vector<int64_t>{4, 7}));
+  auto tenant_s =
+      test::run_awaitable(io, store->query(EventQuery{.tenant_id = "t1", .service_id = "s", .limit = 100}));
+  BOOST_TEST(ids_of(tenant_s) == (std::vector<int64_t>{4, 10}));
+  BOOST_TEST(test::run_awaitable(io, store->append_durable(event_of("t1", "s"))) == 13);
+  test::run_awaitable(io, store->close());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

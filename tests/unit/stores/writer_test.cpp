@@ -1,0 +1,95 @@
+// The Writer's group commit on its own io_context: what a commit gathers, and
+// the order in which results come back to the engine thread.
+#include "stores/writer.hpp"
+
+#include <atomic>
+#include <future>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "stores/event_store.hpp"
+#include "support/async_test.hpp"
+
+using namespace solo;
+namespace asio = boost::asio;
+
+namespace {
+
+NewEvent tick() {
+  NewEvent event;
+  event.event_type = "tick";
+  event.tenant_id = "t1";
+  return event;
+}
+
+asio::awaitable<void> append_and_record(std::shared_ptr<EventStore> store, std::vector<int64_t>* acked) {
+  acked->push_back(co_await store->append_durable(tick()));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(writer)
+
+BOOST_AUTO_TEST_CASE(a_commit_gathers_every_write_posted_while_the_writer_thread_was_busy) {
+  test::TempDir dir;
+  asio::io_context io;
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  std::vector<size_t> batches;
+  store->writer().on_batch([&](const BatchResult& result) { batches.push_back(result.ops); });
+
+  // Hold the writer thread inside a task until 100 writes are posted behind it.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> started = false;
+  std::function<int(Database&)> block = [&started, released](Database&) {
+    started = true;
+    released.wait();
+    return 0;
+  };
+  asio::co_spawn(io, store->writer().execute<int>(std::move(block)), asio::detached);
+  io.restart();
+  while (!started) io.run_one_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 100; ++i) store->append(tick());
+  release.set_value();
+  test::run_awaitable(io, store->flush());
+
+  BOOST_TEST(batches == std::vector<size_t>{100});  // one commit, every write in it
+  BOOST_TEST(store->committed_id() == 100);
+  test::run_awaitable(io, store->close());
+}
+
+BOOST_AUTO_TEST_CASE(results_come_back_in_submission_order_and_waiters_resume_in_id_order) {
+  test::TempDir dir;
+  asio::io_context io;
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  store->writer().on_batch([&](const BatchResult& result) { ranges.emplace_back(result.first_seq, result.last_seq); });
+  std::vector<int64_t> acked;
+  for (int i = 0; i < 600; ++i) asio::co_spawn(io, append_and_record(store, &acked), asio::detached);
+  io.restart();
+  io.run();
+
+  BOOST_TEST(acked.size() == 600u);
+  BOOST_TEST(std::is_sorted(acked.begin(), acked.end()));
+  BOOST_TEST_REQUIRE(!ranges.empty());
+  BOOST_TEST(ranges.front().first == store->writer().completed_seq() - 599);
+  for (size_t i = 1; i < ranges.size(); ++i) BOOST_TEST(ranges[i].first == ranges[i - 1].second + 1);
+  BOOST_TEST(ranges.back().second == store->writer().completed_seq());
+  BOOST_TEST(ranges.size() < 600u);  // grouped
+  test::run_awaitable(io, store->close());
+}
+
+BOOST_AUTO_TEST_CASE(execute_runs_after_the_writes_posted_before_it) {
+  test::TempDir dir;
+  asio::io_context io;
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  for (int i = 0; i < 50; ++i) store->append(tick());
+  std::function<int64_t(Database&)> count = [](Database& db) { return db.query_int("SELECT count(*) FROM events"); };
+  BOOST_TEST(test::run_awaitable(io, store->writer().execute<int64_t>(std::move(count))) == 50);
+  test::run_awaitable(io, store->close());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
