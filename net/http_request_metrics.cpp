@@ -5,7 +5,7 @@
 namespace solo::net {
 
 void HttpRequestMetrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
-  const auto key = std::make_tuple(route, method, status);
+  const KeyView key{route, method, status};
   auto it = requests_.find(key);
   if (it == requests_.end()) {
     it = requests_.emplace(std::make_tuple(std::string(route), std::string(method), status), 0).first;

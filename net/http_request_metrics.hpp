@@ -25,7 +25,21 @@ class HttpRequestMetrics {
   void render(std::string& out) const;
 
  private:
-  std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>> requests_;
+  using Key = std::tuple<std::string, std::string, int>;
+  using KeyView = std::tuple<std::string_view, std::string_view, int>;
+  // Orders stored keys and looked-up views alike (as views), so find() takes
+  // a KeyView. Spelled out: clang 14 cannot compare a tuple of strings with a
+  // tuple of views.
+  struct KeyLess {
+    using is_transparent = void;
+    static KeyView view(const Key& key) { return {std::get<0>(key), std::get<1>(key), std::get<2>(key)}; }
+    static const KeyView& view(const KeyView& key) { return key; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) < view(b);
+    }
+  };
+  std::map<Key, uint64_t, KeyLess> requests_;
   Histogram request_seconds_{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
 };
 

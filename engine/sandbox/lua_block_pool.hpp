@@ -68,6 +68,9 @@ class LuaBlockPool {
   std::array<FreeBlock*, max_block / granule> free_{};
   char* next_ = nullptr;  // the unused tail of the newest chunk
   char* end_ = nullptr;
+  // Sorted by address, so owns() is a binary search: every free of a small
+  // block asks it, and a heap near its cap has hundreds of chunks (a linear
+  // scan made a GC sweep of a large heap a long step nothing can preempt).
   std::vector<Chunk> chunks_;
 };
 

@@ -11,6 +11,17 @@
 #include <set>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SOLO_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SOLO_TEST_ASAN 1
+#endif
+#endif
+#ifdef SOLO_TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 using solo::LuaBlockPool;
 using solo::LuaLimits;
 using solo::LuaMeter;
@@ -98,5 +109,25 @@ BOOST_AUTO_TEST_CASE(blocks_grow_and_shrink_across_the_pool_and_malloc_keeping_t
   LuaMeter::allocate(&meter, p, 40, 0);
   BOOST_TEST(meter.bytes() == 0u);
 }
+
+#ifdef SOLO_TEST_ASAN
+// Only in the AddressSanitizer build (make test-asan): a block back on its
+// free list, or not handed out yet, is poisoned, so a use after free inside
+// one Lua state is caught although the block never returns to malloc.
+BOOST_AUTO_TEST_CASE(under_asan_a_released_block_is_poisoned_and_a_handed_out_one_is_not) {
+  LuaBlockPool pool(1u << 20);
+  auto* block = static_cast<char*>(pool.allocate(40));
+  BOOST_TEST(!__asan_address_is_poisoned(block));
+  BOOST_TEST(!__asan_address_is_poisoned(block + 47));  // the whole 48-byte block: grows within it stay in place
+  BOOST_TEST(__asan_address_is_poisoned(block + 48));  // the next block, not handed out yet
+  pool.release(block, 40);
+  BOOST_TEST(__asan_address_is_poisoned(block));
+  BOOST_TEST(__asan_address_is_poisoned(block + 20));
+  auto* again = static_cast<char*>(pool.allocate(40));
+  BOOST_TEST(again == block);
+  BOOST_TEST(!__asan_address_is_poisoned(again + 39));
+  pool.release(again, 40);
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
