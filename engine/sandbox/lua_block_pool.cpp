@@ -1,8 +1,9 @@
 // LuaBlockPool: size-class blocks for one Lua heap; see lua_block_pool.hpp.
 #include "engine/sandbox/lua_block_pool.hpp"
 
+#include "engine/sandbox/lua_chunk_source.hpp"
+
 #include <algorithm>
-#include <cstdlib>
 #include <functional>
 
 // Under AddressSanitizer a block on a free list or not yet handed out is
@@ -29,13 +30,13 @@ namespace solo {
 LuaBlockPool::~LuaBlockPool() {
   for (const Chunk& chunk : chunks_) {
     SOLO_UNPOISON(chunk.begin, static_cast<std::size_t>(chunk.end - chunk.begin));
-    std::free(chunk.begin);
+    LuaChunkSource::give_back(chunk.begin, static_cast<std::size_t>(chunk.end - chunk.begin));
   }
 }
 
 void* LuaBlockPool::allocate(std::size_t size) {
   const std::size_t c = class_of(size);
-  if (FreeBlock* block = free_[c]) {
+  if (FreeBlock* block = free_ != nullptr ? free_[c] : nullptr) {
     SOLO_UNPOISON(block, sizeof(FreeBlock));
     free_[c] = block->next;
     SOLO_UNPOISON(block, round_up(size));  // the whole block: a grow within it stays in place
@@ -71,9 +72,20 @@ bool LuaBlockPool::owns(const void* block) const {
 bool LuaBlockPool::grow(std::size_t at_least) {
   const std::size_t size = std::clamp(reserved_, first_chunk, largest_chunk);
   if (reserved_ + size > budget_ || size < at_least) return false;
-  auto* chunk = static_cast<char*>(std::malloc(size));
+  static_assert(first_chunk == LuaChunkSource::smallest && largest_chunk == LuaChunkSource::largest,
+                "every chunk size the pool asks for is one the source serves");
+  auto* chunk = static_cast<char*>(LuaChunkSource::take(size));
   if (chunk == nullptr) return false;
   SOLO_POISON(chunk, size);
+  char* blocks = chunk;
+  if (free_ == nullptr) {  // the first chunk: the free lists at its start
+    constexpr std::size_t heads = round_up(classes * sizeof(FreeBlock*));
+    static_assert(heads < first_chunk / 4);
+    SOLO_UNPOISON(chunk, heads);
+    free_ = reinterpret_cast<FreeBlock**>(chunk);
+    std::fill_n(free_, classes, nullptr);
+    blocks += heads;
+  }
   // The old chunk's tail (smaller than the block that did not fit, so at
   // most max_block) serves its own class later instead of being lost.
   if (const auto tail = static_cast<std::size_t>(end_ - next_); tail >= granule) {
@@ -84,7 +96,7 @@ bool LuaBlockPool::grow(std::size_t at_least) {
                                   [](const Chunk& a, const Chunk& b) { return std::less<char*>()(a.begin, b.begin); }),
                  added);
   reserved_ += size;
-  next_ = chunk;
+  next_ = blocks;
   end_ = chunk + size;
   return true;
 }

@@ -1,12 +1,13 @@
 // LuaBlockPool: the small blocks of one sandbox's Lua heap.
 //
 // Nearly everything a lua_State allocates is small (strings, closures, table
-// headers, upvalues: 16-256 bytes), and a fresh sandbox makes ~1000 of them;
-// through malloc that was a third of creating one. The pool carves blocks
-// of 16-byte size classes out of chunks it takes from malloc (16 KiB, then
-// doubling up to 256 KiB), keeps a free list per class and hands every
-// chunk back when the state is closed. Larger blocks are the caller's
-// business (malloc).
+// headers, upvalues: 16-256 bytes; a fresh sandbox's tables, string table and
+// stack: up to 4 KiB), and a fresh sandbox makes ~1000 of them; through malloc
+// that was a third of creating one. The pool carves blocks of 16-byte size
+// classes out of chunks it takes from the LuaChunkSource (16 KiB, then
+// doubling up to 256 KiB; lua_chunk_source.hpp), keeps a free list per class
+// and hands every chunk back when the state is closed. Larger blocks are the
+// caller's business (malloc).
 //
 // Memory cap: LuaMeter still counts the bytes Lua asks for, so the cap means
 // what it meant. A freed block is reused only for its own class, so a
@@ -18,7 +19,6 @@
 // Threading: one pool per lua_State, used by whichever thread runs it.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -27,7 +27,7 @@ namespace solo {
 class LuaBlockPool {
  public:
   static constexpr std::size_t granule = 16;
-  static constexpr std::size_t max_block = 256;  // larger blocks are not pooled
+  static constexpr std::size_t max_block = 4096;  // larger blocks are not pooled
   static constexpr std::size_t first_chunk = 16 * 1024;  // most of a fresh sandbox's small blocks
   static constexpr std::size_t largest_chunk = 256 * 1024;
 
@@ -48,7 +48,7 @@ class LuaBlockPool {
   // Whether a block of `have` bytes of this pool can hold `size` bytes in place.
   static bool fits(std::size_t have, std::size_t size) { return size <= round_up(have); }
 
-  // Bytes taken from malloc for chunks.
+  // Bytes taken from the chunk source.
   std::size_t reserved_bytes() const { return reserved_; }
 
  private:
@@ -59,13 +59,16 @@ class LuaBlockPool {
     char* begin;
     char* end;
   };
-  static std::size_t round_up(std::size_t size) { return (size + granule - 1) / granule * granule; }
+  static constexpr std::size_t round_up(std::size_t size) { return (size + granule - 1) / granule * granule; }
   static std::size_t class_of(std::size_t size) { return (size - 1) / granule; }
   bool grow(std::size_t at_least);
 
   std::size_t budget_;
   std::size_t reserved_ = 0;
-  std::array<FreeBlock*, max_block / granule> free_{};
+  static constexpr std::size_t classes = max_block / granule;
+  // The free list of each class: the first chunk's first bytes (2 KiB), not
+  // a part of this object, which malloc would take fresh for each sandbox.
+  FreeBlock** free_ = nullptr;
   char* next_ = nullptr;  // the unused tail of the newest chunk
   char* end_ = nullptr;
   // Sorted by address, so owns() is a binary search: every free of a small

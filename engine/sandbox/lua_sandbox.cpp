@@ -1,6 +1,7 @@
 // LuaSandbox: one service's interpreter and its message steps; see lua_sandbox.hpp.
 #include "engine/sandbox/lua_sandbox.hpp"
 
+#include "engine/sandbox/lua_chunk_cache.hpp"
 #include "engine/sandbox/lua_environment.hpp"
 
 #include <boost/json.hpp>
@@ -54,6 +55,29 @@ std::string location(lua_State* thread) {
     }
   }
   return {};
+}
+
+int append_dump(lua_State*, const void* bytes, std::size_t size, void* dump) {
+  static_cast<std::string*>(dump)->append(static_cast<const char*>(bytes), size);
+  return 0;
+}
+
+// Pushes the compiled top-level chunk of `code`: loaded from the dump the
+// LuaChunkCache keeps of the same text, or compiled from the text (and its
+// dump kept). On a syntax error: false, the message in `error`.
+bool load_chunk(lua_State* L, std::string_view code, std::optional<std::string>& error) {
+  if (auto dump = LuaChunkCache::find(code)) {
+    // Binary, but only ever a dump lua_dump made of this text here.
+    if (luaL_loadbufferx(L, dump->data(), dump->size(), chunk_name, "b") == LUA_OK) return true;
+    lua_pop(L, 1);  // (out of memory) the text gives the error
+  }
+  if (luaL_loadbufferx(L, code.data(), code.size(), chunk_name, "t") != LUA_OK) {
+    error = error_text(L, -1);
+    return false;
+  }
+  std::string dump;
+  if (lua_dump(L, append_dump, &dump, 0) == 0) LuaChunkCache::keep(code, std::move(dump));
+  return true;
 }
 
 template <class F>
@@ -170,10 +194,7 @@ std::unique_ptr<LuaSandbox> LuaSandbox::create(std::string_view code, LuaLimits 
 
   std::optional<std::string> compile_error;
   if (auto err = self.protect([&](lua_State* L) {
-        if (luaL_loadbufferx(L, code.data(), code.size(), chunk_name, "t") != LUA_OK) {
-          compile_error = error_text(L, -1);
-          return;
-        }
+        if (!load_chunk(L, code, compile_error)) return;
         lua_rawsetp(L, LUA_REGISTRYINDEX, &chunk_key);
       })) {
     throw LuaCompileError(*err);

@@ -1,5 +1,7 @@
 #include "engine/services/deployer.hpp"
 
+#include <optional>
+
 #include <boost/json.hpp>
 
 #include "engine/security/crypto.hpp"
@@ -32,13 +34,22 @@ NewEvent service_event(std::string type, const ServiceSpec& spec, boost::json::o
   return event;
 }
 
-ProjectionFn write_row(ServiceSpec spec) {
-  auto spec_text = boost::json::serialize(to_json(spec));
-  return [spec = std::move(spec), spec_text = std::move(spec_text)](Database& db, const Event& event) {
-    ServiceRow row{spec.tenant_id,        spec.service_id, spec.version,     spec.format,     spec.code,
-                   crypto::sha256_hex(spec.code), spec_text,       event.wall_clock, event.wall_clock, event.id};
+// The services row of `spec`, written in its event's transaction. The row's
+// spec is `spec_text`, or (nullopt) the event's payload text itself, when the
+// payload is to_json(spec) as it is (service_deployed): the spec is then not
+// serialized a second time on the engine thread.
+ProjectionFn write_row(ServiceSpec spec, std::string code_sha256, std::optional<std::string> spec_text) {
+  return [spec = std::move(spec), code_sha256 = std::move(code_sha256), spec_text = std::move(spec_text)](
+             Database& db, const Event& event) {
+    ServiceRow row{spec.tenant_id, spec.service_id,   spec.version,     spec.format,
+                   spec.code,      code_sha256,       spec_text ? *spec_text : event.payload,
+                   event.wall_clock, event.wall_clock, event.id};
     upsert_service_row(db, row);
   };
+}
+
+ProjectionFn write_row(const ServiceSpec& spec) {
+  return write_row(spec, crypto::sha256_hex(spec.code), boost::json::serialize(to_json(spec)));
 }
 
 ProjectionFn remove_row(std::string tenant_id, std::string service_id) {
@@ -69,11 +80,11 @@ class BusyGuard {
 
 // JSON built outside coroutines: GCC 12 cannot compile initializer lists with
 // string literals inside a coroutine body ("array used as initializer").
-boost::json::object deployed_reply(const ServiceSpec& spec, int64_t event_id) {
+boost::json::object deployed_reply(const ServiceSpec& spec, const std::string& code_sha256, int64_t event_id) {
   return {{"service_id", spec.service_id},
           {"status", "deployed"},
           {"version", spec.version},
-          {"code_sha256", crypto::sha256_hex(spec.code)},
+          {"code_sha256", code_sha256},
           {"event_id", event_id}};
 }
 
@@ -146,11 +157,11 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   spec.version = 1;
   auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
   actor->prepare();  // a compile error (kind invalid) goes to the caller as it is
-  auto payload = to_json(spec);
   // A StoreError (the commit failed) goes to the caller as it is: the
-  // gateway answers it 503 store_unavailable.
-  const int64_t event_id =
-      co_await events_->append_durable(service_event("service_deployed", spec, payload), write_row(spec));
+  // gateway answers it 503 store_unavailable. The payload is the spec, so
+  // the row takes its text (write_row with no spec text).
+  const int64_t event_id = co_await events_->append_durable(
+      service_event("service_deployed", spec, to_json(spec)), write_row(spec, actor->code_sha256(), std::nullopt));
   directory_->add(actor);
   std::string failure;
   try {
@@ -166,7 +177,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
     co_await events_->flush();
     throw DeployError(DeployError::Kind::invalid, reason);
   }
-  co_return deployed_reply(spec, event_id);
+  co_return deployed_reply(spec, actor->code_sha256(), event_id);
 }
 
 asio::awaitable<void> Deployer::recover(const ServiceRow& row) {

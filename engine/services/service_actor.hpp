@@ -123,6 +123,8 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   asio::awaitable<int64_t> swap(ServiceSpec next, std::chrono::milliseconds rollback_window);
 
   const ServiceSpec& spec() const { return spec_; }
+  // The sha256 (hex) of the running version's code.
+  const std::string& code_sha256() const { return code_sha256_; }
   ServiceState state() const { return state_; }
   bool alive() const { return state_ == ServiceState::running || state_ == ServiceState::starting; }
   boost::json::object status_json() const;

@@ -35,7 +35,7 @@ bool aligned(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 ==
 BOOST_AUTO_TEST_SUITE(lua_block_pool)
 
 BOOST_AUTO_TEST_CASE(blocks_are_distinct_aligned_and_owned) {
-  LuaBlockPool pool(1u << 20);
+  LuaBlockPool pool(16u << 20);  // one block of every size up to max_block: ~8 MiB
   std::set<char*> seen;
   for (std::size_t size = 1; size <= LuaBlockPool::max_block; ++size) {
     auto* p = static_cast<char*>(pool.allocate(size));

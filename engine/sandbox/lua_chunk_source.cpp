@@ -1,0 +1,83 @@
+// LuaChunkSource: chunks for the sandboxes' block pools; see lua_chunk_source.hpp.
+#include "engine/sandbox/lua_chunk_source.hpp"
+
+#include <sys/mman.h>
+
+#include <array>
+#include <bit>
+#include <mutex>
+
+namespace solo {
+
+namespace {
+
+constexpr std::size_t kClasses =
+    static_cast<std::size_t>(std::countr_zero(LuaChunkSource::largest) - std::countr_zero(LuaChunkSource::smallest)) + 1;
+
+struct FreeChunk {
+  FreeChunk* next;
+};
+
+struct Source {
+  std::mutex mutex;
+  std::array<FreeChunk*, kClasses> free{};
+  char* next = nullptr;  // the unused rest of the newest region
+  char* end = nullptr;
+};
+
+Source& source() {
+  static Source* s = new Source;  // never destroyed: pools may close during static destruction
+  return *s;
+}
+
+std::size_t class_of(std::size_t size) {
+  return static_cast<std::size_t>(std::countr_zero(size) - std::countr_zero(LuaChunkSource::smallest));
+}
+
+bool valid(std::size_t size) {
+  return std::has_single_bit(size) && size >= LuaChunkSource::smallest && size <= LuaChunkSource::largest;
+}
+
+}  // namespace
+
+void* LuaChunkSource::take(std::size_t size) {
+  if (!valid(size)) return nullptr;
+  Source& s = source();
+  std::lock_guard lock(s.mutex);
+  const std::size_t c = class_of(size);
+  if (FreeChunk* chunk = s.free[c]) {
+    s.free[c] = chunk->next;
+    return chunk;
+  }
+  if (static_cast<std::size_t>(s.end - s.next) < size) {
+    // The rest of the old region (a multiple of `smallest`, since every
+    // chunk is) serves the smallest class rather than being lost.
+    while (static_cast<std::size_t>(s.end - s.next) >= smallest) {
+      auto* rest = reinterpret_cast<FreeChunk*>(s.next);
+      rest->next = s.free[0];
+      s.free[0] = rest;
+      s.next += smallest;
+    }
+    void* mapped = mmap(nullptr, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED) return nullptr;
+    s.next = static_cast<char*>(mapped);
+    s.end = s.next + region;
+  }
+  // Carved in the order asked for: every size is a multiple of 16 KiB, so
+  // every chunk starts on a page of the page-aligned region.
+  void* chunk = s.next;
+  s.next += size;
+  return chunk;
+}
+
+void LuaChunkSource::give_back(void* chunk, std::size_t size) {
+  if (chunk == nullptr || !valid(size)) return;
+  Source& s = source();
+  std::lock_guard lock(s.mutex);
+  auto* free_chunk = static_cast<FreeChunk*>(chunk);
+  const std::size_t c = class_of(size);
+  free_chunk->next = s.free[c];
+  s.free[c] = free_chunk;
+}
+
+}  // namespace solo
