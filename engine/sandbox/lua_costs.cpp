@@ -482,9 +482,17 @@ void install_library_costs(lua_State* L, int globals_index) {
   // What the Lua matcher uses, before it is wrapped; the matcher itself is
   // built on its first use.
   keep_lua_matcher_originals(L, g);
+  // The loaded modules, and the library of the entries in hand (entries of
+  // one library are listed together), each looked up once.
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  const int loaded = lua_gettop(L);
+  const char* library = nullptr;
+  int lib = 0;  // 0: none on the stack
   for (std::size_t i = 0; i < std::size(entries); ++i) {
     const Entry& e = entries[i];
     if (e.name == nullptr) {  // the string metatable's arithmetic
+      lua_settop(L, loaded);
+      lib = 0;
       lua_pushliteral(L, "");
       lua_getmetatable(L, -1);
       for (const char* name : string_arithmetic) {
@@ -499,25 +507,29 @@ void install_library_costs(lua_State* L, int globals_index) {
       lua_pop(L, 2);
       continue;
     }
-    if (e.library != nullptr) {
-      lua_getfield(L, g, e.library);
-    } else {
-      lua_pushvalue(L, g);
+    const bool same_library = lib != 0 && (e.library == nullptr ? library == nullptr
+                                                                 : library != nullptr && std::strcmp(e.library, library) == 0);
+    if (!same_library) {
+      lua_settop(L, loaded);
+      if (e.library != nullptr) {
+        lua_getfield(L, g, e.library);
+      } else {
+        lua_pushvalue(L, g);
+      }
+      lib = lua_gettop(L);
+      library = e.library;
     }
-    const int lib = lua_gettop(L);
     lua_getfield(L, lib, e.name);
     // The original, called from the wrapper, has no name of its own: its
     // argument errors take one from the loaded modules ("bad argument #1
     // to 'string.rep'"), so it is listed there under its full name.
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, e.full_name);
-    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, loaded, e.full_name);
     lua_pushinteger(L, static_cast<lua_Integer>(i));
     lua_pushcclosure(L, charged, 2);
     lua_setfield(L, lib, e.name);
-    lua_pop(L, 1);
   }
+  lua_settop(L, loaded - 1);
 
   lua_pushcfunction(L, sandbox_error);
   lua_setfield(L, g, "error");
