@@ -18,9 +18,18 @@ struct FreeChunk {
   FreeChunk* next;
 };
 
+// Free chunks whose pages are kept resident, at most this many bytes: what a
+// burst of closes and creates reuses without faulting pages in again. Past
+// it a chunk's pages go back to the OS (MADV_DONTNEED; the mapping stays for
+// reuse), so a server that once ran many more services does not keep their
+// memory resident.
+constexpr std::size_t kWarmBytes = 16u << 20;
+
 struct Source {
   std::mutex mutex;
-  std::array<FreeChunk*, kClasses> free{};
+  std::array<FreeChunk*, kClasses> warm{};  // pages resident
+  std::array<FreeChunk*, kClasses> cold{};  // pages given back (but the first, holding `next`)
+  std::size_t warm_bytes = 0;
   char* next = nullptr;  // the unused rest of the newest region
   char* end = nullptr;
 };
@@ -45,17 +54,22 @@ void* LuaChunkSource::take(std::size_t size) {
   Source& s = source();
   std::lock_guard lock(s.mutex);
   const std::size_t c = class_of(size);
-  if (FreeChunk* chunk = s.free[c]) {
-    s.free[c] = chunk->next;
+  if (FreeChunk* chunk = s.warm[c]) {
+    s.warm[c] = chunk->next;
+    s.warm_bytes -= size;
+    return chunk;
+  }
+  if (FreeChunk* chunk = s.cold[c]) {
+    s.cold[c] = chunk->next;
     return chunk;
   }
   if (static_cast<std::size_t>(s.end - s.next) < size) {
     // The rest of the old region (a multiple of `smallest`, since every
     // chunk is) serves the smallest class rather than being lost.
     while (static_cast<std::size_t>(s.end - s.next) >= smallest) {
-      auto* rest = reinterpret_cast<FreeChunk*>(s.next);
-      rest->next = s.free[0];
-      s.free[0] = rest;
+      auto* rest = reinterpret_cast<FreeChunk*>(s.next);  // never touched: cold
+      rest->next = s.cold[0];
+      s.cold[0] = rest;
       s.next += smallest;
     }
     void* mapped = mmap(nullptr, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -76,8 +90,15 @@ void LuaChunkSource::give_back(void* chunk, std::size_t size) {
   std::lock_guard lock(s.mutex);
   auto* free_chunk = static_cast<FreeChunk*>(chunk);
   const std::size_t c = class_of(size);
-  free_chunk->next = s.free[c];
-  s.free[c] = free_chunk;
+  if (s.warm_bytes + size <= kWarmBytes) {
+    free_chunk->next = s.warm[c];
+    s.warm[c] = free_chunk;
+    s.warm_bytes += size;
+    return;
+  }
+  madvise(chunk, size, MADV_DONTNEED);  // reads as zeros when used again
+  free_chunk->next = s.cold[c];
+  s.cold[c] = free_chunk;
 }
 
 }  // namespace solo

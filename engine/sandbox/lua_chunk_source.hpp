@@ -6,9 +6,10 @@
 // one mprotect system call per few pages of a new sandbox: a tenth of the
 // engine's CPU in a run of deploys. The source maps regions of 4 MiB at once
 // and carves chunks out of them; a pool's chunks come back when its state
-// closes and serve the next pool asking for that size. The mapped memory is
-// kept for reuse, as malloc keeps a freed arena's (only pages a chunk touched
-// are resident).
+// closes and serve the next pool asking for that size. The mapping is kept
+// for reuse; the pages of free chunks past 16 MiB go back to the OS
+// (MADV_DONTNEED), so memory once used by many more services than now run
+// does not stay resident.
 //
 // Threading: any thread (a mutex; a pool takes a chunk every 16-256 KiB).
 #pragma once

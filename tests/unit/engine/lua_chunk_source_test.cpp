@@ -5,6 +5,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -58,6 +61,26 @@ BOOST_AUTO_TEST_CASE(a_closed_pools_chunks_serve_the_next_pool) {
   BOOST_REQUIRE(block != nullptr);
   // The same 16 KiB chunk (its free lists first, then the block).
   BOOST_TEST(block == first);
+}
+
+BOOST_AUTO_TEST_CASE(past_16_mib_of_free_chunks_their_pages_go_back_to_the_os) {
+  // 20 MiB of chunks, every page written, then all given back: at most
+  // 16 MiB stay resident, so the last ones given back are not.
+  const std::size_t size = LuaChunkSource::largest;
+  std::vector<char*> chunks;
+  for (std::size_t taken = 0; taken < (20u << 20); taken += size) {
+    auto* chunk = static_cast<char*>(LuaChunkSource::take(size));
+    BOOST_REQUIRE(chunk != nullptr);
+    std::memset(chunk, 0x77, size);
+    chunks.push_back(chunk);
+  }
+  for (char* chunk : chunks) LuaChunkSource::give_back(chunk, size);
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident(size / page);
+  BOOST_REQUIRE(mincore(chunks.back(), size, resident.data()) == 0);
+  std::size_t pages = 0;
+  for (unsigned char r : resident) pages += r & 1;
+  BOOST_TEST(pages <= 1u);  // the first page holds the free list's link
 }
 
 BOOST_AUTO_TEST_CASE(pools_on_several_threads_share_the_source) {
