@@ -23,7 +23,7 @@ struct FreeChunk {
 // it a chunk's pages go back to the OS (MADV_DONTNEED; the mapping stays for
 // reuse), so a server that once ran many more services does not keep their
 // memory resident.
-constexpr std::size_t kWarmBytes = 16u << 20;
+constexpr std::size_t kWarmBytes = 32u << 20;
 
 struct Source {
   std::mutex mutex;

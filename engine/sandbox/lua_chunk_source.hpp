@@ -7,7 +7,7 @@
 // engine's CPU in a run of deploys. The source maps regions of 4 MiB at once
 // and carves chunks out of them; a pool's chunks come back when its state
 // closes and serve the next pool asking for that size. The mapping is kept
-// for reuse; the pages of free chunks past 16 MiB go back to the OS
+// for reuse; the pages of free chunks past 32 MiB go back to the OS
 // (MADV_DONTNEED), so memory once used by many more services than now run
 // does not stay resident.
 //
