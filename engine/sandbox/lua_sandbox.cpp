@@ -63,10 +63,10 @@ int append_dump(lua_State*, const void* bytes, std::size_t size, void* dump) {
 }
 
 // Pushes the compiled top-level chunk of `code`: loaded from the dump the
-// LuaChunkCache keeps of the same text, or compiled from the text (and its
-// dump kept). On a syntax error: false, the message in `error`.
-bool load_chunk(lua_State* L, std::string_view code, std::optional<std::string>& error) {
-  if (auto dump = LuaChunkCache::find(code)) {
+// LuaChunkCache keeps of the same text for the same tenant, or compiled from
+// the text (and its dump kept). On a syntax error: false, the message in `error`.
+bool load_chunk(lua_State* L, std::string_view tenant, std::string_view code, std::optional<std::string>& error) {
+  if (auto dump = LuaChunkCache::find(tenant, code)) {
     // Binary, but only ever a dump lua_dump made of this text here.
     if (luaL_loadbufferx(L, dump->data(), dump->size(), chunk_name, "b") == LUA_OK) return true;
     lua_pop(L, 1);  // (out of memory) the text gives the error
@@ -76,7 +76,7 @@ bool load_chunk(lua_State* L, std::string_view code, std::optional<std::string>&
     return false;
   }
   std::string dump;
-  if (lua_dump(L, append_dump, &dump, 0) == 0) LuaChunkCache::keep(code, std::move(dump));
+  if (lua_dump(L, append_dump, &dump, 0) == 0) LuaChunkCache::keep(tenant, code, std::move(dump));
   return true;
 }
 
@@ -194,7 +194,7 @@ std::unique_ptr<LuaSandbox> LuaSandbox::create(std::string_view code, LuaLimits 
 
   std::optional<std::string> compile_error;
   if (auto err = self.protect([&](lua_State* L) {
-        if (!load_chunk(L, code, compile_error)) return;
+        if (!load_chunk(L, self.facts_.tenant_id, code, compile_error)) return;
         lua_rawsetp(L, LUA_REGISTRYINDEX, &chunk_key);
       })) {
     throw LuaCompileError(*err);

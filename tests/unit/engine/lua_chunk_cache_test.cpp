@@ -28,13 +28,26 @@ BOOST_AUTO_TEST_SUITE(lua_chunk_cache)
 
 BOOST_AUTO_TEST_CASE(a_compiled_text_is_kept_and_an_other_text_is_not_served_its_dump) {
   const std::string code = "-- chunk cache 1\nfunction handle_call(m, s) return 1, s end";
-  BOOST_TEST(!LuaChunkCache::find(code));
+  BOOST_TEST(!LuaChunkCache::find("t1", code));
   make_sandbox(code);
-  auto dump = LuaChunkCache::find(code);
+  auto dump = LuaChunkCache::find("t1", code);
   BOOST_REQUIRE(dump);
   BOOST_TEST(dump->rfind("\x1bLua", 0) == 0u);  // a binary chunk
-  BOOST_TEST(!LuaChunkCache::find(code + " "));  // the whole text is the key
-  BOOST_TEST(!LuaChunkCache::find(code.substr(0, code.size() - 1)));
+  BOOST_TEST(!LuaChunkCache::find("t1", code + " "));  // the whole text is the key
+  BOOST_TEST(!LuaChunkCache::find("t1", code.substr(0, code.size() - 1)));
+}
+
+BOOST_AUTO_TEST_CASE(a_dump_serves_only_the_tenant_that_compiled_it) {
+  // Shared across tenants, a faster deploy would tell one tenant that
+  // another runs this very text.
+  const std::string code = "-- chunk cache 6\nfunction handle_call(m, s) return 1, s end";
+  make_sandbox(code);  // tenant t1 (lua_fake_host.hpp)
+  BOOST_TEST(LuaChunkCache::find("t1", code));
+  BOOST_TEST(!LuaChunkCache::find("t2", code));
+  solo::LuaSandbox::create(code, solo::test::instruction_bound_limits(), solo::LuaFacts{"t2", "svc", 1}, nullptr);
+  BOOST_TEST(LuaChunkCache::find("t2", code));
+  // The tenant and the text are two parts of the key, not one string.
+  BOOST_TEST(!LuaChunkCache::find("t", "1" + code));
 }
 
 BOOST_AUTO_TEST_CASE(sandboxes_of_the_same_code_share_nothing_mutable) {
@@ -52,7 +65,7 @@ function handle_call(msg, state)
 end
 )lua";
   auto a = make_sandbox(code);
-  BOOST_REQUIRE(LuaChunkCache::find(code));
+  BOOST_REQUIRE(LuaChunkCache::find("t1", code));
   auto b = make_sandbox(code);
   auto c = make_sandbox(code);
   for (auto* sb : {a.get(), b.get(), c.get()}) reply_of(sb->start_init(json::object{}));
@@ -68,7 +81,7 @@ end
 BOOST_AUTO_TEST_CASE(errors_of_a_cached_chunk_keep_their_lines) {
   const std::string code = "-- chunk cache 3\nfunction handle_call(m, s)\n  error('boom')\nend\n";
   make_sandbox(code);
-  BOOST_REQUIRE(LuaChunkCache::find(code));
+  BOOST_REQUIRE(LuaChunkCache::find("t1", code));
   auto sb = make_sandbox(code);
   auto r = sb->start_call(json::object{});
   BOOST_REQUIRE(r.is_error());
@@ -88,7 +101,7 @@ BOOST_AUTO_TEST_CASE(errors_of_a_cached_chunk_keep_their_lines) {
 BOOST_AUTO_TEST_CASE(code_that_does_not_compile_is_not_kept) {
   const std::string bad = "-- chunk cache 5\nfunction (";
   for (int i = 0; i < 2; ++i) BOOST_CHECK_THROW(make_sandbox(bad), solo::LuaCompileError);
-  BOOST_TEST(!LuaChunkCache::find(bad));
+  BOOST_TEST(!LuaChunkCache::find("t1", bad));
 }
 
 BOOST_AUTO_TEST_CASE(the_cache_stays_within_its_bound) {
@@ -100,9 +113,9 @@ BOOST_AUTO_TEST_CASE(the_cache_stays_within_its_bound) {
     if (i == 0) first = code;
     solo::LuaLimits limits = solo::test::instruction_bound_limits();
     make_sandbox(code, nullptr, limits);
-    BOOST_REQUIRE(LuaChunkCache::find(code));
+    BOOST_REQUIRE(LuaChunkCache::find("t1", code));
   }
-  BOOST_TEST(!LuaChunkCache::find(first));
+  BOOST_TEST(!LuaChunkCache::find("t1", first));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
