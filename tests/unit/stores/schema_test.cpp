@@ -49,9 +49,15 @@ BOOST_AUTO_TEST_CASE(step_7_drops_the_service_index_of_a_version_6_file_and_keep
     test::run_awaitable(io, store->close());
   }
   {
-    // Make it the file a version 6 solo left: the index back, user_version 6.
+    // Make it the file a version 6 solo left: the indexes back (step 8's
+    // tables gone), user_version 6.
     Database db(path, OpenOptions{});
-    db.exec("CREATE INDEX events_by_service ON events(service_id, id); PRAGMA user_version=6");
+    db.exec(
+        "DROP TABLE events_tenant_index; DROP TABLE events_service_index;"
+        "DELETE FROM meta WHERE key = 'event_index_through';"
+        "CREATE INDEX events_by_tenant ON events(tenant_id, id);"
+        "CREATE INDEX events_by_tenant_service ON events(tenant_id, service_id, id);"
+        "CREATE INDEX events_by_service ON events(service_id, id); PRAGMA user_version=6");
   }
   BOOST_TEST(count_indexes(path, "events_by_service") == 1);
 
