@@ -1,5 +1,6 @@
 #include "stores/event_index.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace solo {
@@ -21,6 +22,7 @@ void EventIndexer::note(Pending& key, int64_t id) {
 
 void EventIndexer::add(const Event& event) {
   head_ = event.id;
+  ++added_;
   if (event.tenant_id.empty()) return;
   auto [it, inserted] = tenants_.try_emplace(event.tenant_id);
   Tenant& tenant = it->second;
@@ -67,13 +69,19 @@ void EventIndexer::write_through(Database& db) {
 
 void EventIndexer::begun(Database& db) {
   if (stale_) rebuild(db);
+  added_ = 0;
 }
 
 void EventIndexer::committing(Database& db) {
-  for (Pending* key : ready_) {
-    if (key->ready) flush(db, *key);
+  size_t budget = std::max(kRun, kBudgetPerEvent * added_);
+  size_t written = 0;
+  while (!ready_.empty() && written < budget) {
+    Pending* key = ready_.front();
+    ready_.pop_front();
+    if (!key->ready) continue;
+    written += key->ids.size();
+    flush(db, *key);
   }
-  ready_.clear();
   while (!oldest_.empty()) {
     auto [first, key] = oldest_.front();
     if (!key->ids.empty() && key->ids.front() == first) {

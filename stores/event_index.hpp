@@ -44,8 +44,12 @@ namespace solo {
 
 class EventIndexer : public TransactionHook {
  public:
-  // A key's entries are written once this many are pending.
+  // A key's entries are written once this many are pending, at most about
+  // kBudgetPerEvent entries per event of the commit (keys written in lockstep,
+  // e.g. round-robin appenders, would otherwise all fall due in one commit);
+  // that is more than an event adds (two), so the backlog drains.
   static constexpr size_t kRun = 64;
+  static constexpr size_t kBudgetPerEvent = 4;
   // ...or once its oldest pending event is this many events old.
   static constexpr int64_t kMaxLag = 16384;
   static constexpr const char* kThroughKey = "event_index_through";
@@ -67,7 +71,7 @@ class EventIndexer : public TransactionHook {
     std::string service_id;      // "" for a tenant key
     std::vector<int64_t> ids;    // ascending, not yet in the table
     int64_t rebuild_floor = -1;  // rebuild only: the key's largest indexed id
-    bool ready = false;          // in ready_
+    bool ready = false;          // in ready_ (stale entries there are skipped)
   };
   struct Tenant {
     Pending all;
@@ -87,7 +91,8 @@ class EventIndexer : public TransactionHook {
   // (first pending id, key) as keys became non-empty, in id order; an entry
   // whose key was flushed since is stale and skipped.
   std::deque<std::pair<int64_t, Pending*>> oldest_;
-  std::vector<Pending*> ready_;  // keys with kRun pending
+  std::deque<Pending*> ready_;  // keys with kRun pending, in the order they got there
+  size_t added_ = 0;            // events of the current transaction
 };
 
 }  // namespace solo
