@@ -105,15 +105,19 @@ void EventIndexer::idle(Database& db) {
   write_through(db);
 }
 
+int64_t EventIndexer::read_through(Database& db) {
+  static const std::string kThrough = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1";
+  auto& through = db.cached(kThrough).bind(1, std::string_view(kThroughKey));
+  int64_t value = through.step() ? through.column_int(0) : 0;
+  through.reset();
+  return value;
+}
+
 void EventIndexer::rebuild(Database& db) {
   tenants_.clear();
   oldest_.clear();
   ready_.clear();
-  static const std::string kThrough = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1";
-  auto& through = db.cached(kThrough);
-  through.bind(1, std::string_view(kThroughKey));
-  written_through_ = through.step() ? through.column_int(0) : 0;
-  through.reset();
+  written_through_ = read_through(db);
   head_ = std::max(written_through_, db.query_int("SELECT coalesce(max(id), 0) FROM events"));
 
   static const std::string kTenantMax = "SELECT coalesce(max(id), 0) FROM events_tenant_index WHERE tenant_id = ?1";

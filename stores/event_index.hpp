@@ -54,6 +54,9 @@ class EventIndexer : public TransactionHook {
   static constexpr int64_t kMaxLag = 16384;
   static constexpr const char* kThroughKey = "event_index_through";
 
+  // meta's event_index_through (any thread's connection; 0 when absent).
+  static int64_t read_through(Database& db);
+
   // Outside a transaction or in one: reads the tables and the log's tail.
   void rebuild(Database& db);
   // In a transaction: an event of this transaction, in id order.

@@ -93,10 +93,7 @@ void query_tenant(Database& db, const EventQuery& query, std::vector<Event>& eve
   read_rows(prepare(db, indexed, query, query.after_id), query.limit, events);
   if (events.size() >= query.limit) return;
 
-  static const std::string kThrough = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1";
-  auto& through = db.cached(kThrough).bind(1, std::string_view(EventIndexer::kThroughKey));
-  int64_t boundary = through.step() ? through.column_int(0) : 0;
-  through.reset();
+  int64_t boundary = EventIndexer::read_through(db);
   auto& last = db.cached("SELECT coalesce(max(id), 0) FROM " + table + " AS x WHERE " + key);
   if (!query.tenant_id.empty()) last.bind(3, query.tenant_id);
   if (by_service) last.bind(4, query.service_id);
