@@ -19,6 +19,7 @@
 #include "stores/schema.hpp"
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
+#include "support/old_schema.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -289,11 +290,8 @@ BOOST_AUTO_TEST_CASE(step_8_turns_the_tenant_indexes_of_a_version_7_file_into_ta
   {
     // Make it the file a version 7 solo left: SQLite's tenant indexes, no tables.
     Database db(path, OpenOptions{});
-    db.exec(
-        "DROP TABLE events_tenant_index; DROP TABLE events_service_index;"
-        "DELETE FROM meta WHERE key = 'event_index_through';"
-        "CREATE INDEX events_by_tenant ON events(tenant_id, id);"
-        "CREATE INDEX events_by_tenant_service ON events(tenant_id, service_id, id); PRAGMA user_version=7");
+    test::undo_schema_step_8(db);
+    db.exec("PRAGMA user_version=7");
   }
   asio::io_context io;
   auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
