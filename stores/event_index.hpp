@@ -49,7 +49,7 @@ class EventIndexer : public TransactionHook {
   // e.g. round-robin appenders, would otherwise all fall due in one commit);
   // that is more than an event adds (two), so the backlog drains.
   static constexpr size_t kRun = 64;
-  static constexpr size_t kBudgetPerEvent = 4;
+  static constexpr size_t kBudgetPerEvent = 3;
   // ...or once its oldest pending event is this many events old.
   static constexpr int64_t kMaxLag = 16384;
   static constexpr const char* kThroughKey = "event_index_through";

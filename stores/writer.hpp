@@ -28,8 +28,9 @@
 // checkpointer thread with its own connection and io_context (PASSIVE
 // checkpoints never block the writer), every kCheckpointPages new WAL pages.
 // Under steady load the checkpointer never quite catches up, so after it
-// finished the writer checkpoints the small rest itself between two commits,
-// and the WAL starts over: its size stays bounded (writer.cpp).
+// finished the writer checkpoints the small rest itself between two commits
+// (after reporting the one before), and the WAL starts over: its size stays
+// bounded (writer.cpp).
 //
 // Thread ownership: fields are grouped below by the thread that owns them.
 // submit/flush/wait_for/execute/on_batch are engine-thread only.
@@ -165,6 +166,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void engine_caught_up();             // writer thread: the engine took in a result
   void commit_pending();               // writer thread
   void commit_group(std::vector<Write>& group);
+  void catch_up();                     // writer thread: the checkpoint wal_hook asked for
   void arm_idle();                     // writer thread
   void run_idle();                     // writer thread: the hook's idle transaction
   void ensure_open();
@@ -203,6 +205,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   std::string latched_error_;  // why the current epoch was latched
   std::atomic<int> injected_failures_{0};
   int checkpoint_mark_ = 0;  // WAL pages when the checkpointer was last woken
+  bool catch_up_due_ = false;  // wal_hook: the writer checkpoints the rest itself
   std::shared_ptr<TransactionHook> hook_;
   asio::steady_timer idle_timer_{context_};
   bool idle_stopped_ = false;  // close() ran the idle work for the last time
