@@ -2,13 +2,15 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "stores/event_index.hpp"
+
 namespace solo {
 
 namespace {
 
 // Inserts the rows of one append. The text is bound without a copy: the rows
 // are shared with the engine thread, read-only, and outlive the insert.
-void insert_events(Database& db, const std::vector<Event>& rows) {
+void insert_events(Database& db, const std::vector<Event>& rows, EventIndexer& indexer) {
   // A std::string once, not per row: Database::cached() looks statements up by
   // std::string, and a temporary built from a char* would allocate per insert.
   static const std::string kInsertEvent =
@@ -26,6 +28,7 @@ void insert_events(Database& db, const std::vector<Event>& rows) {
         .bind_static(8, event.wall_clock)
         .bind(9, event.mono_ns);
     statement.run();
+    indexer.add(event);
   }
 }
 
@@ -43,25 +46,82 @@ Event read_event(const Statement& row) {
   return event;
 }
 
-std::vector<Event> run_query(Database& db, const EventQuery& query) {
-  std::string sql =
-      "SELECT id, event_type, tenant_id, service_id, subject, payload, causation_id, wall_clock, mono_ns "
-      "FROM events WHERE id > ?1";
-  if (query.until_id > 0) sql += " AND id <= ?2";
-  if (!query.tenant_id.empty()) sql += " AND tenant_id = ?3";
-  if (!query.service_id.empty()) sql += " AND service_id = ?4";
-  if (!query.event_type.empty()) sql += " AND event_type = ?5";
-  sql += " ORDER BY id LIMIT ?6";
+constexpr const char* kColumns =
+    "SELECT e.id, e.event_type, e.tenant_id, e.service_id, e.subject, e.payload, e.causation_id, e.wall_clock, "
+    "e.mono_ns ";
+
+// Appends up to `limit` rows in all of `statement` (which selects kColumns,
+// ending in "LIMIT ?7").
+void read_rows(Statement& statement, size_t limit, std::vector<Event>& events) {
+  statement.bind(7, static_cast<int64_t>(limit - events.size()));
+  while (statement.step()) events.push_back(read_event(statement));
+  statement.reset();
+}
+
+// The filters every query path applies to the events it reads (?5 type, ?6
+// until; ?3 tenant and ?4 service where the path has not applied them).
+std::string filters(const EventQuery& query, bool tenant_and_service) {
+  std::string sql;
+  if (query.until_id > 0) sql += " AND e.id <= ?6";
+  if (tenant_and_service && !query.tenant_id.empty()) sql += " AND e.tenant_id = ?3";
+  if (tenant_and_service && !query.service_id.empty()) sql += " AND e.service_id = ?4";
+  if (!query.event_type.empty()) sql += " AND e.event_type = ?5";
+  return sql;
+}
+
+Statement& prepare(Database& db, const std::string& sql, const EventQuery& query, int64_t after_id) {
   auto& statement = db.cached(sql);
-  statement.bind(1, query.after_id);
-  if (query.until_id > 0) statement.bind(2, query.until_id);
+  statement.bind(1, after_id);
   if (!query.tenant_id.empty()) statement.bind(3, query.tenant_id);
   if (!query.service_id.empty()) statement.bind(4, query.service_id);
   if (!query.event_type.empty()) statement.bind(5, query.event_type);
-  statement.bind(6, static_cast<int64_t>(query.limit));
+  if (query.until_id > 0) statement.bind(6, query.until_id);
+  return statement;
+}
+
+// A tenant's events (and a service's): the index table's rows, then the
+// unindexed tail of the log (see the invariants in stores/event_index.hpp),
+// all in one read transaction so that both parts are of the same snapshot.
+void query_tenant(Database& db, const EventQuery& query, std::vector<Event>& events) {
+  bool by_service = !query.service_id.empty();
+  std::string table = by_service ? "events_service_index" : "events_tenant_index";
+  std::string key = by_service ? "x.tenant_id = ?3 AND x.service_id = ?4" : "x.tenant_id = ?3";
+  // CROSS JOIN: the index table drives (SQLite could otherwise pick the type
+  // index and sort).
+  std::string indexed = kColumns + ("FROM " + table + " AS x CROSS JOIN events AS e ON e.id = x.id WHERE " + key +
+                                    " AND x.id > ?1" + filters(query, false) + " ORDER BY x.id LIMIT ?7");
+  read_rows(prepare(db, indexed, query, query.after_id), query.limit, events);
+  if (events.size() >= query.limit) return;
+
+  int64_t boundary = EventIndexer::read_through(db);
+  auto& last = db.cached("SELECT coalesce(max(id), 0) FROM " + table + " AS x WHERE " + key);
+  if (!query.tenant_id.empty()) last.bind(3, query.tenant_id);
+  if (by_service) last.bind(4, query.service_id);
+  last.step();
+  boundary = std::max(boundary, last.column_int(0));
+  last.reset();
+  if (query.until_id > 0 && query.until_id <= boundary) return;
+  std::string tail = kColumns + ("FROM events AS e WHERE e.id > ?1" + filters(query, true) + " ORDER BY e.id LIMIT ?7");
+  read_rows(prepare(db, tail, query, std::max(query.after_id, boundary)), query.limit, events);
+}
+
+std::vector<Event> run_query(Database& db, const EventQuery& query) {
   std::vector<Event> events;
-  while (statement.step()) events.push_back(read_event(statement));
-  statement.reset();
+  if (query.limit == 0) return events;
+  if (!query.tenant_id.empty()) {
+    db.exec("BEGIN");
+    try {
+      query_tenant(db, query, events);
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+    db.exec("COMMIT");
+    return events;
+  }
+  // Every tenant: the primary key, or the type index.
+  std::string sql = kColumns + ("FROM events AS e WHERE e.id > ?1" + filters(query, true) + " ORDER BY e.id LIMIT ?7");
+  read_rows(prepare(db, sql, query, query.after_id), query.limit, events);
   return events;
 }
 
@@ -113,10 +173,11 @@ void EventStore::Subscription::reset() {
 }
 
 EventStore::EventStore(asio::any_io_executor executor, std::filesystem::path path, std::shared_ptr<Writer> writer,
-                       std::unique_ptr<Reader> reader, int64_t last_id)
+                       std::shared_ptr<EventIndexer> indexer, std::unique_ptr<Reader> reader, int64_t last_id)
     : executor_(std::move(executor)),
       path_(std::move(path)),
       writer_(std::move(writer)),
+      indexer_(std::move(indexer)),
       reader_(std::move(reader)),
       next_id_(last_id + 1),
       committed_id_(last_id) {}
@@ -136,12 +197,16 @@ asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_execu
                                                               std::filesystem::path path, OpenOptions options) {
   auto writer = co_await Writer::open(executor, path, options);
   // Named first: GCC 12 double-destroys converted temporaries in co_await.
-  std::function<int64_t(Database&)> read_last_id = [](Database& db) {
+  auto indexer = std::make_shared<EventIndexer>();
+  std::function<int64_t(Database&)> read_last_id = [writer, indexer](Database& db) {
+    indexer->rebuild(db);
+    writer->set_hook(indexer);
     return db.query_int("SELECT coalesce(max(id), 0) FROM events");
   };
   int64_t last_id = co_await writer->execute<int64_t>(std::move(read_last_id));
   auto reader = std::make_unique<Reader>(executor, path);
-  std::shared_ptr<EventStore> store(new EventStore(executor, path, writer, std::move(reader), last_id));
+  std::shared_ptr<EventStore> store(
+      new EventStore(executor, path, writer, std::move(indexer), std::move(reader), last_id));
   writer->on_batch([weak = std::weak_ptr<EventStore>(store)](const BatchResult& result) {
     if (auto self = weak.lock()) self->on_batch(result);
   });
@@ -165,8 +230,9 @@ Event EventStore::stamp(NewEvent event) {
 uint64_t EventStore::submit(std::vector<Event> events, ProjectionFn projection) {
   if (closed_) throw StoreError(0, "event store is closed");
   auto rows = std::make_shared<const std::vector<Event>>(std::move(events));
-  uint64_t seq = writer_->submit([rows, projection = std::move(projection)](Database& db) {
-    insert_events(db, *rows);
+  // A raw indexer: the Writer that runs this holds it (as its hook).
+  uint64_t seq = writer_->submit([rows, projection = std::move(projection), indexer = indexer_.get()](Database& db) {
+    insert_events(db, *rows, *indexer);
     if (projection) projection(db, rows->back());
   });
   pending_.emplace_back(seq, std::move(rows));  // shared with the write, not copied

@@ -11,11 +11,13 @@
 // events queued behind it are dropped (their appenders' flushes fail) and the
 // id counter rewinds to the last committed id + 1.
 //
-// Queries run on the Reader thread and always go through an index:
-// (tenant_id, id), (tenant_id, service_id, id), (event_type, id), or the
-// primary key. A query by service without a tenant (the admin's) has no index
-// of its own since schema step 7: it walks the primary key from its cursor
-// and filters, so it costs the events after the cursor up to `limit` matches
+// Queries run on the Reader thread. A query naming a tenant reads the tenant
+// index tables (tenant_id[, service_id], id) and then the log's unindexed
+// tail, which the Writer keeps under ~16k events (stores/event_index.hpp);
+// every other query goes through the (event_type, id) index or the primary
+// key. A query by service without a tenant (the admin's) has no index of its
+// own since schema step 7: it walks the primary key from its cursor and
+// filters, so it costs the events after the cursor up to `limit` matches
 // (bound it with until_id, or name the tenant, for a rarely-written service).
 //
 // Thread safety: every member function is engine-thread only.
@@ -38,6 +40,8 @@
 #include "stores/writer.hpp"
 
 namespace solo {
+
+class EventIndexer;
 
 struct EventQuery {
   int64_t after_id = 0;                 // exclusive lower bound ("since")
@@ -121,7 +125,7 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
 
  private:
   EventStore(asio::any_io_executor executor, std::filesystem::path path, std::shared_ptr<Writer> writer,
-             std::unique_ptr<Reader> reader, int64_t last_id);
+             std::shared_ptr<EventIndexer> indexer, std::unique_ptr<Reader> reader, int64_t last_id);
   Event stamp(NewEvent event);
   uint64_t submit(std::vector<Event> events, ProjectionFn projection);
   void on_batch(const BatchResult& result);
@@ -130,6 +134,7 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   asio::any_io_executor executor_;
   std::filesystem::path path_;
   std::shared_ptr<Writer> writer_;
+  std::shared_ptr<EventIndexer> indexer_;  // writer thread only (the Writer holds it too)
   std::unique_ptr<Reader> reader_;
   int64_t next_id_;
   int64_t committed_id_;

@@ -6,8 +6,12 @@
 //   events    the durable log: one row per event, id gap-free and monotonic;
 //             payload is JSON text; wall_clock is UTC ISO 8601 with ms;
 //             mono_ns is the steady clock of the process that wrote it.
-//             Indexes: (tenant_id, id), (tenant_id, service_id, id),
-//             (event_type, id); events_by_service was dropped in step 7.
+//             Index: (event_type, id). events_by_service was dropped in
+//             step 7; the tenant indexes became tables in step 8:
+//   events_tenant_index, events_service_index  (tenant_id[, service_id], id)
+//             of the events with a tenant (and a service), written by the
+//             Writer in sorted runs; meta's `event_index_through` is the id
+//             up to which every event is in them (stores/event_index.hpp).
 //   services  projection: the desired state of every live service (spec,
 //             code, version), written in the same transaction as its event.
 //   meta      small key/value facts about the store itself.
@@ -25,7 +29,7 @@ namespace solo {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // Applies all pending migrations; throws StoreError when the file's version is
 // newer than this binary knows.

@@ -71,6 +71,12 @@ Writer::~Writer() { stop_threads(); }
 
 // Lets both contexts run out of work (what is posted still runs), then joins.
 void Writer::stop_threads() {
+  if (context_work_) {
+    asio::post(context_, [this] {
+      idle_stopped_ = true;
+      idle_timer_.cancel();
+    });
+  }
   context_work_.reset();
   if (writer_thread_.joinable()) writer_thread_.join();
   checkpoint_work_.reset();
@@ -109,7 +115,12 @@ asio::awaitable<void> Writer::close() {
   // Final checkpoint folds the WAL into the main file so that a copy of
   // solo.db alone is complete; failure here is harmless (the WAL stays).
   try {
-    std::function<int(Database&)> checkpoint = [](Database& db) {
+    // The hook's idle work first (a cleanly stopped store has its tenant
+    // indexes complete), and no idle timer keeps the writer thread alive.
+    std::function<int(Database&)> checkpoint = [this](Database& db) {
+      idle_stopped_ = true;
+      idle_timer_.cancel();
+      run_idle();
       db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       return 0;
     };
@@ -198,7 +209,9 @@ void Writer::commit_group(std::vector<Write>& group) {
     ensure_open();
     db_->exec("BEGIN IMMEDIATE");
     in_transaction = true;
+    if (hook_) hook_->begun(*db_);
     for (size_t i = fresh; i < group.size(); ++i) group[i].write(*db_);
+    if (hook_) hook_->committing(*db_);
     if (injected_failures_ > 0) {
       --injected_failures_;
       throw StoreError(SQLITE_IOERR, "injected commit failure (disk I/O error)");
@@ -208,6 +221,7 @@ void Writer::commit_group(std::vector<Write>& group) {
   } catch (const std::exception& error) {
     result.ok = false;
     result.error = error.what();
+    if (hook_) hook_->rolled_back();
     if (in_transaction && db_) {
       try {
         db_->exec("ROLLBACK");
@@ -221,6 +235,51 @@ void Writer::commit_group(std::vector<Write>& group) {
   }
   result.commit_time = std::chrono::steady_clock::now() - start;
   report(std::move(result));
+  catch_up();
+  arm_idle();
+}
+
+// The writer's own checkpoint of the rest (see kCatchUpPages). It runs while
+// the engine takes in the result just reported (the next commit waits for
+// that anyway), not inside the COMMIT, whose acknowledgements it would delay
+// by a 400-page copy and a sync of the database file.
+void Writer::catch_up() {
+  if (!catch_up_due_) return;
+  catch_up_due_ = false;
+  if (db_) sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
+// Each commit pushes the idle work kIdleDelay further out: under load it
+// never runs (the hook's committing() keeps up), at rest it runs once.
+void Writer::arm_idle() {
+  if (!hook_ || idle_stopped_ || !hook_->idle_work()) return;
+  idle_timer_.expires_after(kIdleDelay);
+  idle_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && pending_.empty() && !commit_posted_) run_idle();
+  });
+}
+
+void Writer::run_idle() {
+  if (!hook_ || !hook_->idle_work() || !db_ || reopen_needed_) return;
+  bool in_transaction = false;
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+    in_transaction = true;
+    hook_->begun(*db_);
+    hook_->idle(*db_);
+    db_->exec("COMMIT");
+    catch_up();
+  } catch (const std::exception&) {
+    // Nothing waits on it: the next commit (or the next idle spell) retries.
+    hook_->rolled_back();
+    if (in_transaction) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const std::exception&) {
+        reopen_needed_ = true;
+      }
+    }
+  }
 }
 
 void Writer::report(BatchResult result) {
@@ -238,13 +297,13 @@ void Writer::report(BatchResult result) {
   });
 }
 
-int Writer::wal_hook(void* self, sqlite3* db, const char*, int pages) {
+int Writer::wal_hook(void* self, sqlite3*, const char*, int pages) {
   auto* writer = static_cast<Writer*>(self);
   if (pages < writer->checkpoint_mark_) writer->checkpoint_mark_ = 0;  // the WAL started over
   int backfilled = writer->checkpointed_pages_.exchange(-1);  // -1: no checkpoint finished since
   bool finished = backfilled >= 0;
   if ((finished && pages - backfilled <= kCatchUpPages) || pages >= kMaxWalPages) {
-    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    writer->catch_up_due_ = true;  // after the commit's result is on its way: catch_up()
   } else if ((finished || pages - writer->checkpoint_mark_ >= kCheckpointPages) &&
              !writer->checkpoint_posted_.exchange(true)) {
     writer->checkpoint_mark_ = pages;

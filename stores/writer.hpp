@@ -28,8 +28,9 @@
 // checkpointer thread with its own connection and io_context (PASSIVE
 // checkpoints never block the writer), every kCheckpointPages new WAL pages.
 // Under steady load the checkpointer never quite catches up, so after it
-// finished the writer checkpoints the small rest itself between two commits,
-// and the WAL starts over: its size stays bounded (writer.cpp).
+// finished the writer checkpoints the small rest itself between two commits
+// (after reporting the one before), and the WAL starts over: its size stays
+// bounded (writer.cpp).
 //
 // Thread ownership: fields are grouped below by the thread that owns them.
 // submit/flush/wait_for/execute/on_batch are engine-thread only.
@@ -82,6 +83,20 @@ struct BatchResult {
   std::chrono::nanoseconds commit_time{0};
 };
 
+// Writer-thread work that rides in the Writer's transactions (the
+// EventStore's tenant indexes, stores/event_index.hpp). Every call is on the
+// writer thread; an exception fails the transaction like a failed write.
+class TransactionHook {
+ public:
+  virtual ~TransactionHook() = default;
+  virtual void begun(Database& db) = 0;       // after BEGIN, before the batch's writes
+  virtual void committing(Database& db) = 0;  // after them, before COMMIT
+  virtual void rolled_back() = 0;             // the transaction did not commit
+  // Work worth a transaction of its own once no write came for kIdleDelay.
+  virtual bool idle_work() const = 0;
+  virtual void idle(Database& db) = 0;
+};
+
 struct WriterStats {
   uint64_t commits = 0;
   uint64_t failed_commits = 0;
@@ -124,11 +139,16 @@ class Writer : public std::enable_shared_from_this<Writer> {
   uint64_t completed_seq() const { return completed_seq_; }
   const std::filesystem::path& path() const { return path_; }
 
+  // Writer thread only (from execute()): the hook of every later transaction.
+  void set_hook(std::shared_ptr<TransactionHook> hook) { hook_ = std::move(hook); }
+
   // Fault injection (tests): the next n commits fail as if the disk refused them.
   void inject_commit_failures(int n) { injected_failures_ = n; }
 
   // How often a degraded writer tries a probe commit.
   static constexpr std::chrono::seconds kProbeInterval{1};
+  // How long without a commit before the hook's idle work runs.
+  static constexpr std::chrono::milliseconds kIdleDelay{100};
 
  private:
   struct Write {
@@ -146,6 +166,9 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void engine_caught_up();             // writer thread: the engine took in a result
   void commit_pending();               // writer thread
   void commit_group(std::vector<Write>& group);
+  void catch_up();                     // writer thread: the checkpoint wal_hook asked for
+  void arm_idle();                     // writer thread
+  void run_idle();                     // writer thread: the hook's idle transaction
   void ensure_open();
   void report(BatchResult result);                // writer thread -> engine thread
   void handle_result(const BatchResult& result);  // engine thread
@@ -182,6 +205,10 @@ class Writer : public std::enable_shared_from_this<Writer> {
   std::string latched_error_;  // why the current epoch was latched
   std::atomic<int> injected_failures_{0};
   int checkpoint_mark_ = 0;  // WAL pages when the checkpointer was last woken
+  bool catch_up_due_ = false;  // wal_hook: the writer checkpoints the rest itself
+  std::shared_ptr<TransactionHook> hook_;
+  asio::steady_timer idle_timer_{context_};
+  bool idle_stopped_ = false;  // close() ran the idle work for the last time
 
   // The checkpointer context, run by checkpointer_thread_.
   asio::io_context checkpoint_context_{1};

@@ -195,11 +195,12 @@ BOOST_AUTO_TEST_CASE(queries_filter_by_range_tenant_service_and_type_with_a_limi
   BOOST_TEST(service.size() == 6u);
   auto ranged = test::run_awaitable(io, store->query(EventQuery{.after_id = 2, .until_id = 4, .limit = 100}));
   BOOST_TEST(ranged.size() == 2u);
-  // Every filter combination is answered through an index, never a full scan.
+  // Every filter without a tenant is answered through an index or the
+  // primary key from the cursor, never a full scan (the tenant filters read
+  // the index tables: event_index_test.cpp).
   auto plans = test::run_awaitable(io, store->read<std::vector<std::string>>([](Database& db) {
     std::vector<std::string> details;
-    for (const char* where : {"tenant_id = 'x'", "tenant_id = 'x' AND service_id = 'y'", "service_id = 'y'",
-                              "event_type = 'z'", "1"}) {
+    for (const char* where : {"service_id = 'y'", "event_type = 'z'", "1"}) {
       Statement plan(db.handle(), std::string("EXPLAIN QUERY PLAN SELECT * FROM events WHERE id > 5 AND ") + where +
                                       " ORDER BY id LIMIT 10");
       while (plan.step()) details.push_back(plan.column_text(3));
@@ -240,7 +241,8 @@ BOOST_AUTO_TEST_CASE(events_and_their_projection_commit_in_one_transaction) {
   BOOST_CHECK_THROW(test::run_awaitable(io, store->append_durable(make_event("e"), projection)), StoreError);
   test::run_awaitable(io, store->append_durable(make_event("e"), projection));
   auto counts = test::run_awaitable(io, store->read<int64_t>([](Database& db) {
-    return db.query_int("SELECT count(*) FROM meta") * 100 + db.query_int("SELECT count(*) FROM events");
+    return db.query_int("SELECT count(*) FROM meta WHERE key LIKE 'k%'") * 100 +
+           db.query_int("SELECT count(*) FROM events");
   }));
   BOOST_TEST(counts == 101);
   test::run_awaitable(io, store->close());

@@ -7,6 +7,7 @@
 
 #include "stores/event_store.hpp"
 #include "support/async_test.hpp"
+#include "support/old_schema.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -49,8 +50,10 @@ BOOST_AUTO_TEST_CASE(step_7_drops_the_service_index_of_a_version_6_file_and_keep
     test::run_awaitable(io, store->close());
   }
   {
-    // Make it the file a version 6 solo left: the index back, user_version 6.
+    // Make it the file a version 6 solo left: the indexes back (step 8's
+    // tables gone), user_version 6.
     Database db(path, OpenOptions{});
+    test::undo_schema_step_8(db);
     db.exec("CREATE INDEX events_by_service ON events(service_id, id); PRAGMA user_version=6");
   }
   BOOST_TEST(count_indexes(path, "events_by_service") == 1);
