@@ -66,6 +66,10 @@ class Replayer {
   // connection and thread); run() waits for it before it reports.
   struct PendingCheck;
   std::shared_ptr<PendingCheck> check_;
+  // The plan is read, and its sandboxes prepared on a worker thread
+  // (SandboxPreparer), from detect() on; run() takes them in plan order.
+  struct PendingPlan;
+  std::shared_ptr<PendingPlan> plan_;
   RecoveryReport report_;
   bool detected_ = false;
   std::chrono::steady_clock::time_point started_;
