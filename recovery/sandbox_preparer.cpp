@@ -33,21 +33,28 @@ SandboxPreparer::SandboxPreparer(boost::asio::any_io_executor engine,
                                  std::shared_ptr<const std::vector<ServiceRow>> rows)
     : shared_(std::make_shared<Shared>(std::move(engine))) {
   shared_->slots.resize(rows->size());
+  shared_->ready = std::make_unique<std::atomic<bool>[]>(rows->size());
   shared_->rows = std::move(rows);
-  if (!shared_->rows->empty()) worker_ = std::thread(&SandboxPreparer::work, shared_);
+  add_worker();
 }
 
 SandboxPreparer::~SandboxPreparer() {
   shared_->stop.store(true, std::memory_order_relaxed);
-  if (worker_.joinable()) worker_.join();
+  for (auto& worker : workers_) worker.join();
+}
+
+void SandboxPreparer::add_worker() {
+  if (shared_->next.load(std::memory_order_relaxed) >= shared_->rows->size()) return;
+  workers_.emplace_back(&SandboxPreparer::work, shared_);
 }
 
 void SandboxPreparer::work(std::shared_ptr<Shared> shared) {
   const auto& rows = *shared->rows;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (shared->stop.load(std::memory_order_relaxed)) return;
+  while (!shared->stop.load(std::memory_order_relaxed)) {
+    const std::size_t i = shared->next.fetch_add(1, std::memory_order_relaxed);
+    if (i >= rows.size()) return;
     shared->slots[i] = prepare(rows[i]);
-    shared->published.store(i + 1, std::memory_order_release);
+    shared->ready[i].store(true, std::memory_order_release);
     bool wake = false;
     {
       std::lock_guard lock(shared->mutex);
@@ -60,11 +67,11 @@ void SandboxPreparer::work(std::shared_ptr<Shared> shared) {
 
 boost::asio::awaitable<PreparedService> SandboxPreparer::take(std::size_t i) {
   auto shared = shared_;
-  while (shared->published.load(std::memory_order_acquire) <= i) {
+  while (!shared->ready[i].load(std::memory_order_acquire)) {
     {
       std::lock_guard lock(shared->mutex);
       // Checked again under the lock: a publish after it sees the flag.
-      if (shared->published.load(std::memory_order_acquire) > i) break;
+      if (shared->ready[i].load(std::memory_order_acquire)) break;
       shared->engine_waiting = true;
     }
     co_await shared->wakeup.wait();

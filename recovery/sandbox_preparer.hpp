@@ -7,20 +7,27 @@
 //
 // Nothing of the service runs on the worker: its top level and init run on
 // the engine thread when the Deployer starts it, with its host (the actor)
-// in place. The worker touches only the rows (read-only, never changed while
+// in place. A worker touches only the rows (read-only, never changed while
 // it runs) and the sandboxes it makes, each handed over once, in a slot the
-// engine reads only after the worker published it (an atomic count), so a
-// lua_State moves between threads only while nothing runs on it.
+// engine reads only after the worker published it (the slot's atomic flag),
+// so a lua_State moves between threads only while nothing runs on it.
 //
 // Failures are not the worker's to report: a spec that does not parse or
 // code that does not compile leaves its slot empty, and the Deployer's own
 // path (recover from the row) then fails with the same words as before.
 //
-// Threading: construct, take() and destroy on the engine thread. take()
-// never blocks it: when the next slot is not ready it suspends until the
-// worker posts a wakeup. The destructor stops the worker after the service
-// it is compiling (only a recovery cancelled midway finds it busy) and
-// joins it.
+// Workers: one from the start (the engine thread waits for the rest of the
+// tree meanwhile, mostly for reads on the store's reader thread, so one
+// worker and that reader share the 2 cores this is measured on); the
+// Replayer adds one when the redeploy begins, since the engine thread takes
+// services faster than one worker makes them. Workers claim rows in plan
+// order, so the engine's next row is always the next one made.
+//
+// Threading: construct, add_worker(), take() and destroy on the engine
+// thread. take() never blocks it: when its slot is not ready it suspends
+// until a worker posts a wakeup. The destructor stops the workers after the
+// service each is making (only a recovery cancelled midway finds them busy)
+// and joins them.
 #pragma once
 
 #include <atomic>
@@ -55,6 +62,9 @@ class SandboxPreparer {
   SandboxPreparer(const SandboxPreparer&) = delete;
   SandboxPreparer& operator=(const SandboxPreparer&) = delete;
 
+  // Another worker on the rows not yet claimed (none when all are).
+  void add_worker();
+
   // Row i's preparation, once the worker has published it; each i once.
   boost::asio::awaitable<PreparedService> take(std::size_t i);
 
@@ -64,8 +74,9 @@ class SandboxPreparer {
   struct Shared {
     explicit Shared(boost::asio::any_io_executor engine) : wakeup(std::move(engine)) {}
     std::shared_ptr<const std::vector<ServiceRow>> rows;
-    std::vector<PreparedService> slots;  // slot i: the worker's until published > i
-    std::atomic<std::size_t> published{0};
+    std::vector<PreparedService> slots;              // slot i: its worker's until ready[i]
+    std::unique_ptr<std::atomic<bool>[]> ready;      // slot i published
+    std::atomic<std::size_t> next{0};                // the next row a worker claims
     std::atomic<bool> stop{false};
     std::mutex mutex;            // guards engine_waiting
     bool engine_waiting = false;  // take() is suspended: the next publish posts a wakeup
@@ -74,7 +85,7 @@ class SandboxPreparer {
   static void work(std::shared_ptr<Shared> shared);
 
   std::shared_ptr<Shared> shared_;
-  std::thread worker_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace solo
