@@ -53,7 +53,11 @@ void SandboxPreparer::work(std::shared_ptr<Shared> shared) {
   while (!shared->stop.load(std::memory_order_relaxed)) {
     const std::size_t i = shared->next.fetch_add(1, std::memory_order_relaxed);
     if (i >= rows.size()) return;
-    shared->slots[i] = prepare(rows[i]);
+    try {
+      shared->slots[i] = prepare(rows[i]);
+    } catch (...) {
+      // Out of memory on the way: an empty slot, and the engine's own path tries again.
+    }
     shared->ready[i].store(true, std::memory_order_release);
     bool wake = false;
     {
