@@ -130,7 +130,6 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
   step_start = Clock::now();
   auto executor = co_await boost::asio::this_coro::executor;
   const auto& rows = *plan->rows;
-  plan->preparer->add_worker();  // the engine now takes them faster than one worker makes them
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
     std::string failure;

@@ -10,7 +10,7 @@
 //                         the work follows the number of live services, not
 //                         the length of the log; read from detect() on, and
 //                         each row's sandbox made and compiled on worker
-//                         threads (SandboxPreparer) while the tree starts
+//                         threads (SandboxPreparer) from then on
 //   3 redeploy            each planned service through Deployer::recover,
 //                         with its prepared sandbox, in plan order, yielding
 //                         to the io_context between services (the gateway

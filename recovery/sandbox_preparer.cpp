@@ -71,6 +71,8 @@ void SandboxPreparer::work(std::shared_ptr<Shared> shared) {
 
 boost::asio::awaitable<PreparedService> SandboxPreparer::take(std::size_t i) {
   auto shared = shared_;
+  // The engine would wait: the workers are behind it, so one more joins them.
+  if (!shared->ready[i].load(std::memory_order_acquire) && workers_.size() < kMaxWorkers) add_worker();
   while (!shared->ready[i].load(std::memory_order_acquire)) {
     {
       std::lock_guard lock(shared->mutex);
