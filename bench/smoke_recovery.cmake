@@ -17,7 +17,8 @@ if(json_error OR NOT type STREQUAL "OBJECT")
   message(FATAL_ERROR "solo-bench recovery --json did not print a JSON object (${json_error}):\n${out}")
 endif()
 foreach(key services events db_bytes bare_s target_s clean_ready_s crash_ready_s clean_redeploy_ms crash_redeploy_ms
-            clean_within_target crash_within_target)
+            clean_within_target crash_within_target bare_cpu_s clean_engine_cpu_s clean_process_cpu_s
+            crash_engine_cpu_s crash_process_cpu_s)
   string(JSON value ERROR_VARIABLE key_error GET "${out}" ${key})
   if(key_error)
     message(FATAL_ERROR "key '${key}' missing from:\n${out}")

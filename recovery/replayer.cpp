@@ -11,6 +11,7 @@
 #include "base/wakeup.hpp"
 #include "engine/services/deployer.hpp"
 #include "recovery/recovery_telemetry.hpp"
+#include "recovery/sandbox_preparer.hpp"
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
 #include "stores/meta_store.hpp"
@@ -40,6 +41,18 @@ boost::json::object version_payload(int64_t version) { return {{"version", versi
 boost::json::object reason_payload(const std::string& reason) { return {{"reason", reason}}; }
 
 }  // namespace
+
+// The plan, read in the background from detect() on; its sandboxes are
+// prepared on a worker as soon as it is read.
+struct Replayer::PendingPlan {
+  explicit PendingPlan(boost::asio::any_io_executor executor) : wakeup(std::move(executor)) {}
+  bool done = false;
+  std::exception_ptr error;
+  std::shared_ptr<const std::vector<ServiceRow>> rows;
+  std::unique_ptr<SandboxPreparer> preparer;
+  int64_t took_ms = 0;
+  Wakeup wakeup;
+};
 
 struct Replayer::PendingCheck {
   explicit PendingCheck(boost::asio::any_io_executor executor) : wakeup(std::move(executor)) {}
@@ -74,6 +87,25 @@ boost::asio::awaitable<void> Replayer::detect() {
                             });
     }
   }
+  // The plan is read now, and the sandboxes prepared, while the rest of the
+  // tree starts: nothing changes the services table before run() (the
+  // gateway refuses every request but /health while solo is starting).
+  auto executor = co_await boost::asio::this_coro::executor;
+  auto plan = std::make_shared<PendingPlan>(executor);
+  plan_ = plan;
+  std::function<std::vector<ServiceRow>(Database&)> load = [](Database& db) { return load_service_rows(db); };
+  boost::asio::co_spawn(
+      executor, events_->read<std::vector<ServiceRow>>(std::move(load)),
+      [plan, executor, begun = Clock::now()](std::exception_ptr error, std::vector<ServiceRow> rows) {
+        plan->error = error;
+        if (!error) {
+          plan->rows = std::make_shared<const std::vector<ServiceRow>>(std::move(rows));
+          plan->preparer = std::make_unique<SandboxPreparer>(executor, plan->rows);
+        }
+        plan->took_ms = ms_since(begun);
+        plan->done = true;
+        plan->wakeup.notify();
+      });
   report.steps.emplace_back("detect", ms_since(started_));
   detected_ = true;
 }
@@ -88,20 +120,26 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
   if (hooks_.restore_tokens) report.tokens_restored = co_await hooks_.restore_tokens();
   report.steps.emplace_back("tokens", ms_since(step_start));
 
-  // 2: the plan is the desired state.
-  step_start = Clock::now();
-  std::function<std::vector<ServiceRow>(Database&)> load = [](Database& db) { return load_service_rows(db); };
-  auto rows = co_await events_->read<std::vector<ServiceRow>>(std::move(load));
-  report.steps.emplace_back("plan", ms_since(step_start));
+  // 2: the plan is the desired state (read since detect()).
+  auto plan = plan_;
+  while (!plan->done) co_await plan->wakeup.wait();
+  if (plan->error) std::rethrow_exception(plan->error);
+  report.steps.emplace_back("plan", plan->took_ms);  // the read, beside the tree's start
 
   // 3: redeploy, yielding between services so the gateway stays responsive.
   step_start = Clock::now();
   auto executor = co_await boost::asio::this_coro::executor;
+  const auto& rows = *plan->rows;
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
     std::string failure;
     try {
-      co_await deployer_->recover(row);
+      auto prepared = co_await plan->preparer->take(i);
+      if (prepared.spec) {
+        co_await deployer_->recover(std::move(*prepared.spec), row.created_at, std::move(prepared.compiled));
+      } else {
+        co_await deployer_->recover(row);  // it fails to parse the spec, and says why
+      }
     } catch (const std::exception& error) {
       failure = error.what();
     }
@@ -116,6 +154,7 @@ boost::asio::awaitable<RecoveryReport> Replayer::run() {
     if (i % 32 == 31) co_await boost::asio::post(executor, boost::asio::use_awaitable);
   }
   co_await events_->flush();
+  plan->preparer.reset();  // the worker is done: joined at once
   report.steps.emplace_back("redeploy", ms_since(step_start));
 
   // 4: verify what changed since the last verified point.

@@ -8,10 +8,13 @@
 //   2 plan                the `services` table (the desired state, written in
 //                         the same transaction as every lifecycle event), so
 //                         the work follows the number of live services, not
-//                         the length of the log
+//                         the length of the log; read from detect() on, and
+//                         each row's sandbox made and compiled on worker
+//                         threads (SandboxPreparer) from then on
 //   3 redeploy            each planned service through Deployer::recover,
-//                         yielding to the io_context between services (the
-//                         gateway answers /health meanwhile); events
+//                         with its prepared sandbox, in plan order, yielding
+//                         to the io_context between services (the gateway
+//                         answers /health meanwhile); events
 //                         service_recovered / service_recovery_failed {reason}
 //   4 verify              Verifier over registry, table and the log since the
 //                         last verified id (MetaStore::verified_through; after
@@ -66,6 +69,10 @@ class Replayer {
   // connection and thread); run() waits for it before it reports.
   struct PendingCheck;
   std::shared_ptr<PendingCheck> check_;
+  // The plan is read, and its sandboxes prepared on a worker thread
+  // (SandboxPreparer), from detect() on; run() takes them in plan order.
+  struct PendingPlan;
+  std::shared_ptr<PendingPlan> plan_;
   RecoveryReport report_;
   bool detected_ = false;
   std::chrono::steady_clock::time_point started_;

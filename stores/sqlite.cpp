@@ -82,6 +82,11 @@ std::string Statement::column_text(int col) const {
   return text ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
 }
 
+std::string_view Statement::column_view(int col) const {
+  auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return text ? std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string_view();
+}
+
 std::string Statement::column_blob(int col) const {
   const void* data = sqlite3_column_blob(stmt_, col);
   int size = sqlite3_column_bytes(stmt_, col);  // after column_blob, as SQLite requires

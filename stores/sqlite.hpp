@@ -55,6 +55,8 @@ class Statement {
 
   int64_t column_int(int col) const;
   std::string column_text(int col) const;
+  // The text without a copy: valid until the next step() or reset().
+  std::string_view column_view(int col) const;
   // A BLOB (or any value) as raw bytes.
   std::string column_blob(int col) const;
   bool column_is_null(int col) const;

@@ -178,7 +178,13 @@ LuaSandbox::~LuaSandbox() {
 
 std::unique_ptr<LuaSandbox> LuaSandbox::create(std::string_view code, LuaLimits limits, LuaFacts facts,
                                                LuaHost* host) {
-  std::unique_ptr<LuaSandbox> sandbox(new LuaSandbox(limits, std::move(facts), host));
+  auto sandbox = compile(code, limits, std::move(facts));
+  sandbox->run_top_level(host);
+  return sandbox;
+}
+
+std::unique_ptr<LuaSandbox> LuaSandbox::compile(std::string_view code, LuaLimits limits, LuaFacts facts) {
+  std::unique_ptr<LuaSandbox> sandbox(new LuaSandbox(limits, std::move(facts), nullptr));
   LuaSandbox& self = *sandbox;
   self.L_ = lua_newstate(&LuaMeter::allocate, self.meter_.get());
   if (self.L_ == nullptr) throw LuaError("cannot create a Lua state within the memory limit");
@@ -200,14 +206,17 @@ std::unique_ptr<LuaSandbox> LuaSandbox::create(std::string_view code, LuaLimits 
     throw LuaCompileError(*err);
   }
   if (compile_error) throw LuaCompileError(*compile_error);
+  return sandbox;
+}
 
-  auto loaded = self.start(Entry::load, nullptr, [](lua_State*) { return 0; });
-  self.protect([](lua_State* L) {
+void LuaSandbox::run_top_level(LuaHost* host) {
+  host_ = host;
+  auto loaded = start(Entry::load, nullptr, [](lua_State*) { return 0; });
+  protect([](lua_State* L) {
     lua_pushnil(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &chunk_key);
   });
   if (loaded.is_error()) throw LuaLoadError(loaded.error);
-  return sandbox;
 }
 
 std::optional<std::string> LuaSandbox::check_compiles(std::string_view code, const LuaLimits& limits) {

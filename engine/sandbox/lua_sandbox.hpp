@@ -29,7 +29,8 @@
 // rollback; a state that cannot be encoded is an error there.
 //
 // Threading: not thread-safe; owned and used by one service actor on the
-// engine thread. The LuaHost must outlive the sandbox.
+// engine thread (only compile() may run elsewhere, see below). The LuaHost
+// must outlive the sandbox.
 #pragma once
 
 #include "engine/sandbox/lua_host.hpp"
@@ -119,6 +120,15 @@ class LuaSandbox final : private LuaSoloContext {
   // fails. `host` may be null (tests, validation); host calls then raise.
   static std::unique_ptr<LuaSandbox> create(std::string_view code, LuaLimits limits, LuaFacts facts,
                                             LuaHost* host);
+  // create() in its two parts, so that the first may run on another thread
+  // (recovery builds the states on a worker: recovery/sandbox_preparer.hpp).
+  // compile() makes the state, its environment and the compiled chunk: no
+  // service code runs and nothing outside the new sandbox is touched, so any
+  // thread may call it; the sandbox then moves to the engine thread, where
+  // run_top_level() runs the chunk with the host its code calls. Throw as
+  // create() does (compile: LuaCompileError; top level: LuaLoadError).
+  static std::unique_ptr<LuaSandbox> compile(std::string_view code, LuaLimits limits, LuaFacts facts);
+  void run_top_level(LuaHost* host);
   // Validates code without keeping a state (deploy and swap validation):
   // the compile error, or nullopt.
   static std::optional<std::string> check_compiles(std::string_view code, const LuaLimits& limits);

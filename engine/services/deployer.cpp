@@ -186,7 +186,8 @@ asio::awaitable<void> Deployer::recover(const ServiceRow& row) {
   co_await recover(std::move(spec), row.created_at);
 }
 
-asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at) {
+asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at,
+                                        std::unique_ptr<LuaSandbox> compiled) {
   BusyGuard busy(busy_, spec.tenant_id, spec.service_id);
   if (directory_->find(spec.tenant_id, spec.service_id)) {
     throw DeployError(DeployError::Kind::conflict, "service " + spec.service_id + " is already running");
@@ -197,6 +198,7 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
   // No separate compile check (unlike deploy, nothing is appended before the
   // start): starting compiles the code, and a failure says why.
   auto actor = std::make_shared<ServiceActor>(world_, spec, std::move(created_at));
+  actor->use_compiled(std::move(compiled));
   directory_->add(actor);
   std::string failure;
   try {

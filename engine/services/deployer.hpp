@@ -60,8 +60,10 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   // Returns {"service_id", "status": "deployed", "version", "code_sha256", "event_id"}.
   asio::awaitable<boost::json::object> deploy(ServiceSpec spec);
   // Starts a service from its stored spec without a new service_deployed
-  // event (recovery). Throws DeployError on failure.
-  asio::awaitable<void> recover(ServiceSpec spec, std::string created_at);
+  // event (recovery). Throws DeployError on failure. `compiled`: its code,
+  // already compiled off the engine thread (recovery/sandbox_preparer.hpp).
+  asio::awaitable<void> recover(ServiceSpec spec, std::string created_at,
+                                std::unique_ptr<LuaSandbox> compiled = nullptr);
   // The same from a row of the services table (its latest spec and version):
   // the Replayer at start and the Verifier's fix of a missing service.
   asio::awaitable<void> recover(const ServiceRow& row);

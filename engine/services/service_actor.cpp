@@ -152,8 +152,9 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
   } else {
     self->rollback_.reset();
     self->start_step_ = StartFailure::Kind::compile_error;
-    self->runtime_ =
-        prepared ? std::move(prepared) : make_service_runtime(self->spec_, self.get(), *self->world_->native_types);
+    self->runtime_ = prepared ? std::move(prepared)
+                              : make_service_runtime(self->spec_, self.get(), *self->world_->native_types,
+                                                     std::move(self->compiled_));
     self->start_step_ = StartFailure::Kind::init_failed;
     auto step = co_await drive(self, self->runtime_->init(self->spec_.config), {});
     if (step.is_error()) {

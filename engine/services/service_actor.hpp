@@ -91,6 +91,10 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   // and without compiling it twice. Throws the compile error (a LuaError or
   // SpecError, kind invalid) as it is.
   void prepare();
+  // Recovery's alternative to prepare(): the code compiled on another thread
+  // (LuaSandbox::compile). The first start runs its top level, as it would
+  // have compiled and run it, with the same failures.
+  void use_compiled(std::unique_ptr<LuaSandbox> compiled) { compiled_ = std::move(compiled); }
 
   // The supervised child body (see the file comment).
   static asio::awaitable<void> run(std::shared_ptr<ServiceActor> self, ChildContext context);
@@ -202,6 +206,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   std::shared_ptr<Mailbox<Envelope>> mailbox_;
   std::unique_ptr<ServiceRuntime> runtime_;
   std::unique_ptr<ServiceRuntime> prepared_runtime_;  // prepare()'s, taken by the first incarnation
+  std::unique_ptr<LuaSandbox> compiled_;              // use_compiled()'s, taken by the first incarnation
   ServiceState state_ = ServiceState::starting;
   std::string last_error_;
   StartFailure::Kind start_step_ = StartFailure::Kind::compile_error;  // the step a first start is in

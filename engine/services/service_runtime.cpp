@@ -114,13 +114,18 @@ class NativeRuntime final : public ServiceRuntime {
 }  // namespace
 
 std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, ServiceHost* host,
-                                                     const NativeServiceTypes& native_types) {
+                                                     const NativeServiceTypes& native_types,
+                                                     std::unique_ptr<LuaSandbox> compiled) {
   if (spec.format == "native") {
     const auto* factory = native_types.find(spec.code);
     if (!factory) throw SpecError("no native service type named '" + spec.code + "' is registered");
     return std::make_unique<NativeRuntime>((*factory)(), host);
   }
   // A LuaError (kind invalid) goes to the caller as it is.
+  if (compiled) {
+    compiled->run_top_level(host);
+    return std::make_unique<LuaRuntime>(std::move(compiled));
+  }
   LuaFacts facts{spec.tenant_id, spec.service_id, spec.version};
   return std::make_unique<LuaRuntime>(LuaSandbox::create(spec.code, spec.limits, facts, host));
 }

@@ -45,9 +45,11 @@ class ServiceHost : public LuaHost, public NativeContext {};
 // Builds the runtime for spec (compiles Lua; instantiates the native type).
 // Throws an Error of kind invalid: LuaCompileError / LuaLoadError when the
 // code does not compile or its top level fails, SpecError when the native
-// type is unknown.
+// type is unknown. `compiled`: the spec's code already compiled
+// (LuaSandbox::compile, on recovery's worker); only its top level runs here.
 std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, ServiceHost* host,
-                                                     const NativeServiceTypes& native_types);
+                                                     const NativeServiceTypes& native_types,
+                                                     std::unique_ptr<LuaSandbox> compiled = nullptr);
 
 // Validates code without starting anything; throws as make_service_runtime
 // does (LuaCompileError, SpecError: kind invalid).

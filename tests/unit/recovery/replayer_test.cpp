@@ -163,6 +163,28 @@ BOOST_AUTO_TEST_CASE(a_service_that_cannot_start_is_reported_as_failed_with_the_
   BOOST_TEST(report.fixes_applied == 0);
 }
 
+// The sandboxes are made on a worker thread; the top level still runs on
+// the engine thread with the service's host, and code that does not compile
+// fails as it did when the start compiled it.
+BOOST_AUTO_TEST_CASE(a_top_level_that_calls_its_host_runs_once_and_code_that_does_not_compile_fails_with_its_line) {
+  put_row(make_spec("talker", "solo.emit('loaded', {n = 1})\nfunction handle_call(m, s) return {ok = true}, s end"));
+  put_row(make_spec("nocompile", "function handle_call(m, s) return 1, s end\nfunction ("));
+  restart(false);
+  auto report = recover();
+  BOOST_TEST(report.recovered == 1);
+  BOOST_TEST(report.failed == 1);
+  BOOST_TEST(call("talker").at("ok").as_bool());
+  auto emitted = events_of("service_event");
+  BOOST_TEST_REQUIRE(emitted.size() == 1u);  // once, from the recovered top level
+  BOOST_TEST(emitted[0].service_id == "talker");
+  BOOST_TEST(json::parse(emitted[0].payload).at("kind").as_string() == "loaded");
+  auto failed = events_of("service_recovery_failed");
+  BOOST_TEST_REQUIRE(failed.size() == 1u);
+  BOOST_TEST(failed[0].service_id == "nocompile");
+  auto reason = std::string(json::parse(failed[0].payload).at("reason").as_string());
+  BOOST_TEST(reason.find("[string \"service\"]:2:") != std::string::npos, reason);
+}
+
 BOOST_AUTO_TEST_CASE(the_tokens_hook_runs_and_its_count_is_reported) {
   int calls = 0;
   ReplayerHooks hooks;
