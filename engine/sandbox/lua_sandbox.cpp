@@ -103,7 +103,7 @@ std::optional<std::string> LuaSandbox::protect(F&& f) const {
 StepResult StepResult::done(json::value reply) {
   StepResult r;
   r.kind = Kind::done;
-  r.reply = std::move(reply);
+  r.reply.swap(reply);  // every call's reply: a swap, not a move assignment
   return r;
 }
 
@@ -289,7 +289,7 @@ int LuaSandbox::call_returned(lua_State* co, int /*status*/, lua_KContext ctx) {
   reply_limits.max_bytes = self.limits_.payload_bytes;
   auto reply = to_json(co, 1, reply_limits);
   if (reply.ok()) {
-    self.call_.reply = std::move(reply.value);
+    self.call_.reply.swap(reply.value);  // was null
   } else {  // the handler finished: only its reply is lost, its state is kept
     self.call_.contract = "handle_call reply " + reply.error;
     self.call_.contract_fault = StepResult::Fault::reply;
