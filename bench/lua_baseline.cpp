@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bench/thread_cpu.hpp"
 #include "engine/sandbox/lua_json.hpp"
 #include "engine/sandbox/lua_limits.hpp"
 
@@ -132,7 +133,7 @@ std::vector<int64_t> bare_call_ns(std::string_view code, int calls) {
   return samples;
 }
 
-std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls) {
+std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls, double* cpu_seconds) {
   int state_ref = LUA_NOREF;
   lua_State* L = create_and_load(code, &state_ref);
   if (state_ref == LUA_NOREF) fail(L, "init() is missing");
@@ -144,6 +145,7 @@ std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls) {
   reply_limits.max_bytes = LuaLimits{}.payload_bytes;
   std::vector<int64_t> samples;
   samples.reserve(static_cast<size_t>(calls));
+  const double cpu_start = this_thread_cpu_seconds();
   for (int i = 0; i < calls; ++i) {
     const boost::json::value msg = boost::json::object{{"op", "inc"}};
     LuaJsonResult reply;
@@ -159,6 +161,7 @@ std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls) {
     lua_pop(L, 1);                                 // the reply, now JSON
     samples.push_back((Clock::now() - start).count());
   }
+  if (cpu_seconds != nullptr) *cpu_seconds = this_thread_cpu_seconds() - cpu_start;
   lua_close(L);
   std::sort(samples.begin(), samples.end());
   return samples;

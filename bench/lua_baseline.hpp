@@ -56,7 +56,8 @@ std::vector<int64_t> bare_call_ns(std::string_view code, int calls);
 // Each sandboxed call (see above) in ns, sorted ascending; the message is
 // {"op": "inc"} built before the clock starts, as the in-process call probe
 // builds it. Same contract for `code` as bare_call_ns.
-std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls);
+// `cpu_seconds`, when given: this thread's CPU time over the whole loop.
+std::vector<int64_t> bare_sandboxed_call_ns(std::string_view code, int calls, double* cpu_seconds = nullptr);
 
 struct BareMemory {
   double lua_heap_bytes = 0;   // lua_gc count of one state after init()

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "bench/thread_cpu.hpp"
 #include "engine/sandbox/lua_sandbox.hpp"
 #include "engine/services/deployer.hpp"
 
@@ -40,12 +41,6 @@ ServiceSpec counter_spec(const Deployer& deployer, const std::string& tenant, co
 }
 
 boost::json::value inc_message() { return boost::json::object{{"op", "inc"}}; }
-
-double thread_cpu_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
 
 std::string numbered(const std::string& prefix, int i) { return prefix + "-" + std::to_string(i); }
 
@@ -89,7 +84,7 @@ asio::awaitable<ConcurrentDeploys> deploy_concurrently(std::shared_ptr<Deployer>
                                                        std::string prefix, int count) {
   auto executor = co_await asio::this_coro::executor;
   auto round = std::make_shared<Round>(executor, count);
-  double cpu_start = thread_cpu_seconds();
+  double cpu_start = this_thread_cpu_seconds();
   auto start = Clock::now();
   for (int i = 0; i < count; ++i) {
     ServiceSpec spec = counter_spec(*deployer, tenant, numbered(prefix, i));
@@ -104,7 +99,7 @@ asio::awaitable<ConcurrentDeploys> deploy_concurrently(std::shared_ptr<Deployer>
   if (round->remaining > 0) co_await round->done.async_wait(token);  // ends cancelled, when all are done
   ConcurrentDeploys result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  result.engine_cpu_seconds = thread_cpu_seconds() - cpu_start;
+  result.engine_cpu_seconds = this_thread_cpu_seconds() - cpu_start;
   if (round->failure) std::rethrow_exception(round->failure);
   result.latency_ns = std::move(round->latency_ns);
   std::sort(result.latency_ns.begin(), result.latency_ns.end());
@@ -118,6 +113,7 @@ asio::awaitable<CallRun> call_sequentially(std::shared_ptr<Deployer> deployer, s
   std::chrono::milliseconds timeout = actor->spec().limits.call_timeout;
   CallRun run;
   run.latency_ns.reserve(static_cast<size_t>(calls));
+  const double cpu_start = this_thread_cpu_seconds();  // the engine thread's, where the calls run
   auto loop_start = Clock::now();
   for (int i = 0; i < calls; ++i) {
     boost::json::value msg = inc_message();
@@ -128,11 +124,12 @@ asio::awaitable<CallRun> call_sequentially(std::shared_ptr<Deployer> deployer, s
     if (!result.ok()) throw std::runtime_error("call " + service_id + " failed: " + result.message());
   }
   run.seconds = std::chrono::duration<double>(Clock::now() - loop_start).count();
+  run.cpu_seconds = this_thread_cpu_seconds() - cpu_start;
   std::sort(run.latency_ns.begin(), run.latency_ns.end());
   co_return run;
 }
 
-std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible) {
+std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible, double* cpu_seconds) {
   auto sandbox = LuaSandbox::create(kCounterCode, LuaLimits{}, LuaFacts{"bench", "sandbox", 1}, nullptr);
   sandbox->set_preemptible(preemptible);
   if (auto step = sandbox->start_init(boost::json::object()); !step.is_done()) {
@@ -140,13 +137,16 @@ std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible) {
   }
   std::vector<int64_t> samples;
   samples.reserve(static_cast<size_t>(calls));
+  const double cpu_start = this_thread_cpu_seconds();
   for (int i = 0; i < calls; ++i) {
+    boost::json::value msg = inc_message();  // built before the clock, as the other call probes do
     auto start = Clock::now();
-    auto step = sandbox->start_call(inc_message());
+    auto step = sandbox->start_call(std::move(msg));
     while (step.is_preempted()) step = sandbox->continue_step();
     samples.push_back((Clock::now() - start).count());
     if (!step.is_done()) throw std::runtime_error("sandbox call failed: " + step.error);
   }
+  if (cpu_seconds != nullptr) *cpu_seconds = this_thread_cpu_seconds() - cpu_start;
   std::sort(samples.begin(), samples.end());
   return samples;
 }

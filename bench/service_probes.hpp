@@ -43,6 +43,7 @@ boost::asio::awaitable<ConcurrentDeploys> deploy_concurrently(std::shared_ptr<De
 struct CallRun {
   double seconds = 0;              // the whole loop
   std::vector<int64_t> latency_ns;  // each call's, sorted ascending
+  double cpu_seconds = 0;           // the engine thread's CPU time over the loop
 };
 // `calls` sequential ServiceActor::call({"op": "inc"}) on a deployed counter.
 boost::asio::awaitable<CallRun> call_sequentially(std::shared_ptr<Deployer> deployer, std::string tenant,
@@ -53,7 +54,8 @@ boost::asio::awaitable<CallRun> call_sequentially(std::shared_ptr<Deployer> depl
 // Attributes the in-process call's cost between the sandbox and the actor.
 // `preemptible`: sliced as the service actor runs it (set_preemptible), a
 // preempted step continued at once (continue_step) until it is done.
-std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible = false);
+// `cpu_seconds`, when given: this thread's CPU time over the whole loop.
+std::vector<int64_t> sandbox_call_ns(int calls, bool preemptible = false, double* cpu_seconds = nullptr);
 
 // memory_bytes() (the Lua heap, as the sandbox's allocator counts it) of
 // every service of `tenant`.

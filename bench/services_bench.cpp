@@ -61,6 +61,7 @@ struct ServicesOptions {
   int64_t idle = 1000;             // idle services for the memory figures
   std::optional<std::string> dir;
   bool json = false;
+  bool calls_only = false;  // only the in-process call figures (no deploy, HTTP, idle rows)
 };
 
 constexpr int64_t kIdleTarget = 64 * 1024;
@@ -74,6 +75,10 @@ double round_to(double v, double unit) { return std::round(v / unit) * unit; }
 double mean(const std::vector<int64_t>& v) {
   return v.empty() ? 0 : static_cast<double>(std::accumulate(v.begin(), v.end(), int64_t{0})) /
                              static_cast<double>(v.size());
+}
+// ns per operation, to 1 ns.
+double cpu_ns_per(double seconds, size_t operations) {
+  return operations == 0 ? 0 : std::round(seconds * 1e9 / static_cast<double>(operations));
 }
 double sum_seconds(const std::vector<int64_t>& v) {
   return static_cast<double>(std::accumulate(v.begin(), v.end(), int64_t{0})) / 1e9;
@@ -103,12 +108,143 @@ HttpFigures measure_http(const KernelThread& kernel, const ServicesOptions& opti
   return figures;
 }
 
+// The in-process call figures: Solo's call and its baselines, each with its
+// latencies (ns, sorted) and the CPU time of its whole loop (its thread's).
+struct CallFigures {
+  CallRun calls;
+  std::vector<int64_t> bare_calls;
+  std::vector<int64_t> bare_sandboxed;
+  std::vector<int64_t> sandbox_calls;
+  double bare_sandboxed_cpu_seconds = 0;
+  double sandbox_cpu_seconds = 0;
+};
+
+// The bare Lua baselines and the sandbox alone (before the kernel exists, so
+// nothing else runs meanwhile).
+CallFigures measure_call_baselines(const ServicesOptions& options) {
+  CallFigures figures;
+  const int n = static_cast<int>(options.calls);
+  figures.bare_calls = bare_call_ns(kCounterCode, n);
+  figures.bare_sandboxed = bare_sandboxed_call_ns(kCounterCode, n, &figures.bare_sandboxed_cpu_seconds);
+  figures.sandbox_calls = sandbox_call_ns(n, false, &figures.sandbox_cpu_seconds);
+  return figures;
+}
+
+// Solo's in-process calls on the counter "latency"/"counter-0" (deployed).
+void measure_calls(KernelThread& kernel, const std::shared_ptr<Deployer>& deployer, const ServicesOptions& options,
+                   CallFigures& figures) {
+  kernel.run(call_sequentially(deployer, "latency", "warmup-0", kCallWarmup));
+  figures.calls = kernel.run(call_sequentially(deployer, "latency", "counter-0", static_cast<int>(options.calls)));
+}
+
+boost::json::object call_report(const CallFigures& figures) {
+  const auto& calls = figures.calls;
+  const auto& bare_calls = figures.bare_calls;
+  const auto& bare_sandboxed = figures.bare_sandboxed;
+  const auto& sandbox_calls = figures.sandbox_calls;
+  const auto n = calls.latency_ns.size();
+  const double call_p50 = static_cast<double>(percentile(calls.latency_ns, 0.50));
+  const double bare_call_p50 = static_cast<double>(percentile(bare_calls, 0.50));
+  const double bare_sandboxed_p50 = static_cast<double>(percentile(bare_sandboxed, 0.50));
+  const double calls_per_s = static_cast<double>(calls.latency_ns.size()) / calls.seconds;
+  const double bare_calls_per_s = static_cast<double>(bare_calls.size()) / sum_seconds(bare_calls);
+  return boost::json::object{
+      {"call_p50_us", round_to(call_p50 / 1000, 0.001)},
+      {"call_p99_us", round_to(static_cast<double>(percentile(calls.latency_ns, 0.99)) / 1000, 0.001)},
+      {"calls_per_s", std::llround(calls_per_s)},
+      {"bare_pcall_p50_us", round_to(bare_call_p50 / 1000, 0.001)},
+      {"bare_pcall_p99_us", round_to(static_cast<double>(percentile(bare_calls, 0.99)) / 1000, 0.001)},
+      {"bare_pcalls_per_s", std::llround(bare_calls_per_s)},
+      {"sandbox_call_p50_us", round_to(static_cast<double>(percentile(sandbox_calls, 0.50)) / 1000, 0.001)},
+      {"call_ratio_p50", round_to(call_p50 / bare_call_p50, 0.01)},
+      {"call_ratio_throughput", round_to(bare_calls_per_s / calls_per_s, 0.01)},
+      {"bare_sandboxed_call_p50_us", round_to(bare_sandboxed_p50 / 1000, 0.001)},
+      {"bare_sandboxed_call_p99_us", round_to(static_cast<double>(percentile(bare_sandboxed, 0.99)) / 1000, 0.001)},
+      {"call_over_sandboxed_p50", round_to(call_p50 / bare_sandboxed_p50, 0.01)},
+      {"call_over_sandboxed_target", kCallOverSandboxedTarget},
+      // CPU time per call of each loop's thread (loop and clock reads included):
+      // what time the OS gives other processes does not inflate
+      {"call_cpu_ns", cpu_ns_per(calls.cpu_seconds, n)},
+      {"bare_sandboxed_call_cpu_ns", cpu_ns_per(figures.bare_sandboxed_cpu_seconds, bare_sandboxed.size())},
+      {"sandbox_call_cpu_ns", cpu_ns_per(figures.sandbox_cpu_seconds, sandbox_calls.size())},
+      {"call_over_sandboxed_cpu", round_to(cpu_ns_per(calls.cpu_seconds, n) /
+                                               cpu_ns_per(figures.bare_sandboxed_cpu_seconds, bare_sandboxed.size()),
+                                           0.01)},
+  };
+}
+
+std::string fixed(double v, int digits = 0) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
+  return std::string(buffer);
+}
+std::string us(int64_t ns) { return fixed(static_cast<double>(ns) / 1000, ns < 10'000 ? 2 : 0) + " us"; }
+void row(const std::string& what, const std::string& ours, const std::string& baseline, const std::string& ratio,
+         const std::string& target) {
+  std::printf("  %-28s %-22s %-30s %-8s %s\n", what.c_str(), ours.c_str(), baseline.c_str(), ratio.c_str(),
+              target.c_str());
+}
+
+void print_call_rows(const CallFigures& figures) {
+  const auto& calls = figures.calls;
+  const auto& bare_calls = figures.bare_calls;
+  const auto& bare_sandboxed = figures.bare_sandboxed;
+  const auto& sandbox_calls = figures.sandbox_calls;
+  const double call_p50 = static_cast<double>(percentile(calls.latency_ns, 0.50));
+  const double bare_call_p50 = static_cast<double>(percentile(bare_calls, 0.50));
+  const double bare_sandboxed_p50 = static_cast<double>(percentile(bare_sandboxed, 0.50));
+  const double calls_per_s = static_cast<double>(calls.latency_ns.size()) / calls.seconds;
+  const double bare_calls_per_s = static_cast<double>(bare_calls.size()) / sum_seconds(bare_calls);
+  row("in-process call p50", us(percentile(calls.latency_ns, 0.50)),
+      us(percentile(bare_sandboxed, 0.50)) + " bare sandboxed call", fixed(call_p50 / bare_sandboxed_p50, 2),
+      "<= " + fixed(kCallOverSandboxedTarget, 1));
+  row("  beside a bare pcall", "", us(percentile(bare_calls, 0.50)) + " (table built in C)",
+      fixed(call_p50 / bare_call_p50, 2), "");
+  row("  of which the sandbox step", us(percentile(sandbox_calls, 0.50)), "(LuaSandbox::start_call alone)",
+      fixed(static_cast<double>(percentile(sandbox_calls, 0.50)) / bare_sandboxed_p50, 2), "");
+  row("in-process call p99", us(percentile(calls.latency_ns, 0.99)),
+      us(percentile(bare_sandboxed, 0.99)) + " sandboxed, " + us(percentile(bare_calls, 0.99)) + " pcall", "", "");
+  row("in-process calls/s", fixed(calls_per_s) + " /s", fixed(bare_calls_per_s) + " bare pcalls/s",
+      fixed(bare_calls_per_s / calls_per_s, 2), "<= 3 (time)");
+  const auto n = calls.latency_ns.size();
+  const double call_cpu = cpu_ns_per(calls.cpu_seconds, n);
+  const double bare_cpu = cpu_ns_per(figures.bare_sandboxed_cpu_seconds, bare_sandboxed.size());
+  row("  CPU per call (thread)", fixed(call_cpu) + " ns",
+      fixed(bare_cpu) + " ns sandboxed; step " + fixed(cpu_ns_per(figures.sandbox_cpu_seconds, sandbox_calls.size())) +
+          " ns",
+      fixed(call_cpu / bare_cpu, 2), "");
+}
+
+// --calls-only: the baselines, one deployed counter, its calls.
+int run_calls_only(const ServicesOptions& options) {
+  ScratchDir dir(options.dir);
+  if (!options.json) std::fprintf(stderr, "services: call baselines...\n");
+  CallFigures figures = measure_call_baselines(options);
+  {
+    KernelThread kernel(dir.path() / "data");
+    auto deployer = kernel.deployer();
+    kernel.run(deploy_counter(deployer, "latency", "warmup-0"));
+    kernel.run(deploy_counter(deployer, "latency", "counter-0"));
+    if (!options.json) std::fprintf(stderr, "services: in-process calls...\n");
+    measure_calls(kernel, deployer, options, figures);
+  }
+  boost::json::object report{{"scenario", "services"}, {"calls", options.calls}};
+  for (auto& [key, value] : call_report(figures)) report[key] = value;
+  publish(report, options.json);
+  if (options.json) return 0;
+  row("", "solo", "baseline", "ratio", "target");
+  print_call_rows(figures);
+  return 0;
+}
+
 int run_services(std::span<std::string> argv) {
   Args args(argv);
   if (args.flag("--help")) {
     std::cout << "usage: solo-bench services [--quick] [--deploys N] [--concurrent C] [--rounds R] [--calls N]\n"
                  "                           [--http-requests N] [--http-connections K] [--idle N] [--dir DIR] [--json]\n"
-                 "  --quick  a small run (smoke test): 20 deploys, 1 round of 20, 2000 calls, 300 requests, 50 idle\n";
+                 "                           [--calls-only]\n"
+                 "  --quick       a small run (smoke test): 20 deploys, 1 round of 20, 2000 calls, 300 requests, 50 idle\n"
+                 "  --calls-only  only the in-process call figures and their baselines (the call_* keys)\n";
     return 0;
   }
   ServicesOptions options;
@@ -124,7 +260,9 @@ int run_services(std::span<std::string> argv) {
   options.idle = args.integer("--idle", options.idle);
   options.dir = args.value("--dir");
   options.json = args.flag("--json");
+  options.calls_only = args.flag("--calls-only");
   args.finish();
+  if (options.calls_only) return run_calls_only(options);
 
   ScratchDir dir(options.dir);
   if (!options.json) std::fprintf(stderr, "services: baselines...\n");
@@ -135,14 +273,11 @@ int run_services(std::span<std::string> argv) {
   BareStates kept_states;  // open until every figure is taken: nothing later reuses their memory
   auto bare_kept =
       bare_create_load_kept_ns(kCounterCode, static_cast<int>(options.concurrent * options.rounds), kept_states);
-  auto bare_calls = bare_call_ns(kCounterCode, static_cast<int>(options.calls));
-  auto bare_sandboxed = bare_sandboxed_call_ns(kCounterCode, static_cast<int>(options.calls));
-  auto sandbox_calls = sandbox_call_ns(static_cast<int>(options.calls));
+  CallFigures call_figures = measure_call_baselines(options);
 
   std::vector<int64_t> deploy_ns;
   std::vector<ConcurrentDeploys> rounds;
   uint64_t round_commits = 0;
-  CallRun calls;
   HttpFigures http;
   std::vector<int64_t> idle_bytes;
   double idle_rss_per_service = 0;
@@ -165,8 +300,7 @@ int run_services(std::span<std::string> argv) {
     round_commits = kernel.commits() - commits_before;
 
     if (!options.json) std::fprintf(stderr, "services: in-process calls...\n");
-    kernel.run(call_sequentially(deployer, "latency", "warmup-0", kCallWarmup));
-    calls = kernel.run(call_sequentially(deployer, "latency", "counter-0", static_cast<int>(options.calls)));
+    measure_calls(kernel, deployer, options, call_figures);
 
     if (!options.json) std::fprintf(stderr, "services: HTTP...\n");
     kernel.run(deploy_counter(deployer, "default", "counter"));  // X-Tenant-ID absent: tenant "default"
@@ -206,12 +340,6 @@ int run_services(std::span<std::string> argv) {
   const double deploys_per_s = static_cast<double>(concurrent_deploys) / round_seconds;
   const double bare_loads_per_s = static_cast<double>(bare_load.size()) / sum_seconds(bare_load);
 
-  const double call_p50 = static_cast<double>(percentile(calls.latency_ns, 0.50));
-  const double bare_call_p50 = static_cast<double>(percentile(bare_calls, 0.50));
-  const double bare_sandboxed_p50 = static_cast<double>(percentile(bare_sandboxed, 0.50));
-  const double calls_per_s = static_cast<double>(calls.latency_ns.size()) / calls.seconds;
-  const double bare_calls_per_s = static_cast<double>(bare_calls.size()) / sum_seconds(bare_calls);
-
   auto per_s = [](const HttpRun& run) { return static_cast<double>(run.latency_ns.size()) / run.seconds; };
   const double idle_mean = mean(idle_bytes);
 
@@ -249,20 +377,6 @@ int run_services(std::span<std::string> argv) {
       {"commits_per_round", round_to(static_cast<double>(round_commits) / static_cast<double>(rounds.size()), 0.1)},
       {"concurrent_deploy_p50_us", micros(percentile(concurrent_ns, 0.50))},
       {"concurrent_deploy_p99_us", micros(percentile(concurrent_ns, 0.99))},
-      // in-process call
-      {"call_p50_us", round_to(call_p50 / 1000, 0.001)},
-      {"call_p99_us", round_to(static_cast<double>(percentile(calls.latency_ns, 0.99)) / 1000, 0.001)},
-      {"calls_per_s", std::llround(calls_per_s)},
-      {"bare_pcall_p50_us", round_to(bare_call_p50 / 1000, 0.001)},
-      {"bare_pcall_p99_us", round_to(static_cast<double>(percentile(bare_calls, 0.99)) / 1000, 0.001)},
-      {"bare_pcalls_per_s", std::llround(bare_calls_per_s)},
-      {"sandbox_call_p50_us", round_to(static_cast<double>(percentile(sandbox_calls, 0.50)) / 1000, 0.001)},
-      {"call_ratio_p50", round_to(call_p50 / bare_call_p50, 0.01)},
-      {"call_ratio_throughput", round_to(bare_calls_per_s / calls_per_s, 0.01)},
-      {"bare_sandboxed_call_p50_us", round_to(bare_sandboxed_p50 / 1000, 0.001)},
-      {"bare_sandboxed_call_p99_us", round_to(static_cast<double>(percentile(bare_sandboxed, 0.99)) / 1000, 0.001)},
-      {"call_over_sandboxed_p50", round_to(call_p50 / bare_sandboxed_p50, 0.01)},
-      {"call_over_sandboxed_target", kCallOverSandboxedTarget},
       // HTTP, keep-alive
       {"http_call_p50_us", micros(percentile(http.call.latency_ns, 0.50))},
       {"http_call_p99_us", micros(percentile(http.call.latency_ns, 0.99))},
@@ -288,20 +402,10 @@ int run_services(std::span<std::string> argv) {
       {"idle_memory_ratio", round_to(idle_mean / bare_mem.lua_heap_bytes, 0.01)},
       {"idle_memory_target_bytes", kIdleTarget},
   };
+  for (auto& [key, value] : call_report(call_figures)) report[key] = value;
   publish(report, options.json);
   if (options.json) return 0;
 
-  auto fixed = [](double v, int digits = 0) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
-    return std::string(buffer);
-  };
-  auto us = [&](int64_t ns) { return fixed(static_cast<double>(ns) / 1000, ns < 10'000 ? 2 : 0) + " us"; };
-  auto row = [](const std::string& what, const std::string& ours, const std::string& baseline,
-                const std::string& ratio, const std::string& target) {
-    std::printf("  %-28s %-22s %-30s %-8s %s\n", what.c_str(), ours.c_str(), baseline.c_str(), ratio.c_str(),
-                target.c_str());
-  };
   std::printf("services: synchronous=FULL, %s\n", dir.path().c_str());
   row("", "solo", "baseline", "ratio", "target");
   row("deploy p50 (sequential)", us(percentile(deploy_ns, 0.50)),
@@ -317,17 +421,7 @@ int run_services(std::span<std::string> argv) {
       fixed(round_cpu * 1e9 / static_cast<double>(concurrent_deploys) / mean(bare_kept), 2), "(deploys keep theirs)");
   row("  concurrent deploy p50/p99", us(percentile(concurrent_ns, 0.50)) + " / " + us(percentile(concurrent_ns, 0.99)),
       "", "", "");
-  row("in-process call p50", us(percentile(calls.latency_ns, 0.50)),
-      us(percentile(bare_sandboxed, 0.50)) + " bare sandboxed call", fixed(call_p50 / bare_sandboxed_p50, 2),
-      "<= " + fixed(kCallOverSandboxedTarget, 1));
-  row("  beside a bare pcall", "", us(percentile(bare_calls, 0.50)) + " (table built in C)",
-      fixed(call_p50 / bare_call_p50, 2), "");
-  row("  of which the sandbox step", us(percentile(sandbox_calls, 0.50)), "(LuaSandbox::start_call alone)",
-      fixed(static_cast<double>(percentile(sandbox_calls, 0.50)) / bare_sandboxed_p50, 2), "");
-  row("in-process call p99", us(percentile(calls.latency_ns, 0.99)),
-      us(percentile(bare_sandboxed, 0.99)) + " sandboxed, " + us(percentile(bare_calls, 0.99)) + " pcall", "", "");
-  row("in-process calls/s", fixed(calls_per_s) + " /s", fixed(bare_calls_per_s) + " bare pcalls/s",
-      fixed(bare_calls_per_s / calls_per_s, 2), "<= 3 (time)");
+  print_call_rows(call_figures);
   row("HTTP call p50/p99, 1 conn",
       us(percentile(http.call.latency_ns, 0.50)) + " / " + us(percentile(http.call.latency_ns, 0.99)),
       "health " + us(percentile(http.health.latency_ns, 0.50)) + " / " + us(percentile(http.health.latency_ns, 0.99)),

@@ -20,6 +20,7 @@ foreach(key deploy_p50_us deploy_p99_us bare_create_load_p50_us fsync_p50_us dep
             deploy_engine_cpu_us deploy_engine_cpu_ratio bare_create_load_kept_mean_us deploy_engine_cpu_ratio_kept commits_per_round
             call_p50_us call_p99_us calls_per_s bare_pcall_p50_us bare_pcalls_per_s call_ratio_p50 call_ratio_throughput
             bare_sandboxed_call_p50_us bare_sandboxed_call_p99_us call_over_sandboxed_p50
+            call_cpu_ns bare_sandboxed_call_cpu_ns sandbox_call_cpu_ns call_over_sandboxed_cpu
             http_call_p50_us http_call_p99_us http_calls_per_s http_health_p50_us http_health_p99_us http_health_per_s
             http_many_calls_per_s http_many_health_per_s
             idle_memory_bytes idle_rss_bytes_per_service bare_lua_heap_bytes bare_rss_bytes_per_state idle_memory_ratio)

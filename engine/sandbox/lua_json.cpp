@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -293,14 +294,77 @@ LuaJsonResult to_json(lua_State* L, int idx, const LuaJsonLimits& limits) {
   return result;
 }
 
-std::size_t json_size(const json::value& v, std::size_t stop_after) {
-  // One serializer per thread, reset for each value: its stack keeps its
-  // memory, so sizing a message (every call and cast) allocates nothing.
+namespace {
+
+// What boost::json::serialize writes for `v`, counting no further than just
+// past `stop_after`. One serializer per thread, reset for each value: its
+// stack keeps its memory, so sizing allocates nothing.
+std::size_t serialized_size(const json::value& v, std::size_t stop_after) {
   thread_local json::serializer serializer;
   serializer.reset(&v);
   char buf[4096];
   std::size_t n = 0;
   while (!serializer.done() && n <= stop_after) n += serializer.read(buf, sizeof buf).size();
+  return n;
+}
+
+// Deeper than any value Solo parses (32) or takes from Lua (64): a subtree
+// past it is sized by the serializer, so the walk's recursion stays bounded.
+constexpr int kSizeWalkDepth = 64;
+
+// Adds the serialized size of `v` to `n` without writing it (sizing runs on
+// every call, cast and timer: the serializer costs several times more); false
+// once `n` passes `stop_after`. Exact, as serialize writes it: doubles,
+// whose text is boost::json's own, are sized by the serializer.
+bool add_json_size(const json::value& v, std::size_t& n, std::size_t stop_after, int depth) {
+  if (depth > kSizeWalkDepth) {
+    n += serialized_size(v, stop_after - std::min(n, stop_after));
+    return n <= stop_after;
+  }
+  switch (v.kind()) {
+    case json::kind::null: n += 4; break;
+    case json::kind::bool_: n += v.get_bool() ? 4 : 5; break;
+    case json::kind::int64: n += integer_size(v.get_int64()); break;
+    case json::kind::uint64: {
+      char buf[24];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+      n += static_cast<std::size_t>(end - buf);
+      break;
+    }
+    case json::kind::double_: n += serialized_size(v, SIZE_MAX); break;
+    case json::kind::string: {
+      const auto& s = v.get_string();
+      n += s.size() + 2;  // escapes only add: a string past the limit is not scanned
+      if (n > stop_after) return false;
+      n += string_size(std::string_view(s.data(), s.size())) - (s.size() + 2);
+      break;
+    }
+    case json::kind::array: {
+      const auto& a = v.get_array();
+      n += a.empty() ? 2 : 1 + a.size();  // brackets and commas
+      for (const auto& e : a) {
+        if (!add_json_size(e, n, stop_after, depth + 1)) return false;
+      }
+      break;
+    }
+    case json::kind::object: {
+      const auto& o = v.get_object();
+      n += o.empty() ? 2 : 1 + o.size();  // braces and commas
+      for (const auto& kv : o) {
+        n += string_size(std::string_view(kv.key().data(), kv.key().size())) + 1;  // "key":
+        if (!add_json_size(kv.value(), n, stop_after, depth + 1)) return false;
+      }
+      break;
+    }
+  }
+  return n <= stop_after;
+}
+
+}  // namespace
+
+std::size_t json_size(const json::value& v, std::size_t stop_after) {
+  std::size_t n = 0;
+  add_json_size(v, n, stop_after, 0);
   return n;
 }
 

@@ -127,7 +127,7 @@ std::optional<std::string> LuaSandbox::protect(F&& f) const {
 StepResult StepResult::done(json::value reply) {
   StepResult r;
   r.kind = Kind::done;
-  r.reply = std::move(reply);
+  r.reply.swap(reply);  // every call's reply: a swap, not a move assignment
   return r;
 }
 
@@ -242,12 +242,98 @@ StepResult LuaSandbox::start_init(json::value config) {
   });
 }
 
+// A call step is the hot path of every service, so it runs whole on the
+// step's thread: call_body (the thread's main function, a C function) looks
+// up handle_call, converts the message and calls the handler with lua_callk,
+// so that the handler can still yield (the end of a slice, solo.call);
+// call_returned, its continuation, encodes the reply and commits the state.
+// Everything that can raise thus runs under the protection lua_resume gives
+// anyway, with no lua_pcall of its own (start() takes two). As for every
+// step, only the handler is metered: the body starts the meter after the
+// conversion and call_returned pauses it before the encoding.
 StepResult LuaSandbox::start_call(json::value msg) {
-  return start(Entry::call, "handle_call", [&](lua_State* L) {
-    push_json(L, msg);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
-    return 2;
-  });
+  release_thread();
+  pending_.reset();
+  entry_ = Entry::call;
+  meter_->begin_message(limits_.cpu_time_per_message, sliced(Entry::call), false);
+  // The body's two values fit the room a thread always has (LUA_MINSTACK);
+  // a thread is made only when there is no spare one (or no room).
+  if (spare_ == nullptr || !lua_checkstack(spare_, 2)) {
+    spare_ = nullptr;
+    lua_State* fresh = nullptr;
+    if (auto err = protect([&](lua_State* L) {
+          lua_State* co = lua_newthread(L);  // inherits the count hook
+          lua_rawsetp(L, LUA_REGISTRYINDEX, &thread_key);
+          fresh = co;
+        })) {
+      return StepResult::failed("handle_call: " + *err,
+                                meter_->refused_allocation() ? StepResult::Fault::memory : StepResult::Fault::runtime);
+    }
+    spare_ = fresh;
+  }
+  thread_ = spare_;
+  spare_ = nullptr;
+  call_.msg = &msg;
+  call_.reply = nullptr;
+  call_.contract.clear();
+  call_.missing = false;
+  lua_pushcfunction(thread_, &LuaSandbox::call_body);
+  lua_pushlightuserdata(thread_, this);
+  int nresults = 0;
+  const int status = lua_resume(thread_, L_, 1, &nresults);
+  call_.msg = nullptr;
+  meter_->pause();  // the handler raised or yielded while metered
+  return finish(status, nresults);
+}
+
+int LuaSandbox::call_body(lua_State* co) {
+  auto& self = *static_cast<LuaSandbox*>(lua_touserdata(co, 1));
+  lua_settop(co, 0);
+  lua_pushglobaltable(co);
+  lua_pushliteral(co, "handle_call");
+  lua_rawget(co, -2);  // raw: a metatable on _G must not run here
+  lua_remove(co, -2);
+  if (lua_type(co, -1) != LUA_TFUNCTION) {
+    self.call_.missing = true;
+    return 0;
+  }
+  push_json(co, *self.call_.msg);
+  lua_rawgetp(co, LUA_REGISTRYINDEX, &state_key);
+  self.meter_->resume_metering(co);
+  const auto ctx = reinterpret_cast<lua_KContext>(&self);
+  lua_callk(co, 2, LUA_MULTRET, ctx, &LuaSandbox::call_returned);
+  return call_returned(co, LUA_OK, ctx);
+}
+
+int LuaSandbox::call_returned(lua_State* co, int /*status*/, lua_KContext ctx) {
+  auto& self = *reinterpret_cast<LuaSandbox*>(ctx);
+  self.meter_->pause();
+  // A limit spent on the handler's last instructions: finish() fails the
+  // step, and the state it returned is not committed.
+  if (self.meter_->exhausted()) return 0;
+  if (lua_gettop(co) < 2) {
+    self.call_.contract = "handle_call must return the reply and the new state";
+    return 0;
+  }
+  LuaJsonLimits reply_limits;
+  reply_limits.max_bytes = self.limits_.payload_bytes;
+  auto reply = to_json(co, 1, reply_limits);
+  if (reply.ok()) {
+    self.call_.reply.swap(reply.value);  // was null
+  } else {  // the handler finished: only its reply is lost, its state is kept
+    self.call_.contract = "handle_call reply " + reply.error;
+    self.call_.contract_fault = StepResult::Fault::reply;
+  }
+  lua_settop(co, 2);
+  lua_rawsetp(co, LUA_REGISTRYINDEX, &state_key);  // the new state
+  return 0;
+}
+
+StepResult LuaSandbox::complete_call() {
+  keep_thread();
+  if (call_.missing) return StepResult::failed("service does not define handle_call");
+  if (!call_.contract.empty()) return StepResult::failed(std::move(call_.contract), call_.contract_fault);
+  return StepResult::done(std::move(call_.reply));
 }
 
 StepResult LuaSandbox::start_cast(json::value msg) {
@@ -374,7 +460,7 @@ StepResult LuaSandbox::missing_function(Entry entry, const Pusher& push_args) {
         lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
       });
       break;
-    case Entry::call: return StepResult::failed("service does not define handle_call");
+    case Entry::call: break;  // start_call's body finds it missing (complete_call)
     case Entry::cast: return StepResult::failed("service does not define handle_cast");
     case Entry::load:
     case Entry::info:  // timers and notices are optional for a service
@@ -407,14 +493,12 @@ StepResult LuaSandbox::finish(int status, int nresults) {
     return StepResult::failed(std::string(function_name(static_cast<int>(entry_))) +
                               ": coroutine.yield outside a coroutine (a handler waits on other services with solo.call)");
   }
-  return complete(nresults);
+  return entry_ == Entry::call ? complete_call() : complete(nresults);
 }
 
 StepResult LuaSandbox::complete(int nresults) {
   const std::string name = function_name(static_cast<int>(entry_));
-  StepResult result = StepResult::done();
   std::optional<std::string> contract;
-  auto contract_fault = StepResult::Fault::runtime;
   auto commit_state = [](lua_State* L, int idx) {
     lua_pushvalue(L, idx);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
@@ -436,24 +520,7 @@ StepResult LuaSandbox::complete(int nresults) {
           commit_state(L, base + 1);
         }
         break;
-      case Entry::call: {
-        if (nresults < 2) {
-          contract = "handle_call must return the reply and the new state";
-          break;
-        }
-        LuaJsonLimits reply_limits;
-        reply_limits.max_bytes = limits_.payload_bytes;
-        auto reply = to_json(L, base + 1, reply_limits);
-        if (!reply.ok()) {
-          contract = "handle_call reply " + reply.error;
-          contract_fault = StepResult::Fault::reply;
-          commit_state(L, base + 2);  // the handler finished: only its reply is lost
-          break;
-        }
-        result.reply = std::move(reply.value);
-        commit_state(L, base + 2);
-        break;
-      }
+      case Entry::call: break;  // call_returned did it, on the step's thread
     }
   });
   if (err) {
@@ -461,8 +528,8 @@ StepResult LuaSandbox::complete(int nresults) {
     return StepResult::failed(name + ": " + *err, StepResult::Fault::memory);
   }
   keep_thread();
-  if (contract) return StepResult::failed(*contract, contract_fault);
-  return result;
+  if (contract) return StepResult::failed(*contract);
+  return StepResult::done();
 }
 
 StepResult LuaSandbox::fail(int status) {

@@ -185,6 +185,11 @@ class LuaSandbox final : private LuaSoloContext {
   bool sliced(Entry entry) const { return preemptible_ && !unsliced_entry(entry); }
   StepResult finish(int status, int nresults);
   StepResult complete(int nresults);
+  // handle_call runs whole on the step's thread (see start_call): its body,
+  // the handler's return (a lua_callk continuation), and the step's result.
+  static int call_body(lua_State* co);
+  static int call_returned(lua_State* co, int status, lua_KContext ctx);
+  StepResult complete_call();
   StepResult fail(int status);
   StepResult missing_function(Entry entry, const Pusher& push_args);
   void release_thread();
@@ -211,6 +216,15 @@ class LuaSandbox final : private LuaSoloContext {
   lua_State* spare_ = nullptr;
   std::optional<PendingCall> pending_;
   bool preemptible_ = false;
+  // What call_body and call_returned hand the host, for the call step in
+  // progress (entry_ call).
+  struct CallStep {
+    const boost::json::value* msg = nullptr;  // until the body has converted it
+    boost::json::value reply;                 // encoded by call_returned
+    std::string contract;                     // the contract the handler broke; empty: none
+    StepResult::Fault contract_fault = StepResult::Fault::runtime;
+    bool missing = false;                     // no handle_call
+  } call_;
 };
 
 }  // namespace solo

@@ -350,7 +350,9 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
                                     kMailboxRetryAfter));
   }
   const std::chrono::milliseconds call_timeout = timeout;  // what a timeout reports
-  std::optional<StepResult> started;
+  // The inline first step when it did not finish (rare): a heap cell, not
+  // an optional in the coroutine frame, which GCC zero-fills on every call.
+  std::unique_ptr<StepResult> started;
   if (chain.empty() && idle()) {
     // Inline (see the header): the first step now; a reply ready at its end
     // needs nothing more. The message is in the Lua heap, not queued: it
@@ -360,15 +362,17 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
     const auto metered_before = runtime_->cpu_time();
     StepResult step = runtime_->call(std::move(msg));
     if (step.is_done()) co_return Result::success(std::move(step.reply));
-    started.emplace(std::move(step));
+    started = std::make_unique<StepResult>(std::move(step));
     const auto used = std::chrono::ceil<std::chrono::milliseconds>(runtime_->cpu_time() - metered_before);
     timeout = std::max(timeout - used, std::chrono::milliseconds{0});
   }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
   auto fault = std::make_shared<StepResult::Fault>(StepResult::Fault::none);
   const size_t queued_bytes = started ? 0 : bytes;
+  std::optional<StepResult> first;
+  if (started) first.emplace(std::move(*started));
   Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {},
-                    queued_bytes, fault, std::move(started)};
+                    queued_bytes, fault, std::move(first)};
   if (envelope.started) {
     if (!mailbox_->push_front(std::move(envelope))) {  // closed: the service is stopping
       co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " stopped without replying");

@@ -80,6 +80,29 @@ BOOST_AUTO_TEST_CASE(the_running_size_matches_the_serialized_size) {
   BOOST_TEST(encode(code, exact).too_large);
 }
 
+BOOST_AUTO_TEST_CASE(json_size_is_the_serialized_size_of_every_kind_of_value) {
+  const json::value values[] = {
+      nullptr, true, false, 0, -1, std::int64_t{-9223372036854775807 - 1}, std::uint64_t{18446744073709551615u},
+      1.5, -0.0, 1e300, 3.14159, json::string("plain"), json::string("esc \" \\ \b\f\n\r\t \x01\x1f \x7f / \xc3\xa9"),
+      json::array(), json::object(), json::array{1, "two", nullptr, json::array{json::object{}}},
+      json::object{{"k\"ey", json::object{{"a", json::array{1.25, 2, false}}, {"", nullptr}}}, {"n", 7}},
+  };
+  for (const auto& v : values) {
+    BOOST_TEST(solo::json_size(v) == json::serialize(v).size(), json::serialize(v));
+  }
+  // Deeper than the walk goes (64): the rest is sized by the serializer.
+  json::value deep = 1;
+  for (int i = 0; i < 2000; ++i) {
+    json::array level;
+    level.emplace_back(std::move(deep));
+    level.emplace_back("x");
+    deep = std::move(level);
+  }
+  BOOST_TEST(solo::json_size(deep) == json::serialize(deep).size());
+  BOOST_TEST(solo::json_size(deep, 100) > 100);
+  BOOST_TEST(solo::json_size(deep, 100) < json::serialize(deep).size());
+}
+
 BOOST_AUTO_TEST_CASE(json_size_stops_counting_just_past_its_limit) {
   json::array big;
   for (int i = 0; i < 64; ++i) big.emplace_back(std::string(kMiB, 'x'));

@@ -315,6 +315,52 @@ BOOST_AUTO_TEST_CASE(a_state_that_cannot_be_encoded_cannot_be_exported) {
   BOOST_TEST(exported.error.find("cannot encode a function") != std::string::npos, exported.error);
 }
 
+// A call step converts its message on the step's own thread (lua_sandbox.cpp,
+// start_call): what the conversion refuses fails that call only.
+BOOST_AUTO_TEST_CASE(a_message_too_deep_to_convert_fails_the_call_and_the_sandbox_goes_on) {
+  auto sb = make_sandbox(counter);
+  BOOST_TEST(sb->start_init(json::object{}).is_done());
+  reply_of(sb->start_call(json::parse(R"({"op":"inc"})")));
+  json::value deep = json::object{{"op", "inc"}};
+  for (int i = 0; i < 100; ++i) deep = json::object{{"op", "inc"}, {"next", std::move(deep)}};
+  auto r = sb->start_call(deep);
+  BOOST_TEST(r.is_error());
+  BOOST_TEST(r.error.find("JSON nesting deeper than 64 levels") != std::string::npos, r.error);
+  BOOST_TEST(reply_of(sb->start_call(json::parse(R"({"op":"inc"})"))) == json::parse(R"({"count":2})"));
+}
+
+BOOST_AUTO_TEST_CASE(a_message_past_the_memory_limit_fails_the_call_as_memory_and_the_sandbox_goes_on) {
+  solo::LuaLimits limits;
+  limits.memory_bytes = 1u << 20;
+  auto sb = make_sandbox(counter, nullptr, limits);
+  BOOST_TEST(sb->start_init(json::object{}).is_done());
+  json::array big;
+  for (int i = 0; i < 8; ++i) big.emplace_back(std::string(200'000, 'x'));
+  auto r = sb->start_call(json::object{{"op", "inc"}, {"data", std::move(big)}});
+  BOOST_TEST(r.is_error());
+  BOOST_TEST((r.fault == StepResult::Fault::memory), r.error);
+  BOOST_TEST(reply_of(sb->start_call(json::parse(R"({"op":"inc"})"))) == json::parse(R"({"count":1})"));
+}
+
+BOOST_AUTO_TEST_CASE(converting_the_message_is_not_charged_to_the_handlers_instruction_budget) {
+  // 20,000 strings cost the allocator's charge (bytes / 8) many times this
+  // budget if the conversion were metered; the handler itself runs a few
+  // dozen instructions.
+  solo::LuaLimits limits;
+  limits.instructions_per_message = 5'000;
+  auto sb = make_sandbox(counter, nullptr, limits);
+  BOOST_TEST(sb->start_init(json::object{}).is_done());
+  json::array many;
+  for (int i = 0; i < 20'000; ++i) many.emplace_back("item " + std::to_string(i));
+  BOOST_TEST(reply_of(sb->start_call(json::object{{"op", "inc"}, {"items", std::move(many)}})) ==
+             json::parse(R"({"count":1})"));
+  // The budget still binds the handler.
+  auto spin = make_sandbox("function handle_call(m, s) for i = 1, 100000 do end return 1, s end", nullptr, limits);
+  auto r = spin->start_call(nullptr);
+  BOOST_TEST(r.is_error());
+  BOOST_TEST((r.fault == StepResult::Fault::instructions), r.error);
+}
+
 BOOST_AUTO_TEST_CASE(memory_and_reductions_are_reported) {
   auto sb = make_sandbox(counter);
   BOOST_TEST(sb->memory_bytes() > 0u);
