@@ -198,9 +198,12 @@ asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_execu
   auto writer = co_await Writer::open(executor, path, options);
   // Named first: GCC 12 double-destroys converted temporaries in co_await.
   auto indexer = std::make_shared<EventIndexer>();
-  std::function<int64_t(Database&)> read_last_id = [writer, indexer](Database& db) {
+  // The Writer by raw pointer: this function is destroyed on the writer
+  // thread, and were it to hold the last reference there, ~Writer would join
+  // its own thread (the store may be opened and closed before that happens).
+  std::function<int64_t(Database&)> read_last_id = [w = writer.get(), indexer](Database& db) {
     indexer->rebuild(db);
-    writer->set_hook(indexer);
+    w->set_hook(indexer);
     return db.query_int("SELECT coalesce(max(id), 0) FROM events");
   };
   int64_t last_id = co_await writer->execute<int64_t>(std::move(read_last_id));
