@@ -55,7 +55,9 @@ void* LuaMeter::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsi
 }
 
 bool LuaMeter::pooled(const void* block, std::size_t size) const {
-  return block != nullptr && size <= LuaBlockPool::max_block && pool_.owns(block);
+  // Until a small block has come from malloc, every small block is the
+  // pool's: no search of its chunks on each free and resize.
+  return block != nullptr && size <= LuaBlockPool::max_block && (!small_from_malloc_ || pool_.owns(block));
 }
 
 void LuaMeter::release(void* block, std::size_t size) {
@@ -69,9 +71,16 @@ void LuaMeter::release(void* block, std::size_t size) {
 void* LuaMeter::resize(void* block, std::size_t old, std::size_t size) {
   const bool from_pool = pooled(block, old);
   if (from_pool && LuaBlockPool::fits(old, size)) return block;  // shrinks stay in place
-  if (block != nullptr && !from_pool) return std::realloc(block, size);
+  if (block != nullptr && !from_pool) {
+    void* moved = std::realloc(block, size);
+    if (moved != nullptr && size <= LuaBlockPool::max_block) small_from_malloc_ = true;  // a large block shrunk
+    return moved;
+  }
   void* fresh = size <= LuaBlockPool::max_block ? pool_.allocate(size) : nullptr;
-  if (fresh == nullptr) fresh = std::malloc(size);  // large, or the pool is at its budget
+  if (fresh == nullptr) {  // large, or the pool is at its budget
+    fresh = std::malloc(size);
+    if (fresh != nullptr && size <= LuaBlockPool::max_block) small_from_malloc_ = true;
+  }
   if (fresh == nullptr || block == nullptr) return fresh;
   std::memcpy(fresh, block, std::min(old, size));
   pool_.release(block, old);

@@ -168,6 +168,10 @@ class LuaMeter {
   std::chrono::nanoseconds cpu_in_slice(std::chrono::nanoseconds wall_in_slice) const;
 
   LuaBlockPool pool_;  // must outlive the lua_State, as the meter does
+  // Whether a block of at most max_block bytes ever came from malloc (the
+  // pool at its budget, a large block shrunk by realloc); until then
+  // pooled() need not ask the pool.
+  bool small_from_malloc_ = false;
   std::size_t bytes_ = 0;
   std::size_t cap_;
   std::size_t string_cap_;

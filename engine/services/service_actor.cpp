@@ -336,24 +336,11 @@ void ServiceActor::run_terminate(const std::string& reason) {
 asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::value msg,
                                                                     std::chrono::milliseconds timeout,
                                                                     CallChain chain) {
-  using Result = CallResult<boost::json::value>;
-  if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
-    co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " is " + to_string(state_));
-  }
-  const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
-  if (!has_room_for(bytes)) {
-    co_return Result::failure(Error(ErrorKind::overloaded,
-                                    "service " + spec_.service_id +
-                                        " is overloaded (its queued messages and timers would pass its memory limit "
-                                        "of " + std::to_string(spec_.limits.memory_bytes) +
-                                        " bytes); nothing was queued",
-                                    kMailboxRetryAfter));
-  }
-  const std::chrono::milliseconds call_timeout = timeout;  // what a timeout reports
-  // The inline first step when it did not finish (rare): a heap cell, not
-  // an optional in the coroutine frame, which GCC zero-fills on every call.
-  std::unique_ptr<StepResult> started;
-  if (chain.empty() && idle()) {
+  // Only the inline fast path lives in this frame; everything else is in
+  // call_queued's. Asio recycles a coroutine frame of up to ~1 KiB per
+  // thread, and this one with the queued path in it was larger: a memalign
+  // and a free on every call.
+  if (chain.empty() && idle() && has_room_for(json_size(msg, spec_.limits.memory_bytes))) {
     // Inline (see the header): the first step now; a reply ready at its end
     // needs nothing more. The message is in the Lua heap, not queued: it
     // holds no mailbox bytes.
@@ -361,18 +348,43 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
     // it used, without a clock read of our own on the fast path.
     const auto metered_before = runtime_->cpu_time();
     StepResult step = runtime_->call(std::move(msg));
-    if (step.is_done()) co_return Result::success(std::move(step.reply));
-    started = std::make_unique<StepResult>(std::move(step));
+    if (step.is_done()) co_return CallResult<boost::json::value>::success(std::move(step.reply));
+    // The unfinished step (rare) goes to the run loop in a heap cell.
+    auto started = std::make_unique<StepResult>(std::move(step));
     const auto used = std::chrono::ceil<std::chrono::milliseconds>(runtime_->cpu_time() - metered_before);
-    timeout = std::max(timeout - used, std::chrono::milliseconds{0});
+    co_return co_await call_queued(nullptr, std::max(timeout - used, std::chrono::milliseconds{0}), timeout, {},
+                                   std::move(started));
+  }
+  co_return co_await call_queued(std::move(msg), timeout, timeout, std::move(chain), nullptr);
+}
+
+asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_queued(boost::json::value msg,
+                                                                           std::chrono::milliseconds timeout,
+                                                                           std::chrono::milliseconds call_timeout,
+                                                                           CallChain chain,
+                                                                           std::unique_ptr<StepResult> started) {
+  using Result = CallResult<boost::json::value>;
+  size_t bytes = 0;  // a started step's message is in the Lua heap: no mailbox bytes
+  if (!started) {
+    if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
+      co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " is " + to_string(state_));
+    }
+    bytes = json_size(msg, spec_.limits.memory_bytes);
+    if (!has_room_for(bytes)) {
+      co_return Result::failure(Error(ErrorKind::overloaded,
+                                      "service " + spec_.service_id +
+                                          " is overloaded (its queued messages and timers would pass its memory "
+                                          "limit of " + std::to_string(spec_.limits.memory_bytes) +
+                                          " bytes); nothing was queued",
+                                      kMailboxRetryAfter));
+    }
   }
   auto [slot, sender] = ReplySlot<boost::json::value>::create(world_->executor);
   auto fault = std::make_shared<StepResult::Fault>(StepResult::Fault::none);
-  const size_t queued_bytes = started ? 0 : bytes;
   std::optional<StepResult> first;
   if (started) first.emplace(std::move(*started));
   Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {},
-                    queued_bytes, fault, std::move(first)};
+                    bytes, fault, std::move(first)};
   if (envelope.started) {
     if (!mailbox_->push_front(std::move(envelope))) {  // closed: the service is stopping
       co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " stopped without replying");

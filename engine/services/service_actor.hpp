@@ -193,6 +193,12 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   [[noreturn]] void crash(const StepResult& step);
   // Whether `bytes` more outside the heap keep memory_bytes() within the limit.
   bool has_room_for(size_t bytes) const;
+  // call() past its inline fast path: checks and queues the message, or
+  // hands the run loop the `started` first step, and waits for the reply
+  // within `timeout` (`call_timeout` is what a timeout reports).
+  asio::awaitable<CallResult<boost::json::value>> call_queued(boost::json::value msg, std::chrono::milliseconds timeout,
+                                                              std::chrono::milliseconds call_timeout, CallChain chain,
+                                                              std::unique_ptr<StepResult> started);
   // Whether a call from outside may run inline now (see call()).
   bool idle() const {
     return state_ == ServiceState::running && runtime_ && !handling_ && mailbox_->empty();

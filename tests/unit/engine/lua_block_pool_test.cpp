@@ -108,6 +108,11 @@ BOOST_AUTO_TEST_CASE(blocks_grow_and_shrink_across_the_pool_and_malloc_keeping_t
   BOOST_TEST(meter.bytes() == 40u);
   LuaMeter::allocate(&meter, p, 40, 0);
   BOOST_TEST(meter.bytes() == 0u);
+  // The small block malloc gave (the shrink) went back to malloc, not onto
+  // the pool's free list, where the next block of its class would come from.
+  void* next = LuaMeter::allocate(&meter, nullptr, 0, 40);
+  BOOST_TEST(next != static_cast<void*>(p));
+  LuaMeter::allocate(&meter, next, 40, 0);
 }
 
 #ifdef SOLO_TEST_ASAN
