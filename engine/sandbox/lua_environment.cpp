@@ -101,23 +101,6 @@ int readonly_newindex(lua_State* L) {
   return luaL_error(L, "attempt to modify a read-only table");
 }
 
-// next() over the proxied table (upvalue 1), whatever table it is handed:
-// pairs() hands it the proxy, so the original never reaches the service.
-int readonly_next(lua_State* L) {
-  lua_settop(L, 2);
-  if (lua_next(L, lua_upvalueindex(1))) return 2;
-  lua_pushnil(L);
-  return 1;
-}
-
-// __pairs: (readonly_next, the proxy, nil). Upvalue: readonly_next.
-int readonly_pairs(lua_State* L) {
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 1);
-  lua_pushnil(L);
-  return 3;
-}
-
 bool is_readonly_proxy(lua_State* L, int idx) {
   if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return false;
   lua_pushliteral(L, "__newindex");
@@ -125,6 +108,33 @@ bool is_readonly_proxy(lua_State* L, int idx) {
   const bool proxy = lua_tocfunction(L, -1) == readonly_newindex;
   lua_pop(L, 2);
   return proxy;
+}
+
+// next(proxy, key) over the table the proxy stands for (its metatable's
+// __index, read raw: the service never sees that metatable). One plain C
+// function for every proxy, so a proxy costs no closures of its own. Handed
+// anything but a proxy it refuses: a service can make a table whose
+// metatable has an __index, but not one whose __newindex is
+// readonly_newindex, so it only ever walks what a proxy already shows it.
+int readonly_next(lua_State* L) {
+  if (!is_readonly_proxy(L, 1)) return luaL_typeerror(L, 1, "read-only library table");
+  lua_settop(L, 2);
+  lua_getmetatable(L, 1);
+  lua_pushliteral(L, "__index");
+  lua_rawget(L, -2);  // the proxied table
+  lua_pushvalue(L, 2);
+  if (lua_next(L, -2)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+// __pairs: (readonly_next, the proxy, nil); pairs() hands readonly_next the
+// proxy, so the original never reaches the service.
+int readonly_pairs(lua_State* L) {
+  lua_pushcfunction(L, readonly_next);
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
 }
 
 // rawset refusing the proxies: a raw field in a proxy would shadow the
@@ -153,9 +163,7 @@ void push_readonly_proxy(lua_State* L, int idx) {
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, readonly_newindex);
   lua_setfield(L, -2, "__newindex");
-  lua_pushvalue(L, idx);
-  lua_pushcclosure(L, readonly_next, 1);
-  lua_pushcclosure(L, readonly_pairs, 1);
+  lua_pushcfunction(L, readonly_pairs);
   lua_setfield(L, -2, "__pairs");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");

@@ -191,9 +191,19 @@ std::unique_ptr<LuaSandbox> LuaSandbox::compile(std::string_view code, LuaLimits
   lua_atpanic(self.L_, panic);
 
   if (auto err = self.protect([&](lua_State* L) {
+        // The collector waits while the environment is built: all of it is
+        // kept, so its steps would only mark the new tables again and again
+        // as the heap doubles (~8 % of a deploy's instructions). Afterwards
+        // its next cycle starts once the heap has grown by what is there, as
+        // if a cycle had just found all of it live (the pause). The memory
+        // cap holds throughout: the meter refuses what is past it, and Lua
+        // then collects in an emergency and retries.
+        lua_gc(L, LUA_GCSTOP);
         self.meter_->install(L);
         open_sandbox_environment(L);
         open_solo_library(L, self);
+        lua_gc(L, LUA_GCRESTART);
+        lua_gc(L, LUA_GCSTEP, -lua_gc(L, LUA_GCCOUNT));
       })) {
     throw LuaError("cannot set up the Lua sandbox: " + *err);
   }

@@ -500,6 +500,26 @@ BOOST_AUTO_TEST_CASE(pairs_does_not_hand_out_the_library_table) {
   expect_alive(*sb);
 }
 
+// The iterator pairs returns for a library table is one C function shared by
+// every proxy: handed a table of the service's own, even one whose metatable
+// has an __index, or a string (whose metatable's __index is the real string
+// table), it refuses instead of walking something.
+BOOST_AUTO_TEST_CASE(the_library_iterator_walks_only_library_tables) {
+  auto sb = make_sandbox(runner);
+  expect_error(run(*sb, "local it = pairs(string) it({}, nil)"), "read-only library table");
+  expect_error(run(*sb, "local it = pairs(string) it(setmetatable({}, {__index = {k = 1}}), nil)"),
+               "read-only library table");
+  expect_error(run(*sb, "local it = pairs(string) it('', nil)"), "read-only library table");
+  auto r = sb->start_call(R"(
+    local it = pairs(string)
+    local n, seen = 0, 0
+    for k in it, math do n = n + 1 end
+    for k in pairs(math) do seen = seen + 1 end
+    return { n == seen, n > 10, (it(solo.json)) ~= nil })");
+  BOOST_TEST(r.reply == json::parse(R"([true, true, true])"), r.error);
+  expect_alive(*sb);
+}
+
 BOOST_AUTO_TEST_CASE(library_tables_cannot_be_rewritten) {
   auto sb = make_sandbox(runner);
   expect_error(run(*sb, "string.rep = nil"), "attempt to modify a read-only table");
