@@ -11,10 +11,13 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace solo {
 
@@ -29,10 +32,34 @@ struct LuaHost {
   virtual void cast(std::string_view service_id, boost::json::value msg) = 0;
   // Only secrets bound at deploy; nullopt otherwise.
   virtual std::optional<std::string> secret(std::string_view name) = 0;
+  // solo.storage (docs/services.md, "Storage"): the service's durable data,
+  // a sorted map of string keys to JSON values. Values cross this interface
+  // as JSON text. The sandbox checks the key (1..kStorageKeyMax bytes of
+  // UTF-8) and the value's encoded size (<= kStorageValueMax) before it
+  // calls; the host checks again and enforces the service's and tenant's
+  // storage quotas (an exception: a Lua error for the handler, nothing
+  // written). Writes are seen at once by this service's later reads; they
+  // become durable with the message (the actor's output gate).
+  // The value's JSON text, or nullptr; valid until the next storage call.
+  virtual const std::string* storage_get(std::string_view key) = 0;
+  virtual void storage_put(std::string_view key, std::string value_json) = 0;
+  // True when the key was there.
+  virtual bool storage_delete(std::string_view key) = 0;
+  // Keys in byte order that start with `prefix` and sort after
+  // `start_after` ("" = from the first), at most `limit` (the sandbox caps
+  // it at kStorageListMax), with their JSON text.
+  virtual std::vector<std::pair<std::string, std::string>> storage_list(std::string_view prefix,
+                                                                        std::string_view start_after,
+                                                                        std::size_t limit) = 0;
   // solo.call is not here: it is asynchronous. The handler yields a
   // PendingCall (see StepResult), the actor performs it and resumes the
   // sandbox with the reply or the error.
 };
+
+// solo.storage's limits (the host enforces them again for every writer).
+inline constexpr std::size_t kStorageKeyMax = 1024;          // bytes of a key
+inline constexpr std::size_t kStorageValueMax = 128u << 10;  // bytes of a value's JSON text
+inline constexpr std::size_t kStorageListMax = 1000;         // entries one list returns
 
 // Facts about the service, visible as solo.tenant_id, solo.service_id, solo.version.
 struct LuaFacts {
