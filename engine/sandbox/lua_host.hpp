@@ -41,16 +41,18 @@ struct LuaHost {
   // written). Writes are seen at once by this service's later reads; they
   // become durable with the message (the actor's output gate).
   // The value's JSON text, or nullptr; valid until the next storage call.
-  virtual const std::string* storage_get(std::string_view key) = 0;
-  virtual void storage_put(std::string_view key, std::string value_json) = 0;
+  // A host without storage (a bare sandbox in tests, a tool) refuses each
+  // call with that message: a Lua error for the handler.
+  virtual const std::string* storage_get(std::string_view key);
+  virtual void storage_put(std::string_view key, std::string value_json);
   // True when the key was there.
-  virtual bool storage_delete(std::string_view key) = 0;
+  virtual bool storage_delete(std::string_view key);
   // Keys in byte order that start with `prefix` and sort after
   // `start_after` ("" = from the first), at most `limit` (the sandbox caps
   // it at kStorageListMax), with their JSON text.
   virtual std::vector<std::pair<std::string, std::string>> storage_list(std::string_view prefix,
                                                                         std::string_view start_after,
-                                                                        std::size_t limit) = 0;
+                                                                        std::size_t limit);
   // solo.call is not here: it is asynchronous. The handler yields a
   // PendingCall (see StepResult), the actor performs it and resumes the
   // sandbox with the reply or the error.
