@@ -16,6 +16,7 @@ class ServiceRegistry;
 class Vault;
 class Deployer;
 class ServiceDirectory;
+class StorageDirectory;
 class EventStore;
 class LogBook;
 class SystemStatus;
@@ -34,6 +35,8 @@ struct ApiContext {
   std::shared_ptr<Deployer> deployer;
   // Which actor runs each service (engine/services/service_directory.hpp).
   std::shared_ptr<ServiceDirectory> services;
+  // Every service's durable data (engine/storage/storage_directory.hpp).
+  std::shared_ptr<StorageDirectory> storage;
   std::shared_ptr<LogBook> logs;
   std::shared_ptr<CapabilityManager> capabilities;
   std::shared_ptr<Vault> vault;
