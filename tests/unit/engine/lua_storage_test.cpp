@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -341,6 +342,42 @@ BOOST_AUTO_TEST_CASE(the_storage_table_is_read_only) {
   auto r = run(*sb, "local n = 0 for k in pairs(solo.storage) do n = n + 1 end "
                     "return { n, type(solo.storage.get) }");
   BOOST_TEST(reply_of(r) == json::parse(R"([4, "function"])"));
+}
+
+// The example of docs/services.md, "Storage".
+BOOST_AUTO_TEST_CASE(the_documented_example_pages_a_todo_list) {
+  FakeLuaHost host;
+  auto sb = make_sandbox(R"lua(
+function handle_call(msg, state)
+  if msg.op == "add" then
+    local todo = solo.storage.get("todo/" .. msg.id) or { done = false }
+    todo.text = msg.text
+    solo.storage.put("todo/" .. msg.id, todo)
+    return { ok = true }, state
+  elseif msg.op == "page" then          -- 20 at a time, in key order
+    local page = solo.storage.list{ prefix = "todo/", start_after = msg.after, limit = 20 }
+    local next_after = #page > 0 and page[#page].key or nil
+    return { items = page, next = next_after }, state
+  elseif msg.op == "remove" then
+    return { removed = solo.storage.delete("todo/" .. msg.id) }, state
+  end
+end)lua",
+                         &host);
+  for (int i = 0; i < 25; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "%03d", i);
+    reply_of(sb->start_call(json::object{{"op", "add"}, {"id", id}, {"text", "task " + std::to_string(i)}}));
+  }
+  auto first = reply_of(sb->start_call(json::object{{"op", "page"}}));
+  BOOST_TEST(first.at("items").as_array().size() == 20u);
+  BOOST_TEST(first.at("items").at(0) == json::parse(R"({"key":"todo/000","value":{"done":false,"text":"task 0"}})"));
+  BOOST_TEST(first.at("next") == json::value("todo/019"));
+  auto second = reply_of(sb->start_call(json::object{{"op", "page"}, {"after", first.at("next")}}));
+  BOOST_TEST(second.at("items").as_array().size() == 5u);
+  BOOST_TEST(second.at("next") == json::value("todo/024"));
+  BOOST_TEST(reply_of(sb->start_call(json::object{{"op", "remove"}, {"id", "003"}})) == json::parse(R"({"removed":true})"));
+  BOOST_TEST(reply_of(sb->start_call(json::object{{"op", "remove"}, {"id", "003"}})) == json::parse(R"({"removed":false})"));
+  BOOST_TEST(host.storage.size() == 24u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
