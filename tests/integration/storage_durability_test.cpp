@@ -4,8 +4,8 @@
 // (a:<n> = n, b:<n> = n and the counter "count" = messages so far), under
 // kCallers concurrent HTTP callers; the server is killed with SIGKILL
 // mid-load, restarted on the same data directory, and every service's
-// storage is read back (through a handler that lists its own storage), over
-// kRounds rounds. After each restart:
+// storage is read back through GET /services/{id}/storage, over kRounds
+// rounds. After each restart:
 //   - every n whose call was answered 200 is there, under a: and b: with the
 //     value n (no reply released before its writes were durable);
 //   - a: and b: hold the same n's (all or nothing per message: an n whose
@@ -41,8 +41,8 @@ constexpr int kRounds = 3;
 constexpr int kAckedPerRound = 400;
 constexpr auto kRoundLoad = std::chrono::seconds(6);
 
-// Writes a message's three keys; "dump" pages through one prefix (the test
-// asks page after page: a handler's list returns at most 1000 entries).
+// "write" puts a message's three keys; "count" is the counter as the
+// service itself reads it.
 const char* kWriter = R"(
 function init(config) return {} end
 function handle_call(msg, state)
@@ -52,14 +52,10 @@ function handle_call(msg, state)
     solo.storage.put("b:" .. n, n)
     solo.storage.put("count", (solo.storage.get("count") or 0) + 1)
     return { n = n }, state
-  elseif msg.op == "dump" then
-    local entries = {}
-    for _, entry in ipairs(solo.storage.list{ prefix = msg.prefix, start_after = msg.start_after, limit = 1000 }) do
-      entries[#entries + 1] = { entry.key, entry.value }
-    end
+  elseif msg.op == "count" then
     local count = solo.storage.get("count")
     if count == nil then count = 0 end
-    return { entries = entries, count = count }, state
+    return { count = count }, state
   end
   error("unknown op")
 end
@@ -125,35 +121,43 @@ struct Stored {
   int64_t count = 0;
 };
 
-std::map<int64_t, int64_t> dump_prefix(net::HttpClient& client, const std::string& id, const std::string& prefix,
-                                       int64_t& count) {
+// Every n under `prefix`, page by page through GET /services/{id}/storage
+// (the operator's view of the durable data).
+std::map<int64_t, int64_t> list_prefix(net::HttpClient& client, const std::string& id, const std::string& prefix) {
   std::map<int64_t, int64_t> out;
-  std::string after;
+  std::string cursor;
   for (;;) {
-    json::object msg{{"op", "dump"}, {"prefix", prefix}, {"start_after", after}};
-    auto response = client.request("POST", "/services/" + id + "/call", json::serialize(msg));
-    BOOST_TEST_REQUIRE(response.status == 200, id << " dump: " << response.body);
-    auto reply = json::parse(response.body).at("reply").as_object();
-    count = reply.at("count").as_int64();
-    const auto& entries = reply.at("entries").as_array();
-    for (const auto& entry : entries) {
-      std::string key(entry.as_array().at(0).as_string());
+    std::string target = "/services/" + id + "/storage?limit=1000&prefix=" + prefix;
+    if (!cursor.empty()) target += "&cursor=" + cursor;
+    auto response = client.request("GET", target);
+    BOOST_TEST_REQUIRE(response.status == 200, id << " list " << prefix << ": " << response.body);
+    auto page = json::parse(response.body).as_object();
+    for (const auto& entry : page.at("entries").as_array()) {
+      std::string key(entry.at("key").as_string());
       BOOST_TEST_REQUIRE(key.rfind(prefix, 0) == 0u, key);
-      out[std::stoll(key.substr(prefix.size()))] = entry.as_array().at(1).as_int64();
-      after = key;
+      out[std::stoll(key.substr(prefix.size()))] = entry.at("value").as_int64();
     }
-    if (entries.size() < 1000) return out;
+    if (page.at("next_cursor").is_null()) return out;
+    cursor = std::string(page.at("next_cursor").as_string());  // "a:123": no character to escape
   }
 }
 
+// The storage of `id` through the REST routes, and its count as the service
+// itself reads it (the service's view and the operator's must agree).
 Stored read_back(const SoloProcess& solo, const std::string& id) {
   auto client = solo.client(std::chrono::seconds(30));
   Stored stored;
-  int64_t count_a = 0, count_b = 0;
-  stored.a = dump_prefix(client, id, "a:", count_a);
-  stored.b = dump_prefix(client, id, "b:", count_b);
-  BOOST_TEST(count_a == count_b);  // nothing writes while the test reads
-  stored.count = count_a;
+  stored.a = list_prefix(client, id, "a:");
+  stored.b = list_prefix(client, id, "b:");
+  auto count = client.request("GET", "/services/" + id + "/storage/count");
+  if (count.status == 200) {
+    stored.count = json::parse(count.body).at("value").as_int64();
+  } else {
+    BOOST_TEST_REQUIRE(count.status == 404, id << " count: " << count.body);  // no message committed yet
+  }
+  auto seen = client.request("POST", "/services/" + id + "/call", R"({"op": "count"})");
+  BOOST_TEST_REQUIRE(seen.status == 200, id << ": " << seen.body);
+  BOOST_TEST(json::parse(seen.body).at("reply").at("count").as_int64() == stored.count, id << ": " << seen.body);
   return stored;
 }
 

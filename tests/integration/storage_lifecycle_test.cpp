@@ -342,4 +342,45 @@ BOOST_AUTO_TEST_CASE(a_service_of_another_tenant_with_the_same_id_sees_none_of_t
   BOOST_TEST(alpha.get("box", "secret") == json::value("alpha's"));
 }
 
+// The operator's view (GET/PUT /services/{id}/storage...) keeps to the
+// token's tenant and permissions: storage:read reads, storage:write writes,
+// and nothing reaches another tenant's service of the same id.
+BOOST_AUTO_TEST_CASE(the_storage_routes_keep_to_the_tokens_tenant_and_permissions) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  Api alpha(solo, "alpha");
+  Api beta(solo, "beta");
+  alpha.deployed("box", kStore);
+  beta.deployed("box", kStore);
+  alpha.reply("box", json::object{{"op", "put"}, {"key", "secret"}, {"value", "alpha's"}});
+  auto grant = [&](const std::string& tenant, const std::string& permission) {
+    json::object body{{"tenant_id", tenant}, {"permissions", json::array{permission}}, {"resource", "*"}};
+    auto response = test::send(solo, "POST", "/tokens", json::serialize(body), solo.admin_token());
+    BOOST_TEST_REQUIRE(response.status == 201, response.body);
+    return std::string(json::parse(response.body).at("token").as_string());
+  };
+  auto beta_reader = grant("beta", "storage:read");
+  auto beta_writer = grant("beta", "storage:write");
+  auto alpha_caller = grant("alpha", "call");
+
+  auto read = test::send(solo, "GET", "/services/box/storage/secret", "", beta_reader);
+  BOOST_TEST(read.status == 404, read.body);  // beta's box has no such key; alpha's is out of reach
+  auto listed = test::send(solo, "GET", "/services/box/storage", "", beta_reader);
+  BOOST_TEST_REQUIRE(listed.status == 200, listed.body);
+  BOOST_TEST(json::parse(listed.body).at("entries").as_array().empty());
+  // Naming the other tenant does not help a tenant's token.
+  auto crossed = test::send(solo, "GET", "/services/box/storage/secret", "", beta_reader, "alpha");
+  BOOST_TEST(crossed.status == 403, crossed.body);
+
+  BOOST_TEST(test::send(solo, "PUT", "/services/box/storage/secret", R"({"value": "x"})", beta_reader).status == 403);
+  auto written = test::send(solo, "PUT", "/services/box/storage/secret", R"({"value": "beta's"})", beta_writer);
+  BOOST_TEST_REQUIRE(written.status == 200, written.body);
+  BOOST_TEST(beta.get("box", "secret") == json::value("beta's"));  // the service sees the operator's write
+  BOOST_TEST(alpha.get("box", "secret") == json::value("alpha's"));
+  BOOST_TEST(test::send(solo, "GET", "/services/box/storage/secret", "", alpha_caller).status == 403);
+  auto alpha_read = alpha.send("GET", "/services/box/storage/secret");
+  BOOST_TEST_REQUIRE(alpha_read.status == 200, alpha_read.body);
+  BOOST_TEST(json::parse(alpha_read.body).at("value") == json::value("alpha's"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
