@@ -8,7 +8,9 @@
 // message; a service of another tenant with the same id sees none of it.
 #include <signal.h>
 
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <boost/json.hpp>
@@ -112,6 +114,14 @@ end
 function handle_call(msg, state) error("version 2 is broken") end
 )";
 
+std::string example(const std::string& name) {
+  std::ifstream in(std::string(SOLO_SOURCE_DIR) + "/examples/" + name);
+  BOOST_TEST_REQUIRE(static_cast<bool>(in), "cannot read examples/" << name);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
 struct Api {
   explicit Api(const SoloProcess& solo, std::string tenant = "")
       : client(solo.client(std::chrono::seconds(30), tenant)) {}
@@ -190,6 +200,38 @@ BOOST_AUTO_TEST_CASE(a_hot_swap_code_change_migrates_storage_and_the_migration_s
   Api api(*solo);
   BOOST_TEST(api.reply("counter", json::object{{"op", "raw"}}).at("raw") == json::parse(R"({"n": 4})"));
   BOOST_TEST(api.inc("counter") == 5);
+}
+
+// The README's tour: examples/kv.lua keeps its data in storage, kv_v2.lua's
+// code_change moves it to version 2's layout, and a restart keeps it.
+BOOST_AUTO_TEST_CASE(the_kv_example_keeps_its_data_through_a_swap_a_restart_and_a_crash) {
+  test::TempDir dir;
+  std::optional<SoloProcess> solo(std::in_place, dir / "data");
+  {
+    Api api(*solo);
+    api.deployed("kv", example("kv.lua"));
+    api.reply("kv", json::object{{"op", "put"}, {"key", "a"}, {"value", 1}});
+    api.reply("kv", json::object{{"op", "put"}, {"key", "b"}, {"value", {{"nested", true}}}});
+    api.reply("kv", json::object{{"op", "put"}, {"key", "gone"}, {"value", 0}});
+    api.reply("kv", json::object{{"op", "delete"}, {"key", "gone"}});
+  }
+  BOOST_TEST(solo->terminate().value_or(-1) == 0);
+  solo.emplace(dir / "data");
+  {
+    Api api(*solo);
+    BOOST_TEST(api.reply("kv", json::object{{"op", "keys"}}).at("keys") == json::parse(R"(["a", "b"])"));
+    auto swapped = api.send("PUT", "/services/kv/code", json::serialize(json::object{{"code", example("kv_v2.lua")}}));
+    BOOST_TEST_REQUIRE(swapped.status == 200, swapped.body);
+    BOOST_TEST(api.reply("kv", json::object{{"op", "stats"}}) == json::parse(R"({"count": 2, "schema": 2})"));
+    BOOST_TEST(api.reply("kv", json::object{{"op", "put"}, {"key", "c"}, {"value", 3}}).at("count").as_int64() == 3);
+  }
+  solo->kill9();
+  solo.emplace(dir / "data");
+  Api api(*solo);
+  BOOST_TEST(api.reply("kv", json::object{{"op", "stats"}}) == json::parse(R"({"count": 3, "schema": 2})"));
+  BOOST_TEST(api.reply("kv", json::object{{"op", "get"}, {"key", "b"}}) ==
+             json::parse(R"({"key": "b", "value": {"nested": true}})"));
+  BOOST_TEST(api.reply("kv", json::object{{"op", "keys"}}).at("keys") == json::parse(R"(["a", "b", "c"])"));
 }
 
 // Documented in docs/guarantees.md: a rollback restores the old code and its
