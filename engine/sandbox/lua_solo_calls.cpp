@@ -33,8 +33,18 @@ json::value json_arg(lua_State* L, int idx, const char* what, const char* noun) 
   return std::move(encoded.value);
 }
 
+std::size_t json_nodes(const json::value& v) {
+  std::size_t n = 1;
+  if (const auto* a = v.if_array()) {
+    for (const auto& e : *a) n += json_nodes(e);
+  } else if (const auto* o = v.if_object()) {
+    for (const auto& kv : *o) n += json_nodes(kv.value());
+  }
+  return n;
+}
+
 void push_decoded(lua_State* L, std::string_view text, const char* what) {
-  LuaMeter::of(L).charge(L, text.size() / 2);
+  LuaMeter::of(L).charge(L, text.size() / 8);
   json::parse_options options;
   options.max_depth = LuaJsonLimits{}.max_depth;
   boost::system::error_code ec;
@@ -47,6 +57,7 @@ void push_decoded(lua_State* L, std::string_view text, const char* what) {
     failure = e.what();
   }
   if (!failure.empty()) luaL_error(L, "%s: %s", what, failure.c_str());
+  LuaMeter::of(L).charge(L, json_nodes(v) * decode_node_units);
   push_json(L, v);
 }
 

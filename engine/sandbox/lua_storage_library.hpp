@@ -24,11 +24,13 @@
 // runs out of budget like any loop:
 //   every call      100 (the host call, a map lookup), + key bytes / 8
 //   put             + the encoding, as solo.json.encode (nodes + string
-//                   bytes / 8), + JSON bytes / 2 (serializing it, the copy
-//                   the host keeps, the bytes the writer commits)
-//   get             + JSON bytes / 2 (decoding, as solo.json.decode)
+//                   bytes / 8), + 40 per node + 1 per JSON byte (building
+//                   and serializing it, the copy the host keeps; measured,
+//                   lua_storage_library.cpp)
+//   get             + decoding, as solo.json.decode (JSON bytes / 8 + 20
+//                   per node, lua_solo_calls.hpp)
 //   list            + (prefix + start_after) / 8, then per entry 20 + key
-//                   bytes / 8 + its JSON bytes / 2
+//                   bytes / 8 + decoding its value
 // A decoded value's tables are Lua allocations: the heap's limit applies
 // ("not enough memory"), as for solo.json.decode.
 #pragma once
