@@ -376,7 +376,9 @@ BOOST_AUTO_TEST_CASE(a_service_of_another_tenant_with_the_same_id_sees_none_of_t
   beta.deployed("box", kStore);
   alpha.reply("box", json::object{{"op", "put"}, {"key", "secret"}, {"value", "alpha's"}});
   BOOST_TEST(beta.get("box", "secret").is_null());
-  BOOST_TEST(beta.reply("box", json::object{{"op", "keys"}}).at("keys").as_array().empty());
+  // An empty Lua table leaves the sandbox as {} (no way to tell it from an empty array).
+  auto keys = beta.reply("box", json::object{{"op", "keys"}}).at("keys");
+  BOOST_TEST((keys == json::array{} || keys == json::object{}), keys);
   beta.reply("box", json::object{{"op", "put"}, {"key", "secret"}, {"value", "beta's"}});
   BOOST_TEST(alpha.get("box", "secret") == json::value("alpha's"));
   // A purge in one tenant leaves the other's data.
