@@ -15,6 +15,8 @@
 #include "engine/services/deployer.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/services/service_directory.hpp"
+#include "engine/services/service_actor.hpp"
+#include "engine/storage/storage_directory.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "base/park.hpp"
 #include "engine/system/system_status.hpp"
@@ -122,6 +124,7 @@ void Kernel::build_tree() {
   system_->add_child(system_child("event_store", &Kernel::run_event_store, Restart::permanent));
   system_->add_child(system_child("resource_monitor", &Kernel::run_resource_monitor, Restart::permanent));
   system_->add_child(system_child("service_directory", &Kernel::run_service_directory, Restart::permanent));
+  system_->add_child(system_child("storage_directory", &Kernel::run_storage_directory, Restart::permanent));
   system_->add_child(system_child("deployer", &Kernel::run_deployer, Restart::permanent));
   system_->add_child(system_child("replayer", &Kernel::run_replayer, Restart::temporary));
   system_->add_child(system_child("capability_manager", &Kernel::run_capability_manager, Restart::permanent));
@@ -181,19 +184,60 @@ asio::awaitable<void> Kernel::run_service_directory(std::shared_ptr<Kernel> self
   co_await park_until_cancelled();
 }
 
-// 4: the Deployer is built once, like the directory it keeps up to date.
+// 4: solo.storage: every service's data, read once from the store and
+// kept in memory (engine/storage/storage_directory.hpp), before the Deployer
+// and the replayer start a service. Built once; a restart keeps it.
+asio::awaitable<void> Kernel::run_storage_directory(std::shared_ptr<Kernel> self, ChildContext context) {
+  if (!self->storage_) {
+    // Limits of a write: the running service's spec, else the tenant's
+    // per-service maxima (data kept after a kill); the tenant's totals.
+    StorageLimitsFn limits = [weak = std::weak_ptr<Kernel>(self)](const std::string& tenant,
+                                                                    const std::string& service) {
+      StorageLimits limits;
+      limits.service_bytes = limits.tenant_bytes = UINT64_MAX;
+      limits.service_keys = limits.tenant_keys = UINT64_MAX;
+      auto kernel = weak.lock();
+      if (!kernel) return limits;
+      const auto& quotas = kernel->quotas_;
+      const bool exempt = is_quota_exempt(tenant);
+      if (quotas && !exempt) {
+        limits.tenant_bytes = quotas->quota_value(tenant, "storage_bytes_total");
+        limits.tenant_keys = quotas->quota_value(tenant, "storage_keys_total");
+      }
+      if (auto actor = kernel->services_ ? kernel->services_->find(tenant, service) : nullptr) {
+        limits.service_bytes = actor->spec().limits.storage_bytes;
+        limits.service_keys = actor->spec().limits.storage_keys;
+      } else if (quotas && !exempt) {
+        limits.service_bytes = quotas->quota_value(tenant, "storage_bytes");
+        limits.service_keys = quotas->quota_value(tenant, "storage_keys");
+      } else {
+        const LuaLimits standard;
+        limits.service_bytes = standard.storage_bytes;
+        limits.service_keys = standard.storage_keys;
+      }
+      return limits;
+    };
+    self->storage_ = co_await StorageDirectory::load(self->executor_, self->events_, std::move(limits));
+    self->api_->storage = self->storage_;
+  }
+  context.ready();
+  co_await park_until_cancelled();
+}
+
+// 5: the Deployer is built once, like the directory it keeps up to date.
 asio::awaitable<void> Kernel::run_deployer(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->deployer_) {
     self->deployer_ =
         std::make_shared<Deployer>(self->executor_, self->events_, self->tenants_, self->services_, self->logs_,
                                    self->options_.native_types, self->options_.service_limits);
+    self->deployer_->world()->storage = self->storage_;
     self->api_->deployer = self->deployer_;
   }
   context.ready();
   co_await park_until_cancelled();
 }
 
-// 6: restores the tokens (skipping expired and revoked ones), makes sure the
+// 7: restores the tokens (skipping expired and revoked ones), makes sure the
 // admin token exists in <data>/admin.token, turns authentication on at the
 // gateway, then purges expired tokens periodically.
 asio::awaitable<void> Kernel::run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context) {
@@ -214,7 +258,7 @@ asio::awaitable<void> Kernel::run_capability_manager(std::shared_ptr<Kernel> sel
   }
 }
 
-// 8: the Vault: loads (or creates) the master key, restores the ciphertext
+// 9: the Vault: loads (or creates) the master key, restores the ciphertext
 // rows, and answers solo.secret for the names a service bound at deploy.
 asio::awaitable<void> Kernel::run_vault(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->vault_) {
@@ -239,7 +283,7 @@ asio::awaitable<void> Kernel::run_vault(std::shared_ptr<Kernel> self, ChildConte
   co_await park_until_cancelled();
 }
 
-// 5: runs once per start (temporary). It looks at how the previous run ended,
+// 6: runs once per start (temporary). It looks at how the previous run ended,
 // then reports ready so that the rest of the tree — the gateway included,
 // answering "starting" — comes up; it recovers once the Tenants supervisor,
 // under which the services run, and the vault, which their init may ask for
@@ -254,7 +298,7 @@ asio::awaitable<void> Kernel::run_replayer(std::shared_ptr<Kernel> self, ChildCo
   self->boot_progress_->notify();
 }
 
-// 7: load shedding at the gateway (built once; a restart keeps the counts
+// 8: load shedding at the gateway (built once; a restart keeps the counts
 // of requests in flight, whose permits point at it).
 asio::awaitable<void> Kernel::run_load_shedder(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->shedder_) {
@@ -265,7 +309,7 @@ asio::awaitable<void> Kernel::run_load_shedder(std::shared_ptr<Kernel> self, Chi
   co_await park_until_cancelled();
 }
 
-// 9: discovery: restores the registrations (expired ones are never served
+// 10: discovery: restores the registrations (expired ones are never served
 // and removed by the first sweep), then expires registrations periodically.
 asio::awaitable<void> Kernel::run_service_registry(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->registry_) {
@@ -295,7 +339,7 @@ asio::awaitable<void> Kernel::run_service_registry(std::shared_ptr<Kernel> self,
   }
 }
 
-// 10: tenant quotas: restores the quotas the admin set and the last hour of
+// 11: tenant quotas: restores the quotas the admin set and the last hour of
 // event-log bytes per tenant, then enforces the event-log quota on solo.emit.
 asio::awaitable<void> Kernel::run_tenant_quotas(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->quotas_) {
@@ -311,10 +355,10 @@ asio::awaitable<void> Kernel::run_tenant_quotas(std::shared_ptr<Kernel> self, Ch
   co_await park_until_cancelled();
 }
 
-// 11: the metrics. Built once (a restart keeps the request counters): the
+// 12: the metrics. Built once (a restart keeps the request counters): the
 // Telemetry object, a collector for each component started before it, so
 // /metrics reads every figure from its owner, then handed to the gateway
-// (12), which counts requests and serves /metrics.
+// (13), which counts requests and serves /metrics.
 asio::awaitable<void> Kernel::run_telemetry(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->telemetry_) {
     self->telemetry_ = std::make_shared<Telemetry>();
@@ -369,6 +413,23 @@ void Kernel::register_collectors() {
     prometheus::gauge(out, "solo_store_degraded", "1 while the store cannot commit.", store.degraded() ? 1 : 0);
     out += stats.batch_size.to_prometheus("solo_store_batch_size", "Writes per group commit.");
     out += stats.commit_seconds.to_prometheus("solo_store_commit_seconds", "Group commit latency (incl. fsync).");
+  });
+  telemetry.add_collector([weak = std::weak_ptr<StorageDirectory>(storage_)](std::string& out) {
+    auto storage = weak.lock();
+    if (!storage) return;
+    const auto& m = storage->metrics();
+    prometheus::counter(out, "solo_storage_reads_total", "solo.storage gets and lists (services and operators).",
+                        static_cast<double>(m.reads));
+    prometheus::counter(out, "solo_storage_writes_total", "solo.storage puts and deletes.",
+                        static_cast<double>(m.writes));
+    prometheus::counter(out, "solo_storage_written_bytes_total", "Bytes of keys and values put.",
+                        static_cast<double>(m.bytes_written));
+    prometheus::counter(out, "solo_storage_commits_total", "Storage write operations submitted (one per message that wrote).",
+                        static_cast<double>(m.commits));
+    prometheus::counter(out, "solo_storage_failed_commits_total", "Storage write operations undone by a failed commit.",
+                        static_cast<double>(m.failed_commits));
+    out += m.gate_wait_seconds.to_prometheus("solo_storage_gate_wait_seconds",
+                                             "How long a message's reply and effects waited for its writes to be durable.");
   });
 }
 

@@ -48,6 +48,7 @@ class CapabilityManager;
 class Deployer;
 class EventStore;
 class ServiceDirectory;
+class StorageDirectory;
 class ServiceRegistry;
 class Vault;
 class LogBook;
@@ -121,6 +122,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   // Null until the System child that owns it started.
   const std::shared_ptr<Telemetry>& telemetry() const { return telemetry_; }
   const std::shared_ptr<ServiceDirectory>& services() const { return services_; }
+  const std::shared_ptr<StorageDirectory>& storage() const { return storage_; }
   const std::shared_ptr<Deployer>& deployer() const { return deployer_; }
   const std::shared_ptr<LogBook>& logs() const { return logs_; }
   const std::shared_ptr<CapabilityManager>& capabilities() const { return capabilities_; }
@@ -148,6 +150,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   static asio::awaitable<void> run_event_store(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_resource_monitor(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_service_directory(std::shared_ptr<Kernel> self, ChildContext context);
+  static asio::awaitable<void> run_storage_directory(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_deployer(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context);
   static asio::awaitable<void> run_vault(std::shared_ptr<Kernel> self, ChildContext context);
@@ -168,6 +171,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<ResourceMonitor> resource_monitor_;
   std::shared_ptr<LogBook> logs_;
   std::shared_ptr<ServiceDirectory> services_;
+  std::shared_ptr<StorageDirectory> storage_;
   std::shared_ptr<Deployer> deployer_;
   std::shared_ptr<CapabilityManager> capabilities_;
   std::shared_ptr<Vault> vault_;

@@ -136,6 +136,16 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
     DROP INDEX IF EXISTS events_by_tenant;
     DROP INDEX IF EXISTS events_by_tenant_service;
     )sql",
+    // 9: solo.storage, every service's durable data (stores/storage_store.hpp).
+    R"sql(
+    CREATE TABLE service_storage (
+      tenant_id  TEXT,
+      service_id TEXT,
+      key        TEXT,
+      value      TEXT NOT NULL,
+      PRIMARY KEY (tenant_id, service_id, key)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

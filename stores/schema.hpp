@@ -23,13 +23,17 @@
 //             name, version, metadata JSON, expires_at in Unix ms), written with
 //             service_registered / service_unregistered / registration_expired
 //             (registration_store.hpp).
+//   service_storage  solo.storage: (tenant_id, service_id, key) -> value JSON
+//             text, WITHOUT ROWID; written by the write operation of a
+//             message's writes (not an event: data, not history), purged with
+//             a service_killed of ?purge=true (storage_store.hpp).
 #pragma once
 
 namespace solo {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Applies all pending migrations; throws StoreError when the file's version is
 // newer than this binary knows.

@@ -11,8 +11,10 @@
 // thread at boot.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stores/event_store.hpp"
@@ -32,18 +34,14 @@ struct StorageChange {
   std::optional<std::string> value;
 };
 
-struct StorageRow {
-  std::string tenant_id;
-  std::string service_id;
-  std::string key;
-  std::string value;
-};
-
 // A write operation applying `changes` (each key at most once) to one service's rows.
 WriteFn storage_write(std::string tenant_id, std::string service_id, std::vector<StorageChange> changes);
 // Deletes every row of (tenant, service), in the transaction of the event it is given to.
 ProjectionFn storage_purge(std::string tenant_id, std::string service_id);
-// Every row, ordered by (tenant_id, service_id, key).
-std::vector<StorageRow> load_storage_rows(Database& db);
+// Calls `row` for every row, ordered by (tenant_id, service_id, key); the
+// views are valid during the call only.
+using StorageRowVisitor = std::function<void(std::string_view tenant_id, std::string_view service_id,
+                                             std::string_view key, std::string_view value)>;
+void load_storage_rows(Database& db, const StorageRowVisitor& row);
 
 }  // namespace solo

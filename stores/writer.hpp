@@ -137,6 +137,9 @@ class Writer : public std::enable_shared_from_this<Writer> {
   const WriterStats& stats() const { return stats_; }
   uint64_t submitted_seq() const { return next_seq_ - 1; }
   uint64_t completed_seq() const { return completed_seq_; }
+  // The epoch a write submitted now joins; it moves on when a failure is
+  // reported (every write of a failed epoch fails).
+  uint64_t epoch() const { return epoch_; }
   const std::filesystem::path& path() const { return path_; }
 
   // Writer thread only (from execute()): the hook of every later transaction.

@@ -41,6 +41,11 @@ struct LuaLimits {
   // interrupted: at 1 MiB the slowest, `<` on two strings of NUL bytes, is
   // ~5-10 ms on the CI machine.
   std::size_t string_bytes = 1u << 20;
+  // solo.storage (engine/storage/): what the service's durable data may
+  // hold, bytes (each key's length plus its value's JSON length) and keys.
+  // Not the sandbox's to enforce: the StorageDirectory checks every write.
+  std::uint64_t storage_bytes = 4u << 20;
+  std::uint64_t storage_keys = 10'000;
 };
 
 }  // namespace solo

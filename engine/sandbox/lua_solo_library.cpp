@@ -4,12 +4,13 @@
 #include "engine/sandbox/lua_environment.hpp"
 #include "engine/sandbox/lua_json.hpp"
 #include "engine/sandbox/lua_meter.hpp"
+#include "engine/sandbox/lua_solo_calls.hpp"
+#include "engine/sandbox/lua_storage_library.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <string_view>
 
 namespace solo {
@@ -20,33 +21,6 @@ namespace {
 
 constexpr std::size_t max_log_line = 16u << 10;
 
-LuaSoloContext& context_of(lua_State* L) {
-  return *static_cast<LuaSoloContext*>(lua_touserdata(L, lua_upvalueindex(1)));
-}
-
-LuaHost& host_of(lua_State* L) {
-  LuaHost* host = context_of(L).host();
-  if (host == nullptr) luaL_error(L, "this sandbox has no host");
-  return *host;
-}
-
-// Encodes argument `idx` to JSON or raises "<what>: <why>"; charges the work.
-// What leaves the sandbox (`noun`: "message", "payload") is capped at
-// LuaLimits::payload_bytes; solo.json.encode's result lands in the Lua heap,
-// so it is capped at the heap's limit.
-json::value json_arg(lua_State* L, int idx, const char* what, const char* noun = nullptr) {
-  const auto& limits = context_of(L).limits();
-  LuaJsonLimits json_limits;
-  json_limits.max_bytes = noun ? limits.payload_bytes : limits.memory_bytes;
-  auto encoded = to_json(L, idx, json_limits);
-  LuaMeter::of(L).charge(L, encoded.cost);
-  if (!encoded.ok()) {
-    if (encoded.too_large) luaL_error(L, "%s: %s %s", what, noun ? noun : "value", encoded.error.c_str());
-    luaL_error(L, "%s: %s", what, encoded.error.c_str());
-  }
-  return std::move(encoded.value);
-}
-
 // solo.emit kinds: a name of letters, digits, '_', '-' and '.', 1..64 bytes.
 bool valid_event_kind(std::string_view kind) {
   if (kind.empty() || kind.size() > 64) return false;
@@ -54,26 +28,6 @@ bool valid_event_kind(std::string_view kind) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
            c == '.';
   });
-}
-
-// Runs a host call; a C++ exception from the host becomes a Lua error. The
-// message is copied out of the catch block first: a Lua error is itself an
-// exception and must not be raised while another is being handled.
-template <class F>
-int call_host(lua_State* L, const char* what, F&& f) {
-  std::string failure;
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  return luaL_error(L, "%s: %s", what, failure.c_str());
-}
-
-std::string_view check_sv(lua_State* L, int idx) {
-  std::size_t len = 0;
-  const char* s = luaL_checklstring(L, idx, &len);
-  return {s, len};
 }
 
 // The arguments from `first` on, tostring'ed and joined by spaces, capped.
@@ -219,43 +173,23 @@ int json_encode(lua_State* L) {
 }
 
 int json_decode(lua_State* L) {
-  const auto text = check_sv(L, 1);
-  LuaMeter::of(L).charge(L, text.size() / 2);  // parsing and building the tables
-  json::parse_options options;
-  options.max_depth = LuaJsonLimits{}.max_depth;
-  boost::system::error_code ec;
-  json::value v;
-  std::string failure;
-  try {
-    v = json::parse(text, ec, {}, options);
-    if (ec) failure = ec.message();
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  if (!failure.empty()) return luaL_error(L, "solo.json.decode: %s", failure.c_str());
-  push_json(L, v);
+  push_decoded(L, check_sv(L, 1), "solo.json.decode");
   return 1;
-}
-
-void set_function(lua_State* L, const char* name, lua_CFunction f, LuaSoloContext& context) {
-  lua_pushlightuserdata(L, &context);
-  lua_pushcclosure(L, f, 1);
-  lua_setfield(L, -2, name);
 }
 
 }  // namespace
 
 void open_solo_library(lua_State* L, LuaSoloContext& context) {
   const auto& facts = context.facts();
-  lua_createtable(L, 0, 16);
-  set_function(L, "log", solo_log, context);
-  set_function(L, "emit", solo_emit, context);
-  set_function(L, "after", solo_after, context);
-  set_function(L, "cancel", solo_cancel, context);
-  set_function(L, "call", solo_call, context);
-  set_function(L, "cast", solo_cast, context);
-  set_function(L, "secret", solo_secret, context);
-  set_function(L, "now", solo_now, context);
+  lua_createtable(L, 0, 17);
+  push_solo_function(L, "log", solo_log, context);
+  push_solo_function(L, "emit", solo_emit, context);
+  push_solo_function(L, "after", solo_after, context);
+  push_solo_function(L, "cancel", solo_cancel, context);
+  push_solo_function(L, "call", solo_call, context);
+  push_solo_function(L, "cast", solo_cast, context);
+  push_solo_function(L, "secret", solo_secret, context);
+  push_solo_function(L, "now", solo_now, context);
   lua_pushlstring(L, facts.tenant_id.data(), facts.tenant_id.size());
   lua_setfield(L, -2, "tenant_id");
   lua_pushlstring(L, facts.service_id.data(), facts.service_id.size());
@@ -266,11 +200,14 @@ void open_solo_library(lua_State* L, LuaSoloContext& context) {
   lua_setfield(L, -2, "null");
 
   lua_createtable(L, 0, 2);
-  set_function(L, "encode", json_encode, context);
-  set_function(L, "decode", json_decode, context);
+  push_solo_function(L, "encode", json_encode, context);
+  push_solo_function(L, "decode", json_decode, context);
   push_readonly_proxy(L, -1);
   lua_setfield(L, -3, "json");
   lua_pop(L, 1);
+
+  push_storage_library(L, context);
+  lua_setfield(L, -2, "storage");
 
   push_readonly_proxy(L, -1);
   lua_setglobal(L, "solo");

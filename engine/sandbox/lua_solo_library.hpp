@@ -1,7 +1,8 @@
 // The `solo` table: the service's capabilities (log, emit, after, cancel,
-// call, cast, secret, now, json, null, and the facts), plus a global print
-// that logs at "info". Each function converts its arguments with lua_json,
-// charges the conversion to the meter, and calls the LuaHost.
+// call, cast, secret, now, json, storage (lua_storage_library.hpp), null,
+// and the facts), plus a global print that logs at "info". Each function
+// converts its arguments with lua_json, charges the conversion to the meter,
+// and calls the LuaHost.
 //
 // solo.call yields the handler's thread (lua_yieldk with a continuation): the
 // sandbox returns a PendingCall to the actor, which resumes with the reply

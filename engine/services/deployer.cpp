@@ -6,6 +6,7 @@
 
 #include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
+#include "engine/storage/storage_directory.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "stores/event_store.hpp"
 #include "stores/service_store.hpp"
@@ -212,13 +213,35 @@ asio::awaitable<void> Deployer::recover(ServiceSpec spec, std::string created_at
   }
 }
 
-asio::awaitable<int64_t> Deployer::kill(std::string tenant_id, std::string service_id, bool force) {
+asio::awaitable<int64_t> Deployer::kill(std::string tenant_id, std::string service_id, bool force, bool purge) {
   BusyGuard busy(busy_, tenant_id, service_id);
   auto actor = directory_->find(tenant_id, service_id);
+  const auto& storage = world_->storage;
+  if (!actor && purge && storage && storage->find(tenant_id, service_id)) {
+    NewEvent purged;
+    purged.event_type = "service_storage_purged";
+    purged.tenant_id = tenant_id;
+    purged.service_id = service_id;
+    purged.payload = boost::json::object{{"keys", storage->use(tenant_id, service_id).keys}};
+    ProjectionFn erase = storage->purge(tenant_id, service_id);
+    const int64_t event_id = co_await events_->append_durable(std::move(purged), std::move(erase));
+    storage->forget(tenant_id, service_id);
+    co_return event_id;
+  }
   if (!actor) throw DeployError(DeployError::Kind::not_found, "no service " + service_id);
+  ProjectionFn projection = remove_row(tenant_id, service_id);
+  if (purge && storage) {
+    projection = [remove = std::move(projection), erase = storage->purge(tenant_id, service_id)](
+                     Database& db, const Event& event) {
+      remove(db, event);
+      erase(db, event);
+    };
+  }
+  boost::json::object payload = kill_payload(force, actor->spec().version);
+  if (purge) payload["purge"] = true;
   const int64_t event_id = co_await events_->append_durable(
-      service_event("service_killed", actor->spec(), kill_payload(force, actor->spec().version)),
-      remove_row(tenant_id, service_id));
+      service_event("service_killed", actor->spec(), std::move(payload)), std::move(projection));
+  if (purge && storage) storage->forget(tenant_id, service_id);
   actor->mark_stopping(force ? "kill" : "killed");
   if (auto it = tenant_supervisors_.find(tenant_id); it != tenant_supervisors_.end()) {
     co_await it->second->terminate_child(child_name(service_id));

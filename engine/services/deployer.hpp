@@ -68,7 +68,11 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   // the Replayer at start and the Verifier's fix of a missing service.
   asio::awaitable<void> recover(const ServiceRow& row);
   // Returns the id of the service_killed event.
-  asio::awaitable<int64_t> kill(std::string tenant_id, std::string service_id, bool force);
+  // purge: the service's storage goes too, in the kill event's transaction;
+  // a purge of an id that runs no service but still holds data (killed
+  // without purge) is a `service_storage_purged` event of its own. Without
+  // purge the data stays, for a redeploy of the same id.
+  asio::awaitable<int64_t> kill(std::string tenant_id, std::string service_id, bool force, bool purge = false);
   // Returns the new version.
   asio::awaitable<int64_t> swap(std::string tenant_id, std::string service_id, std::string code,
                                 std::chrono::milliseconds rollback_window);

@@ -9,6 +9,7 @@
 #include "base/exception_text.hpp"
 #include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
+#include "engine/storage/service_storage.hpp"
 #include "engine/supervision/child_context.hpp"
 #include "engine/supervision/restart_intensity.hpp"
 #include "stores/event_store.hpp"
@@ -24,6 +25,15 @@ constexpr std::chrono::milliseconds kLongestOverrunPause{50};
 constexpr size_t kMaxLogLine = 4096;
 // A full mailbox drains as the service handles messages: retry shortly.
 constexpr std::chrono::seconds kMailboxRetryAfter{1};
+
+// What the caller of a message whose storage writes did not commit gets
+// (503 with Retry-After: the store is degraded; nothing of the message was kept).
+Error storage_commit_failed(const std::string& service, const std::string& why) {
+  return Error(ErrorKind::overloaded,
+               "service " + service + " could not make its storage writes durable (" + why +
+                   "); nothing of this message was kept",
+               std::chrono::seconds(1));
+}
 
 // Thrown inside an incarnation to end it as a crash.
 class ServiceCrash : public std::runtime_error {
@@ -78,7 +88,8 @@ ServiceActor::ServiceActor(std::shared_ptr<ServiceWorld> world, ServiceSpec spec
       code_sha256_(crypto::sha256_hex(spec_.code)),
       created_at_(created_at),
       updated_at_(std::move(created_at)),
-      mailbox_(std::make_shared<Mailbox<Envelope>>(world_->executor, spec_.limits.mailbox)) {}
+      mailbox_(std::make_shared<Mailbox<Envelope>>(world_->executor, spec_.limits.mailbox)),
+      gate_(world_->storage, world_->events, spec_.tenant_id, spec_.service_id) {}
 
 ServiceActor::~ServiceActor() { cancel_timers(); }
 
@@ -95,6 +106,7 @@ asio::awaitable<void> ServiceActor::run(std::shared_ptr<ServiceActor> self, Chil
       failure = std::current_exception();
     }
     ever_ready = ever_ready || self->state_ == ServiceState::running;
+    self->gate_.discard();  // a message cut short keeps none of its writes
     self->cancel_timers();
     if (!failure || is_operation_aborted(failure)) {
       self->state_ = ServiceState::stopping;
@@ -133,6 +145,7 @@ void ServiceActor::prepare() { prepared_runtime_ = make_service_runtime(spec_, t
 asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor> self, ChildContext& context,
                                                     bool restarted) {
   ++self->incarnation_;
+  self->gate_.rebase();
   auto prepared = std::move(self->prepared_runtime_);
   if (self->runtime_) self->retired_.add(*self->runtime_);
   self->runtime_.reset();
@@ -160,8 +173,10 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
     if (step.is_error()) {
       StepResult failed = step;
       failed.error = "init failed: " + step.error;
+      self->gate_.discard();
       self->crash(failed);
     }
+    co_await flush_message(self);  // ready only once init's writes are durable
   }
   self->state_ = ServiceState::running;
   if (rolled_back) {
@@ -175,6 +190,11 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
   for (;;) {
     auto envelope = co_await self->mailbox_->pop();
     if (!envelope) co_return;
+    if (self->gate_.rolled_back()) {
+      // The message waits for the next incarnation, which starts from the durable data.
+      self->mailbox_->push_front(std::move(*envelope));
+      throw ServiceCrash("a commit of its storage failed and undid writes its state may hold; restarting");
+    }
     self->handling_fault_ = envelope->fault;
     {
       Handling handling(self->handling_);  // until the message is done, not across the turn below
@@ -214,6 +234,8 @@ asio::awaitable<StepResult> ServiceActor::drive(std::shared_ptr<ServiceActor> se
       step = self->runtime_->continue_step();
       continue;
     }
+    // What the message wrote so far is durable before another service hears of it.
+    if (self->gate_.holding()) co_await flush_message(self);
     PendingCall pending = std::move(step.call);
     boost::json::value reply;
     bool is_error = true;
@@ -252,11 +274,17 @@ asio::awaitable<void> ServiceActor::handle(std::shared_ptr<ServiceActor> self, E
       StepResult first = envelope.started ? std::move(*envelope.started) : self->runtime_->call(std::move(envelope.msg));
       step = co_await drive(self, std::move(first), envelope.chain);
       if (step.is_error()) {
+        self->gate_.discard();
         // The service's error as one value, from here to the client's 500 service_error.
         envelope.reply.set_exception(std::make_exception_ptr(Error(ErrorKind::service_error, step.error)));
         self->crash(step);
       }
-      envelope.reply.set_value(std::move(step.reply));
+      if (self->gate_.rolled_back()) {
+        envelope.reply.set_exception(std::make_exception_ptr(
+            storage_commit_failed(self->spec_.service_id, "an earlier commit failed")));
+        self->check_storage_rollback();
+      }
+      self->release(self->gate_.close(), std::move(envelope.reply), std::move(step.reply));
       co_return;
     }
     case Envelope::Kind::cast:
@@ -269,7 +297,54 @@ asio::awaitable<void> ServiceActor::handle(std::shared_ptr<ServiceActor> self, E
       co_await handle_swap(self, std::move(envelope));
       co_return;
   }
-  if (step.is_error()) self->crash(step);
+  if (step.is_error()) {
+    self->gate_.discard();
+    self->crash(step);
+  }
+  self->check_storage_rollback();
+  self->release(self->gate_.close(), std::nullopt, nullptr);
+}
+
+void ServiceActor::check_storage_rollback() {
+  if (!gate_.rolled_back()) return;
+  gate_.discard();
+  throw ServiceCrash("a commit of its storage failed and undid writes its state may hold; restarting");
+}
+
+void ServiceActor::release(OutputGate::Release release, std::optional<ReplySender<boost::json::value>> reply,
+                           boost::json::value value) {
+  if (release.seq == 0) {
+    gate_.released(release);
+    if (reply) reply->set_value(std::move(value));
+    return;
+  }
+  asio::co_spawn(world_->executor,
+                 release_when_durable(shared_from_this(), std::move(release), std::move(reply), std::move(value)),
+                 asio::detached);
+}
+
+asio::awaitable<void> ServiceActor::release_when_durable(std::shared_ptr<ServiceActor> self,
+                                                         OutputGate::Release release,
+                                                         std::optional<ReplySender<boost::json::value>> reply,
+                                                         boost::json::value value) {
+  std::optional<std::string> failure;
+  try {
+    co_await self->gate_.wait(release);
+  } catch (const StoreError& error) {
+    failure = error.what();
+  }
+  if (failure) {
+    if (reply) reply->set_exception(std::make_exception_ptr(storage_commit_failed(self->spec_.service_id, *failure)));
+    co_return;
+  }
+  self->gate_.released(release);
+  if (reply) reply->set_value(std::move(value));
+}
+
+asio::awaitable<void> ServiceActor::flush_message(std::shared_ptr<ServiceActor> self) {
+  auto release = self->gate_.close();
+  co_await self->gate_.wait(release);
+  self->gate_.released(release);
 }
 
 asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> self, Envelope envelope) {
@@ -294,8 +369,22 @@ asio::awaitable<void> ServiceActor::handle_swap(std::shared_ptr<ServiceActor> se
   self->runtime_ = std::move(fresh);
   auto step = co_await drive(self, self->runtime_->code_change(exported.value, self->spec_.version), {});
   if (step.is_error()) {
+    self->gate_.discard();
     self->runtime_ = std::move(previous);  // the running version is untouched
     envelope.reply.set_exception(std::make_exception_ptr(Error(ErrorKind::invalid, "code_change failed: " + step.error)));
+    co_return;
+  }
+  // code_change's migration of the storage is durable before the new code
+  // takes the next message; if it cannot be, the swap is not done.
+  std::optional<std::string> not_durable;
+  try {
+    co_await flush_message(self);
+  } catch (const StoreError& error) {
+    not_durable = error.what();
+  }
+  if (not_durable) {
+    self->runtime_ = std::move(previous);
+    envelope.reply.set_exception(std::make_exception_ptr(storage_commit_failed(self->spec_.service_id, *not_durable)));
     co_return;
   }
   self->retired_.add(*previous);
@@ -326,9 +415,12 @@ void ServiceActor::run_terminate(const std::string& reason) {
   if (!runtime_) return;
   auto step = runtime_->terminate(reason);
   if (step.is_error()) {
+    gate_.discard();
     world_->logs->write(spec_.tenant_id, spec_.service_id, "warn",
                         "terminate failed: " + secret_mask_.apply(step.error));
+    return;
   }
+  release(gate_.close(), std::nullopt, nullptr);
 }
 
 // ---- the mailbox, from outside ------------------------------------------------
@@ -340,7 +432,7 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
   // call_queued's. Asio recycles a coroutine frame of up to ~1 KiB per
   // thread, and this one with the queued path in it was larger: a memalign
   // and a free on every call.
-  if (chain.empty() && idle() && has_room_for(json_size(msg, spec_.limits.memory_bytes))) {
+  if (chain.empty() && idle() && !gate_.rolled_back() && has_room_for(json_size(msg, spec_.limits.memory_bytes))) {
     // Inline (see the header): the first step now; a reply ready at its end
     // needs nothing more. The message is in the Lua heap, not queued: it
     // holds no mailbox bytes.
@@ -348,7 +440,10 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
     // it used, without a clock read of our own on the fast path.
     const auto metered_before = runtime_->cpu_time();
     StepResult step = runtime_->call(std::move(msg));
-    if (step.is_done()) co_return CallResult<boost::json::value>::success(std::move(step.reply));
+    if (step.is_done()) {
+      if (!gate_.holding()) co_return CallResult<boost::json::value>::success(std::move(step.reply));
+      co_return co_await call_gated(std::move(step.reply));
+    }
     // The unfinished step (rare) goes to the run loop in a heap cell.
     auto started = std::make_unique<StepResult>(std::move(step));
     const auto used = std::chrono::ceil<std::chrono::milliseconds>(runtime_->cpu_time() - metered_before);
@@ -356,6 +451,21 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
                                    std::move(started));
   }
   co_return co_await call_queued(std::move(msg), timeout, timeout, std::move(chain), nullptr);
+}
+
+asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_gated(boost::json::value reply) {
+  // Keep the actor alive while the reply waits (the caller holds only a raw this).
+  auto self = shared_from_this();
+  auto release = gate_.close();
+  std::optional<std::string> failure;
+  try {
+    co_await gate_.wait(release);
+  } catch (const StoreError& error) {
+    failure = error.what();
+  }
+  if (failure) co_return CallResult<boost::json::value>::failure(storage_commit_failed(spec_.service_id, *failure));
+  gate_.released(release);
+  co_return CallResult<boost::json::value>::success(std::move(reply));
 }
 
 asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_queued(boost::json::value msg,
@@ -481,7 +591,17 @@ void ServiceActor::log(std::string_view level, std::string_view line) {
 void ServiceActor::emit(std::string_view kind, boost::json::value payload) {
   if (world_->check_event_log) world_->check_event_log(spec_.tenant_id);
   secret_mask_.apply_in_place(payload);
-  append("service_event", {{"kind", secret_mask_.apply(kind)}, {"payload", std::move(payload)}});
+  boost::json::object fields{{"kind", secret_mask_.apply(kind)}, {"payload", std::move(payload)}};
+  if (gate_.holding()) {
+    NewEvent event;
+    event.event_type = "service_event";
+    event.tenant_id = spec_.tenant_id;
+    event.service_id = spec_.service_id;
+    event.payload = std::move(fields);
+    gate_.hold_event(std::move(event));
+    return;
+  }
+  append("service_event", std::move(fields));
 }
 
 int64_t ServiceActor::after(int64_t ms, boost::json::value msg) {
@@ -509,6 +629,18 @@ asio::awaitable<void> ServiceActor::fire_timer(std::weak_ptr<ServiceActor> weak,
   auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
   auto self = weak.lock();
   if (ec || !self || self->incarnation_ != incarnation) co_return;
+  if (const uint64_t seq = self->gate_.pending_seq()) {
+    // The message that set the timer may not be durable yet: the timer is one of its effects.
+    auto events = self->world_->events;
+    self.reset();
+    try {
+      co_await events->writer().wait_for(seq);
+    } catch (const StoreError&) {
+      co_return;  // undone; the service restarts, and its timers with it
+    }
+    self = weak.lock();
+    if (!self || self->incarnation_ != incarnation) co_return;
+  }
   size_t bytes = 0;
   if (auto it = self->timers_.find(id); it != self->timers_.end()) {
     bytes = it->second.bytes;
@@ -541,9 +673,38 @@ void ServiceActor::cancel_timers() {
 void ServiceActor::cast(std::string_view service_id, boost::json::value msg) {
   auto target = world_->find(spec_.tenant_id, std::string(service_id));
   if (!target) throw std::runtime_error("no service '" + std::string(service_id) + "' in this tenant");
+  if (gate_.holding()) {
+    // Sent once this message's writes are durable; a target that cannot take it then drops it.
+    gate_.hold([target = std::weak_ptr<ServiceActor>(target), msg = std::move(msg), logs = world_->logs,
+                tenant = spec_.tenant_id, self = spec_.service_id, id = std::string(service_id)]() mutable {
+      auto actor = target.lock();
+      if (!actor || !actor->cast(std::move(msg))) {
+        logs->write(tenant, self, "warn", "cast to " + id + " dropped: the service is overloaded or down");
+      }
+    });
+    return;
+  }
   if (!target->cast(std::move(msg))) {
     throw std::runtime_error("service " + std::string(service_id) + " is overloaded or down");
   }
+}
+
+const std::string* ServiceActor::storage_get(std::string_view key) { return gate_.storage().get(key); }
+
+void ServiceActor::storage_put(std::string_view key, std::string value_json) {
+  gate_.storage().put(key, std::move(value_json));
+}
+
+bool ServiceActor::storage_delete(std::string_view key) { return gate_.storage().erase(key); }
+
+std::vector<std::pair<std::string, std::string>> ServiceActor::storage_list(std::string_view prefix,
+                                                                            std::string_view start_after,
+                                                                            std::size_t limit) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& entry : gate_.storage().list(prefix, start_after, limit)) {
+    out.emplace_back(std::move(entry.key), std::move(entry.value));
+  }
+  return out;
 }
 
 std::optional<std::string> ServiceActor::secret(std::string_view name) {

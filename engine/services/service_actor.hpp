@@ -42,6 +42,7 @@
 #include "engine/services/secret_mask.hpp"
 #include "engine/services/service_runtime.hpp"
 #include "engine/services/service_spec.hpp"
+#include "engine/storage/output_gate.hpp"
 
 namespace solo {
 
@@ -49,12 +50,15 @@ class ChildContext;
 class EventStore;
 class LogBook;
 class ServiceActor;
+class StorageDirectory;
 
 // What every service actor needs from the world around it (owned by the Deployer).
 struct ServiceWorld {
   asio::any_io_executor executor;
   std::shared_ptr<EventStore> events;
   std::shared_ptr<LogBook> logs;
+  // solo.storage (engine/storage/); null: services have no storage.
+  std::shared_ptr<StorageDirectory> storage;
   std::shared_ptr<const NativeServiceTypes> native_types;
   std::function<std::shared_ptr<ServiceActor>(const std::string& tenant, const std::string& service)> find;
   std::function<std::optional<std::string>(const std::string& tenant, const std::string& name)> secret;
@@ -151,6 +155,12 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   bool cancel(int64_t timer_id) override;
   void cast(std::string_view service_id, boost::json::value msg) override;
   std::optional<std::string> secret(std::string_view name) override;
+  const std::string* storage_get(std::string_view key) override;
+  void storage_put(std::string_view key, std::string value_json) override;
+  bool storage_delete(std::string_view key) override;
+  std::vector<std::pair<std::string, std::string>> storage_list(std::string_view prefix,
+                                                                std::string_view start_after,
+                                                                std::size_t limit) override;
   const std::string& tenant_id() const override { return spec_.tenant_id; }
   const std::string& service_id() const override { return spec_.service_id; }
 
@@ -187,6 +197,22 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   static asio::awaitable<void> fire_timer(std::weak_ptr<ServiceActor> weak, std::shared_ptr<asio::steady_timer> timer,
                                           int64_t id, uint64_t incarnation, boost::json::value msg);
   void run_terminate(const std::string& reason);
+  // The output gate (engine/storage/output_gate.hpp): ends a message that
+  // succeeded. Its effects (and `reply`, if any) go now when nothing is on
+  // its way to the disk, else from a coroutine that waits for the commit
+  // (the run loop goes on with the next message meanwhile).
+  void release(OutputGate::Release release, std::optional<ReplySender<boost::json::value>> reply,
+               boost::json::value value);
+  static asio::awaitable<void> release_when_durable(std::shared_ptr<ServiceActor> self, OutputGate::Release release,
+                                                    std::optional<ReplySender<boost::json::value>> reply,
+                                                    boost::json::value value);
+  // call()'s inline path when the reply must wait for the gate.
+  asio::awaitable<CallResult<boost::json::value>> call_gated(boost::json::value reply);
+  // Ends a message's writes and waits for them (init, swap, a solo.call in
+  // the middle of a message); throws StoreError when they failed.
+  static asio::awaitable<void> flush_message(std::shared_ptr<ServiceActor> self);
+  // Crashes the incarnation when a failed commit undid writes it may have read.
+  void check_storage_rollback();
   void crashed_event(const std::string& reason, StepResult::Fault fault);
   void append(std::string type, boost::json::object payload);
   void cancel_timers();
@@ -237,6 +263,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   bool handling_ = false;  // the run loop is inside a message (it may be suspended in it)
   // The secret values this service has read, hidden in its logs, events and errors.
   SecretMask secret_mask_;
+  OutputGate gate_;
 };
 
 }  // namespace solo

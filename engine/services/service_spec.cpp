@@ -59,10 +59,11 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
     const auto& l = limits->as_object();
     for (const auto& [key, value] : l) {
       if (key != "memory_bytes" && key != "cpu_ms_per_message" && key != "instructions_per_message" &&
-          key != "mailbox" && key != "call_timeout_ms" && key != "payload_bytes" && key != "string_bytes") {
+          key != "mailbox" && key != "call_timeout_ms" && key != "payload_bytes" && key != "string_bytes" &&
+          key != "storage_bytes" && key != "storage_keys") {
         throw SpecError("unknown limit '" + std::string(key) +
                         "' (known: memory_bytes, cpu_ms_per_message, instructions_per_message, mailbox, "
-                        "call_timeout_ms, payload_bytes, string_bytes)");
+                        "call_timeout_ms, payload_bytes, string_bytes, storage_bytes, storage_keys)");
       }
     }
     spec.limits.memory_bytes = bounded<size_t>(l, "memory_bytes", spec.limits.memory_bytes, max.memory_bytes);
@@ -76,6 +77,8 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
         l, "call_timeout_ms", spec.limits.call_timeout.count(), max.call_timeout.count()));
     spec.limits.payload_bytes = bounded<size_t>(l, "payload_bytes", spec.limits.payload_bytes, max.payload_bytes);
     spec.limits.string_bytes = bounded<size_t>(l, "string_bytes", spec.limits.string_bytes, max.string_bytes);
+    spec.limits.storage_bytes = bounded<uint64_t>(l, "storage_bytes", spec.limits.storage_bytes, max.storage_bytes);
+    spec.limits.storage_keys = bounded<uint64_t>(l, "storage_keys", spec.limits.storage_keys, max.storage_keys);
   }
   if (const auto* secrets = field(body, "secrets")) {
     if (!secrets->is_array()) throw SpecError("'secrets' must be an array of names");
@@ -110,7 +113,9 @@ boost::json::object to_json(const ServiceSpec& spec) {
         {"mailbox", spec.limits.mailbox},
         {"call_timeout_ms", spec.limits.call_timeout.count()},
         {"payload_bytes", spec.limits.payload_bytes},
-        {"string_bytes", spec.limits.string_bytes}}},
+        {"string_bytes", spec.limits.string_bytes},
+        {"storage_bytes", spec.limits.storage_bytes},
+        {"storage_keys", spec.limits.storage_keys}}},
       {"secrets", std::move(secrets)},
       {"restart",
        {{"max_restarts", spec.restart.max_restarts},
@@ -129,6 +134,8 @@ ServiceSpec service_spec_from_json(const boost::json::object& object, const std:
   unlimited.payload_bytes = SIZE_MAX / 2;
   unlimited.string_bytes = SIZE_MAX / 2;
   unlimited.code_bytes = SIZE_MAX / 2;
+  unlimited.storage_bytes = UINT64_MAX / 2;
+  unlimited.storage_keys = UINT64_MAX / 2;
   ServiceSpec spec = parse_service_spec(object, tenant_id, unlimited);
   if (const auto* version = field(object, "version"); version && version->is_int64()) spec.version = version->as_int64();
   return spec;

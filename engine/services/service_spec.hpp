@@ -5,7 +5,7 @@
 // JSON shape (POST /services, the event payload and services.spec):
 //   {"service_id", "code", "format": "lua"|"native", "config": {...},
 //    "limits": {"memory_bytes", "cpu_ms_per_message", "instructions_per_message", "mailbox", "call_timeout_ms",
-//               "payload_bytes", "string_bytes"},
+//               "payload_bytes", "string_bytes", "storage_bytes", "storage_keys"},
 //    "secrets": [names], "restart": {"max_restarts", "max_seconds"}, "version"}
 #pragma once
 
@@ -45,6 +45,8 @@ struct ServiceLimitsMax {
   size_t payload_bytes = 64u << 20;
   size_t string_bytes = 64u << 20;
   size_t code_bytes = 512 * 1024;
+  uint64_t storage_bytes = 256u << 20;
+  uint64_t storage_keys = 1'000'000;
 };
 
 struct ServiceSpec {

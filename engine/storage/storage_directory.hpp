@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "base/histogram.hpp"
@@ -80,7 +82,8 @@ class StorageDirectory : public std::enable_shared_from_this<StorageDirectory> {
  public:
   // Reads every stored row (on the Reader thread) and keeps it; from then on
   // every storage write goes through this directory.
-  static asio::awaitable<std::shared_ptr<StorageDirectory>> load(std::shared_ptr<EventStore> events,
+  static asio::awaitable<std::shared_ptr<StorageDirectory>> load(asio::any_io_executor executor,
+                                                                 std::shared_ptr<EventStore> events,
                                                                  StorageLimitsFn limits);
 
   // The data of (tenant, service), created empty when there is none.
@@ -119,14 +122,32 @@ class StorageDirectory : public std::enable_shared_from_this<StorageDirectory> {
   StorageMetrics& metrics() { return metrics_; }
 
  private:
-  // implementation below this line is private to engine/storage
   friend class ServiceStorage;
-  friend class OutputGate;
-  StorageDirectory(std::shared_ptr<EventStore> events, StorageLimitsFn limits);
+  // A closed write set on its way to the disk: what to undo if it fails.
+  struct Pending {
+    uint64_t seq = 0;
+    uint64_t epoch = 0;  // the Writer's epoch it was submitted in
+    std::shared_ptr<ServiceStorage> storage;
+    std::map<std::string, std::optional<std::string>, std::less<>> undo;
+  };
 
+  StorageDirectory(asio::any_io_executor executor, std::shared_ptr<EventStore> events, StorageLimitsFn limits);
+  // ServiceStorage: a closed write set goes to the Writer; returns its seq.
+  uint64_t submit(ServiceStorage& storage, std::vector<StorageChange> changes,
+                  std::map<std::string, std::optional<std::string>, std::less<>> undo);
+  // ServiceStorage: the tenant's use changed.
+  void account(const std::string& tenant, StorageUse removed, StorageUse added);
+  // The Writer reported a batch: forget the committed sets, or undo the failed ones.
+  void on_batch(const BatchResult& result);
+  std::shared_ptr<ServiceStorage> existing(const std::string& tenant, const std::string& service) const;
+
+  asio::any_io_executor executor_;
   std::shared_ptr<EventStore> events_;
   StorageLimitsFn limits_;
   StorageMetrics metrics_;
+  std::map<std::string, std::map<std::string, std::shared_ptr<ServiceStorage>, std::less<>>, std::less<>> storages_;
+  std::map<std::string, StorageUse, std::less<>> tenant_use_;
+  std::deque<Pending> pending_;  // in seq order
 };
 
 }  // namespace solo

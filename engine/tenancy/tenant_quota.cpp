@@ -30,11 +30,16 @@ std::vector<QuotaField> quota_fields(const ServiceLimitsMax& ceilings) {
        static_cast<uint64_t>(ceilings.call_timeout.count()), true},
       {"payload_bytes", standard.payload_bytes, 1, ceilings.payload_bytes, true},
       {"string_bytes", standard.string_bytes, 1, ceilings.string_bytes, true},
+      {"storage_bytes", standard.storage_bytes, 1, ceilings.storage_bytes, true},
+      {"storage_keys", standard.storage_keys, 1, ceilings.storage_keys, true},
       {"code_bytes", ceilings.code_bytes, 1, ceilings.code_bytes, false},
       {"tokens", 1000, 0, 1'000'000, false},
       {"secrets", 1000, 0, 1'000'000, false},
       {"registrations", 10'000, 0, 1'000'000, false},
       {"event_log_bytes_per_hour", uint64_t{64} << 20, 0, kMaxTotal, false},
+      // solo.storage of all the tenant's services (and of killed ones that kept their data).
+      {"storage_bytes_total", uint64_t{64} << 20, 0, kMaxTotal, false},
+      {"storage_keys_total", 100'000, 0, 1'000'000'000, false},
   };
 }
 

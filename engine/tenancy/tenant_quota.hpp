@@ -12,6 +12,10 @@
 //   registrations             discovery registrations
 //   event_log_bytes_per_hour  bytes of event payload written for the tenant
 //                             in the last hour
+//   storage_bytes, storage_keys  per-service maxima of limits.storage_*
+//   storage_bytes_total, storage_keys_total
+//                             solo.storage of all the tenant's services
+//                             (engine/storage/storage_directory.hpp)
 //
 // Defaults (quota_defaults()) hold for every tenant; the per-service maxima
 // default to the default service limits (LuaLimits{}), so a tenant that was

@@ -89,7 +89,7 @@ void QuotaReservation::release() {
 }
 
 TenantQuotas::TenantQuotas(std::shared_ptr<EventStore> events, ServiceLimitsMax ceilings, Clock clock)
-    : events_(std::move(events)), ceilings_(ceilings), clock_(std::move(clock)) {
+    : events_(std::move(events)), ceilings_(ceilings), defaults_(TenantQuota::defaults(ceilings)), clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return std::chrono::system_clock::now(); };
 }
 
@@ -135,6 +135,12 @@ TenantQuota TenantQuotas::effective(const boost::json::object& overrides) const 
     }
   }
   return quota;
+}
+
+uint64_t TenantQuotas::quota_value(const std::string& tenant, std::string_view name) const {
+  auto it = effective_.find(tenant);
+  if (it != effective_.end()) return it->second.get(name);
+  return defaults_.get(name);
 }
 
 TenantQuota TenantQuotas::quota(const std::string& tenant) const {

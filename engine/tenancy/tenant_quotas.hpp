@@ -84,6 +84,8 @@ class TenantQuotas {
 
   // The tenant's effective quota (defaults overlaid with what the admin set).
   TenantQuota quota(const std::string& tenant) const;
+  // One field of it, without copying the quota (for checks on hot paths).
+  uint64_t quota_value(const std::string& tenant, std::string_view name) const;
   // Merges `partial` into the tenant's quota, durably (see the file comment).
   // Throws QuotaError (400) and writes nothing when `partial` does not
   // validate; QuotaChangeInProgress (409) while another change of the same
@@ -111,6 +113,7 @@ class TenantQuotas {
 
   std::shared_ptr<EventStore> events_;
   ServiceLimitsMax ceilings_;
+  TenantQuota defaults_;  // every tenant's quota until the admin sets one
   Clock clock_;
   std::map<std::string, boost::json::object, std::less<>> overrides_;      // tenant -> fields the admin set
   std::map<std::string, TenantQuota, std::less<>> effective_;              // tenant -> its quota (with overrides)

@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(system_children_start_in_the_documented_order_each_ready_be
   solo::test::run_awaitable(io, kernel->boot());
 
   const std::vector<std::string> documented = {
-      "event_store",        "resource_monitor", "service_directory", "deployer",
+      "event_store",        "resource_monitor", "service_directory", "storage_directory", "deployer",
       "replayer",           "capability_manager", "load_shedder",    "vault",
       "service_registry",   "tenant_quotas",    "telemetry",         "gateway"};
   BOOST_TEST(started == documented, boost::test_tools::per_element());

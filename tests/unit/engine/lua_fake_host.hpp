@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -35,6 +36,30 @@ struct FakeLuaHost : LuaHost {
     auto it = secrets.find(std::string(name));
     if (it == secrets.end()) return std::nullopt;
     return it->second;
+  }
+
+  // solo.storage over a sorted map (byte order, as the real host keeps it);
+  // no quotas, no durability: the sandbox's side is what these tests check.
+  std::map<std::string, std::string, std::less<>> storage;
+  const std::string* storage_get(std::string_view key) override {
+    auto it = storage.find(key);
+    return it == storage.end() ? nullptr : &it->second;
+  }
+  void storage_put(std::string_view key, std::string value_json) override {
+    storage.insert_or_assign(std::string(key), std::move(value_json));
+  }
+  bool storage_delete(std::string_view key) override {
+    auto it = storage.find(key);
+    if (it == storage.end()) return false;
+    storage.erase(it);
+    return true;
+  }
+  std::vector<std::pair<std::string, std::string>> storage_list(std::string_view prefix, std::string_view start_after,
+                                                                std::size_t limit) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto it = start_after < prefix ? storage.lower_bound(prefix) : storage.upper_bound(start_after);
+    for (; it != storage.end() && out.size() < limit && it->first.starts_with(prefix); ++it) out.push_back(*it);
+    return out;
   }
 };
 
