@@ -105,10 +105,7 @@ asio::awaitable<Response> delete_service(std::shared_ptr<ApiContext> context, Re
   // purge: the service's storage goes too, in the kill event's transaction;
   // without it the data stays for a redeploy of the same id.
   bool purge = request.query_param("purge").value_or("false") == "true";
-  if (purge) {
-    throw Error(ErrorKind::invalid, "?purge=true is not available in this build yet (it needs the storage core)");
-  }
-  int64_t event_id = co_await context->deployer->kill(tenant, id, force);
+  int64_t event_id = co_await context->deployer->kill(tenant, id, force, purge);
   boost::json::object body;
   body["service_id"] = id;
   body["status"] = "killed";
