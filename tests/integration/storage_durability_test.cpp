@@ -37,8 +37,8 @@ namespace {
 
 constexpr int kServices = 8;
 constexpr int kCallers = 16;
-constexpr int kRounds = 3;
-constexpr int kAckedPerRound = 400;
+constexpr int kRounds = 5;
+constexpr int kAckedPerRound = 1200;
 constexpr auto kRoundLoad = std::chrono::seconds(6);
 
 // "write" puts a message's three keys; "count" is the counter as the
