@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
 namespace solo {
 
 class UsageError : public std::runtime_error {
@@ -29,5 +31,14 @@ struct CliArgs {
   std::optional<std::string> value(const std::string& name) const;
   std::vector<std::string> values(const std::string& name) const;
 };
+
+// UsageError unless the verb got min..max positional words.
+void expect_positionals(const CliArgs& args, size_t min, size_t max);
+
+// A file's bytes; UsageError when it cannot be read.
+std::string read_source(const std::string& path);
+
+// A JSON argument; "-" reads it from stdin. UsageError when it does not parse.
+boost::json::value json_argument(const std::string& text, const std::string& what);
 
 }  // namespace solo

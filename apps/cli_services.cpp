@@ -3,10 +3,7 @@
 // with --json, as the server's body unchanged.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -17,29 +14,6 @@
 namespace solo {
 
 namespace {
-
-std::string read_source(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-// A JSON argument; "-" reads it from stdin. UsageError when it does not parse.
-boost::json::value json_argument(const std::string& text, const std::string& what) {
-  std::string source = text;
-  if (text == "-") source.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  boost::system::error_code ec;
-  auto value = boost::json::parse(source, ec);
-  if (ec) throw UsageError(what + " is not valid JSON (" + ec.message() + "): " + source);
-  return value;
-}
-
-void expect_positionals(const CliArgs& args, size_t min, size_t max) {
-  if (args.positional.size() > max) throw UsageError("unexpected argument '" + args.positional[max] + "'");
-  if (args.positional.size() < min) throw UsageError("missing argument (see solo help)");
-}
 
 std::string service_path(const std::string& id) { return "/services/" + url_encode(id); }
 
@@ -228,13 +202,16 @@ int cmd_swap(const CliArgs& args) {
 int cmd_kill(const CliArgs& args) {
   expect_positionals(args, 1, 1);
   CliClient client(args);
-  auto target = service_path(args.positional[0]) + (args.flag("--force") ? "?force=true" : "");
+  std::string query;
+  if (args.flag("--force")) query += "force=true";
+  if (args.flag("--purge")) query += std::string(query.empty() ? "" : "&") + "purge=true";
+  auto target = service_path(args.positional[0]) + (query.empty() ? "" : "?" + query);
   auto response = client.expect("DELETE", target);
   if (args.flag("--json")) {
     std::cout << response.body << "\n";
     return kExitOk;
   }
-  std::cout << "killed " << args.positional[0] << "\n";
+  std::cout << "killed " << args.positional[0] << (args.flag("--purge") ? " (storage purged)" : "") << "\n";
   return kExitOk;
 }
 
@@ -256,8 +233,9 @@ std::vector<Verb> service_verbs() {
       {"cast", "cast ID [JSON|-]", "send a message without waiting for a reply", {}, {}, cmd_cast},
       {"swap", "swap ID FILE [--rollback-window-ms N]", "hot-swap a service's code", {"--rollback-window-ms"}, {},
        cmd_swap},
-      {"kill", "kill ID [--force]", "stop a service (--force: without waiting for terminate)", {}, {"--force"},
-       cmd_kill},
+      {"kill", "kill ID [--force] [--purge]",
+       "stop a service (--force: without waiting for terminate; --purge: delete its storage too)", {},
+       {"--force", "--purge"}, cmd_kill},
   };
 }
 

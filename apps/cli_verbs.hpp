@@ -3,7 +3,8 @@
 // a misspelt option is a usage error), and the function that runs it.
 //
 // Verbs are grouped by concept in their own files (cli_services.cpp,
-// cli_observe.cpp, cli_tokens.cpp, cli_tenants.cpp) and collected by cli.cpp into the table `solo help` prints.
+// cli_observe.cpp, cli_tokens.cpp, cli_tenants.cpp,
+// cli_storage.cpp) and collected by cli.cpp into the table `solo help` prints.
 #pragma once
 
 #include <functional>
@@ -33,5 +34,7 @@ std::vector<Verb> observe_verbs();
 std::vector<Verb> token_verbs();
 // tenant quota, tenant show (cli_tenants.cpp)
 std::vector<Verb> tenant_verbs();
+// storage ls|get|put|rm|export|import (cli_storage.cpp)
+std::vector<Verb> storage_verbs();
 
 }  // namespace solo

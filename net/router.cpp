@@ -2,7 +2,8 @@
 //
 // Matching runs on Request::path, which the server has already
 // percent-decoded; identifiers are restricted to [A-Za-z0-9_.-]
-// (docs/http-api.md), so a decoded '/' inside an id cannot occur legitimately.
+// (docs/http-api.md), so a decoded '/' inside an id cannot occur legitimately;
+// a storage key may hold one: its route takes the rest of the path ({key+}).
 #include "net/router.hpp"
 
 #include <algorithm>
@@ -32,9 +33,19 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
     throw std::invalid_argument("route pattern must start with '/': " + pattern);
   }
   Route route{std::move(method), pattern, {}, 0, std::move(handler)};
-  for (const auto segment : split_path(pattern)) {
+  const auto segments = split_path(pattern);
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    auto segment = segments[i];
     if (segment.size() >= 2 && segment.front() == '{' && segment.back() == '}') {
-      route.segments.push_back({std::string(segment.substr(1, segment.size() - 2)), true});
+      auto name = segment.substr(1, segment.size() - 2);
+      if (!name.empty() && name.back() == '+') {
+        if (i + 1 != segments.size()) {
+          throw std::invalid_argument("a {name+} placeholder must be the last segment: " + pattern);
+        }
+        name.remove_suffix(1);
+        route.greedy_tail = true;
+      }
+      route.segments.push_back({std::string(name), true});
       if (route.segments.back().text.empty()) {
         throw std::invalid_argument("empty placeholder in route pattern: " + pattern);
       }
@@ -45,16 +56,23 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
       ++route.literal_count;
     }
   }
+  if (route.greedy_tail) route.pattern.erase(route.pattern.size() - 2, 1);  // "{key+}" -> "{key}"
   if (route.literal()) literal_routes_.push_back(routes_.size());
   routes_.push_back(std::move(route));
 }
 
 bool Router::match(const Route& route, const std::vector<std::string_view>& path,
                    std::map<std::string, std::string>* params) {
-  if (route.segments.size() != path.size()) return false;
-  for (std::size_t i = 0; i < path.size(); ++i) {
+  if (route.greedy_tail ? path.size() < route.segments.size() : route.segments.size() != path.size()) return false;
+  for (std::size_t i = 0; i < route.segments.size(); ++i) {
     const auto& segment = route.segments[i];
-    if (segment.is_param) {
+    if (route.greedy_tail && i + 1 == route.segments.size()) {
+      // The rest of the path, '/' included: the views point into one string.
+      const std::string_view rest(path[i].data(),
+                                  static_cast<std::size_t>(path.back().data() + path.back().size() - path[i].data()));
+      if (rest.empty()) return false;
+      if (params) (*params)[segment.text] = std::string(rest);
+    } else if (segment.is_param) {
       if (path[i].empty()) return false;
       if (params) (*params)[segment.text] = std::string(path[i]);
     } else if (segment.text != path[i]) {

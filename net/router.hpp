@@ -2,7 +2,11 @@
 //
 // Patterns are literal segments and `{name}` placeholders that match exactly
 // one non-empty segment ("/services/{id}/call"); the matched segments land in
-// Request::params. When several patterns match a path, the one with the most
+// Request::params. A last placeholder written `{name+}` is greedy: it matches
+// the rest of the path, one or more segments with their '/' (non-empty), so
+// "/services/{id}/storage/{key+}" gives key "a/b" for ".../storage/a/b" (a
+// storage key may hold '/'). Such a route is reported (routes(),
+// Request::route) as "{name}", the OpenAPI spelling. When several patterns match a path, the one with the most
 // literal segments wins ("/services/stats" beats "/services/{id}"), then the
 // first added. A path no pattern matches is 404 `not_found`; a path that
 // matches only under other methods is 405 with an `Allow` header.
@@ -45,6 +49,7 @@ class Router {
     std::vector<Segment> segments;
     std::size_t literal_count = 0;
     Handler handler;
+    bool greedy_tail = false;  // the last segment is a `{name+}` placeholder
     // Every segment literal: the route matches exactly one path, its pattern.
     bool literal() const { return literal_count == segments.size(); }
   };

@@ -31,7 +31,22 @@ std::string segment(const json::object& args, std::string_view name) {
   }
   return text;
 }
+// A storage key as the rest of the path: any non-empty string, '/' included
+// (the route takes everything after /storage/; the op path is not decoded).
+std::string storage_key_path(const json::object& args) {
+  auto* value = args.if_contains("key");
+  if (!value || !value->is_string() || value->as_string().empty()) {
+    throw BadRequest("'key' is required (a non-empty string)");
+  }
+  return "/storage/" + std::string(value->as_string());
+}
 
+// {"name": args[name]} when given, else {} (the route names what is missing).
+std::string member_body(const json::object& args, std::string_view name) {
+  json::object body;
+  if (auto* value = args.if_contains(name)) body[name] = *value;
+  return json::serialize(body);
+}
 
 void add_query(OpRequest& out, const json::object& args, std::initializer_list<std::string_view> names) {
   for (auto name : names) {
@@ -132,6 +147,19 @@ std::optional<OpRequest> op_request(std::string_view op, const json::object& arg
     add_query(r, args, {"reveal"});
   } else if (op == "secret_delete") {
     set("DELETE", "/secrets/" + segment(args, "key"));
+  } else if (op == "storage_list") {
+    set("GET", "/services/" + segment(args, "service_id") + "/storage");
+    add_query(r, args, {"prefix", "limit", "cursor"});
+  } else if (op == "storage_get") {
+    set("GET", "/services/" + segment(args, "service_id") + storage_key_path(args));
+  } else if (op == "storage_put") {
+    set("PUT", "/services/" + segment(args, "service_id") + storage_key_path(args));
+    r.body = member_body(args, "value");
+  } else if (op == "storage_delete") {
+    set("DELETE", "/services/" + segment(args, "service_id") + storage_key_path(args));
+  } else if (op == "storage_import") {
+    set("POST", "/services/" + segment(args, "service_id") + "/storage:import");
+    r.body = member_body(args, "entries");
   } else if (op == "register") {
     set("POST", "/registry");
     r.body = json::serialize(args);

@@ -6,8 +6,8 @@ namespace solo {
 
 const std::vector<std::string>& known_permissions() {
   static const std::vector<std::string> kPermissions = {
-      "deploy", "kill",         "swap",     "status",   "call",  "logs",    "events",
-      "secrets:write", "secrets:read", "registry", "grant", "metrics", "tenant_admin", "admin"};
+      "deploy",       "kill",          "swap",     "status", "call",    "logs",         "events", "secrets:write",
+      "secrets:read", "storage:read", "storage:write", "registry", "grant", "metrics", "tenant_admin", "admin"};
   return kPermissions;
 }
 

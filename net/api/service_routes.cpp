@@ -5,11 +5,13 @@
 #include "net/resilience/circuit_breaker.hpp"
 #include "engine/services/deployer.hpp"
 #include "engine/services/service_directory.hpp"
+#include "engine/storage/storage_directory.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
 #include "net/api/quota_checks.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
+#include "net/api/storage_routes.hpp"
 #include "net/router.hpp"
 
 namespace solo::net {
@@ -86,6 +88,11 @@ asio::awaitable<Response> get_service(std::shared_ptr<ApiContext> context, Reque
     auto& breaker = context->breakers->get(tenant, actor->spec().service_id, actor.get());
     body["circuit"] = breaker.to_json();
   }
+  // What its durable data takes (solo.storage), against limits.storage_bytes / storage_keys.
+  if (context->storage) {
+    auto use = context->storage->use(tenant, actor->spec().service_id);
+    body["storage"] = boost::json::object{{"bytes", use.bytes}, {"keys", use.keys}};
+  }
   co_return json_response(200, body);
 }
 
@@ -95,10 +102,14 @@ asio::awaitable<Response> delete_service(std::shared_ptr<ApiContext> context, Re
   require_identifier(id, "service id");
   require(request, "kill", "services/" + id);
   bool force = request.query_param("force").value_or("false") == "true";
-  int64_t event_id = co_await context->deployer->kill(tenant, id, force);
+  // purge: the service's storage goes too, in the kill event's transaction;
+  // without it the data stays for a redeploy of the same id.
+  bool purge = request.query_param("purge").value_or("false") == "true";
+  int64_t event_id = co_await context->deployer->kill(tenant, id, force, purge);
   boost::json::object body;
   body["service_id"] = id;
   body["status"] = "killed";
+  body["purged"] = purge;
   body["event_id"] = event_id;
   co_return json_response(202, body);
 }
@@ -194,6 +205,8 @@ void add_service_routes(Router& router, std::shared_ptr<ApiContext> context) {
   router.add("PUT", "/services/{id}/code", [context](Request& r) { return put_code(context, r); });
   router.add("POST", "/services/{id}/call", [context](Request& r) { return call_service(context, r); });
   router.add("POST", "/services/{id}/cast", [context](Request& r) { return cast_service(context, r); });
+  // A service's durable data lives under its path (storage_routes.hpp).
+  add_storage_routes(router, context);
 }
 
 }  // namespace solo::net

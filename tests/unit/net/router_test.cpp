@@ -146,11 +146,42 @@ BOOST_AUTO_TEST_CASE(routes_lists_every_method_and_pattern_in_order) {
   BOOST_TEST(routes[5].second == "/services/{id}/call");
 }
 
+// A storage key may hold '/': `{key+}` takes the rest of the path, as sent
+// (empty segments included), and is reported under its OpenAPI spelling.
+BOOST_AUTO_TEST_CASE(a_greedy_placeholder_takes_the_rest_of_the_path) {
+  Router router;
+  router.add("GET", "/services/{id}", named("status"));
+  router.add("GET", "/services/{id}/storage", named("list"));
+  router.add("GET", "/services/{id}/storage/{key+}", named("key"));
+  router.add("POST", "/services/{id}/storage:import", named("import"));
+  for (const std::string key : {"a", "a/b", "a//b/", "/x", "import", "storage:import", "a b?c#d"}) {
+    const auto json = body(route(router, "GET", "/services/s1/storage/" + key));
+    BOOST_TEST(json.at("route").as_string() == "key", key);
+    BOOST_TEST(json.at("params").at("key").as_string() == key);
+    BOOST_TEST(json.at("params").at("id").as_string() == "s1");
+  }
+  BOOST_TEST(body(route(router, "GET", "/services/s1/storage")).at("route").as_string() == "list");
+  BOOST_TEST(route(router, "GET", "/services/s1/storage/").status == 404);  // an empty key is no key
+  BOOST_TEST(body(route(router, "POST", "/services/s1/storage:import")).at("route").as_string() == "import");
+  BOOST_TEST(route(router, "PUT", "/services/s1/storage/a/b").status == 405);
+  Request request;
+  request.method = "GET";
+  request.path = "/services/s1/storage/a/b";
+  asio::io_context io;
+  auto result = asio::co_spawn(io, router.route(request), asio::use_future);
+  io.run();
+  BOOST_TEST(result.get().status == 200);
+  BOOST_TEST(request.route == "/services/{id}/storage/{key}");
+  BOOST_TEST(router.routes()[2].second == "/services/{id}/storage/{key}");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_patterns_are_rejected_at_setup) {
   Router router;
   BOOST_CHECK_THROW(router.add("GET", "services", named("x")), std::invalid_argument);
   BOOST_CHECK_THROW(router.add("GET", "/services/{}", named("x")), std::invalid_argument);
   BOOST_CHECK_THROW(router.add("GET", "/services/{id", named("x")), std::invalid_argument);
+  BOOST_CHECK_THROW(router.add("GET", "/services/{rest+}/call", named("x")), std::invalid_argument);
+  BOOST_CHECK_THROW(router.add("GET", "/services/{+}", named("x")), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
