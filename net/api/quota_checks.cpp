@@ -9,6 +9,7 @@
 #include "engine/security/vault.hpp"
 #include "engine/services/service_actor.hpp"
 #include "engine/services/service_directory.hpp"
+#include "engine/storage/storage_directory.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
 
@@ -41,6 +42,8 @@ uint64_t quota_usage(const ApiContext& context, const std::string& tenant, const
   if (quota_name == "secrets") return context.vault ? context.vault->list(tenant).size() : 0;
   if (quota_name == "registrations") return context.registry ? context.registry->count(tenant) : 0;
   if (quota_name == "event_log_bytes_per_hour") return context.quotas->event_log_bytes(tenant);
+  if (quota_name == "storage_bytes_total") return context.storage ? context.storage->tenant_use(tenant).bytes : 0;
+  if (quota_name == "storage_keys_total") return context.storage ? context.storage->tenant_use(tenant).keys : 0;
   // services, memory_bytes_total, code_bytes and the per-service maxima: the deployed services'.
   if (!context.services) return 0;
   auto services = context.services->deployed(tenant);
