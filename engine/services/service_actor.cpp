@@ -334,6 +334,7 @@ asio::awaitable<void> ServiceActor::release_when_durable(std::shared_ptr<Service
     failure = error.what();
   }
   if (failure) {
+    self->gate_.failed(release);
     if (reply) reply->set_exception(std::make_exception_ptr(storage_commit_failed(self->spec_.service_id, *failure)));
     co_return;
   }
@@ -463,7 +464,10 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_gated(boost::
   } catch (const StoreError& error) {
     failure = error.what();
   }
-  if (failure) co_return CallResult<boost::json::value>::failure(storage_commit_failed(spec_.service_id, *failure));
+  if (failure) {
+    gate_.failed(release);
+    co_return CallResult<boost::json::value>::failure(storage_commit_failed(spec_.service_id, *failure));
+  }
   gate_.released(release);
   co_return CallResult<boost::json::value>::success(std::move(reply));
 }
@@ -535,6 +539,12 @@ bool ServiceActor::cast(boost::json::value msg) {
   const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
   if (!has_room_for(bytes)) return false;
   return mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr, std::nullopt}, bytes);
+}
+
+std::string ServiceActor::held_past_memory(size_t bytes) const {
+  return "the message of " + std::to_string(bytes) + " bytes, held until this message's storage writes are "
+         "durable, would take the service past its memory limit of " + std::to_string(spec_.limits.memory_bytes) +
+         " bytes";
 }
 
 bool ServiceActor::has_room_for(size_t bytes) const {
@@ -675,13 +685,15 @@ void ServiceActor::cast(std::string_view service_id, boost::json::value msg) {
   if (!target) throw std::runtime_error("no service '" + std::string(service_id) + "' in this tenant");
   if (gate_.holding()) {
     // Sent once this message's writes are durable; a target that cannot take it then drops it.
+    const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
+    if (!has_room_for(bytes)) throw std::runtime_error(held_past_memory(bytes));
     gate_.hold([target = std::weak_ptr<ServiceActor>(target), msg = std::move(msg), logs = world_->logs,
                 tenant = spec_.tenant_id, self = spec_.service_id, id = std::string(service_id)]() mutable {
       auto actor = target.lock();
       if (!actor || !actor->cast(std::move(msg))) {
         logs->write(tenant, self, "warn", "cast to " + id + " dropped: the service is overloaded or down");
       }
-    });
+    }, bytes);
     return;
   }
   if (!target->cast(std::move(msg))) {

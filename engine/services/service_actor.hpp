@@ -137,11 +137,11 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   bool alive() const { return state_ == ServiceState::running || state_ == ServiceState::starting; }
   boost::json::object status_json() const;
   // What the service holds: its heap (Lua) plus the messages of its pending
-  // timers and of its queued mailbox, which live outside the heap but are
-  // the service's doing. A new timer, cast or call that would take this past
+  // timers, of its queued mailbox and of the effects its output gate holds,
+  // which live outside the heap but are the service's doing. A new timer, cast or call that would take this past
   // limits.memory_bytes is refused.
   size_t memory_bytes() const {
-    return (runtime_ ? runtime_->memory_bytes() : 0) + timer_bytes_ + mailbox_->bytes();
+    return (runtime_ ? runtime_->memory_bytes() : 0) + timer_bytes_ + mailbox_->bytes() + gate_.held_bytes();
   }
   size_t queue_length() const { return mailbox_->size(); }
   void mark_stopping(std::string reason) { stop_reason_ = std::move(reason); }
@@ -219,6 +219,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   [[noreturn]] void crash(const StepResult& step);
   // Whether `bytes` more outside the heap keep memory_bytes() within the limit.
   bool has_room_for(size_t bytes) const;
+  std::string held_past_memory(size_t bytes) const;
   // call() past its inline fast path: checks and queues the message, or
   // hands the run loop the `started` first step, and waits for the reply
   // within `timeout` (`call_timeout` is what a timeout reports).

@@ -35,6 +35,9 @@ OutputGate::Release OutputGate::close() {
   held_events_.clear();
   release.effects = std::move(held_);
   held_.clear();
+  // The events are in the log's queue now; the casts wait for release.
+  release.bytes = open_bytes_;
+  open_bytes_ = 0;
   if (release.seq != 0) release.closed_at = std::chrono::steady_clock::now();
   return release;
 }
@@ -43,6 +46,14 @@ void OutputGate::discard() {
   if (storage_) storage_->discard_writes();
   held_.clear();
   held_events_.clear();
+  held_bytes_ -= open_bytes_;
+  open_bytes_ = 0;
+}
+
+void OutputGate::failed(Release& release) {
+  release.effects.clear();
+  held_bytes_ -= release.bytes;
+  release.bytes = 0;
 }
 
 asio::awaitable<void> OutputGate::wait(const Release& release) {
@@ -54,6 +65,8 @@ void OutputGate::released(Release& release) {
     directory_->metrics().gate_wait_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - release.closed_at).count());
   }
+  held_bytes_ -= release.bytes;
+  release.bytes = 0;
   for (auto& effect : release.effects) effect();
   release.effects.clear();
 }

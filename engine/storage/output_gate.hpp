@@ -42,6 +42,7 @@ class OutputGate {
   struct Release {
     uint64_t seq = 0;
     std::vector<std::function<void()>> effects;
+    size_t bytes = 0;  // the effects' messages, counted in held_bytes() until released or failed
     std::chrono::steady_clock::time_point closed_at{};
   };
 
@@ -53,8 +54,18 @@ class OutputGate {
   ServiceStorage& storage();
   // Effects must be held now.
   bool holding() const;
-  void hold(std::function<void()> effect) { held_.push_back(std::move(effect)); }
+  // `bytes`: the size of the effect's message, which lives outside the
+  // service's heap until it is released (the actor counts held_bytes() in
+  // the service's memory, as it counts its queued messages).
+  void hold(std::function<void()> effect, size_t bytes) {
+    held_.push_back(std::move(effect));
+    held_bytes_ += bytes;
+    open_bytes_ += bytes;
+  }
+  // Appended to the log at close(), like an emit that is not held at the
+  // end of its message (neither counts against the service's memory).
   void hold_event(NewEvent event) { held_events_.push_back(std::move(event)); }
+  size_t held_bytes() const { return held_bytes_; }
   // Ends the message's writes (see the file comment).
   Release close();
   // The message failed: its writes are undone, its held effects dropped.
@@ -63,6 +74,8 @@ class OutputGate {
   asio::awaitable<void> wait(const Release& release);
   // Runs the effects (after wait()), and counts the time they waited.
   void released(Release& release);
+  // The commit failed: the effects are dropped.
+  void failed(Release& release);
   // The last write operation of this storage not yet durable (0: none).
   uint64_t pending_seq() const;
   // A failed commit undid writes of this storage since rebase().
@@ -79,6 +92,8 @@ class OutputGate {
   uint64_t rollbacks_seen_ = 0;
   std::vector<std::function<void()>> held_;
   std::vector<NewEvent> held_events_;
+  size_t held_bytes_ = 0;  // of every held effect, closed or not
+  size_t open_bytes_ = 0;  // of the effects of the message not yet closed
 };
 
 }  // namespace solo

@@ -50,6 +50,22 @@ function handle_call(msg, state)
 end
 )lua";
 
+// Counts the casts it receives.
+const char* kListener = R"lua(
+function init() return {heard = 0} end
+function handle_cast(msg, state) state.heard = state.heard + 1 return state end
+function handle_call(msg, state) return {heard = state.heard}, state end
+)lua";
+
+// Writes, then casts to "listener": the cast is one of the message's effects.
+const char* kWriterThatCasts = R"lua(
+function handle_call(msg, state)
+  solo.storage.put("k", msg.n)
+  solo.cast("listener", {n = msg.n})
+  return {ok = true}, state
+end
+)lua";
+
 struct Fixture {
   asio::io_context io;
   solo::test::TempDir dir;
@@ -238,6 +254,19 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_fails_the_call_and_the_service_restarts_fro
   BOOST_TEST(services->find("acme", "kv")->status_json().at("restarts").as_int64() == 1);
   BOOST_TEST_REQUIRE(call("kv", R"({"op":"put","key":"c","value":3})").ok());
   BOOST_TEST(durable(db_path(), "kv").at("count") == "2");
+}
+
+BOOST_AUTO_TEST_CASE(a_cast_is_sent_only_once_the_writes_before_it_committed_and_never_when_they_failed) {
+  deploy("listener", kListener);
+  deploy("writer", kWriterThatCasts);
+  BOOST_TEST_REQUIRE(call("writer", R"({"n":1})").ok());
+  run(solo::test::sleep_for(50ms));  // the cast's turn in the listener's mailbox
+  BOOST_TEST(call("listener", "{}").value().at("heard").as_int64() == 1);
+  events->writer().inject_commit_failures(1);
+  BOOST_TEST(!call("writer", R"({"n":2})").ok());
+  run(solo::test::sleep_for(50ms));
+  BOOST_TEST(call("listener", "{}").value().at("heard").as_int64() == 1);
+  BOOST_TEST(services->find("acme", "writer")->memory_bytes() < (1u << 20));
 }
 
 BOOST_AUTO_TEST_CASE(kill_keeps_the_data_for_a_redeploy_and_purge_deletes_it_with_the_kill_event) {
