@@ -84,6 +84,7 @@ void Writer::stop_threads() {
 }
 
 uint64_t Writer::submit(WriteFn fn) {
+  if (closed_) throw StoreError(SQLITE_MISUSE, "store is closed");
   uint64_t seq = next_seq_++;
   if (!in_flight_) in_flight_.emplace(executor_);
   asio::post(context_, [this, write = Write{seq, epoch_, std::move(fn)}]() mutable { join_batch(std::move(write)); });

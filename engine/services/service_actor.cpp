@@ -421,7 +421,13 @@ void ServiceActor::run_terminate(const std::string& reason) {
                         "terminate failed: " + secret_mask_.apply(step.error));
     return;
   }
-  release(gate_.close(), std::nullopt, nullptr);
+  try {
+    release(gate_.close(), std::nullopt, nullptr);
+  } catch (const StoreError& error) {  // the store closed first: nothing of terminate is kept
+    gate_.discard();
+    world_->logs->write(spec_.tenant_id, spec_.service_id, "warn",
+                        std::string("terminate's storage writes were not kept: ") + error.what());
+  }
 }
 
 // ---- the mailbox, from outside ------------------------------------------------

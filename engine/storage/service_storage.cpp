@@ -134,10 +134,10 @@ uint64_t ServiceStorage::close_writes() {
       if (now == before) continue;  // written and written back: nothing to store
       changes.push_back(StorageChange{key, std::move(now)});
     }
-    Undo undo = std::move(open_);
+    // Submitted first: if the store refuses (closed), the set stays open for discard_writes().
+    if (!changes.empty()) pending_seq_ = directory_.submit(*this, std::move(changes), open_);
     open_.clear();
     closed_.notify();
-    if (!changes.empty()) pending_seq_ = directory_.submit(*this, std::move(changes), std::move(undo));
   }
   return pending_seq_;
 }

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,7 +28,7 @@
 
 namespace solo {
 
-class ServiceStorage {
+class ServiceStorage : public std::enable_shared_from_this<ServiceStorage> {
  public:
   ServiceStorage(StorageDirectory& directory, std::string tenant_id, std::string service_id);
   ServiceStorage(const ServiceStorage&) = delete;

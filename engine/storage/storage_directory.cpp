@@ -115,12 +115,12 @@ std::vector<StorageOwner> StorageDirectory::owners() const {
 // ---- durability ---------------------------------------------------------------
 
 uint64_t StorageDirectory::submit(ServiceStorage& storage, std::vector<StorageChange> changes,
-                                  std::map<std::string, std::optional<std::string>, std::less<>> undo) {
+                                  std::map<std::string, std::optional<std::string>, std::less<>>& undo) {
   auto& writer = events_->writer();
   const uint64_t epoch = writer.epoch();
   const uint64_t seq = writer.submit(storage_write(storage.tenant_id_, storage.service_id_, std::move(changes)));
   ++metrics_.commits;
-  pending_.push_back(Pending{seq, epoch, existing(storage.tenant_id_, storage.service_id_), std::move(undo)});
+  pending_.push_back(Pending{seq, epoch, storage.shared_from_this(), std::move(undo)});
   return seq;
 }
 
@@ -171,6 +171,17 @@ std::vector<StorageEntry> StorageDirectory::list(const std::string& tenant, cons
   return storage->list(prefix, start_after, limit);
 }
 
+asio::awaitable<std::shared_ptr<ServiceStorage>> StorageDirectory::open_between_messages(const std::string& tenant,
+                                                                                        const std::string& service) {
+  // Opened again after each wait: a purge meanwhile replaces the object.
+  auto storage = open(tenant, service);
+  while (storage->writing()) {
+    co_await storage->until_closed();
+    storage = open(tenant, service);
+  }
+  co_return storage;
+}
+
 asio::awaitable<void> StorageDirectory::put(const std::string& tenant, const std::string& service, std::string key,
                                             std::string value_json) {
   std::vector<StorageEntry> one;
@@ -180,8 +191,7 @@ asio::awaitable<void> StorageDirectory::put(const std::string& tenant, const std
 
 asio::awaitable<bool> StorageDirectory::erase(const std::string& tenant, const std::string& service,
                                               std::string key) {
-  auto storage = open(tenant, service);
-  co_await storage->until_closed();
+  auto storage = co_await open_between_messages(tenant, service);
   const bool existed = storage->erase(key);
   const uint64_t seq = storage->close_writes();
   if (seq != 0) co_await events_->writer().wait_for(seq);
@@ -190,8 +200,7 @@ asio::awaitable<bool> StorageDirectory::erase(const std::string& tenant, const s
 
 asio::awaitable<size_t> StorageDirectory::import(const std::string& tenant, const std::string& service,
                                                  std::vector<StorageEntry> entries) {
-  auto storage = open(tenant, service);
-  co_await storage->until_closed();
+  auto storage = co_await open_between_messages(tenant, service);
   // Applied and submitted with no suspension in between: the set is this
   // operator's alone.
   try {

@@ -137,13 +137,17 @@ class StorageDirectory : public std::enable_shared_from_this<StorageDirectory> {
 
   StorageDirectory(asio::any_io_executor executor, std::shared_ptr<EventStore> events, StorageLimitsFn limits);
   // ServiceStorage: a closed write set goes to the Writer; returns its seq.
+  // `undo` is taken only once the Writer took the changes (a closed store throws).
   uint64_t submit(ServiceStorage& storage, std::vector<StorageChange> changes,
-                  std::map<std::string, std::optional<std::string>, std::less<>> undo);
+                  std::map<std::string, std::optional<std::string>, std::less<>>& undo);
   // ServiceStorage: the tenant's use changed.
   void account(const std::string& tenant, StorageUse removed, StorageUse added);
   // The Writer reported a batch: forget the committed sets, or undo the failed ones.
   void on_batch(const BatchResult& result);
   std::shared_ptr<ServiceStorage> existing(const std::string& tenant, const std::string& service) const;
+  // Operators: the storage once no write set is open (see ServiceStorage).
+  asio::awaitable<std::shared_ptr<ServiceStorage>> open_between_messages(const std::string& tenant,
+                                                                         const std::string& service);
 
   asio::any_io_executor executor_;
   std::shared_ptr<EventStore> events_;

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "stores/event_store.hpp"
+#include "stores/storage_store.hpp"
 #include "support/async_test.hpp"
 #include "support/old_schema.hpp"
 
@@ -77,6 +78,37 @@ BOOST_AUTO_TEST_CASE(step_7_drops_the_service_index_of_a_version_6_file_and_keep
       test::run_awaitable(io, store->query(EventQuery{.tenant_id = "t1", .service_id = "s", .limit = 100}));
   BOOST_TEST(ids_of(tenant_s) == (std::vector<int64_t>{4, 10}));
   BOOST_TEST(test::run_awaitable(io, store->append_durable(event_of("t1", "s"))) == 13);
+  test::run_awaitable(io, store->close());
+}
+
+BOOST_AUTO_TEST_CASE(step_9_adds_service_storage_to_a_version_8_file_and_its_rows_round_trip) {
+  test::TempDir dir;
+  auto path = dir / "solo.db";
+  {
+    asio::io_context io;
+    auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
+    store->append(event_of("t1", "s"));
+    test::run_awaitable(io, store->close());
+  }
+  {
+    Database db(path, OpenOptions{});
+    test::undo_schema_step_9(db);
+    db.exec("PRAGMA user_version=8");
+  }
+  asio::io_context io;
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
+  std::vector<StorageChange> changes{{"b", "2"}, {"a", "{\"x\":1}"}, {"gone", std::nullopt}};
+  auto seq = store->writer().submit(storage_write("t1", "s", std::move(changes)));
+  test::run_awaitable(io, store->writer().wait_for(seq));
+  auto rows = test::run_awaitable(io, store->read<std::vector<std::string>>([](Database& db) {
+    std::vector<std::string> out;
+    load_storage_rows(db, [&](std::string_view t, std::string_view s, std::string_view k, std::string_view v) {
+      out.push_back(std::string(t) + "/" + std::string(s) + "/" + std::string(k) + "=" + std::string(v));
+    });
+    return out;
+  }));
+  BOOST_TEST(rows == (std::vector<std::string>{"t1/s/a={\"x\":1}", "t1/s/b=2"}), boost::test_tools::per_element());
+  BOOST_TEST(store->last_id() == 1);
   test::run_awaitable(io, store->close());
 }
 
