@@ -399,11 +399,19 @@ BOOST_AUTO_TEST_CASE(the_data_outlives_a_kill_a_redeploy_sees_it_and_purge_delet
   BOOST_TEST_REQUIRE(seen.status == 200, seen.body);
   BOOST_TEST(parse(seen).at("reply").at("value").as_string() == "while down");
   BOOST_TEST(parse(api.send("GET", "/services/box")).at("storage").at("keys").as_int64() == 2);
+  // The tenant's use against its quota counts it.
+  auto tenant_use = [&api](const char* quota) {
+    return parse(api.send("GET", "/tenants/default")).at("quota").at(quota).at("used").as_int64();
+  };
+  BOOST_TEST(tenant_use("storage_keys_total") == 2);
+  BOOST_TEST(tenant_use("storage_bytes_total") > 0);
 
   // Purge: the data goes with the kill; the id is then unknown to storage.
   auto purged = api.send("DELETE", "/services/box?purge=true");
   BOOST_TEST_REQUIRE(purged.status == 202, purged.body);
   BOOST_TEST(parse(purged).at("purged").as_bool());
+  BOOST_TEST(tenant_use("storage_keys_total") == 0);
+  BOOST_TEST(tenant_use("storage_bytes_total") == 0);
   auto gone = api.send("GET", "/services/box/storage");
   BOOST_TEST(gone.status == 404, gone.body);
   BOOST_TEST(api.send("PUT", "/services/box/storage/k", put_body(json::value(1))).status == 404);
