@@ -296,6 +296,24 @@ BOOST_AUTO_TEST_CASE(bad_keys_values_and_bodies_are_400_and_write_nothing) {
   BOOST_TEST(fits.status == 200, fits.body.substr(0, 200));
   auto keys = all_keys(api, "kv", 1000);
   BOOST_TEST(keys == std::vector<std::string>{"big"});  // nothing of the refused requests
+  // Quotas: a service limited to 2 keys takes 2 through PUT; a third PUT and
+  // an import that would pass the limit are 429 and write nothing.
+  auto small = test::send(solo, "POST", "/services",
+                          json::serialize(json::object{{"service_id", "small"}, {"code", kBox},
+                                                       {"limits", {{"storage_keys", 2}}}}),
+                          solo.admin_token());
+  BOOST_TEST_REQUIRE(small.status == 201, small.body);
+  BOOST_TEST(api.send("PUT", "/services/small/storage/one", put_body(json::value(1))).status == 200);
+  BOOST_TEST(api.send("PUT", "/services/small/storage/two", put_body(json::value(2))).status == 200);
+  BOOST_TEST(api.send("PUT", "/services/small/storage/two", put_body(json::value(22))).status == 200);  // a replace
+  auto third = api.send("PUT", "/services/small/storage/three", put_body(json::value(3)));
+  BOOST_TEST(third.status == 429, third.body);
+  BOOST_TEST(error_code(third) == "quota_exceeded", third.body);
+  auto over = api.send("POST", "/services/small/storage:import",
+                       R"({"entries": [{"key": "one", "value": 11}, {"key": "four", "value": 4}]})");
+  BOOST_TEST(over.status == 429, over.body);
+  BOOST_TEST(parse(api.send("GET", "/services/small/storage/one")).at("value").as_int64() == 1);  // all or nothing
+  BOOST_TEST(all_keys(api, "small", 10) == (std::vector<std::string>{"one", "two"}));
   // An id that is neither deployed nor holding data, and a malformed one.
   BOOST_TEST(api.send("GET", "/services/nobody/storage").status == 404);
   BOOST_TEST(api.send("PUT", "/services/nobody/storage/k", put_body(json::value(1))).status == 404);
