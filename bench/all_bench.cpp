@@ -60,6 +60,7 @@ const std::vector<Planned>& plan() {
       {"append", {}, {"--events", "2000"}},
       {"services", {}, {"--quick"}},
       {"recovery", {}, {"--services", "40", "--events", "3000", "--tenants", "2"}},
+      {"storage", {}, {"--quick"}},
       {"http", {}, {"--quick"}},
       {"flood", {}, {"--quick"}},
       {"isolation", {}, {"--quick"}},

@@ -35,8 +35,8 @@ namespace {
 
 // Built outside coroutines (GCC 12: no initializer lists in coroutine bodies,
 // no aggregate temporaries inside co_await expressions).
-ServiceSpec counter_spec(const Deployer& deployer, const std::string& tenant, const std::string& id) {
-  boost::json::object body{{"service_id", id}, {"code", kCounterCode}};
+ServiceSpec spec_of(const Deployer& deployer, const std::string& tenant, const std::string& id, const std::string& code) {
+  boost::json::object body{{"service_id", id}, {"code", code}};
   return parse_service_spec(body, tenant, deployer.limits_max());
 }
 
@@ -65,9 +65,10 @@ struct Round {
 
 asio::awaitable<std::vector<int64_t>> deploy_sequentially(std::shared_ptr<Deployer> deployer, std::string tenant,
                                                           std::string prefix, int count) {
+  const std::string code = kCounterCode;
   std::vector<int64_t> samples;
   for (int i = 0; i < count; ++i) {
-    ServiceSpec spec = counter_spec(*deployer, tenant, numbered(prefix, i));
+    ServiceSpec spec = spec_of(*deployer, tenant, numbered(prefix, i), code);
     samples.push_back(co_await timed_deploy(deployer, std::move(spec)));
   }
   std::sort(samples.begin(), samples.end());
@@ -76,18 +77,18 @@ asio::awaitable<std::vector<int64_t>> deploy_sequentially(std::shared_ptr<Deploy
 
 asio::awaitable<int64_t> deploy_counter(std::shared_ptr<Deployer> deployer, std::string tenant,
                                         std::string service_id) {
-  ServiceSpec spec = counter_spec(*deployer, tenant, service_id);
+  ServiceSpec spec = spec_of(*deployer, tenant, service_id, kCounterCode);
   co_return co_await timed_deploy(deployer, std::move(spec));
 }
 
 asio::awaitable<ConcurrentDeploys> deploy_concurrently(std::shared_ptr<Deployer> deployer, std::string tenant,
-                                                       std::string prefix, int count) {
+                                                       std::string prefix, int count, std::string code) {
   auto executor = co_await asio::this_coro::executor;
   auto round = std::make_shared<Round>(executor, count);
   double cpu_start = this_thread_cpu_seconds();
   auto start = Clock::now();
   for (int i = 0; i < count; ++i) {
-    ServiceSpec spec = counter_spec(*deployer, tenant, numbered(prefix, i));
+    ServiceSpec spec = spec_of(*deployer, tenant, numbered(prefix, i), code);
     asio::co_spawn(executor, timed_deploy(deployer, std::move(spec)),
                    [round](std::exception_ptr error, int64_t ns) {
                      if (error && !round->failure) round->failure = error;

@@ -36,9 +36,11 @@ struct ConcurrentDeploys {
   double engine_cpu_seconds = 0;   // CPU time of the engine thread meanwhile
   std::vector<int64_t> latency_ns;  // each deploy's, sorted ascending
 };
-// Starts `count` deploys (PREFIX-0..) at once and waits for all of them.
+// Starts `count` deploys (PREFIX-0..) of `code` (default: the counter) at
+// once and waits for all of them.
 boost::asio::awaitable<ConcurrentDeploys> deploy_concurrently(std::shared_ptr<Deployer> deployer,
-                                                               std::string tenant, std::string prefix, int count);
+                                                               std::string tenant, std::string prefix, int count,
+                                                               std::string code = kCounterCode);
 
 struct CallRun {
   double seconds = 0;              // the whole loop

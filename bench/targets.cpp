@@ -80,6 +80,23 @@ std::vector<TargetRow> targets_of(const std::string& scenario, const boost::json
                        "bare_s", "<= 1.5 x bare + 0.5 s", within));
     rows.push_back(row(scenario, report, "ready after a crash, s (vs N bare Lua states)", "crash_ready_s", "bare_s",
                        "<= 1.5 x bare + 0.5 s", within));
+  } else if (scenario == "storage") {
+    rows.push_back(row(scenario, report, "durable calls/s, 1 put per call, 1 caller (vs raw SQLite, 1 row/commit)",
+                       "one_caller_calls_per_s", "raw_one_per_commit_per_s", "ratio >= 0.5", ratio_at_least(0.5)));
+    rows.push_back(row(scenario, report, "durable calls/s, 1 put per call, 256 callers (vs raw SQLite, same batch)",
+                       "many_callers_calls_per_s", "raw_same_batch_per_s", "ratio >= 0.5", ratio_at_least(0.5)));
+    rows.push_back(row(scenario, report, "reply p50 us added by the output gate (vs commit p50)", "gate_added_p50_us",
+                       "commit_p50_us", "ratio <= 2", ratio_at_most(2)));
+    rows.push_back(row(scenario, report, "reply p99 us added by the output gate (vs commit p99)", "gate_added_p99_us",
+                       "commit_p99_us", "ratio <= 2", ratio_at_most(2)));
+    rows.push_back(row(scenario, report, "solo.storage.get ns per op (vs a Lua table read)", "get_ns_per_op",
+                       "table_read_ns_per_op", "ratio <= 5", ratio_at_most(5)));
+    auto within = [&report](double solo, double, double) {
+      double target = number(report, "recovery_target_s");  // 1.5 x without storage + 0.5 s
+      return !std::isnan(target) && solo <= target;
+    };
+    rows.push_back(row(scenario, report, "ready after a clean stop, s, N services x 100 keys (vs no data)",
+                       "recovery_with_storage_s", "recovery_without_storage_s", "<= 1.5 x no data + 0.5 s", within));
   } else if (scenario == "http") {
     rows.push_back(row(scenario, report, "/health req/s, keep-alive, 4 connections (vs minimal Beast)",
                        "health_per_s", "baseline_per_s", "ratio >= 0.7", ratio_at_least(0.7)));

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "engine/services/deployer.hpp"
+#include "engine/storage/storage_directory.hpp"
 #include "recovery/lifecycle.hpp"
 #include "recovery/recovery_telemetry.hpp"
 #include "stores/event_store.hpp"
@@ -37,6 +38,42 @@ boost::json::object counts(const std::map<std::string, int64_t>& by_kind) {
   boost::json::object object;
   for (const auto& [kind, count] : by_kind) object[kind] = count;
   return object;
+}
+
+// solo.storage against the services table and the quotas: data whose id has
+// no row (kept by a DELETE without purge), and data past a limit (a quota
+// lowered after it was written; writes are refused, the data stays).
+void check_storage(const StorageDirectory& storage, const std::map<Key, ServiceRow>& rows,
+                   VerificationResult& result) {
+  std::map<std::string, StorageUse> tenants;
+  for (const auto& owner : storage.owners()) {
+    const Key key{owner.tenant_id, owner.service_id};
+    auto& tenant = tenants[owner.tenant_id];
+    tenant.bytes += owner.use.bytes;
+    tenant.keys += owner.use.keys;
+    if (!rows.count(key)) {
+      note(result, inconsistency::kOrphanedStorage,
+           "orphaned storage: " + name(key) + " holds " + std::to_string(owner.use.keys) +
+               " keys but has no services row (kept by DELETE without ?purge=true; purge it with DELETE "
+               "/services/" + owner.service_id + "?purge=true)");
+    }
+    const StorageLimits limits = storage.limits_of(owner.tenant_id, owner.service_id);
+    if (owner.use.bytes > limits.service_bytes || owner.use.keys > limits.service_keys) {
+      note(result, inconsistency::kStorageOverQuota,
+           "storage over quota: " + name(key) + " holds " + std::to_string(owner.use.keys) + " keys, " +
+               std::to_string(owner.use.bytes) + " bytes; its limits are " + std::to_string(limits.service_keys) +
+               " keys, " + std::to_string(limits.service_bytes) + " bytes");
+    }
+  }
+  for (const auto& [tenant, use] : tenants) {
+    const StorageLimits limits = storage.limits_of(tenant, "");
+    if (use.bytes > limits.tenant_bytes || use.keys > limits.tenant_keys) {
+      note(result, inconsistency::kStorageOverQuota,
+           "storage over quota: tenant " + tenant + " holds " + std::to_string(use.keys) + " keys, " +
+               std::to_string(use.bytes) + " bytes; its quota is " + std::to_string(limits.tenant_keys) +
+               " keys, " + std::to_string(limits.tenant_bytes) + " bytes");
+    }
+  }
 }
 
 NewEvent completed_event(const VerificationResult& result, VerifyTrigger trigger) {
@@ -139,6 +176,7 @@ boost::asio::awaitable<VerificationResult> Verifier::verify(int64_t since_id, bo
                " (" + latest.event_type + ") ended it");
     }
   }
+  if (const auto& storage = deployer_->world()->storage) check_storage(*storage, rows, result);
   if (!result.inconsistencies.empty()) result.status = "warning";
   result.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();

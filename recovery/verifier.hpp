@@ -11,6 +11,12 @@
 //   version_mismatch  runs another version than the table    reported
 //   orphaned_events   the log says it runs, no row           reported
 //   stale_row         a row whose service the log ended      reported
+//   orphaned_storage  solo.storage data of an id with no
+//                     services row (kept by a DELETE
+//                     without ?purge=true)                   reported
+//   storage_over_quota  a service's data past its
+//                     limits.storage_*, or a tenant's past
+//                     its storage_*_total (a lowered quota)  reported
 //
 // Only the safe fixes are applied (auto_fix); the rest needs a person, since
 // the table and the log disagree and neither can be trusted to overrule the
@@ -51,8 +57,10 @@ inline constexpr const char* kOrphanedService = "orphaned_service";
 inline constexpr const char* kVersionMismatch = "version_mismatch";
 inline constexpr const char* kOrphanedEvents = "orphaned_events";
 inline constexpr const char* kStaleRow = "stale_row";
-inline constexpr const char* kAll[] = {kMissing,         kKilledButAlive, kOrphanedService,
-                                       kVersionMismatch, kOrphanedEvents, kStaleRow};
+inline constexpr const char* kOrphanedStorage = "orphaned_storage";
+inline constexpr const char* kStorageOverQuota = "storage_over_quota";
+inline constexpr const char* kAll[] = {kMissing,       kKilledButAlive, kOrphanedService, kVersionMismatch,
+                                       kOrphanedEvents, kStaleRow,      kOrphanedStorage, kStorageOverQuota};
 }  // namespace inconsistency
 
 struct VerificationResult {

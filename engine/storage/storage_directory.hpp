@@ -116,6 +116,10 @@ class StorageDirectory : public std::enable_shared_from_this<StorageDirectory> {
   ProjectionFn purge(const std::string& tenant, const std::string& service);
   void forget(const std::string& tenant, const std::string& service);
 
+  // The limits a write to (tenant, service) is checked against now.
+  StorageLimits limits_of(const std::string& tenant, const std::string& service) const {
+    return limits_(tenant, service);
+  }
   // Every (tenant, service) holding data (the Verifier's orphan check).
   std::vector<StorageOwner> owners() const;
   const StorageMetrics& metrics() const { return metrics_; }

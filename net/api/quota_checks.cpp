@@ -20,10 +20,7 @@ namespace {
 uint64_t per_service_value(const ServiceSpec& spec, const std::string& quota_name) {
   if (quota_name == "code_bytes") return spec.code.size();
   boost::system::error_code ec;
-  auto limits = solo::to_json(spec).at("limits").as_object();
-  auto* limit = limits.if_contains(quota_name);
-  if (!limit) return 0;  // a tenant-wide quota, not a limit a spec carries
-  uint64_t value = limit->to_number<uint64_t>(ec);
+  uint64_t value = solo::to_json(spec).at("limits").as_object().at(quota_name).to_number<uint64_t>(ec);
   return ec ? 0 : value;
 }
 
@@ -45,7 +42,6 @@ uint64_t quota_usage(const ApiContext& context, const std::string& tenant, const
   if (quota_name == "secrets") return context.vault ? context.vault->list(tenant).size() : 0;
   if (quota_name == "registrations") return context.registry ? context.registry->count(tenant) : 0;
   if (quota_name == "event_log_bytes_per_hour") return context.quotas->event_log_bytes(tenant);
-  // solo.storage of every service of the tenant, killed ones that kept their data included.
   if (quota_name == "storage_bytes_total") return context.storage ? context.storage->tenant_use(tenant).bytes : 0;
   if (quota_name == "storage_keys_total") return context.storage ? context.storage->tenant_use(tenant).keys : 0;
   // services, memory_bytes_total, code_bytes and the per-service maxima: the deployed services'.

@@ -6,6 +6,7 @@
 // Real SQLite, EventStore, Supervisor and Deployer (recovery_harness.hpp).
 #include "recovery/verifier.hpp"
 
+#include "engine/storage/storage_directory.hpp"
 #include "recovery/recovery_telemetry.hpp"
 #include "recovery_harness.hpp"
 
@@ -242,6 +243,38 @@ BOOST_AUTO_TEST_CASE(each_run_appends_verification_completed_and_records_its_fig
   }
   // No recovery ran through this telemetry: its families are not rendered.
   BOOST_TEST(metrics.find("solo_recovery_") == std::string::npos, metrics);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(verifier_storage)
+
+// solo.storage: data kept by a kill without purge is an orphan; data past a
+// limit lowered after it was written is over quota. Both reported, nothing fixed.
+BOOST_AUTO_TEST_CASE(orphaned_and_over_quota_storage_are_reported) {
+  Fixture f;
+  StorageLimits limits{1 << 20, 100, 4 << 20, 1000};
+  StorageLimitsFn fn = [&limits](const std::string&, const std::string&) { return limits; };
+  auto executor = f.io.get_executor();
+  auto storage = f.run(StorageDirectory::load(executor, f.events, std::move(fn)));
+  f.deployer->world()->storage = storage;
+  f.deploy("counter", kCounterV1);
+  f.run(storage->put("acme", "counter", "a", "1"));
+  f.run(storage->put("acme", "counter", "b", "2"));
+  auto clean = f.verify(0, true);
+  BOOST_TEST(clean.inconsistencies.empty(), joined(clean));
+
+  f.run(f.deployer->kill("acme", "counter", false));
+  auto orphan = f.verify(0, true);
+  BOOST_TEST(count(orphan.found, inconsistency::kOrphanedStorage) == 1);
+  BOOST_TEST(joined(orphan).find("acme/counter holds 2 keys") != std::string::npos, joined(orphan));
+  BOOST_TEST(orphan.fixes_applied == 0);
+  BOOST_TEST(storage->use("acme", "counter").keys == 2u);  // reported, never deleted
+
+  limits.service_keys = 1;
+  limits.tenant_bytes = 2;
+  auto over = f.verify(0, true);
+  BOOST_TEST(count(over.found, inconsistency::kStorageOverQuota) == 2);  // the service's and the tenant's
 }
 
 BOOST_AUTO_TEST_SUITE_END()
