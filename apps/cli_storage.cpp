@@ -191,8 +191,9 @@ int storage_import(const CliArgs& args) {
     if (response.status / 100 != 2) {
       auto error = server_error(response);
       std::string what = error.what();  // "STATUS CODE: message"
+      const auto colon = what.find(": ");
       throw ServerError(error.status(), error.code(),
-                        what.substr(what.find(": ") + 2) + " (" + std::to_string(imported) + " entries in " +
+                        (colon == std::string::npos ? what : what.substr(colon + 2)) + " (" + std::to_string(imported) + " entries in " +
                             std::to_string(chunks) + " earlier chunks were imported; this chunk was not)");
     }
     imported += boost::json::parse(response.body).at("imported").to_number<size_t>();

@@ -20,9 +20,6 @@ const std::string& require_storage_key(const std::string& key) {
 }
 
 std::string storage_value_text(const boost::json::value& value, std::string_view what) {
-  if (value.is_null()) {
-    throw BadRequest(std::string(what) + " must not be null (delete the key instead)");
-  }
   auto text = boost::json::serialize(value);
   if (text.size() > kStorageValueMax) {
     throw BadRequest(std::string(what) + " encodes to " + std::to_string(text.size()) + " bytes of JSON; at most " +
@@ -33,7 +30,7 @@ std::string storage_value_text(const boost::json::value& value, std::string_view
 
 std::string parse_put_body(const boost::json::object& body) {
   auto* value = body.if_contains("value");
-  if (!value) throw BadRequest("'value' is required (any JSON value but null)");
+  if (!value) throw BadRequest("'value' is required (any JSON value)");
   return storage_value_text(*value, "'value'");
 }
 

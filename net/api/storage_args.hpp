@@ -1,6 +1,7 @@
 // What the storage routes (storage_routes.cpp) take from a request, checked
 // before anything reaches the StorageDirectory: keys (1..kStorageKeyMax bytes
-// of UTF-8), values (any JSON but null, encoded <= kStorageValueMax), import
+// of UTF-8), values (any JSON, null included as a service's solo.null is,
+// encoded <= kStorageValueMax), import
 // batches (<= kStorageListMax entries, no key twice) and the list page's
 // query. Each throws BadRequest (400 invalid_request) naming what is wrong.
 // The directory checks keys, values and quotas again (it is the authority);
@@ -23,10 +24,10 @@ namespace solo::net {
 const std::string& require_storage_key(const std::string& key);
 
 // The JSON text to store for `value` (a member of a request body); BadRequest
-// when it is null or its encoding is longer than kStorageValueMax.
+// when its encoding is longer than kStorageValueMax.
 std::string storage_value_text(const boost::json::value& value, std::string_view what);
 
-// PUT's body {"value": <any JSON but null>} -> the value's JSON text.
+// PUT's body {"value": <any JSON>} -> the value's JSON text.
 std::string parse_put_body(const boost::json::object& body);
 
 // POST .../storage:import's body {"entries": [{"key", "value"}, ...]}: 1 to

@@ -1,5 +1,5 @@
 // Tenant isolation with the real binary (docs/http-api.md, Authentication and
-// Errors): every endpoint × no token, an unknown, an expired and a revoked
+// Errors): every endpoint (the storage routes included) × no token, an unknown, an expired and a revoked
 // token (401 unauthorized); a token missing the permission and one of the
 // wrong scope (403 forbidden); another tenant's token on this tenant's
 // service, secret or token (404 not_found: another tenant's things look like
@@ -39,9 +39,10 @@ function handle_cast(msg, state) return state end
 )";
 
 // Every permission but admin and tenant_admin (which imply the others).
-const std::vector<std::string> kAllPermissions = {"deploy", "kill",          "swap",         "status",
-                                                  "call",   "logs",          "events",       "secrets:write",
-                                                  "secrets:read", "registry", "grant",        "metrics"};
+const std::vector<std::string> kAllPermissions = {"deploy",       "kill",         "swap",          "status",
+                                                  "call",         "logs",         "events",        "secrets:write",
+                                                  "secrets:read", "storage:read", "storage:write", "registry",
+                                                  "grant",        "metrics"};
 
 net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
                          const std::string& body, const std::optional<std::string>& token,
@@ -139,6 +140,8 @@ struct World {
     secret["value"] = kSecretValue;
     auto stored = client.request("POST", "/secrets", boost::json::serialize(secret));
     BOOST_TEST_REQUIRE(stored.status == 201, stored.body);
+    auto kept = client.request("PUT", std::string("/services/") + kService + "/storage/k", R"({"value": "kept"})");
+    BOOST_TEST_REQUIRE(kept.status == 200, kept.body);
     victim = grant(solo, kTenant, {"status"});
   }
 
@@ -162,6 +165,12 @@ struct World {
         {"PUT", svc + "/code", R"({"code": "function handle_call(m, s) return 1, s end"})", {"swap"}, svc_scope, true},
         {"POST", svc + "/call", "{}", {"call"}, svc_scope, true},
         {"POST", svc + "/cast", "{}", {"call"}, svc_scope, true},
+        {"GET", svc + "/storage", "", {"storage:read"}, svc_scope, true},
+        {"GET", svc + "/storage/k", "", {"storage:read"}, svc_scope, true},
+        {"PUT", svc + "/storage/k", R"({"value": "overwritten"})", {"storage:write"}, svc_scope, true},
+        {"DELETE", svc + "/storage/k", "", {"storage:write"}, svc_scope, true},
+        {"POST", svc + "/storage:import", R"({"entries": [{"key": "k", "value": 1}]})", {"storage:write"}, svc_scope,
+         true},
         {"GET", "/events?since=0", "", {"events"}, "", false},
         {"GET", "/logs", "", {"logs"}, "", false},
         {"GET", "/metrics", "", {"metrics"}, "", false},
@@ -191,6 +200,9 @@ struct World {
     auto secret = client.request("GET", std::string("/secrets/") + kSecret + "?reveal=true");
     BOOST_TEST_REQUIRE(secret.status == 200, secret.body);
     BOOST_TEST(boost::json::parse(secret.body).at("value").as_string() == kSecretValue);
+    auto stored = client.request("GET", std::string("/services/") + kService + "/storage/k");
+    BOOST_TEST_REQUIRE(stored.status == 200, stored.body);
+    BOOST_TEST(boost::json::parse(stored.body).at("value").as_string() == "kept");
     BOOST_TEST(verify_status(solo, victim.token) == 200);
   }
 };

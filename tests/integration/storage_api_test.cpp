@@ -275,7 +275,6 @@ BOOST_AUTO_TEST_CASE(bad_keys_values_and_bodies_are_400_and_write_nothing) {
       {"PUT", "/services/kv/storage/k", "{not json"},
       {"PUT", "/services/kv/storage/k", "[1, 2]"},
       {"PUT", "/services/kv/storage/k", R"({"val": 1})"},
-      {"PUT", "/services/kv/storage/k", R"({"value": null})"},
       {"PUT", "/services/kv/storage/k", R"({"value": 1e400})"},
       {"PUT", "/services/kv/storage/bad%FF", put_body(json::value(1))},
       {"GET", "/services/kv/storage?limit=0", ""},
@@ -296,6 +295,24 @@ BOOST_AUTO_TEST_CASE(bad_keys_values_and_bodies_are_400_and_write_nothing) {
   BOOST_TEST(fits.status == 200, fits.body.substr(0, 200));
   auto keys = all_keys(api, "kv", 1000);
   BOOST_TEST(keys == std::vector<std::string>{"big"});  // nothing of the refused requests
+  // Quotas: a service limited to 2 keys takes 2 through PUT; a third PUT and
+  // an import that would pass the limit are 429 and write nothing.
+  auto small = test::send(solo, "POST", "/services",
+                          json::serialize(json::object{{"service_id", "small"}, {"code", kBox},
+                                                       {"limits", {{"storage_keys", 2}}}}),
+                          solo.admin_token());
+  BOOST_TEST_REQUIRE(small.status == 201, small.body);
+  BOOST_TEST(api.send("PUT", "/services/small/storage/one", put_body(json::value(1))).status == 200);
+  BOOST_TEST(api.send("PUT", "/services/small/storage/two", put_body(json::value(2))).status == 200);
+  BOOST_TEST(api.send("PUT", "/services/small/storage/two", put_body(json::value(22))).status == 200);  // a replace
+  auto third = api.send("PUT", "/services/small/storage/three", put_body(json::value(3)));
+  BOOST_TEST(third.status == 429, third.body);
+  BOOST_TEST(error_code(third) == "quota_exceeded", third.body);
+  auto over = api.send("POST", "/services/small/storage:import",
+                       R"({"entries": [{"key": "one", "value": 11}, {"key": "four", "value": 4}]})");
+  BOOST_TEST(over.status == 429, over.body);
+  BOOST_TEST(parse(api.send("GET", "/services/small/storage/one")).at("value").as_int64() == 1);  // all or nothing
+  BOOST_TEST(all_keys(api, "small", 10) == (std::vector<std::string>{"one", "two"}));
   // An id that is neither deployed nor holding data, and a malformed one.
   BOOST_TEST(api.send("GET", "/services/nobody/storage").status == 404);
   BOOST_TEST(api.send("PUT", "/services/nobody/storage/k", put_body(json::value(1))).status == 404);
@@ -399,11 +416,19 @@ BOOST_AUTO_TEST_CASE(the_data_outlives_a_kill_a_redeploy_sees_it_and_purge_delet
   BOOST_TEST_REQUIRE(seen.status == 200, seen.body);
   BOOST_TEST(parse(seen).at("reply").at("value").as_string() == "while down");
   BOOST_TEST(parse(api.send("GET", "/services/box")).at("storage").at("keys").as_int64() == 2);
+  // The tenant's use against its quota counts it.
+  auto tenant_use = [&api](const char* quota) {
+    return parse(api.send("GET", "/tenants/default")).at("quota").at(quota).at("used").as_int64();
+  };
+  BOOST_TEST(tenant_use("storage_keys_total") == 2);
+  BOOST_TEST(tenant_use("storage_bytes_total") > 0);
 
   // Purge: the data goes with the kill; the id is then unknown to storage.
   auto purged = api.send("DELETE", "/services/box?purge=true");
   BOOST_TEST_REQUIRE(purged.status == 202, purged.body);
   BOOST_TEST(parse(purged).at("purged").as_bool());
+  BOOST_TEST(tenant_use("storage_keys_total") == 0);
+  BOOST_TEST(tenant_use("storage_bytes_total") == 0);
   auto gone = api.send("GET", "/services/box/storage");
   BOOST_TEST(gone.status == 404, gone.body);
   BOOST_TEST(api.send("PUT", "/services/box/storage/k", put_body(json::value(1))).status == 404);
@@ -479,6 +504,7 @@ BOOST_AUTO_TEST_CASE(the_cli_exports_json_lines_and_imports_them_in_atomic_chunk
     value << "[1, 2, 3]";
   }
   BOOST_TEST(cli({"storage", "put", "src", "..", "--file", (dir / "value.json").string()}).code == 0);
+  BOOST_TEST(cli({"storage", "put", "src", "nothing", "null"}).code == 0);  // JSON null is a value (solo.null)
   // 2500 entries: the import needs three chunks.
   {
     std::ofstream lines(dir / "bulk.jsonl");
@@ -496,7 +522,7 @@ BOOST_AUTO_TEST_CASE(the_cli_exports_json_lines_and_imports_them_in_atomic_chunk
   std::string line;
   std::vector<std::string> keys;
   while (std::getline(lines, line)) keys.emplace_back(json::parse(line).at("key").as_string());
-  BOOST_TEST(keys.size() == 2502u);
+  BOOST_TEST(keys.size() == 2503u);
   BOOST_TEST(std::is_sorted(keys.begin(), keys.end()));
   {
     std::ofstream file(dir / "export.jsonl", std::ios::binary);
@@ -530,7 +556,7 @@ BOOST_AUTO_TEST_CASE(the_cli_exports_json_lines_and_imports_them_in_atomic_chunk
   BOOST_TEST(cli({"storage", "get", "dst", "fine"}).code == 1);
   {
     std::ofstream refused(dir / "refused.jsonl");
-    refused << R"({"key": "fine", "value": 1})" << "\n" << R"({"key": "nulled", "value": null})" << "\n";
+    refused << R"({"key": "fine", "value": 1})" << "\n" << R"({"key": "", "value": 2})" << "\n";
   }
   auto refused = cli({"storage", "import", "dst", (dir / "refused.jsonl").string()});
   BOOST_TEST(refused.code == 1, refused.err);
