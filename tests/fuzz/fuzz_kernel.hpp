@@ -85,18 +85,20 @@ class FuzzKernel {
     run(kernel_->boot());
     mint_tenant_token();
     // libFuzzer ends a run with exit(). Inputs append some events without
-    // waiting (capability_denied, service_crashed, ...), so the Writer's
-    // thread may still be committing while exit handlers destroy the statics
-    // it uses (the cached SQL text). Registered after boot, this handler runs
-    // before those are destroyed and waits until the Writer is idle.
-    std::atexit([] { get().wait_until_committed(); });
+    // waiting (capability_denied, service_crashed, ...), and the Writer's
+    // thread does its idle work (the event index) 100 ms after the last
+    // commit, so it may still be running while exit handlers destroy the
+    // statics it uses (the cached SQL text). Registered after boot, this
+    // handler runs before those are destroyed and closes the store, which
+    // stops the Writer's threads.
+    std::atexit([] { get().close_store(); });
   }
 
-  void wait_until_committed() {
+  void close_store() {
     try {
-      run(kernel_->events()->flush());
+      run(kernel_->events()->close());
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "fuzz: the final flush failed: %s\n", error.what());
+      std::fprintf(stderr, "fuzz: closing the store failed: %s\n", error.what());
     }
   }
 
