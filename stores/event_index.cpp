@@ -89,7 +89,7 @@ void EventIndexer::advance_through() {
 void EventIndexer::write_through(Database& db) {
   advance_through();
   if (through_ == written_through_) return;
-  static const std::string kWrite = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+  static constexpr std::string_view kWrite = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
   db.cached(kWrite).bind(1, std::string_view(kThroughKey)).bind(2, std::to_string(through_)).run();
   written_through_ = through_;
 }
@@ -133,7 +133,7 @@ void EventIndexer::idle(Database& db) {
 }
 
 int64_t EventIndexer::read_through(Database& db) {
-  static const std::string kThrough = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1";
+  static constexpr std::string_view kThrough = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1";
   auto& through = db.cached(kThrough).bind(1, std::string_view(kThroughKey));
   int64_t value = through.step() ? through.column_int(0) : 0;
   through.reset();
@@ -147,8 +147,8 @@ void EventIndexer::rebuild(Database& db) {
   written_through_ = read_through(db);
   head_ = std::max(written_through_, db.query_int("SELECT coalesce(max(id), 0) FROM events"));
 
-  static const std::string kTenantMax = "SELECT coalesce(max(id), 0) FROM events_tenant_index WHERE tenant_id = ?1";
-  static const std::string kServiceMax =
+  static constexpr std::string_view kTenantMax = "SELECT coalesce(max(id), 0) FROM events_tenant_index WHERE tenant_id = ?1";
+  static constexpr std::string_view kServiceMax =
       "SELECT coalesce(max(id), 0) FROM events_service_index WHERE tenant_id = ?1 AND service_id = ?2";
   auto floor_of = [&db](Pending& key) {
     if (key.rebuild_floor >= 0) return key.rebuild_floor;
@@ -159,7 +159,7 @@ void EventIndexer::rebuild(Database& db) {
     statement.reset();
     return key.rebuild_floor;
   };
-  static const std::string kTail = "SELECT id, tenant_id, service_id FROM events WHERE id > ?1 ORDER BY id";
+  static constexpr std::string_view kTail = "SELECT id, tenant_id, service_id FROM events WHERE id > ?1 ORDER BY id";
   auto& tail = db.cached(kTail);
   tail.bind(1, written_through_);
   try {

@@ -138,9 +138,9 @@ void Database::exec(std::string_view sql) {
   }
 }
 
-Statement& Database::cached(const std::string& sql) {
+Statement& Database::cached(std::string_view sql) {
   auto it = cache_.find(sql);
-  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+  if (it == cache_.end()) it = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, sql)).first;
   it->second->reset();
   return *it->second;
 }

@@ -82,7 +82,10 @@ class Database {
 
   void exec(std::string_view sql);
   // A statement prepared once per connection and reused (reset before use).
-  Statement& cached(const std::string& sql);
+  // The text is copied into the cache's key: callers may pass constants that
+  // exit handlers never destroy (constexpr string_views), which the Writer's
+  // idle work needs when a process ends with exit() while it runs.
+  Statement& cached(std::string_view sql);
   int64_t query_int(std::string_view sql);
   int64_t last_insert_rowid() const;
   int changes() const;
