@@ -35,7 +35,8 @@ bool above_defaults(const solo::LuaLimits& limits) {
          limits.cpu_time_per_message > defaults.cpu_time_per_message ||
          limits.instructions_per_message > defaults.instructions_per_message ||
          limits.mailbox > defaults.mailbox || limits.call_timeout > defaults.call_timeout ||
-         limits.payload_bytes > defaults.payload_bytes || limits.string_bytes > defaults.string_bytes;
+         limits.payload_bytes > defaults.payload_bytes || limits.string_bytes > defaults.string_bytes ||
+         limits.storage_bytes > defaults.storage_bytes || limits.storage_keys > defaults.storage_keys;
 }
 
 }  // namespace
@@ -68,6 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(l.call_timeout.count() >= 1 && l.call_timeout <= max.call_timeout, "call_timeout");
   FUZZ_CHECK(l.payload_bytes >= 1 && l.payload_bytes <= max.payload_bytes, "payload_bytes");
   FUZZ_CHECK(l.string_bytes >= 1 && l.string_bytes <= max.string_bytes, "string_bytes");
+  FUZZ_CHECK(l.storage_bytes >= 1 && l.storage_bytes <= max.storage_bytes, "storage_bytes");
+  FUZZ_CHECK(l.storage_keys >= 1 && l.storage_keys <= max.storage_keys, "storage_keys");
   FUZZ_CHECK(spec.restart.max_restarts >= 1 && spec.restart.period.count() >= 1000, "restart policy");
 
   const auto stored = solo::to_json(spec);
