@@ -5,6 +5,7 @@
 #include "engine/sandbox/lua_costs.hpp"
 #include "engine/sandbox/lua_meter.hpp"
 
+#include <iterator>
 #include <string_view>
 
 namespace solo {
@@ -110,6 +111,108 @@ bool is_readonly_proxy(lua_State* L, int idx) {
   return proxy;
 }
 
+// ---- libraries opened on first use -----------------------------------------
+//
+// Most services touch few of the libraries, and opening one is most of what a
+// new state costs (a deploy's ~100k instructions for the seven, ~75k more for
+// their cost wrappers). So table, math, utf8, coroutine and os are opened, trimmed and
+// wrapped in the service's own state the first time its code reads one of
+// their fields (or iterates one): until then the proxy's __index is
+// open_on_first_use, which builds the table and makes it the __index, so that
+// every later read is the plain table lookup it always was. Base and string
+// are opened at once: the string metatable (method calls, string arithmetic)
+// must be there from the start.
+
+int readonly_pairs(lua_State* L);
+
+// The trims of a freshly opened library (at -1).
+void trim_os(lua_State* L) {
+  const int full_os = lua_gettop(L);
+  lua_createtable(L, 0, 3);
+  for (const char* name : {"time", "clock", "date"}) {
+    lua_getfield(L, full_os, name);
+    lua_setfield(L, -2, name);
+  }
+  lua_replace(L, full_os);
+}
+void trim_coroutine(lua_State* L) { open_sandbox_coroutines(L, -1); }
+
+struct LazyLibrary {
+  const char* name;
+  lua_CFunction open;
+  void (*trim)(lua_State*);
+};
+
+const LazyLibrary lazy_libraries[] = {
+    {LUA_TABLIBNAME, luaopen_table, nullptr},     {LUA_MATHLIBNAME, luaopen_math, nullptr},
+    {LUA_UTF8LIBNAME, luaopen_utf8, nullptr},     {LUA_COLIBNAME, luaopen_coroutine, trim_coroutine},
+    {LUA_OSLIBNAME, luaopen_os, trim_os},
+};
+
+// Opening one library is C work the count hook does not see: charged as a
+// call of this many units (~30k machine instructions at most, math's).
+constexpr double open_library_units = 4000;
+
+// __index of a library's proxy until the library is open. Upvalue: its index
+// in lazy_libraries. Opens it (a memory or budget error leaves the proxy as
+// it was, to be tried again), makes it the proxy's __index, and reads `key`.
+int open_on_first_use(lua_State* L) {
+  const LazyLibrary& lib = lazy_libraries[lua_tointeger(L, lua_upvalueindex(1))];
+  charge_call(L, lib.name, open_library_units);
+  lua_settop(L, 2);
+  if (!lua_getmetatable(L, 1)) return luaL_error(L, "%s: not a library proxy", lib.name);  // a bug
+  // A fresh table each time: a failed attempt leaves nothing half-wrapped.
+  lua_pushcfunction(L, lib.open);
+  lua_call(L, 0, 1);
+  if (lib.trim != nullptr) lib.trim(L);
+  install_library_costs(L, lib.name, -1);
+  // Listed in the loaded modules (which no service sees), as luaL_requiref
+  // lists an eagerly opened one: argument errors take their function's name
+  // from there ("bad argument #1 to 'math.floor'").
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, lib.name);
+  lua_pop(L, 1);
+  lua_pushliteral(L, "__index");
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 3);  // from now on reads go straight to the table
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+// Pushes the table the proxy at `idx` stands for (its metatable's __index,
+// read raw: the service never sees that metatable), opening it if need be.
+void push_proxied_table(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_getmetatable(L, idx);
+  lua_pushliteral(L, "__index");
+  if (lua_rawget(L, -2) == LUA_TFUNCTION) {  // open_on_first_use
+    lua_pushvalue(L, idx);
+    lua_pushnil(L);
+    lua_call(L, 2, 0);
+    lua_pushliteral(L, "__index");
+    lua_rawget(L, -2);
+  }
+  lua_remove(L, -2);
+}
+
+// Pushes a read-only proxy of lazy_libraries[i], opened on first use.
+void push_lazy_proxy(lua_State* L, int i) {
+  lua_newtable(L);           // proxy
+  lua_createtable(L, 0, 4);  // its metatable
+  lua_pushinteger(L, i);
+  lua_pushcclosure(L, open_on_first_use, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, readonly_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, readonly_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+}
+
 // next(proxy, key) over the table the proxy stands for (its metatable's
 // __index, read raw: the service never sees that metatable). One plain C
 // function for every proxy, so a proxy costs no closures of its own. Handed
@@ -119,9 +222,7 @@ bool is_readonly_proxy(lua_State* L, int idx) {
 int readonly_next(lua_State* L) {
   if (!is_readonly_proxy(L, 1)) return luaL_typeerror(L, 1, "read-only library table");
   lua_settop(L, 2);
-  lua_getmetatable(L, 1);
-  lua_pushliteral(L, "__index");
-  lua_rawget(L, -2);  // the proxied table
+  push_proxied_table(L, 1);
   lua_pushvalue(L, 2);
   if (lua_next(L, -2)) return 2;
   lua_pushnil(L);
@@ -180,11 +281,6 @@ void open_sandbox_environment(lua_State* L) {
   lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   open_library(L, LUA_GNAME, luaopen_base);
   open_library(L, LUA_STRLIBNAME, luaopen_string);
-  open_library(L, LUA_TABLIBNAME, luaopen_table);
-  open_library(L, LUA_MATHLIBNAME, luaopen_math);
-  open_library(L, LUA_UTF8LIBNAME, luaopen_utf8);
-  open_library(L, LUA_COLIBNAME, luaopen_coroutine);
-  open_library(L, LUA_OSLIBNAME, luaopen_os);
 
   lua_pushglobaltable(L);
   const int g = lua_gettop(L);
@@ -208,29 +304,14 @@ void open_sandbox_environment(lua_State* L) {
   lua_pushcclosure(L, sandbox_rawset, 1);
   lua_setfield(L, g, "rawset");
 
-  lua_getfield(L, g, "coroutine");
-  open_sandbox_coroutines(L, -1);
-  lua_pop(L, 1);
-
-  // os: only the clock and calendar.
-  lua_getfield(L, g, "os");
-  const int full_os = lua_gettop(L);
-  lua_createtable(L, 0, 3);
-  for (const char* name : {"time", "clock", "date"}) {
-    lua_getfield(L, full_os, name);
-    lua_setfield(L, -2, name);
-  }
-  lua_setfield(L, g, "os");
-  lua_pop(L, 1);
-
   // string: no bytecode.
   lua_getfield(L, g, "string");
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
   lua_pop(L, 1);
 
-  // Every C function charged its work (lua_costs.hpp), before the tables
-  // are locked: the wrappers go into the tables the proxies stand for.
+  // Every C function charged its work (lua_costs.hpp), before the table is
+  // locked: the wrappers go into the table the proxy stands for.
   install_library_costs(L, g);
 
   // Method calls on strings go through the string metatable: point it at
@@ -244,11 +325,13 @@ void open_sandbox_environment(lua_State* L) {
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 3);
 
-  for (const char* name : {"string", "table", "math", "utf8", "coroutine", "os"}) {
-    lua_getfield(L, g, name);
-    push_readonly_proxy(L, -1);
-    lua_setfield(L, g, name);
-    lua_pop(L, 1);
+  lua_getfield(L, g, "string");
+  push_readonly_proxy(L, -1);
+  lua_setfield(L, g, "string");
+  lua_pop(L, 1);
+  for (int i = 0; i < static_cast<int>(std::size(lazy_libraries)); ++i) {
+    push_lazy_proxy(L, i);
+    lua_setfield(L, g, lazy_libraries[i].name);
   }
   lua_pop(L, 1);  // globals
 }

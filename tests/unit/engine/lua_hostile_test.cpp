@@ -520,6 +520,53 @@ BOOST_AUTO_TEST_CASE(the_library_iterator_walks_only_library_tables) {
   expect_alive(*sb);
 }
 
+// table, math, utf8, coroutine and os are opened the first time a service
+// reads one of their fields or iterates them (lua_environment.cpp): whatever
+// the first touch is, the library must be the trimmed, wrapped, locked one.
+BOOST_AUTO_TEST_CASE(libraries_opened_on_first_use_are_trimmed_wrapped_and_locked) {
+  auto unopened = [] { return make_sandbox(runner); };
+  {  // a fresh state does not hold them yet: the first read opens one, in the service's heap
+    auto sb = unopened();
+    expect_alive(*sb);
+    const auto before = sb->memory_bytes();
+    BOOST_REQUIRE(run(*sb, "return math.pi > 3").result.is_done());
+    BOOST_TEST(sb->memory_bytes() > before + 1000);
+  }
+  {  // iterated first: os holds only the clock and calendar
+    auto sb = unopened();
+    auto r = sb->start_call(R"lua(
+      local keys = {}
+      for k in pairs(os) do keys[#keys + 1] = k end
+      table.sort(keys)
+      return table.concat(keys, ","))lua");
+    BOOST_TEST(r.reply == json::value("clock,date,time"), r.error);
+  }
+  {  // written first: refused, and the table is whole afterwards
+    auto sb = unopened();
+    expect_error(run(*sb, "rawset(math, 'pi', 3)"), "attempt to modify a read-only table");
+    expect_error(run(*sb, "utf8.char = nil"), "attempt to modify a read-only table");
+    expect_error(run(*sb, "setmetatable(coroutine, nil)"), "protected metatable");
+    auto r = sb->start_call("return { math.pi > 3, getmetatable(math), rawget(math, 'pi') == nil, utf8.char(72, 105) }");
+    BOOST_TEST(r.reply == json::parse(R"([true, false, true, "Hi"])"), r.error);
+  }
+  {  // called first: argument errors named as before, costs charged
+    auto sb = unopened();
+    auto r = sb->start_call(
+        "return { select(2, pcall(table.concat)), select(2, pcall(math.floor)), select(2, pcall(os.date, {})) }");
+    BOOST_TEST(r.reply == json::parse(R"json([
+      "bad argument #1 to 'table.concat' (table expected, got no value)",
+      "bad argument #1 to 'math.floor' (number expected, got no value)",
+      "bad argument #1 to 'os.date' (string expected, got table)"])json"),
+               r.error);
+    expect_error(run(*unopened(), "local t = {} t[1 << 40] = 1 return #table.concat(t, ',', 1, 1 << 40)"),
+                 "table.concat: too much work");
+    expect_error(run(*unopened(), "while true do coroutine.isyieldable() end"), "instruction budget exceeded");
+    auto co = unopened()->start_call(
+        "local c = coroutine.wrap(function() coroutine.yield(1) return 2 end) return { c(), c() }");
+    BOOST_TEST(co.reply == json::parse("[1, 2]"), co.error);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(library_tables_cannot_be_rewritten) {
   auto sb = make_sandbox(runner);
   expect_error(run(*sb, "string.rep = nil"), "attempt to modify a read-only table");
