@@ -230,7 +230,7 @@ const Entry entries[] = {
     {"os", "time", "os.time", constant_20},
     {"os", "clock", "os.clock", constant_20},
     // Installed in the string metatable, under each of string_arithmetic.
-    {nullptr, nullptr, "string arithmetic", string_arith_cost},
+    {"string", nullptr, "string arithmetic", string_arith_cost},
 };
 
 const char* const string_arithmetic[] = {"__add", "__sub", "__mul", "__mod", "__pow", "__div", "__idiv", "__unm"};
@@ -480,7 +480,7 @@ void charge_call(lua_State* L, const char* name, double units) {
 namespace {
 
 // Wraps, in the table at `lib`, each entry of `library` (nullptr: the
-// globals, and the string metatable's arithmetic), and lists each original
+// globals; "string": also the string metatable's arithmetic), and lists each original
 // in the loaded modules under its full name: called from the wrapper, the
 // original has no name of its own, so its argument errors take that one
 // ("bad argument #1 to 'string.rep'").
@@ -541,20 +541,22 @@ void install_library_costs(lua_State* L, int globals_index) {
   lua_pushcclosure(L, sandbox_pairs, 3);
   lua_setfield(L, g, "pairs");
 
-  lua_getfield(L, g, "string");
-  const int str = lua_gettop(L);
-  wrap_entries(L, "string", str);
-  wrap_pattern(L, str, "find", PatternUse::find);
-  wrap_pattern(L, str, "match", PatternUse::match);
-  wrap_pattern(L, str, "gmatch", PatternUse::every_position, true);
-  wrap_pattern(L, str, "gsub", PatternUse::every_position);
-  lua_pop(L, 1);  // string
 }
 
 void install_library_costs(lua_State* L, const char* library, int lib_index) {
   const int lib = lua_absindex(L, lib_index);
-  wrap_entries(L, library, lib);
   const std::string_view name(library);
+  if (name == "string") {
+    // What the Lua matcher uses, before it is wrapped.
+    keep_lua_matcher_string_originals(L, lib);
+    wrap_entries(L, library, lib);
+    wrap_pattern(L, lib, "find", PatternUse::find);
+    wrap_pattern(L, lib, "match", PatternUse::match);
+    wrap_pattern(L, lib, "gmatch", PatternUse::every_position, true);
+    wrap_pattern(L, lib, "gsub", PatternUse::every_position);
+    return;
+  }
+  wrap_entries(L, library, lib);
   if (name == "coroutine") {
     lua_pushcfunction(L, sandbox_yield);
     lua_setfield(L, lib, "yield");

@@ -635,11 +635,17 @@ void push_lua_matcher(lua_State* L, int globals_index) {
 void keep_lua_matcher_originals(lua_State* L, int globals_index) {
   const int g = lua_absindex(L, globals_index);
   copy_fields(L, g, {"type", "tostring", "error", "setmetatable"});
-  lua_getfield(L, g, "string");
-  copy_fields(L, lua_gettop(L), {"byte", "sub", "find"});
-  lua_setfield(L, -3, "string");
-  lua_pop(L, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &originals_key);
+}
+
+void keep_lua_matcher_string_originals(lua_State* L, int string_index) {
+  const int str = lua_absindex(L, string_index);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &originals_key) != LUA_TTABLE) {
+    luaL_error(L, "the pattern matcher's originals were not kept");  // a bug: setup keeps them
+  }
+  copy_fields(L, str, {"byte", "sub", "find"});
+  lua_setfield(L, -2, "string");
+  lua_pop(L, 1);
 }
 
 bool lua_matcher_built(lua_State* L) {

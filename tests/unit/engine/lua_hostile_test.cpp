@@ -532,6 +532,30 @@ BOOST_AUTO_TEST_CASE(libraries_opened_on_first_use_are_trimmed_wrapped_and_locke
     BOOST_REQUIRE(run(*sb, "return math.pi > 3").result.is_done());
     BOOST_TEST(sb->memory_bytes() > before + 1000);
   }
+  {  // strings reach the string library without its proxy: whichever touch
+     // comes first opens it, with its wrappers, behind a locked metatable
+    const std::pair<const char*, const char*> firsts[] = {
+        {"return ('ab'):rep(2)", R"("abab")"},
+        {"return '10' + 1", "11"},
+        {"return -'2'", "-2"},
+        {"return '7' // '2'", "3"},
+        {"return #string.rep('x', 3)", "3"},
+    };
+    for (const auto& [first, expected] : firsts) {
+      auto sb = unopened();
+      auto r = sb->start_call(first);
+      BOOST_TEST(r.reply == json::parse(expected), first << ": " << r.error);
+      auto after = sb->start_call(
+          "return { getmetatable(''), string.rep == ('').rep, rawget(string, 'rep') == nil, string.dump == nil, "
+          "'3' * '4', (('a,b'):find(',', 1, true)) }");
+      BOOST_TEST(after.reply == json::parse(R"([false, true, true, true, 12, 2])"), first << ": " << after.error);
+      expect_error(run(*sb, "return ('x'):rep(1 << 40)"), "string.rep: too much work");
+      expect_error(run(*sb, "getmetatable('').__index.rep = nil"), "");
+    }
+    expect_error(run(*unopened(), "return ('x'):rep(1 << 40)"), "string.rep: too much work");
+    expect_error(run(*unopened(), "return {} + '1'"), "attempt to add a 'table' with a 'string'");
+    expect_error(run(*unopened(), "while true do local _ = '1' + 1 end"), "instruction budget exceeded");
+  }
   {  // iterated first: os holds only the clock and calendar
     auto sb = unopened();
     auto r = sb->start_call(R"lua(
