@@ -266,24 +266,6 @@ void push_proxied_table(lua_State* L, int idx) {
   lua_remove(L, -2);
 }
 
-int readonly_pairs(lua_State* L);
-
-// Pushes a read-only proxy of lazy_libraries[i], opened on first use.
-void push_lazy_proxy(lua_State* L, int i) {
-  lua_newtable(L);           // proxy
-  lua_createtable(L, 0, 4);  // its metatable
-  lua_pushinteger(L, i);
-  lua_pushcclosure(L, open_on_first_use, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, readonly_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushcfunction(L, readonly_pairs);
-  lua_setfield(L, -2, "__pairs");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
-}
-
 // next(proxy, key) over the table the proxy stands for (its metatable's
 // __index, read raw: the service never sees that metatable). One plain C
 // function for every proxy, so a proxy costs no closures of its own. Handed
@@ -309,6 +291,30 @@ int readonly_pairs(lua_State* L) {
   return 3;
 }
 
+// Replaces the value on top of the stack (a table, or open_on_first_use)
+// with a read-only proxy whose reads go to it.
+void wrap_in_proxy(lua_State* L) {
+  lua_newtable(L);           // proxy
+  lua_createtable(L, 0, 4);  // its metatable
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, readonly_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, readonly_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_remove(L, -2);
+}
+
+// Pushes a read-only proxy of lazy_libraries[i], opened on first use.
+void push_lazy_proxy(lua_State* L, int i) {
+  lua_pushinteger(L, i);
+  lua_pushcclosure(L, open_on_first_use, 1);
+  wrap_in_proxy(L);
+}
+
 // rawset refusing the proxies: a raw field in a proxy would shadow the
 // library function it stands for.
 int sandbox_rawset(lua_State* L) {
@@ -328,18 +334,8 @@ void open_library(lua_State* L, const char* name, lua_CFunction open) {
 }  // namespace
 
 void push_readonly_proxy(lua_State* L, int idx) {
-  idx = lua_absindex(L, idx);
-  lua_newtable(L);                 // proxy
-  lua_createtable(L, 0, 4);        // its metatable
   lua_pushvalue(L, idx);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, readonly_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushcfunction(L, readonly_pairs);
-  lua_setfield(L, -2, "__pairs");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
+  wrap_in_proxy(L);
 }
 
 void open_sandbox_environment(lua_State* L) {
