@@ -1,7 +1,5 @@
 #include "stores/event_store.hpp"
 
-#include <iterator>
-
 #include <boost/json/serialize.hpp>
 
 #include "stores/event_index.hpp"
@@ -182,8 +180,7 @@ EventStore::EventStore(asio::any_io_executor executor, std::filesystem::path pat
       indexer_(std::move(indexer)),
       reader_(std::move(reader)),
       next_id_(last_id + 1),
-      committed_id_(last_id),
-      held_timer_(executor_) {}
+      committed_id_(last_id) {}
 
 asio::awaitable<std::string> EventStore::quick_check() {
   auto checker = std::make_unique<Reader>(executor_, path_);
@@ -235,11 +232,6 @@ Event EventStore::stamp(NewEvent event) {
 
 uint64_t EventStore::submit(std::vector<Event> events, ProjectionFn projection) {
   if (closed_) throw StoreError(0, "event store is closed");
-  if (!held_.empty()) {  // ids are assigned in order: the held rows go first
-    held_.insert(held_.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
-    events.swap(held_);
-    held_.clear();
-  }
   auto rows = std::make_shared<const std::vector<Event>>(std::move(events));
   // A raw indexer: the Writer that runs this holds it (as its hook).
   uint64_t seq = writer_->submit([rows, projection = std::move(projection), indexer = indexer_.get()](Database& db) {
@@ -256,27 +248,6 @@ int64_t EventStore::append(NewEvent event, ProjectionFn projection) {
   int64_t id = rows.back().id;
   submit(std::move(rows), std::move(projection));
   return id;
-}
-
-int64_t EventStore::append_lazily(NewEvent event) {
-  if (closed_) throw StoreError(0, "event store is closed");
-  held_.push_back(stamp(std::move(event)));
-  const int64_t id = held_.back().id;
-  if (!held_timer_armed_) {
-    held_timer_armed_ = true;
-    held_timer_.expires_after(kLazyDelay);
-    held_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code&) {
-      if (auto self = weak.lock()) {
-        self->held_timer_armed_ = false;
-        self->submit_held();
-      }
-    });
-  }
-  return id;
-}
-
-void EventStore::submit_held() {
-  if (!held_.empty() && !closed_) submit({}, {});
 }
 
 asio::awaitable<int64_t> EventStore::append_durable(NewEvent event, ProjectionFn projection) {
@@ -302,10 +273,7 @@ asio::awaitable<std::vector<int64_t>> EventStore::append_all_durable(std::vector
   co_return ids;
 }
 
-asio::awaitable<void> EventStore::flush() {
-  submit_held();
-  co_await writer_->flush();
-}
+asio::awaitable<void> EventStore::flush() { co_await writer_->flush(); }
 
 asio::awaitable<std::vector<Event>> EventStore::query(const EventQuery& query) {
   return reader_->run<std::vector<Event>>([query](Database& db) { return run_query(db, query); });
@@ -348,19 +316,15 @@ void EventStore::on_batch(const BatchResult& result) {
   }
   while (!pending_.empty() && pending_.front().first <= result.last_seq) pending_.pop_front();
   if (result.epoch >= rewind_epoch_) {
-    // The first failure of an epoch: everything after the last commit is void
-    // (the held rows too: their ids are past it).
+    // The first failure of an epoch: everything after the last commit is void.
     next_id_ = committed_id_ + 1;
-    held_.clear();
     rewind_epoch_ = result.epoch + 1;
   }
 }
 
 asio::awaitable<void> EventStore::close() {
   if (closed_) co_return;
-  submit_held();
   closed_ = true;
-  held_timer_.cancel();
   co_await writer_->close();
 }
 

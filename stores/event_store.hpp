@@ -23,7 +23,6 @@
 // Thread safety: every member function is engine-thread only.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -35,7 +34,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "stores/event.hpp"
 #include "stores/reader.hpp"
@@ -88,13 +86,6 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
                                                            std::filesystem::path path, OpenOptions options = {});
 
   int64_t append(NewEvent event, ProjectionFn projection = {});
-  // For events nobody waits on (service_started): the id is assigned at once,
-  // but the row asks for no commit of its own; it rides in front of the next
-  // append's (or flush's, or close's) or, if none comes within kLazyDelay, is
-  // submitted then. So a deploy's service_started shares the next deploy's
-  // commit instead of making it wait behind one of its own.
-  int64_t append_lazily(NewEvent event);
-  static constexpr std::chrono::microseconds kLazyDelay{1000};
   asio::awaitable<int64_t> append_durable(NewEvent event, ProjectionFn projection = {});
   // Several events in one transaction (ids consecutive); projection runs once, after the last.
   asio::awaitable<std::vector<int64_t>> append_all_durable(std::vector<NewEvent> events,
@@ -137,7 +128,6 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
              std::shared_ptr<EventIndexer> indexer, std::unique_ptr<Reader> reader, int64_t last_id);
   Event stamp(NewEvent event);
   uint64_t submit(std::vector<Event> events, ProjectionFn projection);
-  void submit_held();
   void on_batch(const BatchResult& result);
   void unsubscribe(uint64_t id) { subscribers_.erase(id); }
 
@@ -154,9 +144,6 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   // (writer seq, its rows) awaiting commit; the rows are shared (read-only)
   // with the writer thread's insert, so an append copies no event.
   std::deque<std::pair<uint64_t, std::shared_ptr<const std::vector<Event>>>> pending_;
-  std::vector<Event> held_;  // stamped by append_lazily, not yet submitted
-  asio::steady_timer held_timer_;
-  bool held_timer_armed_ = false;
   std::map<uint64_t, Subscriber> subscribers_;
   uint64_t next_subscriber_ = 1;
 };

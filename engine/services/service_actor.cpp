@@ -167,9 +167,9 @@ asio::awaitable<void> ServiceActor::run_incarnation(std::shared_ptr<ServiceActor
   if (rolled_back) {
     if (self->world_->on_rolled_back) self->world_->on_rolled_back(self->spec_, self->last_error_);
   } else if (restarted) {
-    self->append("service_restarted", {{"restarts", self->restarts_}, {"version", self->spec_.version}}, true);
+    self->append("service_restarted", {{"restarts", self->restarts_}, {"version", self->spec_.version}});
   } else {
-    self->append("service_started", {{"version", self->spec_.version}}, true);
+    self->append("service_started", {{"version", self->spec_.version}});
   }
   context.ready();
   for (;;) {
@@ -554,17 +554,13 @@ std::optional<std::string> ServiceActor::secret(std::string_view name) {
   return value;
 }
 
-void ServiceActor::append(std::string type, boost::json::object payload, bool lazily) {
+void ServiceActor::append(std::string type, boost::json::object payload) {
   NewEvent event;
   event.event_type = std::move(type);
   event.tenant_id = spec_.tenant_id;
   event.service_id = spec_.service_id;
   event.payload = std::move(payload);
-  if (lazily) {
-    world_->events->append_lazily(std::move(event));
-  } else {
-    world_->events->append(std::move(event));
-  }
+  world_->events->append(std::move(event));
 }
 
 }  // namespace solo

@@ -188,8 +188,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
                                           int64_t id, uint64_t incarnation, boost::json::value msg);
   void run_terminate(const std::string& reason);
   void crashed_event(const std::string& reason, StepResult::Fault fault);
-  // lazily: EventStore::append_lazily (a start or restart, which nobody waits on).
-  void append(std::string type, boost::json::object payload, bool lazily = false);
+  void append(std::string type, boost::json::object payload);
   void cancel_timers();
   [[noreturn]] void crash(const StepResult& step);
   // Whether `bytes` more outside the heap keep memory_bytes() within the limit.

@@ -248,43 +248,4 @@ BOOST_AUTO_TEST_CASE(events_and_their_projection_commit_in_one_transaction) {
   test::run_awaitable(io, store->close());
 }
 
-// append_lazily: a row that asks for no commit of its own rides in front of
-// the next append's commit (one transaction for both, ids in order), is
-// committed by itself within kLazyDelay when nothing follows, by any flush
-// or close, and is void with everything else after a failed commit.
-BOOST_AUTO_TEST_CASE(a_lazy_append_rides_in_the_next_commit_or_its_own_after_a_delay) {
-  test::TempDir dir;
-  asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
-  const auto commits = [&] { return store->writer().stats().commits; };
-  const uint64_t before = commits();
-  BOOST_TEST(store->append_lazily(make_event("started")) == 1);
-  BOOST_TEST(test::run_awaitable(io, store->append_durable(make_event("deployed"))) == 2);
-  BOOST_TEST(commits() == before + 1);  // both in one transaction
-  BOOST_TEST((ids_seen_by_another_connection(dir / "solo.db") == std::vector<int64_t>{1, 2}));
-
-  // Nothing follows: committed on its own, without a flush.
-  BOOST_TEST(store->append_lazily(make_event("started")) == 3);
-  io.restart();
-  asio::steady_timer give_up(io, EventStore::kLazyDelay * 50);
-  bool gave_up = false;
-  give_up.async_wait([&](const boost::system::error_code&) { gave_up = true; });
-  while (!gave_up && store->committed_id() < 3 && io.run_one() > 0) {
-  }
-  BOOST_TEST(store->committed_id() == 3);
-  give_up.cancel();
-
-  // A failed commit voids the held rows with the rest: ids stay gap-free.
-  store->writer().inject_commit_failures(1);
-  store->append(make_event("lost"));
-  BOOST_TEST(store->append_lazily(make_event("lost")) == 5);
-  BOOST_CHECK_THROW(test::run_awaitable(io, store->flush()), StoreError);
-  BOOST_TEST(store->last_id() == 3);
-  BOOST_TEST(test::run_awaitable(io, store->append_durable(make_event("after"))) == 4);
-
-  BOOST_TEST(store->append_lazily(make_event("at close")) == 5);
-  test::run_awaitable(io, store->close());
-  BOOST_TEST((ids_seen_by_another_connection(dir / "solo.db") == std::vector<int64_t>{1, 2, 3, 4, 5}));
-}
-
 BOOST_AUTO_TEST_SUITE_END()
