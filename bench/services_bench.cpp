@@ -366,7 +366,8 @@ int run_services(std::span<std::string> argv) {
       {"deploy_target_us", micros(static_cast<int64_t>(deploy_target))},
       {"deploy_p50_over_target", round_to(deploy_p50 / deploy_target, 0.001)},
       // Commits the sequential deploys took, per deploy: 1 when a deploy's
-      // service_started rides in the next deploy's commit (EventStore::append_lazily).
+      // service_started rides in the next deploy's commit (the Writer holds a
+      // commit until the engine has taken in the previous result).
       {"commits_per_sequential_deploy",
        round_to(static_cast<double>(sequential_commits) / static_cast<double>(std::max<size_t>(deploy_ns.size(), 1)), 0.01)},
       // deploy throughput
