@@ -165,14 +165,10 @@ constexpr int string_library = 0;
 // call of this many units (~30k machine instructions at most, math's).
 constexpr double open_library_units = 4000;
 
-// Pushes lazy_libraries[i], opened, trimmed and wrapped (once per state: the
-// registry keeps it under the entry's address). A memory or budget error
-// leaves nothing behind, to be tried again: each attempt opens a fresh table.
-void push_opened_library(lua_State* L, int i) {
-  const LazyLibrary& lib = lazy_libraries[i];
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lib) == LUA_TTABLE) return;
-  lua_pop(L, 1);
-  charge_call(L, lib.name, open_library_units);
+// Opens, trims and wraps lazy_libraries[i] (its index, at 1) and keeps it in
+// the registry under the entry's address; returns it.
+int open_library_now(lua_State* L) {
+  const LazyLibrary& lib = lazy_libraries[lua_tointeger(L, 1)];
   lua_pushcfunction(L, lib.open);
   lua_call(L, 0, 1);
   if (lib.trim != nullptr) lib.trim(L);
@@ -186,6 +182,33 @@ void push_opened_library(lua_State* L, int i) {
   lua_pop(L, 1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &lib);
+  return 1;
+}
+
+// Pushes lazy_libraries[i], opened, trimmed and wrapped (once per state). A
+// memory or budget error leaves nothing behind, to be tried again: each
+// attempt opens a fresh table, and for string the stand-in metatable is put
+// back (luaopen_string installs the real one before its wrappers are in:
+// left there, it would hand out the unwrapped functions).
+void push_opened_library(lua_State* L, int i) {
+  const LazyLibrary& lib = lazy_libraries[i];
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lib) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  charge_call(L, lib.name, open_library_units);
+  lua_pushliteral(L, "");
+  if (!lua_getmetatable(L, -1)) lua_pushnil(L);  // the string metatable as it is (the stand-in until string is open)
+  lua_remove(L, -2);
+  const int before = lua_gettop(L);
+  lua_pushcfunction(L, open_library_now);
+  lua_pushinteger(L, i);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_pushliteral(L, "");
+    lua_pushvalue(L, before);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    lua_error(L);  // the error as it was
+  }
+  lua_remove(L, before);
 }
 
 // __index of a library's proxy until the library is open. Upvalue: its index

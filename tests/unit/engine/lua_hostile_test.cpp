@@ -591,6 +591,40 @@ BOOST_AUTO_TEST_CASE(libraries_opened_on_first_use_are_trimmed_wrapped_and_locke
   }
 }
 
+// Opening the string library on first use can run out of memory anywhere,
+// also after luaopen_string has installed the real string metatable and
+// before the wrappers are in: the stand-in must come back, so that no
+// unwrapped string function is ever reachable. Tried with the memory full up
+// to every few dozen bytes of what the opening needs.
+BOOST_AUTO_TEST_CASE(a_string_library_that_runs_out_of_memory_while_opening_leaves_nothing_unwrapped) {
+  auto limits = solo::test::instruction_bound_limits();
+  limits.memory_bytes = 256 * 1024;
+  int failed_first = 0;
+  for (int pad = 0; pad <= 12000; pad += 48) {
+    auto sb = make_sandbox(runner, nullptr, limits);
+    const std::string code = R"lua(
+      local hold
+      local function fill()
+        while collectgarbage("count") * 1024 < )lua" + std::to_string(limits.memory_bytes - pad) + R"lua( do
+          hold = { next = hold }
+        end
+      end
+      local function first_use() return ("x"):upper() end
+      local function rep() return ("x"):rep(1 << 40) end
+      pcall(fill)
+      local first = pcall(first_use)
+      hold = nil
+      local _, err = pcall(rep)
+      return { first, getmetatable(""), (tostring(err):find("string.rep: too much work", 1, true)) ~= nil })lua";
+    auto r = sb->start_call(json::value(code));
+    BOOST_TEST_REQUIRE(r.is_done(), "pad " << pad << ": " << r.error);
+    if (!r.reply.as_array()[0].as_bool()) ++failed_first;
+    BOOST_TEST(r.reply.as_array()[1] == json::value(false), "pad " << pad);
+    BOOST_TEST(r.reply.as_array()[2] == json::value(true), "pad " << pad << ": " << json::serialize(r.reply));
+  }
+  BOOST_TEST(failed_first > 0);  // some first uses did run out of memory
+}
+
 BOOST_AUTO_TEST_CASE(library_tables_cannot_be_rewritten) {
   auto sb = make_sandbox(runner);
   expect_error(run(*sb, "string.rep = nil"), "attempt to modify a read-only table");
