@@ -230,7 +230,7 @@ const Entry entries[] = {
     {"os", "time", "os.time", constant_20},
     {"os", "clock", "os.clock", constant_20},
     // Installed in the string metatable, under each of string_arithmetic.
-    {nullptr, nullptr, "string arithmetic", string_arith_cost},
+    {"string", nullptr, "string arithmetic", string_arith_cost},
 };
 
 const char* const string_arithmetic[] = {"__add", "__sub", "__mul", "__mod", "__pow", "__div", "__idiv", "__unm"};
@@ -477,22 +477,23 @@ void charge_call(lua_State* L, const char* name, double units) {
   LuaMeter::of(L).charge(L, static_cast<std::uint64_t>(units));
 }
 
-void install_library_costs(lua_State* L, int globals_index) {
-  const int g = lua_absindex(L, globals_index);
-  // What the Lua matcher uses, before it is wrapped; the matcher itself is
-  // built on its first use.
-  keep_lua_matcher_originals(L, g);
-  // The loaded modules, and the library of the entries in hand (entries of
-  // one library are listed together), each looked up once.
+namespace {
+
+// Wraps, in the table at `lib`, each entry of `library` (nullptr: the
+// globals; "string": also the string metatable's arithmetic), and lists each original
+// in the loaded modules under its full name: called from the wrapper, the
+// original has no name of its own, so its argument errors take that one
+// ("bad argument #1 to 'string.rep'").
+void wrap_entries(lua_State* L, const char* library, int lib) {
+  lib = lua_absindex(L, lib);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   const int loaded = lua_gettop(L);
-  const char* library = nullptr;
-  int lib = 0;  // 0: none on the stack
   for (std::size_t i = 0; i < std::size(entries); ++i) {
     const Entry& e = entries[i];
+    const bool same_library = e.library == nullptr ? library == nullptr
+                                                   : library != nullptr && std::strcmp(e.library, library) == 0;
+    if (!same_library) continue;
     if (e.name == nullptr) {  // the string metatable's arithmetic
-      lua_settop(L, loaded);
-      lib = 0;
       lua_pushliteral(L, "");
       lua_getmetatable(L, -1);
       for (const char* name : string_arithmetic) {
@@ -507,22 +508,7 @@ void install_library_costs(lua_State* L, int globals_index) {
       lua_pop(L, 2);
       continue;
     }
-    const bool same_library = lib != 0 && (e.library == nullptr ? library == nullptr
-                                                                 : library != nullptr && std::strcmp(e.library, library) == 0);
-    if (!same_library) {
-      lua_settop(L, loaded);
-      if (e.library != nullptr) {
-        lua_getfield(L, g, e.library);
-      } else {
-        lua_pushvalue(L, g);
-      }
-      lib = lua_gettop(L);
-      library = e.library;
-    }
     lua_getfield(L, lib, e.name);
-    // The original, called from the wrapper, has no name of its own: its
-    // argument errors take one from the loaded modules ("bad argument #1
-    // to 'string.rep'"), so it is listed there under its full name.
     lua_pushvalue(L, -1);
     lua_setfield(L, loaded, e.full_name);
     lua_pushinteger(L, static_cast<lua_Integer>(i));
@@ -530,6 +516,16 @@ void install_library_costs(lua_State* L, int globals_index) {
     lua_setfield(L, lib, e.name);
   }
   lua_settop(L, loaded - 1);
+}
+
+}  // namespace
+
+void install_library_costs(lua_State* L, int globals_index) {
+  const int g = lua_absindex(L, globals_index);
+  // What the Lua matcher uses, before it is wrapped; the matcher itself is
+  // built on its first use.
+  keep_lua_matcher_originals(L, g);
+  wrap_entries(L, nullptr, g);
 
   lua_pushcfunction(L, sandbox_error);
   lua_setfield(L, g, "error");
@@ -545,27 +541,32 @@ void install_library_costs(lua_State* L, int globals_index) {
   lua_pushcclosure(L, sandbox_pairs, 3);
   lua_setfield(L, g, "pairs");
 
-  lua_getfield(L, g, "coroutine");
-  lua_pushcfunction(L, sandbox_yield);
-  lua_setfield(L, -2, "yield");
-  lua_pop(L, 1);
+}
 
-  lua_getfield(L, g, "utf8");
-  const int utf = lua_gettop(L);
-  lua_getfield(L, utf, "offset");
-  push_timed(L, -1);
-  lua_setfield(L, utf, "offset");
-  lua_pop(L, 1);
-  wrap_with(L, utf, "codes", with_timed_iterator);
-  lua_pop(L, 1);
-
-  lua_getfield(L, g, "string");
-  const int str = lua_gettop(L);
-  wrap_pattern(L, str, "find", PatternUse::find);
-  wrap_pattern(L, str, "match", PatternUse::match);
-  wrap_pattern(L, str, "gmatch", PatternUse::every_position, true);
-  wrap_pattern(L, str, "gsub", PatternUse::every_position);
-  lua_pop(L, 1);  // string
+void install_library_costs(lua_State* L, const char* library, int lib_index) {
+  const int lib = lua_absindex(L, lib_index);
+  const std::string_view name(library);
+  if (name == "string") {
+    // What the Lua matcher uses, before it is wrapped.
+    keep_lua_matcher_string_originals(L, lib);
+    wrap_entries(L, library, lib);
+    wrap_pattern(L, lib, "find", PatternUse::find);
+    wrap_pattern(L, lib, "match", PatternUse::match);
+    wrap_pattern(L, lib, "gmatch", PatternUse::every_position, true);
+    wrap_pattern(L, lib, "gsub", PatternUse::every_position);
+    return;
+  }
+  wrap_entries(L, library, lib);
+  if (name == "coroutine") {
+    lua_pushcfunction(L, sandbox_yield);
+    lua_setfield(L, lib, "yield");
+  } else if (name == "utf8") {
+    lua_getfield(L, lib, "offset");
+    push_timed(L, -1);
+    lua_setfield(L, lib, "offset");
+    lua_pop(L, 1);
+    wrap_with(L, lib, "codes", with_timed_iterator);
+  }
 }
 
 }  // namespace solo

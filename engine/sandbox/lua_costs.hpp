@@ -83,10 +83,14 @@ inline constexpr double max_units_per_call = 2'000'000;
 // and the budget error past the budget.
 void charge_call(lua_State* L, const char* name, double units);
 
-// Wraps the C functions of the libraries in the table at `globals_index`
-// (base, string, table, math, utf8, coroutine, os) with their costs. Call it
-// after the environment replaced its own functions and before the library
-// tables become read-only proxies: it wraps whatever each table holds.
+// Wraps the C functions of the base library (the globals at `globals_index`)
+// with their costs. Call it after the environment replaced its own functions.
 void install_library_costs(lua_State* L, int globals_index);
+
+// The same for one of the libraries opened on first use ("string", "table",
+// "math", "utf8", "coroutine", "os"), whose table is at `lib_index`, once the
+// environment has trimmed it and before the proxy hands it out (for string,
+// also the string metatable's arithmetic, and the patterns' guards).
+void install_library_costs(lua_State* L, const char* library, int lib_index);
 
 }  // namespace solo

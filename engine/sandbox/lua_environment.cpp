@@ -5,6 +5,7 @@
 #include "engine/sandbox/lua_costs.hpp"
 #include "engine/sandbox/lua_meter.hpp"
 
+#include <iterator>
 #include <string_view>
 
 namespace solo {
@@ -110,6 +111,184 @@ bool is_readonly_proxy(lua_State* L, int idx) {
   return proxy;
 }
 
+// ---- libraries opened on first use -----------------------------------------
+//
+// Most services touch few of the libraries, and opening one is most of what a
+// new state costs (a deploy's ~100k instructions for the seven, ~75k more for
+// their cost wrappers). So string, table, math, utf8, coroutine and os are
+// opened, trimmed and wrapped in the service's own state the first time its
+// code reads one of their fields (or iterates one): until then the proxy's
+// __index is open_on_first_use, which opens the library and makes it the
+// __index, so that every later read is the plain table lookup it always was.
+// Strings reach the string library without its proxy (("x"):rep(2), "10" + 1):
+// until it is opened the string metatable is a stand-in whose __index and
+// arithmetic open it (which installs the real, locked metatable) and then do
+// what the real one does.
+
+// The trims of a freshly opened library (at -1).
+void trim_string(lua_State* L) {
+  lua_pushnil(L);
+  lua_setfield(L, -2, "dump");  // no bytecode
+  // luaopen_string made the string metatable (its __index: this table, where
+  // the wrappers go): lock it.
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 2);
+}
+void trim_os(lua_State* L) {
+  const int full_os = lua_gettop(L);
+  lua_createtable(L, 0, 3);
+  for (const char* name : {"time", "clock", "date"}) {
+    lua_getfield(L, full_os, name);
+    lua_setfield(L, -2, name);
+  }
+  lua_replace(L, full_os);
+}
+void trim_coroutine(lua_State* L) { open_sandbox_coroutines(L, -1); }
+
+struct LazyLibrary {
+  const char* name;
+  lua_CFunction open;
+  void (*trim)(lua_State*);
+};
+
+const LazyLibrary lazy_libraries[] = {
+    {LUA_STRLIBNAME, luaopen_string, trim_string}, {LUA_TABLIBNAME, luaopen_table, nullptr},
+    {LUA_MATHLIBNAME, luaopen_math, nullptr},      {LUA_UTF8LIBNAME, luaopen_utf8, nullptr},
+    {LUA_COLIBNAME, luaopen_coroutine, trim_coroutine}, {LUA_OSLIBNAME, luaopen_os, trim_os},
+};
+constexpr int string_library = 0;
+
+// Opening one library is C work the count hook does not see: charged as a
+// call of this many units (~30k machine instructions at most, math's).
+constexpr double open_library_units = 4000;
+
+// Opens, trims and wraps lazy_libraries[i] (its index, at 1) and keeps it in
+// the registry under the entry's address; returns it.
+int open_library_now(lua_State* L) {
+  const LazyLibrary& lib = lazy_libraries[lua_tointeger(L, 1)];
+  lua_pushcfunction(L, lib.open);
+  lua_call(L, 0, 1);
+  if (lib.trim != nullptr) lib.trim(L);
+  install_library_costs(L, lib.name, -1);
+  // Listed in the loaded modules (which no service sees), as luaL_requiref
+  // lists an eagerly opened one: argument errors take their function's name
+  // from there ("bad argument #1 to 'math.floor'").
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, lib.name);
+  lua_pop(L, 1);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &lib);
+  return 1;
+}
+
+// Pushes lazy_libraries[i], opened, trimmed and wrapped (once per state). A
+// memory or budget error leaves nothing behind, to be tried again: each
+// attempt opens a fresh table, and for string the stand-in metatable is put
+// back (luaopen_string installs the real one before its wrappers are in:
+// left there, it would hand out the unwrapped functions).
+void push_opened_library(lua_State* L, int i) {
+  const LazyLibrary& lib = lazy_libraries[i];
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lib) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  charge_call(L, lib.name, open_library_units);
+  lua_pushliteral(L, "");
+  if (!lua_getmetatable(L, -1)) lua_pushnil(L);  // the string metatable as it is (the stand-in until string is open)
+  lua_remove(L, -2);
+  const int before = lua_gettop(L);
+  lua_pushcfunction(L, open_library_now);
+  lua_pushinteger(L, i);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_pushliteral(L, "");
+    lua_pushvalue(L, before);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    lua_error(L);  // the error as it was
+  }
+  lua_remove(L, before);
+}
+
+// __index of a library's proxy until the library is open. Upvalue: its index
+// in lazy_libraries. Makes the opened table the proxy's __index, and reads `key`.
+int open_on_first_use(lua_State* L) {
+  const int i = static_cast<int>(lua_tointeger(L, lua_upvalueindex(1)));
+  lua_settop(L, 2);
+  if (!lua_getmetatable(L, 1)) return luaL_error(L, "%s: not a library proxy", lazy_libraries[i].name);  // a bug
+  push_opened_library(L, i);
+  lua_pushliteral(L, "__index");
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 3);  // from now on reads go straight to the table
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+// The stand-in string metatable's __index: (s, key).
+int string_index_on_first_use(lua_State* L) {
+  lua_settop(L, 2);
+  push_opened_library(L, string_library);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+int first_result(lua_State*, int /*status*/, lua_KContext /*ctx*/) { return 1; }
+
+// The stand-in's arithmetic: (a, b). Upvalue: the event ("__add"). Calls the
+// real metatable's (wrapped) metamethod, with a continuation: an operand's
+// own metamethod may yield, as it may through the real one.
+int string_arith_on_first_use(lua_State* L) {
+  lua_settop(L, 2);
+  push_opened_library(L, string_library);  // installs the real metatable
+  lua_pop(L, 1);
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_rawget(L, -2);
+  lua_replace(L, 3);
+  lua_settop(L, 3);
+  lua_insert(L, 1);
+  lua_callk(L, 2, 1, 0, first_result);
+  return 1;
+}
+
+// Installs the stand-in string metatable, locked as the real one will be.
+void set_string_stand_in(lua_State* L) {
+  lua_createtable(L, 0, 10);
+  lua_pushcfunction(L, string_index_on_first_use);
+  lua_setfield(L, -2, "__index");
+  for (const char* event : {"__add", "__sub", "__mul", "__mod", "__pow", "__div", "__idiv", "__unm"}) {
+    lua_pushstring(L, event);
+    lua_pushcclosure(L, string_arith_on_first_use, 1);
+    lua_setfield(L, -2, event);
+  }
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_pushliteral(L, "");
+  lua_pushvalue(L, -2);
+  lua_setmetatable(L, -2);
+  lua_pop(L, 2);
+}
+
+// Pushes the table the proxy at `idx` stands for (its metatable's __index,
+// read raw: the service never sees that metatable), opening it if need be.
+void push_proxied_table(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_getmetatable(L, idx);
+  lua_pushliteral(L, "__index");
+  if (lua_rawget(L, -2) == LUA_TFUNCTION) {  // open_on_first_use
+    lua_pushvalue(L, idx);
+    lua_pushnil(L);
+    lua_call(L, 2, 0);
+    lua_pushliteral(L, "__index");
+    lua_rawget(L, -2);
+  }
+  lua_remove(L, -2);
+}
+
 // next(proxy, key) over the table the proxy stands for (its metatable's
 // __index, read raw: the service never sees that metatable). One plain C
 // function for every proxy, so a proxy costs no closures of its own. Handed
@@ -119,9 +298,7 @@ bool is_readonly_proxy(lua_State* L, int idx) {
 int readonly_next(lua_State* L) {
   if (!is_readonly_proxy(L, 1)) return luaL_typeerror(L, 1, "read-only library table");
   lua_settop(L, 2);
-  lua_getmetatable(L, 1);
-  lua_pushliteral(L, "__index");
-  lua_rawget(L, -2);  // the proxied table
+  push_proxied_table(L, 1);
   lua_pushvalue(L, 2);
   if (lua_next(L, -2)) return 2;
   lua_pushnil(L);
@@ -135,6 +312,30 @@ int readonly_pairs(lua_State* L) {
   lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
+}
+
+// Replaces the value on top of the stack (a table, or open_on_first_use)
+// with a read-only proxy whose reads go to it.
+void wrap_in_proxy(lua_State* L) {
+  lua_newtable(L);           // proxy
+  lua_createtable(L, 0, 4);  // its metatable
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, readonly_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, readonly_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_remove(L, -2);
+}
+
+// Pushes a read-only proxy of lazy_libraries[i], opened on first use.
+void push_lazy_proxy(lua_State* L, int i) {
+  lua_pushinteger(L, i);
+  lua_pushcclosure(L, open_on_first_use, 1);
+  wrap_in_proxy(L);
 }
 
 // rawset refusing the proxies: a raw field in a proxy would shadow the
@@ -156,18 +357,8 @@ void open_library(lua_State* L, const char* name, lua_CFunction open) {
 }  // namespace
 
 void push_readonly_proxy(lua_State* L, int idx) {
-  idx = lua_absindex(L, idx);
-  lua_newtable(L);                 // proxy
-  lua_createtable(L, 0, 4);        // its metatable
   lua_pushvalue(L, idx);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, readonly_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushcfunction(L, readonly_pairs);
-  lua_setfield(L, -2, "__pairs");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
+  wrap_in_proxy(L);
 }
 
 void open_sandbox_environment(lua_State* L) {
@@ -179,17 +370,13 @@ void open_sandbox_environment(lua_State* L) {
   lua_createtable(L, 0, 64);
   lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   open_library(L, LUA_GNAME, luaopen_base);
-  open_library(L, LUA_STRLIBNAME, luaopen_string);
-  open_library(L, LUA_TABLIBNAME, luaopen_table);
-  open_library(L, LUA_MATHLIBNAME, luaopen_math);
-  open_library(L, LUA_UTF8LIBNAME, luaopen_utf8);
-  open_library(L, LUA_COLIBNAME, luaopen_coroutine);
-  open_library(L, LUA_OSLIBNAME, luaopen_os);
+  set_string_stand_in(L);
 
   lua_pushglobaltable(L);
   const int g = lua_gettop(L);
 
-  for (const char* name : {"dofile", "loadfile", "print", "warn", "require", "package", "io", "debug"}) {
+  // (io, debug, package and require are never opened.)
+  for (const char* name : {"dofile", "loadfile", "print", "warn"}) {
     lua_pushnil(L);
     lua_setfield(L, g, name);
   }
@@ -208,47 +395,12 @@ void open_sandbox_environment(lua_State* L) {
   lua_pushcclosure(L, sandbox_rawset, 1);
   lua_setfield(L, g, "rawset");
 
-  lua_getfield(L, g, "coroutine");
-  open_sandbox_coroutines(L, -1);
-  lua_pop(L, 1);
-
-  // os: only the clock and calendar.
-  lua_getfield(L, g, "os");
-  const int full_os = lua_gettop(L);
-  lua_createtable(L, 0, 3);
-  for (const char* name : {"time", "clock", "date"}) {
-    lua_getfield(L, full_os, name);
-    lua_setfield(L, -2, name);
-  }
-  lua_setfield(L, g, "os");
-  lua_pop(L, 1);
-
-  // string: no bytecode.
-  lua_getfield(L, g, "string");
-  lua_pushnil(L);
-  lua_setfield(L, -2, "dump");
-  lua_pop(L, 1);
-
-  // Every C function charged its work (lua_costs.hpp), before the tables
-  // are locked: the wrappers go into the tables the proxies stand for.
+  // Every C function charged its work (lua_costs.hpp).
   install_library_costs(L, g);
 
-  // Method calls on strings go through the string metatable: point it at
-  // the wrapped table and lock it.
-  lua_getfield(L, g, "string");
-  lua_pushliteral(L, "");
-  lua_getmetatable(L, -1);
-  lua_pushvalue(L, -3);
-  lua_setfield(L, -2, "__index");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 3);
-
-  for (const char* name : {"string", "table", "math", "utf8", "coroutine", "os"}) {
-    lua_getfield(L, g, name);
-    push_readonly_proxy(L, -1);
-    lua_setfield(L, g, name);
-    lua_pop(L, 1);
+  for (int i = 0; i < static_cast<int>(std::size(lazy_libraries)); ++i) {
+    push_lazy_proxy(L, i);
+    lua_setfield(L, g, lazy_libraries[i].name);
   }
   lua_pop(L, 1);  // globals
 }

@@ -28,7 +28,11 @@
 // Library tables are exposed as read-only proxies: reads go through, writes
 // (and rawset) raise "attempt to modify a read-only table", pairs() iterates
 // the contents without handing out the original table, and the metatable is
-// hidden. The string metatable points at the wrapped string table and is
+// hidden. The libraries are opened on the first read through their proxy
+// (or the first pairs() over it; for string also the first method call or
+// string arithmetic, through a locked stand-in metatable), in the service's
+// own heap and budget: a deploy then pays only for the libraries its code
+// uses. The string metatable points at the wrapped string table and is
 // locked, so the wrappers cannot be bypassed with ("x"):find(...). The
 // service's own globals stay its own.
 #pragma once

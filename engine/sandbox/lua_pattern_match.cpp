@@ -635,15 +635,17 @@ void push_lua_matcher(lua_State* L, int globals_index) {
 void keep_lua_matcher_originals(lua_State* L, int globals_index) {
   const int g = lua_absindex(L, globals_index);
   copy_fields(L, g, {"type", "tostring", "error", "setmetatable"});
-  lua_getfield(L, g, "string");
-  copy_fields(L, lua_gettop(L), {"byte", "sub", "find"});
-  lua_setfield(L, -3, "string");
-  lua_pop(L, 1);
-  lua_getfield(L, g, "table");
-  copy_fields(L, lua_gettop(L), {"concat", "move", "unpack"});
-  lua_setfield(L, -3, "table");
-  lua_pop(L, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &originals_key);
+}
+
+void keep_lua_matcher_string_originals(lua_State* L, int string_index) {
+  const int str = lua_absindex(L, string_index);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &originals_key) != LUA_TTABLE) {
+    luaL_error(L, "the pattern matcher's originals were not kept");  // a bug: setup keeps them
+  }
+  copy_fields(L, str, {"byte", "sub", "find"});
+  lua_setfield(L, -2, "string");
+  lua_pop(L, 1);
 }
 
 bool lua_matcher_built(lua_State* L) {
@@ -657,6 +659,17 @@ void push_kept_lua_matcher(lua_State* L) {
   lua_pop(L, 1);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &originals_key) != LUA_TTABLE) {
     luaL_error(L, "the pattern matcher's originals were not kept");  // a bug: setup keeps them
+  }
+  // The table library is opened on a service's first use of it
+  // (lua_environment.cpp), so its originals come from a copy of its own,
+  // which only the matcher holds.
+  if (lua_getfield(L, -1, "table") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushcfunction(L, luaopen_table);
+    lua_call(L, 0, 1);
+    lua_setfield(L, -2, "table");
+  } else {
+    lua_pop(L, 1);
   }
   push_lua_matcher(L, -1);
   lua_remove(L, -2);

@@ -40,10 +40,13 @@ void push_lua_matcher(lua_State* L, int globals_index);
 // what a fresh sandbox would otherwise cost (~650 us and ~130 KB of heap per
 // state), and few services ever need it: the sandbox keeps only the
 // originals (keep_lua_matcher_originals, at setup, before the libraries are
-// wrapped) and builds the matcher from them the first time a call needs it
+// wrapped; the string library's when it is opened; the table library's from
+// a copy of its own) and builds the matcher from them the first time a call needs it
 // (push_kept_lua_matcher), in the service's own heap and budget; a failed
 // build (out of memory, a limit) leaves nothing behind and is tried again.
 void keep_lua_matcher_originals(lua_State* L, int globals_index);
+// The string library's part, when it is opened (on first use), before it is wrapped.
+void keep_lua_matcher_string_originals(lua_State* L, int string_index);
 bool lua_matcher_built(lua_State* L);
 void push_kept_lua_matcher(lua_State* L);
 // The source's length, for the caller to charge the compilation.

@@ -520,6 +520,111 @@ BOOST_AUTO_TEST_CASE(the_library_iterator_walks_only_library_tables) {
   expect_alive(*sb);
 }
 
+// table, math, utf8, coroutine and os are opened the first time a service
+// reads one of their fields or iterates them (lua_environment.cpp): whatever
+// the first touch is, the library must be the trimmed, wrapped, locked one.
+BOOST_AUTO_TEST_CASE(libraries_opened_on_first_use_are_trimmed_wrapped_and_locked) {
+  auto unopened = [] { return make_sandbox(runner); };
+  {  // a fresh state does not hold them yet: the first read opens one, in the service's heap
+    auto sb = unopened();
+    expect_alive(*sb);
+    const auto before = sb->memory_bytes();
+    BOOST_REQUIRE(run(*sb, "return math.pi > 3").result.is_done());
+    BOOST_TEST(sb->memory_bytes() > before + 1000);
+  }
+  {  // strings reach the string library without its proxy: whichever touch
+     // comes first opens it, with its wrappers, behind a locked metatable
+    const std::pair<const char*, const char*> firsts[] = {
+        {"return ('ab'):rep(2)", R"("abab")"},
+        {"return '10' + 1", "11"},
+        {"return -'2'", "-2"},
+        {"return '7' // '2'", "3"},
+        {"return #string.rep('x', 3)", "3"},
+    };
+    for (const auto& [first, expected] : firsts) {
+      auto sb = unopened();
+      auto r = sb->start_call(first);
+      BOOST_TEST(r.reply == json::parse(expected), first << ": " << r.error);
+      auto after = sb->start_call(
+          "return { getmetatable(''), string.rep == ('').rep, rawget(string, 'rep') == nil, string.dump == nil, "
+          "'3' * '4', (('a,b'):find(',', 1, true)) }");
+      BOOST_TEST(after.reply == json::parse(R"([false, true, true, true, 12, 2])"), first << ": " << after.error);
+      expect_error(run(*sb, "return ('x'):rep(1 << 40)"), "string.rep: too much work");
+      expect_error(run(*sb, "getmetatable('').__index.rep = nil"), "");
+    }
+    expect_error(run(*unopened(), "return ('x'):rep(1 << 40)"), "string.rep: too much work");
+    expect_error(run(*unopened(), "return {} + '1'"), "attempt to add a 'table' with a 'string'");
+    expect_error(run(*unopened(), "while true do local _ = '1' + 1 end"), "instruction budget exceeded");
+  }
+  {  // iterated first: os holds only the clock and calendar
+    auto sb = unopened();
+    auto r = sb->start_call(R"lua(
+      local keys = {}
+      for k in pairs(os) do keys[#keys + 1] = k end
+      table.sort(keys)
+      return table.concat(keys, ","))lua");
+    BOOST_TEST(r.reply == json::value("clock,date,time"), r.error);
+  }
+  {  // written first: refused, and the table is whole afterwards
+    auto sb = unopened();
+    expect_error(run(*sb, "rawset(math, 'pi', 3)"), "attempt to modify a read-only table");
+    expect_error(run(*sb, "utf8.char = nil"), "attempt to modify a read-only table");
+    expect_error(run(*sb, "setmetatable(coroutine, nil)"), "protected metatable");
+    auto r = sb->start_call("return { math.pi > 3, getmetatable(math), rawget(math, 'pi') == nil, utf8.char(72, 105) }");
+    BOOST_TEST(r.reply == json::parse(R"([true, false, true, "Hi"])"), r.error);
+  }
+  {  // called first: argument errors named as before, costs charged
+    auto sb = unopened();
+    auto r = sb->start_call(
+        "return { select(2, pcall(table.concat)), select(2, pcall(math.floor)), select(2, pcall(os.date, {})) }");
+    BOOST_TEST(r.reply == json::parse(R"json([
+      "bad argument #1 to 'table.concat' (table expected, got no value)",
+      "bad argument #1 to 'math.floor' (number expected, got no value)",
+      "bad argument #1 to 'os.date' (string expected, got table)"])json"),
+               r.error);
+    expect_error(run(*unopened(), "local t = {} t[1 << 40] = 1 return #table.concat(t, ',', 1, 1 << 40)"),
+                 "table.concat: too much work");
+    expect_error(run(*unopened(), "while true do coroutine.isyieldable() end"), "instruction budget exceeded");
+    auto co = unopened()->start_call(
+        "local c = coroutine.wrap(function() coroutine.yield(1) return 2 end) return { c(), c() }");
+    BOOST_TEST(co.reply == json::parse("[1, 2]"), co.error);
+  }
+}
+
+// Opening the string library on first use can run out of memory anywhere,
+// also after luaopen_string has installed the real string metatable and
+// before the wrappers are in: the stand-in must come back, so that no
+// unwrapped string function is ever reachable. Tried with the memory full up
+// to every few dozen bytes of what the opening needs.
+BOOST_AUTO_TEST_CASE(a_string_library_that_runs_out_of_memory_while_opening_leaves_nothing_unwrapped) {
+  auto limits = solo::test::instruction_bound_limits();
+  limits.memory_bytes = 256 * 1024;
+  int failed_first = 0;
+  for (int pad = 0; pad <= 12000; pad += 48) {
+    auto sb = make_sandbox(runner, nullptr, limits);
+    const std::string code = R"lua(
+      local hold
+      local function fill()
+        while collectgarbage("count") * 1024 < )lua" + std::to_string(limits.memory_bytes - pad) + R"lua( do
+          hold = { next = hold }
+        end
+      end
+      local function first_use() return ("x"):upper() end
+      local function rep() return ("x"):rep(1 << 40) end
+      pcall(fill)
+      local first = pcall(first_use)
+      hold = nil
+      local _, err = pcall(rep)
+      return { first, getmetatable(""), (tostring(err):find("string.rep: too much work", 1, true)) ~= nil })lua";
+    auto r = sb->start_call(json::value(code));
+    BOOST_TEST_REQUIRE(r.is_done(), "pad " << pad << ": " << r.error);
+    if (!r.reply.as_array()[0].as_bool()) ++failed_first;
+    BOOST_TEST(r.reply.as_array()[1] == json::value(false), "pad " << pad);
+    BOOST_TEST(r.reply.as_array()[2] == json::value(true), "pad " << pad << ": " << json::serialize(r.reply));
+  }
+  BOOST_TEST(failed_first > 0);  // some first uses did run out of memory
+}
+
 BOOST_AUTO_TEST_CASE(library_tables_cannot_be_rewritten) {
   auto sb = make_sandbox(runner);
   expect_error(run(*sb, "string.rep = nil"), "attempt to modify a read-only table");
