@@ -38,6 +38,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -181,6 +182,13 @@ asio::awaitable<void> listen_commits(std::shared_ptr<Kernel> kernel, std::shared
     commits->commit_ns.push_back(batch.commit_time.count());
   });
   co_return;
+}
+
+// The engine thread's CPU time so far (ns): read on the engine thread.
+asio::awaitable<int64_t> engine_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  co_return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 asio::awaitable<void> set_recording(std::shared_ptr<Commits> commits, bool on) {
@@ -413,7 +421,7 @@ int run_storage(std::span<std::string> argv) {
   options.loop = args.integer("--loop", options.loop);
   options.services = args.integer("--services", options.services);
   options.keys = args.integer("--keys", options.keys);
-  options.wal_warmup = args.integer("--wal-warmup", options.wal_warmup);
+  options.wal_warmup = args.integer("--wal-warmup", options.wal_warmup, 0);
   options.dir = args.value("--dir");
   options.json = args.flag("--json");
   args.finish();
@@ -426,6 +434,7 @@ int run_storage(std::span<std::string> argv) {
   std::vector<int64_t> put_ns, noput_ns, one_commit_ns, many_commit_ns;
   Concurrent many;
   RawRun raw_one, raw_many;
+  int64_t one_engine_cpu_ns = 0, many_engine_cpu_ns = 0;  // the engine thread's CPU time in the put runs
   double one_per_s = 0, one_batch = 0, many_batch = 0;
   int64_t get_net = 0, table_net = 0, empty_ns = 0, get_call = 0, table_call = 0;
   {
@@ -460,9 +469,11 @@ int run_storage(std::span<std::string> argv) {
       const int64_t n = (options.calls * (r + 1)) / kRounds - done;
       done += n;
       kernel.run(set_recording(commits, true));
+      const int64_t cpu_before = kernel.run(engine_cpu_ns());
       auto start = Clock::now();
       auto samples = kernel.run(sequential(deployer, "one-0", "put", n, 0));
       one_s += std::chrono::duration<double>(Clock::now() - start).count();
+      one_engine_cpu_ns += kernel.run(engine_cpu_ns()) - cpu_before;
       kernel.run(set_recording(commits, false));
       put_ns.insert(put_ns.end(), samples.begin(), samples.end());
       one_commits += commits->commits;
@@ -489,7 +500,9 @@ int run_storage(std::span<std::string> argv) {
       const int64_t per_caller = (options.calls_per_caller * (r + 1)) / rounds - done;
       done += per_caller;
       kernel.run(set_recording(commits, true));
+      const int64_t cpu_before = kernel.run(engine_cpu_ns());
       auto round = kernel.run(concurrent(deployer, "p", options.callers, per_caller, "put", 0));
+      many_engine_cpu_ns += kernel.run(engine_cpu_ns()) - cpu_before;
       kernel.run(set_recording(commits, false));
       many.seconds += round.seconds;
       many.calls += round.calls;
@@ -569,6 +582,8 @@ int run_storage(std::span<std::string> argv) {
       {"raw_same_batch_per_s", std::llround(raw_many.rows_per_s)},
       {"raw_same_batch_rows_per_commit", batch_many},
       {"many_callers_ratio", round_to(many_per_s / raw_many.rows_per_s, 0.001)},
+      {"one_caller_engine_cpu_us_per_call", micros(static_cast<double>(one_engine_cpu_ns) / static_cast<double>(options.calls))},
+      {"many_callers_engine_cpu_us_per_call", micros(static_cast<double>(many_engine_cpu_ns) / static_cast<double>(many.calls))},
       // gate latency
       {"put_call_p50_us", micros(put_p50)},
       {"put_call_p99_us", micros(put_p99)},
@@ -604,6 +619,10 @@ int run_storage(std::span<std::string> argv) {
     row("durable calls/s, " + std::to_string(options.callers) + " callers", fixed(many_per_s) + " /s",
         fixed(raw_many.rows_per_s) + " raw, " + std::to_string(batch_many) + " rows/commit",
         fixed(many_per_s / raw_many.rows_per_s, 2), ">= 0.5 (mean batch " + fixed(many_batch, 1) + ")");
+    row("  engine CPU per call, 1 / " + std::to_string(options.callers),
+        fixed(micros(static_cast<double>(one_engine_cpu_ns) / static_cast<double>(options.calls)), 1) + " / " +
+            fixed(micros(static_cast<double>(many_engine_cpu_ns) / static_cast<double>(many.calls)), 1) + " us",
+        "", "", "");
     row("gate: reply p50 added", fixed(micros(put_p50 - noput_p50), 1) + " us",
         fixed(micros(commit_p50), 1) + " us commit p50", fixed((put_p50 - noput_p50) / commit_p50, 2), "<= 2");
     row("gate: reply p99 added", fixed(micros(put_p99 - noput_p99), 1) + " us",
