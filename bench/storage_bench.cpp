@@ -10,7 +10,12 @@
 //                     thread) INSERT OR REPLACE into a table of the same
 //                     shape as service_storage, committed at the batch size
 //                     the Solo run reached (1 row per commit for 1 caller;
-//                     the mean rows per Writer commit for C). Target >= 0.5 x.
+//                     the mean rows per Writer commit for C), warmed up
+//                     like the kernel. Solo and raw SQLite alternate in 5
+//                     rounds (raw at the batch size Solo reached in that
+//                     round): the disk's fsync time on a shared machine
+//                     swings tenfold within seconds, and a baseline run
+//                     after the figure measured another disk. Target >= 0.5 x.
 //   gate latency      the same handler with and without the put, one caller:
 //                     reply p50/p99 of the put minus the same without it =
 //                     the time a reply waited for its writes. Baseline: the
@@ -33,6 +38,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -73,11 +79,14 @@ struct StorageOptions {
   int64_t loop_calls = 30;        // handler calls of each loop (the median is taken)
   int64_t services = 10'000;      // services of the recovery figure
   int64_t keys = 100;             // keys of each
+  int64_t wal_warmup = 480;       // 100 KB puts that take the WAL through its first checkpoint
   std::optional<std::string> dir;
   bool json = false;
 };
 
 constexpr int kWarmup = 200;
+// Solo's runs and their raw SQLite baselines alternate in this many rounds.
+constexpr int64_t kRounds = 5;
 constexpr int64_t kDeployBatch = 500;
 constexpr int64_t kFillBatch = 256;
 
@@ -90,6 +99,9 @@ function handle_call(msg, state)
   local op = msg.op
   if op == "put" then
     solo.storage.put("k", msg.i)
+    return true, state
+  elseif op == "big" then
+    solo.storage.put("big", string.rep("x", msg.n))
     return true, state
   elseif op == "noput" then
     return true, state
@@ -172,6 +184,13 @@ asio::awaitable<void> listen_commits(std::shared_ptr<Kernel> kernel, std::shared
   co_return;
 }
 
+// The engine thread's CPU time so far (ns): read on the engine thread.
+asio::awaitable<int64_t> engine_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  co_return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 asio::awaitable<void> set_recording(std::shared_ptr<Commits> commits, bool on) {
   if (on) commits->start();
   commits->recording = on;
@@ -228,63 +247,83 @@ asio::awaitable<Concurrent> concurrent(std::shared_ptr<Deployer> deployer, std::
 
 // ---- raw SQLite: the same rows, committed at the same batch size ------------------
 
-void check(sqlite3* db, int rc, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE) throw_sqlite_error(db, rc, what);
-}
-
 struct RawRun {
   double rows_per_s = 0;
   std::vector<int64_t> commit_ns;  // sorted
 };
 
-// `rows` rows over `services` service ids (key "k", the value the call's
-// number, as the put handler writes), `batch` rows per transaction, on a
-// thread of its own.
-RawRun raw_inserts(const std::filesystem::path& file, int64_t rows, int64_t services, int64_t batch) {
-  RawRun run;
-  std::exception_ptr failure;
-  std::thread thread([&] {
-    try {
-      Database database(file, OpenOptions{.synchronous = "FULL"});
-      database.exec(
-          "CREATE TABLE IF NOT EXISTS service_storage (tenant_id TEXT NOT NULL, service_id TEXT NOT NULL, "
-          "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (tenant_id, service_id, key)) WITHOUT ROWID");
-      sqlite3* db = database.handle();
-      sqlite3_stmt* insert = nullptr;
-      check(db,
-            sqlite3_prepare_v2(db,
-                               "INSERT OR REPLACE INTO service_storage (tenant_id, service_id, key, value) "
-                               "VALUES ('bench', ?1, 'k', ?2)",
-                               -1, &insert, nullptr),
-            "prepare");
-      std::vector<std::string> ids;
-      for (int64_t s = 0; s < services; ++s) ids.push_back("p-" + std::to_string(s));
-      auto start = Clock::now();
-      for (int64_t i = 0; i < rows;) {
-        auto begin = Clock::now();
-        check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "begin");
-        for (int64_t end = std::min(rows, i + batch); i < end; ++i) {
-          const auto& id = ids[static_cast<size_t>(i % services)];
-          std::string value = std::to_string(i);
-          sqlite3_bind_text(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
-          sqlite3_bind_text(insert, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-          check(db, sqlite3_step(insert), "insert");
-          sqlite3_reset(insert);
-        }
-        check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit");
-        run.commit_ns.push_back((Clock::now() - begin).count());
-      }
-      run.rows_per_s = static_cast<double>(rows) / std::chrono::duration<double>(Clock::now() - start).count();
-      sqlite3_finalize(insert);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  });
-  thread.join();
-  if (failure) std::rethrow_exception(failure);
-  std::sort(run.commit_ns.begin(), run.commit_ns.end());
-  return run;
+void check(sqlite3* db, int rc, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) throw_sqlite_error(db, rc, what);
 }
+
+// A raw SQLite database of the same shape as service_storage (WAL,
+// synchronous=FULL), written on a thread of its own in segments that
+// alternate with Solo's: on a shared machine the disk's fsync time swings
+// tenfold within seconds, so each figure and its baseline are measured in
+// the same stretches of time, not one after the other.
+class RawSqlite {
+ public:
+  RawSqlite(const std::filesystem::path& file, int64_t services) : database_(file, OpenOptions{.synchronous = "FULL"}) {
+    database_.exec(
+        "CREATE TABLE IF NOT EXISTS service_storage (tenant_id TEXT NOT NULL, service_id TEXT NOT NULL, "
+        "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (tenant_id, service_id, key)) WITHOUT ROWID");
+    sqlite3* db = database_.handle();
+    check(db,
+          sqlite3_prepare_v2(db,
+                             "INSERT OR REPLACE INTO service_storage (tenant_id, service_id, key, value) "
+                             "VALUES ('bench', ?1, 'k', ?2)",
+                             -1, &insert_, nullptr),
+          "prepare");
+    for (int64_t s = 0; s < services; ++s) ids_.push_back("p-" + std::to_string(s));
+  }
+  ~RawSqlite() { sqlite3_finalize(insert_); }
+
+  // `rows` rows over the services (key "k", the value the row's number, as
+  // the put handler writes), `batch` rows per transaction; returns the
+  // seconds it took and adds each commit's time to commit_ns.
+  double insert(int64_t rows, int64_t batch) {
+    double seconds = 0;
+    std::exception_ptr failure;
+    std::thread thread([&] {
+      try {
+        seconds = run(rows, batch);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    });
+    thread.join();
+    if (failure) std::rethrow_exception(failure);
+    return seconds;
+  }
+
+  std::vector<int64_t> commit_ns;
+
+ private:
+  double run(int64_t rows, int64_t batch) {
+    sqlite3* db = database_.handle();
+    auto start = Clock::now();
+    for (int64_t i = 0; i < rows;) {
+      auto begin = Clock::now();
+      check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "begin");
+      for (int64_t end = std::min(rows, i + batch); i < end; ++i, ++row_) {
+        const auto& id = ids_[static_cast<size_t>(row_ % static_cast<int64_t>(ids_.size()))];
+        std::string value = std::to_string(row_);
+        sqlite3_bind_text(insert_, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert_, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+        check(db, sqlite3_step(insert_), "insert");
+        sqlite3_reset(insert_);
+      }
+      check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit");
+      commit_ns.push_back((Clock::now() - begin).count());
+    }
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  Database database_;
+  sqlite3_stmt* insert_ = nullptr;
+  std::vector<std::string> ids_;
+  int64_t row_ = 0;
+};
 
 // ---- recovery -----------------------------------------------------------------------
 
@@ -364,22 +403,25 @@ int run_storage(std::span<std::string> argv) {
   Args args(argv);
   if (args.flag("--help")) {
     std::cout << "usage: solo-bench storage [--quick] [--calls N] [--callers C] [--calls-per-caller M] [--loop L]\n"
-                 "                          [--services S] [--keys K] [--dir DIR] [--json]\n"
+                 "                          [--services S] [--keys K] [--wal-warmup W] [--dir DIR] [--json]\n"
                  "  durable calls/s with one solo.storage.put per call (1 and C callers) vs raw SQLite at the\n"
                  "  same batch size; the reply latency the output gate adds vs a commit; solo.storage.get vs a\n"
                  "  Lua table read (L per handler call); ready after a clean stop of S services with K keys\n"
                  "  each vs S services without data.\n"
-                 "  --quick  a small run (smoke test): 300 calls, 32 callers x 10, loop 2000, 100 services\n";
+                 "  --wal-warmup W  100 KB puts first that take the WAL through its first checkpoint (480)\n"
+                 "  --quick  a small run (smoke test): 300 calls, 32 callers x 10, loop 2000, 100 services,\n"
+                 "           no WAL warm-up\n";
     return 0;
   }
   StorageOptions options;
-  if (args.flag("--quick")) options = StorageOptions{300, 32, 10, 2000, 10, 100, 100, std::nullopt, false};
+  if (args.flag("--quick")) options = StorageOptions{300, 32, 10, 2000, 10, 100, 100, 0, std::nullopt, false};
   options.calls = args.integer("--calls", options.calls);
   options.callers = args.integer("--callers", options.callers);
   options.calls_per_caller = args.integer("--calls-per-caller", options.calls_per_caller);
   options.loop = args.integer("--loop", options.loop);
   options.services = args.integer("--services", options.services);
   options.keys = args.integer("--keys", options.keys);
+  options.wal_warmup = args.integer("--wal-warmup", options.wal_warmup, 0);
   options.dir = args.value("--dir");
   options.json = args.flag("--json");
   args.finish();
@@ -391,6 +433,8 @@ int run_storage(std::span<std::string> argv) {
   auto commits = std::make_shared<Commits>();
   std::vector<int64_t> put_ns, noput_ns, one_commit_ns, many_commit_ns;
   Concurrent many;
+  RawRun raw_one, raw_many;
+  int64_t one_engine_cpu_ns = 0, many_engine_cpu_ns = 0;  // the engine thread's CPU time in the put runs
   double one_per_s = 0, one_batch = 0, many_batch = 0;
   int64_t get_net = 0, table_net = 0, empty_ns = 0, get_call = 0, table_call = 0;
   {
@@ -399,27 +443,79 @@ int run_storage(std::span<std::string> argv) {
     kernel.run(listen_commits(kernel.kernel(), commits));
     kernel.run(deploy_concurrently(deployer, "bench", "one", 1, kStorageCode));
     kernel.run(deploy_concurrently(deployer, "bench", "p", static_cast<int>(options.callers), kStorageCode));
+    // A fresh data dir's WAL grows with every commit until the Writer's
+    // first checkpoint (every ~40 MiB), and an fsync that grows a file also
+    // syncs its size, which costs about twice as much; a server that has
+    // run a while overwrites its WAL in place. So the WAL is taken through
+    // one checkpoint first (~48 MiB of 100 KB values), as raw SQLite's
+    // reaches its steady state at its own checkpoint (every 4 MiB) early in
+    // its run.
+    kernel.run(sequential(deployer, "one-0", "big", options.wal_warmup, 100'000));
     kernel.run(sequential(deployer, "one-0", "put", kWarmup, 0));
     kernel.run(sequential(deployer, "one-0", "noput", kWarmup, 0));
 
-    say("one caller, put and no put");
-    kernel.run(set_recording(commits, true));
-    auto start = Clock::now();
-    put_ns = kernel.run(sequential(deployer, "one-0", "put", options.calls, 0));
-    one_per_s = static_cast<double>(options.calls) / std::chrono::duration<double>(Clock::now() - start).count();
-    kernel.run(set_recording(commits, false));
-    one_batch = commits->mean_batch();
-    one_commit_ns = commits->commit_ns;
+    // Raw SQLite beside it, warmed up as the kernel is.
+    RawSqlite raw_one_db(dir.path() / "raw-one.db", 1);
+    RawSqlite raw_many_db(dir.path() / "raw-many.db", options.callers);
+    raw_one_db.insert(kWarmup, 1);
+    raw_many_db.insert(2 * options.callers, options.callers);
+    raw_one_db.commit_ns.clear();
+    raw_many_db.commit_ns.clear();
+
+    say("one caller, put and no put (alternating with raw SQLite)");
+    double one_s = 0, raw_one_s = 0;
+    uint64_t one_commits = 0, one_ops = 0;
+    for (int64_t r = 0, done = 0; r < kRounds; ++r) {
+      const int64_t n = (options.calls * (r + 1)) / kRounds - done;
+      done += n;
+      kernel.run(set_recording(commits, true));
+      const int64_t cpu_before = kernel.run(engine_cpu_ns());
+      auto start = Clock::now();
+      auto samples = kernel.run(sequential(deployer, "one-0", "put", n, 0));
+      one_s += std::chrono::duration<double>(Clock::now() - start).count();
+      one_engine_cpu_ns += kernel.run(engine_cpu_ns()) - cpu_before;
+      kernel.run(set_recording(commits, false));
+      put_ns.insert(put_ns.end(), samples.begin(), samples.end());
+      one_commits += commits->commits;
+      one_ops += commits->ops;
+      one_commit_ns.insert(one_commit_ns.end(), commits->commit_ns.begin(), commits->commit_ns.end());
+      raw_one_s += raw_one_db.insert(n, 1);
+    }
+    std::sort(put_ns.begin(), put_ns.end());
+    one_per_s = static_cast<double>(options.calls) / one_s;
+    raw_one.rows_per_s = static_cast<double>(options.calls) / raw_one_s;
+    raw_one.commit_ns = std::move(raw_one_db.commit_ns);
+    std::sort(raw_one.commit_ns.begin(), raw_one.commit_ns.end());
+    one_batch = one_commits ? static_cast<double>(one_ops) / static_cast<double>(one_commits) : 0;
     std::sort(one_commit_ns.begin(), one_commit_ns.end());
     noput_ns = kernel.run(sequential(deployer, "one-0", "noput", options.calls, 0));
 
-    say("concurrent callers");
+    say("concurrent callers (alternating with raw SQLite at the batch size each round reached)");
     kernel.run(concurrent(deployer, "p", options.callers, 2, "put", 0));  // warm-up
-    kernel.run(set_recording(commits, true));
-    many = kernel.run(concurrent(deployer, "p", options.callers, options.calls_per_caller, "put", 0));
-    kernel.run(set_recording(commits, false));
-    many_batch = commits->mean_batch();
-    many_commit_ns = commits->commit_ns;
+    double raw_many_s = 0;
+    uint64_t many_commits = 0, many_ops = 0;
+    int64_t raw_rows = 0;
+    const int64_t rounds = std::min<int64_t>(kRounds, options.calls_per_caller);
+    for (int64_t r = 0, done = 0; r < rounds; ++r) {
+      const int64_t per_caller = (options.calls_per_caller * (r + 1)) / rounds - done;
+      done += per_caller;
+      kernel.run(set_recording(commits, true));
+      const int64_t cpu_before = kernel.run(engine_cpu_ns());
+      auto round = kernel.run(concurrent(deployer, "p", options.callers, per_caller, "put", 0));
+      many_engine_cpu_ns += kernel.run(engine_cpu_ns()) - cpu_before;
+      kernel.run(set_recording(commits, false));
+      many.seconds += round.seconds;
+      many.calls += round.calls;
+      many_commits += commits->commits;
+      many_ops += commits->ops;
+      many_commit_ns.insert(many_commit_ns.end(), commits->commit_ns.begin(), commits->commit_ns.end());
+      const int64_t batch = std::max<int64_t>(1, std::llround(commits->mean_batch()));
+      raw_many_s += raw_many_db.insert(round.calls, batch);
+      raw_rows += round.calls;
+    }
+    many_batch = many_commits ? static_cast<double>(many_ops) / static_cast<double>(many_commits) : 0;
+    raw_many.rows_per_s = static_cast<double>(raw_rows) / raw_many_s;
+    raw_many.commit_ns = std::move(raw_many_db.commit_ns);
     std::sort(many_commit_ns.begin(), many_commit_ns.end());
 
     say("get vs table read");
@@ -440,10 +536,7 @@ int run_storage(std::span<std::string> argv) {
     table_net = table_call - call_ns;
   }
 
-  say("raw SQLite at the same batch sizes");
-  int64_t batch_many = std::max<int64_t>(1, std::llround(many_batch));
-  RawRun raw_one = raw_inserts(dir.path() / "raw-one.db", options.calls, 1, 1);
-  RawRun raw_many = raw_inserts(dir.path() / "raw-many.db", many.calls, options.callers, batch_many);
+  const int64_t batch_many = std::max<int64_t>(1, std::llround(many_batch));
 
   say("recovery: building with storage");
   auto with_data = dir.path() / "with-storage";
@@ -489,6 +582,8 @@ int run_storage(std::span<std::string> argv) {
       {"raw_same_batch_per_s", std::llround(raw_many.rows_per_s)},
       {"raw_same_batch_rows_per_commit", batch_many},
       {"many_callers_ratio", round_to(many_per_s / raw_many.rows_per_s, 0.001)},
+      {"one_caller_engine_cpu_us_per_call", micros(static_cast<double>(one_engine_cpu_ns) / static_cast<double>(options.calls))},
+      {"many_callers_engine_cpu_us_per_call", micros(static_cast<double>(many_engine_cpu_ns) / static_cast<double>(many.calls))},
       // gate latency
       {"put_call_p50_us", micros(put_p50)},
       {"put_call_p99_us", micros(put_p99)},
@@ -524,6 +619,10 @@ int run_storage(std::span<std::string> argv) {
     row("durable calls/s, " + std::to_string(options.callers) + " callers", fixed(many_per_s) + " /s",
         fixed(raw_many.rows_per_s) + " raw, " + std::to_string(batch_many) + " rows/commit",
         fixed(many_per_s / raw_many.rows_per_s, 2), ">= 0.5 (mean batch " + fixed(many_batch, 1) + ")");
+    row("  engine CPU per call, 1 / " + std::to_string(options.callers),
+        fixed(micros(static_cast<double>(one_engine_cpu_ns) / static_cast<double>(options.calls)), 1) + " / " +
+            fixed(micros(static_cast<double>(many_engine_cpu_ns) / static_cast<double>(many.calls)), 1) + " us",
+        "", "", "");
     row("gate: reply p50 added", fixed(micros(put_p50 - noput_p50), 1) + " us",
         fixed(micros(commit_p50), 1) + " us commit p50", fixed((put_p50 - noput_p50) / commit_p50, 2), "<= 2");
     row("gate: reply p99 added", fixed(micros(put_p99 - noput_p99), 1) + " us",

@@ -71,6 +71,7 @@ Writer::~Writer() { stop_threads(); }
 
 // Lets both contexts run out of work (what is posted still runs), then joins.
 void Writer::stop_threads() {
+  hand_over();  // what was submitted still runs
   if (context_work_) {
     asio::post(context_, [this] {
       idle_stopped_ = true;
@@ -87,8 +88,23 @@ uint64_t Writer::submit(WriteFn fn) {
   if (closed_) throw StoreError(SQLITE_MISUSE, "store is closed");
   uint64_t seq = next_seq_++;
   if (!in_flight_) in_flight_.emplace(executor_);
-  asio::post(context_, [this, write = Write{seq, epoch_, std::move(fn)}]() mutable { join_batch(std::move(write)); });
+  outgoing_.push_back(Write{seq, epoch_, std::move(fn)});
+  if (outgoing_.size() == 1) {
+    // After whatever the engine is running now (a turn of its queue: e.g.
+    // every waiter a commit resumed): one post for all their writes.
+    asio::post(executor_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->hand_over();
+    });
+  }
   return seq;
+}
+
+void Writer::hand_over() {
+  if (outgoing_.empty()) return;
+  asio::post(context_, [this, writes = std::move(outgoing_)]() mutable {
+    for (auto& write : writes) join_batch(std::move(write));
+  });
+  outgoing_ = {};
 }
 
 asio::awaitable<void> Writer::wait_for(uint64_t seq) {
@@ -293,7 +309,10 @@ void Writer::report(BatchResult result) {
     // whatever they submitted is posted to the writer context before it.
     asio::post(self->executor_, [weak] {
       // A raw pointer on the writer thread: the Writer joins it before it goes away.
-      if (auto self = weak.lock()) asio::post(self->context_, [w = self.get()] { w->engine_caught_up(); });
+      if (auto self = weak.lock()) {
+        self->hand_over();  // the resumed waiters' writes, before the notice
+        asio::post(self->context_, [w = self.get()] { w->engine_caught_up(); });
+      }
     });
   });
 }

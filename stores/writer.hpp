@@ -173,6 +173,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void arm_idle();                     // writer thread
   void run_idle();                     // writer thread: the hook's idle transaction
   void ensure_open();
+  void hand_over();                               // engine thread: outgoing_ -> the writer context
   void report(BatchResult result);                // writer thread -> engine thread
   void handle_result(const BatchResult& result);  // engine thread
   void schedule_probe();                          // engine thread
@@ -221,6 +222,12 @@ class Writer : public std::enable_shared_from_this<Writer> {
   std::atomic<int> checkpointed_pages_{-1};      // WAL pages the last checkpoint copied; -1 once seen
 
   // Engine thread only.
+  // Writes submitted since the last hand_over(): they go to the writer
+  // context together, once per turn of the engine's queue, rather than one
+  // post (and one wake-up of the writer thread) each. Anything else posted to
+  // the writer context from the engine hands them over first, so the writer
+  // sees everything in submission order.
+  std::vector<Write> outgoing_;
   uint64_t next_seq_ = 1;
   uint64_t completed_seq_ = 0;
   uint64_t epoch_ = 0;
@@ -249,6 +256,7 @@ asio::awaitable<R> Writer::execute(std::function<R(Database&)> fn) {
   return async_call<R>(
       executor_,
       [self](UniqueTask task) {
+        self->hand_over();  // the writes submitted before the task come first
         asio::post(self->context_, [self, task = std::move(task)]() mutable { self->run_task(std::move(task)); });
       },
       [self, fn = std::move(fn)]() -> R {

@@ -6,6 +6,12 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
+#include <cstdint>
+#include <system_error>
+
+#include "base/utf8.hpp"
+
 namespace solo {
 
 namespace json = boost::json;
@@ -43,8 +49,63 @@ std::size_t json_nodes(const json::value& v) {
   return n;
 }
 
+namespace {
+
+// Pushes `text` when it is a scalar whose Lua value is certain without a
+// parse: true, false, null, an integer of JSON's form (-?(0|[1-9][0-9]*),
+// "-0" aside) that fits int64, a string with no escape, control character
+// or invalid UTF-8. boost::json would push the very same value for these
+// texts, whatever wrote them. Anything else (floats, which boost::json
+// rounds its own way; escapes; whitespace; tables) returns false and takes
+// the full parse. solo.storage.get of a scalar, the common case, skips
+// boost::json's parser and value tree this way.
+bool push_plain_scalar(lua_State* L, std::string_view text) {
+  if (text.empty()) return false;
+  const char first = text.front();
+  if (first == '"') {
+    if (text.size() < 2 || text.back() != '"') return false;
+    const std::string_view inner = text.substr(1, text.size() - 2);
+    for (const char c : inner) {
+      if (c == '\\' || c == '"' || static_cast<unsigned char>(c) < 0x20) return false;
+    }
+    if (!is_valid_utf8(inner)) return false;
+    lua_pushlstring(L, inner.data(), inner.size());
+    return true;
+  }
+  if (text == "true" || text == "false") {
+    lua_pushboolean(L, text.front() == 't');
+    return true;
+  }
+  if (text == "null") {
+    push_json_null(L);
+    return true;
+  }
+  // -?[1-9][0-9]* or 0 (JSON's integers, "-0" aside), within int64.
+  const std::size_t digits = first == '-' ? 1 : 0;
+  if (text.size() == digits || text[digits] < '0' || text[digits] > '9') return false;
+  if (text[digits] == '0' && text.size() != 1) return false;
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) return false;
+  lua_pushinteger(L, static_cast<lua_Integer>(n));
+  return true;
+}
+
+}  // namespace
+
 void push_decoded(lua_State* L, std::string_view text, const char* what) {
-  LuaMeter::of(L).charge(L, text.size() / 8);
+  auto& meter = LuaMeter::of(L);
+  // Valid JSON that starts with neither whitespace nor a bracket is a
+  // scalar: one node, charged at once (the same total as below). Anything
+  // else is charged by its nodes after the parse.
+  const char first = text.empty() ? ' ' : text.front();
+  const bool scalar = first != '[' && first != '{' && first != ' ' && first != '\t' && first != '\n' && first != '\r';
+  if (scalar) {
+    meter.charge(L, text.size() / 8 + decode_node_units);
+    if (push_plain_scalar(L, text)) return;
+  } else {
+    meter.charge(L, text.size() / 8);
+  }
   json::parse_options options;
   options.max_depth = LuaJsonLimits{}.max_depth;
   boost::system::error_code ec;
@@ -57,7 +118,7 @@ void push_decoded(lua_State* L, std::string_view text, const char* what) {
     failure = e.what();
   }
   if (!failure.empty()) luaL_error(L, "%s: %s", what, failure.c_str());
-  LuaMeter::of(L).charge(L, json_nodes(v) * decode_node_units);
+  if (!scalar) meter.charge(L, json_nodes(v) * decode_node_units);
   push_json(L, v);
 }
 

@@ -55,9 +55,10 @@ std::string_view key_arg(lua_State* L, int idx, const char* what) {
 
 int storage_get(lua_State* L) {
   const auto key = key_arg(L, 1, "solo.storage.get");
+  LuaHost& host = host_of(L);
   const std::string* text = nullptr;
   call_host(L, "solo.storage.get", [&] {
-    text = host_of(L).storage_get(key);
+    text = host.storage_get(key);
     return 0;
   });
   if (text == nullptr) {

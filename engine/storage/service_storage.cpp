@@ -21,11 +21,13 @@ void check_key(std::string_view key) {
   if (!is_valid_utf8(key)) throw Error(ErrorKind::invalid, "storage key is not valid UTF-8");
 }
 
+// `whose` and `id` name the holder ("service", "tenant"); the message is
+// only built when the quota is exceeded (a put checks four, every time).
 void check_quota(const char* quota, uint64_t limit, uint64_t used, uint64_t after, const char* what,
-                 const std::string& whose) {
+                 const char* whose, const std::string& id) {
   if (after <= limit || after <= used) return;  // within it, or shrinking
   throw QuotaExceeded(quota, limit, used,
-                      "storage quota " + std::string(quota) + " exceeded: " + whose + " would hold " +
+                      "storage quota " + std::string(quota) + " exceeded: " + whose + " " + id + " would hold " +
                           std::to_string(after) + " " + what + ", more than its " + std::to_string(limit) +
                           "; nothing was written");
 }
@@ -71,15 +73,14 @@ void ServiceStorage::put(std::string_view key, std::string value_json) {
   if (new_bytes > old_bytes || new_keys > 0) {
     const StorageLimits limits = directory_.limits_(tenant_id_, service_id_);
     const StorageUse tenant = directory_.tenant_use(tenant_id_);
-    const std::string service = "service " + service_id_;
-    const std::string whose_tenant = "tenant " + tenant_id_;
-    check_quota("storage_keys", limits.service_keys, use_.keys, use_.keys + new_keys, "keys", service);
+    check_quota("storage_keys", limits.service_keys, use_.keys, use_.keys + new_keys, "keys", "service",
+                service_id_);
     check_quota("storage_bytes", limits.service_bytes, use_.bytes, use_.bytes - old_bytes + new_bytes, "bytes",
-                service);
-    check_quota("storage_keys_total", limits.tenant_keys, tenant.keys, tenant.keys + new_keys, "keys",
-                whose_tenant);
+                "service", service_id_);
+    check_quota("storage_keys_total", limits.tenant_keys, tenant.keys, tenant.keys + new_keys, "keys", "tenant",
+                tenant_id_);
     check_quota("storage_bytes_total", limits.tenant_bytes, tenant.bytes, tenant.bytes - old_bytes + new_bytes,
-                "bytes", whose_tenant);
+                "bytes", "tenant", tenant_id_);
   }
   ++directory_.metrics_.writes;
   directory_.metrics_.bytes_written += new_bytes;

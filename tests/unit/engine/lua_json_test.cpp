@@ -159,4 +159,34 @@ end)lua");
   BOOST_TEST(r.reply == json::parse(R"([true,"integer","float","x",false,false,true,"null","{}"])"));
 }
 
+// Scalars take a path without boost::json's parser (push_decoded): each
+// text must decode to what the full parse gives, and what is not JSON must
+// still fail.
+BOOST_AUTO_TEST_CASE(solo_json_decodes_scalars_as_the_parser_does) {
+  auto sb = make_sandbox(R"lua(
+function handle_call(msg, state)
+  local out = {}
+  local texts = { '0', '-7', '42', '9223372036854775807', '-9223372036854775808', '9223372036854775808',
+                  '-0', '1.5', '1E2', '"plain"', '""', '"a\\nb"', '"caf\195\169"', 'true', 'false', 'null',
+                  ' 5', '5 ', '"x" ' }
+  for _, text in ipairs(texts) do
+    local v = solo.json.decode(text)
+    if v == solo.null then v = "<null>" end
+    out[#out + 1] = { math.type(v) or type(v), v }
+  end
+  for _, bad in ipairs({ '01', '-', '"open', '+1', 'tru', '"bad \255"', '1 2' }) do
+    out[#out + 1] = (pcall(solo.json.decode, bad))
+  end
+  return out, state
+end)lua");
+  auto r = sb->start_call(nullptr);
+  BOOST_TEST_INFO(r.error);
+  BOOST_REQUIRE(r.is_done());
+  BOOST_TEST(r.reply == json::parse(R"([["integer",0],["integer",-7],["integer",42],
+    ["integer",9223372036854775807],["integer",-9223372036854775808],["float",9.223372036854775808E18],
+    ["integer",0],["float",1.5],["float",1E2],["string","plain"],["string",""],["string","a\nb"],
+    ["string","caf\u00e9"],["boolean",true],["boolean",false],["string","<null>"],
+    ["integer",5],["integer",5],["string","x"],false,false,false,false,false,false,false])"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
