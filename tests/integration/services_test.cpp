@@ -12,6 +12,7 @@
 
 #include "net/http_client.hpp"
 #include "net/sse.hpp"
+#include "support/examples.hpp"
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
 #include "support/solo_process.hpp"
@@ -26,13 +27,7 @@ using solo::test::eventually;
 
 namespace {
 
-std::string example(const std::string& name) {
-  std::ifstream in(std::string(SOLO_SOURCE_DIR) + "/examples/" + name);
-  BOOST_TEST_REQUIRE(static_cast<bool>(in), "cannot read examples/" << name);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using solo::test::example;
 
 // One HTTP client with the admin token, acting for one tenant through
 // X-Tenant-ID ("" = no header: the tenant "default").

@@ -17,6 +17,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "net/http_client.hpp"
+#include "support/examples.hpp"
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
 #include "support/solo_process.hpp"
@@ -114,13 +115,7 @@ end
 function handle_call(msg, state) error("version 2 is broken") end
 )";
 
-std::string example(const std::string& name) {
-  std::ifstream in(std::string(SOLO_SOURCE_DIR) + "/examples/" + name);
-  BOOST_TEST_REQUIRE(static_cast<bool>(in), "cannot read examples/" << name);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using solo::test::example;
 
 struct Api {
   explicit Api(const SoloProcess& solo, std::string tenant = "")
