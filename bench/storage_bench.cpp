@@ -121,7 +121,7 @@ function handle_call(msg, state)
     for i = 1, msg.n do v = i end
     return true, state
   elseif op == "fill" then
-    for i = 1, msg.keys do
+    for i = 1, msg.n do
       solo.storage.put(string.format("key%05d", i), { i = i, note = "a value of the recovery figure" })
     end
     return true, state
@@ -131,13 +131,10 @@ end
 )";
 
 // Built outside coroutines (GCC 12: no initializer lists in coroutine bodies).
+// {"op", "i", "n"}: what every op of kStorageCode reads, and no more (a
+// caller sends what the handler needs; the conversion to Lua is per field).
 boost::json::value message(const char* op, int64_t i = 0, int64_t n = 0) {
-  boost::json::object msg;
-  msg["op"] = op;
-  msg["i"] = i;
-  msg["n"] = n;
-  msg["keys"] = n;
-  return msg;
+  return boost::json::object{{"op", op}, {"i", i}, {"n", n}};
 }
 
 double micros(double ns) { return std::round(ns / 100.0) / 10.0; }  // 0.1 us

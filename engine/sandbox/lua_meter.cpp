@@ -97,12 +97,6 @@ void LuaMeter::install(lua_State* L) {
   lua_sethook(L, &LuaMeter::hook, LUA_MASKCOUNT, hook_interval);
 }
 
-LuaMeter& LuaMeter::of(lua_State* L) {
-  LuaMeter* self;
-  std::memcpy(&self, lua_getextraspace(L), sizeof(LuaMeter*));
-  return *self;
-}
-
 void LuaMeter::begin_message(std::chrono::nanoseconds cpu_budget, bool preemptible, bool exact_cpu) {
   exact_cpu_ = exact_cpu;
   used_ = 0;
@@ -184,10 +178,9 @@ void LuaMeter::spend(std::uint64_t cost) {
   if (used_ > budget_) exhaust(Limit::instructions);
 }
 
-void LuaMeter::charge(lua_State* L, std::uint64_t cost) {
-  if (!metering_) return;
-  spend(cost);
-  if (exhausted()) raise_limit(L);
+void LuaMeter::over_budget(lua_State* L) {
+  if (used_ > budget_) exhaust(Limit::instructions);
+  raise_limit(L);
 }
 
 void LuaMeter::raise_limit(lua_State* L) {

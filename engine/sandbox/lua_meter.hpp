@@ -54,6 +54,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace solo {
 
@@ -84,7 +85,11 @@ class LuaMeter {
   // new threads copy) and installs the count hook on the main thread, from
   // which every later thread inherits it. Raises a Lua error on failure.
   void install(lua_State* L);
-  static LuaMeter& of(lua_State* L);
+  static LuaMeter& of(lua_State* L) {
+    LuaMeter* self;
+    std::memcpy(&self, lua_getextraspace(L), sizeof(LuaMeter*));
+    return *self;
+  }
 
   // A message starts: fresh budgets. `cpu_budget` caps this step's time
   // (at most the service's limit); `preemptible`: whether it may be sliced.
@@ -112,7 +117,12 @@ class LuaMeter {
   void mark_preempted() { preempted_ = true; }
 
   // Adds C work to the budget; raises the limit error if a limit is spent.
-  void charge(lua_State* L, std::uint64_t cost);
+  // Inline: the storage and JSON functions charge on every call.
+  void charge(lua_State* L, std::uint64_t cost) {
+    if (!metering_) return;
+    used_ += cost;
+    if (used_ > budget_ || exhausted()) over_budget(L);
+  }
   // Raises the limit error if a limit is spent.
   void check(lua_State* L) { charge(L, 0); }
   // Budget left in this message, for estimates (pattern matching).
@@ -159,6 +169,8 @@ class LuaMeter {
   [[noreturn]] void raise_limit(lua_State* L);
   void spend(std::uint64_t cost);
   void exhaust(Limit limit);
+  // charge()'s slow path: marks the budget spent if it is, then raises.
+  [[noreturn]] void over_budget(lua_State* L);
   std::chrono::nanoseconds elapsed_in_slice(std::chrono::steady_clock::time_point now) const {
     return now - slice_started_;
   }

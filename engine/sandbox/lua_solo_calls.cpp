@@ -72,6 +72,17 @@ bool push_plain_scalar(lua_State* L, std::string_view text) {
     lua_pushlstring(L, inner.data(), inner.size());
     return true;
   }
+  if (first >= '0' && first <= '9' && text.size() < 19) {
+    // A short unsigned integer, the common scalar: digits only, no leading zero.
+    if (first == '0' && text.size() != 1) return false;
+    lua_Integer n = 0;
+    for (const char c : text) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + (c - '0');
+    }
+    lua_pushinteger(L, n);
+    return true;
+  }
   if (text == "true" || text == "false") {
     lua_pushboolean(L, text.front() == 't');
     return true;
