@@ -53,6 +53,11 @@ struct LuaHost {
   virtual std::vector<std::pair<std::string, std::string>> storage_list(std::string_view prefix,
                                                                         std::string_view start_after,
                                                                         std::size_t limit);
+  // A number that moves whenever the storage's data changes, whoever wrote
+  // (this service, an operator, a failed commit's undo); 0 while the service
+  // has not used its storage. The sandbox drops its read cache of
+  // solo.storage.get when it moved (lua_storage_library.hpp).
+  virtual std::uint64_t storage_version() { return 0; }
   // solo.call is not here: it is asynchronous. The handler yields a
   // PendingCall (see StepResult), the actor performs it and resumes the
   // sandbox with the reply or the error.

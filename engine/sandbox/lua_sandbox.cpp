@@ -3,6 +3,7 @@
 
 #include "engine/sandbox/lua_chunk_cache.hpp"
 #include "engine/sandbox/lua_environment.hpp"
+#include "engine/sandbox/lua_storage_library.hpp"
 
 #include <boost/json.hpp>
 
@@ -262,6 +263,7 @@ StepResult LuaSandbox::start_init(json::value config) {
 // step, only the handler is metered: the body starts the meter after the
 // conversion and call_returned pauses it before the encoding.
 StepResult LuaSandbox::start_call(json::value msg) {
+  sync_storage_cache();
   release_thread();
   pending_.reset();
   entry_ = Entry::call;
@@ -380,6 +382,7 @@ StepResult LuaSandbox::start_terminate(std::string reason) {
 
 StepResult LuaSandbox::resume(json::value reply_or_error, bool is_error) {
   if (thread_ == nullptr || meter_->preempted()) return StepResult::failed("no step is waiting for a solo.call reply");
+  sync_storage_cache();
   auto err = protect([&](lua_State* L) {
     lua_pushboolean(L, is_error);
     if (!is_error) {
@@ -403,6 +406,7 @@ StepResult LuaSandbox::resume(json::value reply_or_error, bool is_error) {
 }
 
 StepResult LuaSandbox::continue_step() {
+  sync_storage_cache();
   if (thread_ == nullptr || !meter_->preempted()) return StepResult::failed("no step was preempted");
   meter_->clear_preempted();
   return run(0);
@@ -411,6 +415,7 @@ StepResult LuaSandbox::continue_step() {
 // ---- steps ---------------------------------------------------------------------------
 
 StepResult LuaSandbox::start(Entry entry, const char* function, const Pusher& push_args) {
+  sync_storage_cache();
   release_thread();
   pending_.reset();
   entry_ = entry;
@@ -478,6 +483,16 @@ StepResult LuaSandbox::missing_function(Entry entry, const Pusher& push_args) {
   }
   if (err) return StepResult::failed(*err, StepResult::Fault::memory);
   return StepResult::done();
+}
+
+// Before Lua runs again: the read cache of solo.storage.get is emptied when
+// the storage changed since Lua last ran (lua_storage_library.hpp).
+void LuaSandbox::sync_storage_cache() {
+  if (host_ == nullptr) return;
+  const std::uint64_t version = host_->storage_version();
+  if (version == storage_seen_) return;
+  storage_seen_ = version;
+  protect([](lua_State* L) { forget_storage_cache(L); });
 }
 
 StepResult LuaSandbox::run(int nargs) {

@@ -181,6 +181,7 @@ class LuaSandbox final : private LuaSoloContext {
   std::optional<std::string> protect(F&& f) const;
   StepResult start(Entry entry, const char* function, const Pusher& push_args);
   StepResult run(int nargs);
+  void sync_storage_cache();
   static bool unsliced_entry(Entry entry) { return entry == Entry::load || entry == Entry::terminate; }
   bool sliced(Entry entry) const { return preemptible_ && !unsliced_entry(entry); }
   StepResult finish(int status, int nresults);
@@ -204,6 +205,7 @@ class LuaSandbox final : private LuaSoloContext {
   LuaLimits limits_;
   LuaFacts facts_;
   LuaHost* host_;
+  std::uint64_t storage_seen_ = 0;  // the host's storage_version() when Lua last ran
   std::unique_ptr<LuaMeter> meter_;  // outlives L_: the allocator points at it
   lua_State* L_ = nullptr;
   // The step in progress (running or waiting in solo.call).

@@ -29,6 +29,52 @@ constexpr std::uint64_t entry_units = 20;
 constexpr std::uint64_t put_node_units = 40;
 constexpr lua_Integer default_list_limit = 100;
 
+// ---- the read cache (see forget_storage_cache) ----------------------------------
+// One table per state: key -> value for the scalars get returned, and at
+// index 1 (no key is a number) how many were added since it was last
+// emptied. It is the upvalue 2 of get, put and delete, and in the registry
+// for forget_storage_cache.
+constexpr int cache_upvalue = 2;
+constexpr lua_Integer cache_entries = 256;  // then it starts over empty
+constexpr std::size_t cache_string_max = 256;  // longer strings are not kept alive by it
+const char cache_key = 0;
+
+void clear_cache(lua_State* L, int cache) {
+  cache = lua_absindex(L, cache);
+  lua_pushnil(L);
+  while (lua_next(L, cache) != 0) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, cache);  // clearing a present field during traversal is allowed
+  }
+}
+
+// Keeps the value at the top (get's answer for the key at index 1) when it
+// is a scalar: immutable, so handing out the same value again is exact.
+void remember_value(lua_State* L) {
+  const int type = lua_type(L, -1);
+  if (type == LUA_TTABLE || type == LUA_TNIL) return;
+  if (type == LUA_TSTRING && lua_rawlen(L, -1) > cache_string_max) return;
+  const int cache = lua_upvalueindex(cache_upvalue);
+  lua_rawgeti(L, cache, 1);
+  const lua_Integer added = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (added >= cache_entries) clear_cache(L, cache);
+  lua_pushinteger(L, added >= cache_entries ? 1 : added + 1);
+  lua_rawseti(L, cache, 1);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, cache);
+}
+
+// put and delete: the key's cached value, if any, is no longer the value.
+void forget_key(lua_State* L) {
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  lua_rawset(L, lua_upvalueindex(cache_upvalue));
+}
+
 void charge(lua_State* L, std::uint64_t units) { LuaMeter::of(L).charge(L, units); }
 
 // Argument `idx` as a key, or a Lua error naming the rule it breaks. Charges
@@ -54,6 +100,16 @@ std::string_view key_arg(lua_State* L, int idx, const char* what) {
 }
 
 int storage_get(lua_State* L) {
+  // A key read before, unchanged since: no host call, no decoding.
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    lua_settop(L, 1);
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, lua_upvalueindex(cache_upvalue)) != LUA_TNIL) {
+      charge(L, call_units + decode_node_units);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
   const auto key = key_arg(L, 1, "solo.storage.get");
   LuaHost& host = host_of(L);
   const std::string* text = nullptr;
@@ -65,6 +121,7 @@ int storage_get(lua_State* L) {
     lua_pushnil(L);
   } else {
     push_decoded(L, *text, "solo.storage.get");
+    remember_value(L);
   }
   return 1;
 }
@@ -102,6 +159,7 @@ std::string value_arg(lua_State* L, int idx) {
 int storage_put(lua_State* L) {
   const auto key = key_arg(L, 1, "solo.storage.put");
   std::string text = value_arg(L, 2);
+  forget_key(L);
   return call_host(L, "solo.storage.put", [&] {
     host_of(L).storage_put(key, std::move(text));
     return 0;
@@ -110,6 +168,7 @@ int storage_put(lua_State* L) {
 
 int storage_delete(lua_State* L) {
   const auto key = key_arg(L, 1, "solo.storage.delete");
+  forget_key(L);
   return call_host(L, "solo.storage.delete", [&] {
     lua_pushboolean(L, host_of(L).storage_delete(key));
     return 1;
@@ -208,11 +267,25 @@ int storage_list(lua_State* L) {
 
 }  // namespace
 
+void forget_storage_cache(lua_State* L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key) == LUA_TTABLE) clear_cache(L, -1);
+  lua_pop(L, 1);
+}
+
 void push_storage_library(lua_State* L, LuaSoloContext& context) {
   lua_createtable(L, 0, 4);
-  push_solo_function(L, "get", storage_get, context);
-  push_solo_function(L, "put", storage_put, context);
-  push_solo_function(L, "delete", storage_delete, context);
+  lua_createtable(L, 1, 0);  // the read cache
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
+  const std::pair<const char*, lua_CFunction> cached[] = {
+      {"get", storage_get}, {"put", storage_put}, {"delete", storage_delete}};
+  for (const auto& [name, f] : cached) {
+    lua_pushlightuserdata(L, &context);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, f, 2);
+    lua_setfield(L, -3, name);
+  }
+  lua_pop(L, 1);
   push_solo_function(L, "list", storage_list, context);
   push_readonly_proxy(L, -1);
   lua_remove(L, -2);

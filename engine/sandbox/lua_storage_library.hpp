@@ -33,6 +33,17 @@
 //                   bytes / 8 + decoding its value
 // A decoded value's tables are Lua allocations: the heap's limit applies
 // ("not enough memory"), as for solo.json.decode.
+//
+// The read cache: get keeps the scalars it returned (numbers, booleans,
+// solo.null, strings up to 256 bytes; at most 256 at a time) in a table of
+// the state, so a get of a key read before costs a table lookup (charged
+// 100 + one node) instead of a host call and a decoding. A scalar is
+// immutable in Lua, so the same value is exact. put and delete drop their
+// key; the sandbox empties the cache before Lua runs again whenever the
+// host's storage_version() moved since (forget_storage_cache): another
+// writer (an operator, a failed commit's undo) can only write while Lua is
+// not running, and this service's own writes of an earlier step are then
+// read afresh too.
 #pragma once
 
 #include "engine/sandbox/lua_solo_library.hpp"
@@ -44,5 +55,9 @@ namespace solo {
 // Pushes the read-only solo.storage table (its functions reach the host
 // through `context`, which must outlive L). Raises Lua errors.
 void push_storage_library(lua_State* L, LuaSoloContext& context);
+
+// Empties the read cache (no-op before solo.storage is opened). Allocates
+// nothing; call with the state idle (between steps).
+void forget_storage_cache(lua_State* L);
 
 }  // namespace solo

@@ -708,6 +708,7 @@ void ServiceActor::cast(std::string_view service_id, boost::json::value msg) {
 }
 
 const std::string* ServiceActor::storage_get(std::string_view key) { return gate_.storage().get(key); }
+std::uint64_t ServiceActor::storage_version() { return gate_.storage_version(); }
 
 void ServiceActor::storage_put(std::string_view key, std::string value_json) {
   gate_.storage().put(key, std::move(value_json));

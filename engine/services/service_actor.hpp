@@ -156,6 +156,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   void cast(std::string_view service_id, boost::json::value msg) override;
   std::optional<std::string> secret(std::string_view name) override;
   const std::string* storage_get(std::string_view key) override;
+  std::uint64_t storage_version() override;
   void storage_put(std::string_view key, std::string value_json) override;
   bool storage_delete(std::string_view key) override;
   std::vector<std::pair<std::string, std::string>> storage_list(std::string_view prefix,

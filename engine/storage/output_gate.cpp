@@ -26,6 +26,8 @@ ServiceStorage& OutputGate::storage() {
   return *storage_;
 }
 
+uint64_t OutputGate::storage_version() const { return storage_ ? storage_->version() : 0; }
+
 bool OutputGate::holding() const { return storage_ && (storage_->writing() || storage_->pending_seq() != 0); }
 
 OutputGate::Release OutputGate::close() {

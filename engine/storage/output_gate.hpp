@@ -52,6 +52,8 @@ class OutputGate {
 
   // The service's storage; throws when the server has none.
   ServiceStorage& storage();
+  // Its version (ServiceStorage::version), 0 while it is not open.
+  uint64_t storage_version() const;
   // Effects must be held now.
   bool holding() const;
   // `bytes`: the size of the effect's message, which lives outside the

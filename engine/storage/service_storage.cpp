@@ -105,6 +105,7 @@ void ServiceStorage::remember(std::string_view key) {
 }
 
 void ServiceStorage::assign(const std::string& key, std::optional<std::string> value) {
+  ++version_;
   StorageUse delta_removed;
   StorageUse delta_added;
   auto it = entries_.find(key);

@@ -63,6 +63,8 @@ class ServiceStorage : public std::enable_shared_from_this<ServiceStorage> {
   // How many times a failed commit undid writes of this storage. An actor
   // whose Lua state may hold undone values restarts when it changes.
   uint64_t rollbacks() const { return rollbacks_; }
+  // Moves with every change of the data (LuaHost::storage_version).
+  uint64_t version() const { return version_; }
   // Operators: returns once no write set is open.
   asio::awaitable<void> until_closed();
 
@@ -83,6 +85,7 @@ class ServiceStorage : public std::enable_shared_from_this<ServiceStorage> {
   Undo open_;  // the open write set: each key's value before it
   uint64_t pending_seq_ = 0;
   uint64_t rollbacks_ = 0;
+  uint64_t version_ = 0;
   bool purged_ = false;  // DELETE ?purge=true committed: every later write is refused
   Wakeup closed_;
 };

@@ -229,6 +229,7 @@ void StorageDirectory::forget(const std::string& tenant, const std::string& serv
   storage.discard_writes();
   account(tenant, storage.use_, {});
   storage.entries_.clear();
+  ++storage.version_;
   storage.use_ = {};
   storage.purged_ = true;
   t->second.erase(s);

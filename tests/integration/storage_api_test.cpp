@@ -439,6 +439,27 @@ BOOST_AUTO_TEST_CASE(the_data_outlives_a_kill_a_redeploy_sees_it_and_purge_delet
   BOOST_TEST(!parse(fresh).at("reply").as_object().contains("value"));
 }
 
+// The service's read cache (lua_storage_library.hpp) never answers with a
+// value an operator has since replaced or deleted.
+BOOST_AUTO_TEST_CASE(a_running_service_reads_an_operators_write_at_its_next_message) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  deploy(solo, "box");
+  Api api{solo, "", ""};
+  auto get_in_lua = [&api]() {
+    auto seen = api.send("POST", "/services/box/call", R"({"op": "get", "key": "n"})");
+    BOOST_TEST_REQUIRE(seen.status == 200, seen.body);
+    return parse(seen).at("reply");
+  };
+  BOOST_TEST_REQUIRE(api.send("POST", "/services/box/call", R"({"op": "put", "key": "n", "value": 1})").status == 200);
+  BOOST_TEST(get_in_lua().at("value").as_int64() == 1);
+  BOOST_TEST(get_in_lua().at("value").as_int64() == 1);
+  BOOST_TEST_REQUIRE(api.send("PUT", "/services/box/storage/n", put_body(json::value(2))).status == 200);
+  BOOST_TEST(get_in_lua().at("value").as_int64() == 2);
+  BOOST_TEST_REQUIRE(api.send("DELETE", "/services/box/storage/n").status == 200);
+  BOOST_TEST(!get_in_lua().as_object().contains("value"));
+}
+
 BOOST_AUTO_TEST_CASE(websocket_ops_read_and_write_storage_like_rest) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");

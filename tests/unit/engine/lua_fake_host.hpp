@@ -41,17 +41,23 @@ struct FakeLuaHost : LuaHost {
   // solo.storage over a sorted map (byte order, as the real host keeps it);
   // no quotas, no durability: the sandbox's side is what these tests check.
   std::map<std::string, std::string, std::less<>> storage;
+  // As the real host's: moves with every change. A test that edits
+  // `storage` itself (another writer) moves it too.
+  std::uint64_t version = 0;
+  std::uint64_t storage_version() override { return version; }
   const std::string* storage_get(std::string_view key) override {
     auto it = storage.find(key);
     return it == storage.end() ? nullptr : &it->second;
   }
   void storage_put(std::string_view key, std::string value_json) override {
     storage.insert_or_assign(std::string(key), std::move(value_json));
+    ++version;
   }
   bool storage_delete(std::string_view key) override {
     auto it = storage.find(key);
     if (it == storage.end()) return false;
     storage.erase(it);
+    ++version;
     return true;
   }
   std::vector<std::pair<std::string, std::string>> storage_list(std::string_view prefix, std::string_view start_after,

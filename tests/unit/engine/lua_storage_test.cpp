@@ -253,6 +253,49 @@ BOOST_AUTO_TEST_CASE(list_returns_at_most_the_limit_even_from_a_host_that_gives_
   BOOST_TEST(reply_of(run(*sb, "return #solo.storage.list{limit = 7}")) == json::value(7));
 }
 
+// The read cache (lua_storage_library.hpp): a get of a key read before
+// answers from the state, and is never older than the host's data.
+BOOST_AUTO_TEST_CASE(a_cached_get_sees_this_messages_puts_and_deletes) {
+  FakeLuaHost host;
+  auto sb = make_sandbox(runner, &host);
+  reply_of(run(*sb, "solo.storage.put('a', 1) solo.storage.put('s', 'text')"));
+  auto reply = reply_of(run(*sb,
+                            "local g = solo.storage.get "
+                            "local first, s = g('a'), g('s') "
+                            "solo.storage.put('a', 2) local second = g('a') "
+                            "solo.storage.delete('a') local third = g('a') "
+                            "return {first, second, third == nil, s, g('s')}"));
+  BOOST_TEST(json::serialize(reply) == R"([1,2,true,"text","text"])");
+}
+
+BOOST_AUTO_TEST_CASE(a_get_after_another_writer_changed_the_key_reads_the_new_value) {
+  FakeLuaHost host;
+  auto sb = make_sandbox(runner, &host);
+  reply_of(run(*sb, "solo.storage.put('a', 1)"));
+  for (int i = 0; i < 3; ++i) BOOST_TEST(reply_of(run(*sb, "return solo.storage.get('a')")) == json::value(1));
+  // An operator's write between two messages.
+  host.storage["a"] = "5";
+  ++host.version;
+  BOOST_TEST(reply_of(run(*sb, "return solo.storage.get('a')")) == json::value(5));
+  host.storage.erase("a");
+  ++host.version;
+  BOOST_TEST(reply_of(run(*sb, "return solo.storage.get('a') == nil")) == json::value(true));
+}
+
+BOOST_AUTO_TEST_CASE(tables_are_decoded_afresh_and_many_keys_stay_exact) {
+  FakeLuaHost host;
+  auto sb = make_sandbox(runner, &host);
+  reply_of(run(*sb, "solo.storage.put('t', {n = 1}) "
+                    "for i = 1, 600 do solo.storage.put('k' .. i, i) end"));
+  // A table a handler changed is not what the next get returns.
+  BOOST_TEST(reply_of(run(*sb, "local t = solo.storage.get('t') t.n = 99 return solo.storage.get('t').n")) ==
+             json::value(1));
+  // More keys than the cache holds, read twice: every value is its own.
+  BOOST_TEST(reply_of(run(*sb, "local g, bad = solo.storage.get, 0 "
+                                "for round = 1, 2 do for i = 1, 600 do if g('k' .. i) ~= i then bad = bad + 1 end end end "
+                                "return bad")) == json::value(0));
+}
+
 BOOST_AUTO_TEST_CASE(a_loop_of_storage_calls_runs_out_of_its_budget) {
   FakeLuaHost host;
   auto sb = make_sandbox(runner, &host);  // 20M instructions (lua_fake_host.hpp)
