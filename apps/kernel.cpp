@@ -418,7 +418,7 @@ void Kernel::register_collectors() {
     auto storage = weak.lock();
     if (!storage) return;
     const auto& m = storage->metrics();
-    prometheus::counter(out, "solo_storage_reads_total", "solo.storage gets and lists (services and operators).",
+    prometheus::counter(out, "solo_storage_reads_total", "solo.storage gets and lists that reached the storage (not those the read cache answered).",
                         static_cast<double>(m.reads));
     prometheus::counter(out, "solo_storage_writes_total", "solo.storage puts and deletes.",
                         static_cast<double>(m.writes));
