@@ -153,7 +153,8 @@ asio::awaitable<json::object> McpServer::answer(const RpcMessage& message, const
   if (method == "ping") co_return rpc_result(id, json::object{});
   if (method == "initialize") {
     const auto& params = params_object(message);
-    auto version = negotiate_protocol_version(string_param(params, "protocolVersion"));
+    const auto requested = string_param(params, "protocolVersion");
+    const std::string version(negotiate_protocol_version(requested));
     json::object capabilities{{"tools", json::object{{"listChanged", false}}},
                               {"resources", json::object{{"subscribe", true}, {"listChanged", false}}},
                               {"prompts", json::object{{"listChanged", false}}}};
