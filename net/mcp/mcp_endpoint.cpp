@@ -122,18 +122,20 @@ asio::awaitable<void> write_responses(std::vector<std::string> chunks, std::shar
 // GET /mcp: the session's server messages after `cursor`, then new ones as
 // they come, with heartbeats; ends when the session ends, the client goes
 // away, or at shutdown (the server's cancellation).
-asio::awaitable<void> run_stream(std::shared_ptr<McpSession> session, std::uint64_t cursor,
+asio::awaitable<void> run_stream(std::shared_ptr<McpSession> session, std::uint64_t generation, std::uint64_t cursor,
                                  std::chrono::milliseconds heartbeat, std::shared_ptr<StreamWriter> out) {
   struct Open {
     std::shared_ptr<McpSession> session;
+    std::uint64_t generation;
     ~Open() {
+      if (session->stream_generation != generation) return;  // taken over: the new stream is open
       session->stream_open = false;
       session->last_used = McpSession::Clock::now();  // idle expiry counts from the stream's end
     }
-  } open{session};
+  } open{session, generation};
   if (!co_await out->write(": stream open\n\n")) co_return;
   for (;;) {
-    if (session->closed()) co_return;
+    if (session->closed() || session->stream_generation != generation) co_return;
     std::vector<McpSession::StreamEvent> pending;  // copied: the buffer changes while we write
     for (const auto& event : session->buffered()) {
       if (event.id > cursor) pending.push_back(event);
@@ -263,12 +265,17 @@ asio::awaitable<Response> McpEndpoint::get(Request& request) {
   if (!id) co_return session_required();
   auto session = sessions_.find(*id, owner_of(request));
   if (!session) co_return session_not_found();
-  if (session->stream_open) {
+  auto last = request.header("last-event-id");
+  // One stream per session. A client resuming (Last-Event-ID) takes over: its
+  // old connection is most likely dead and not noticed yet (until the next
+  // heartbeat fails), and only the session's own token gets this far.
+  if (session->stream_open && !last) {
     co_return transport_error(409, rpc_code::invalid_request,
-                              "this session's stream is already open (one GET /mcp stream per session)");
+                              "this session's stream is already open (one GET /mcp stream per session; "
+                              "resume with Last-Event-ID to replace it)");
   }
   std::uint64_t cursor = session->delivered;
-  if (auto last = request.header("last-event-id")) {
+  if (last) {
     auto text = trim(*last);
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cursor);
     if (ec != std::errc() || end != text.data() + text.size()) {
@@ -276,11 +283,15 @@ asio::awaitable<Response> McpEndpoint::get(Request& request) {
     }
   }
   session->stream_open = true;
+  const auto generation = ++session->stream_generation;
+  session->wakeup().notify();  // a stream taken over sees the new generation and returns
   Response response;
   response.content_type = "text/event-stream";
   response.headers.emplace_back("Cache-Control", "no-cache");
-  response.stream = [session, cursor, heartbeat = context_ ? context_->sse_heartbeat : std::chrono::milliseconds(15000)](
-                        std::shared_ptr<StreamWriter> out) { return run_stream(session, cursor, heartbeat, std::move(out)); };
+  const auto heartbeat = context_ ? context_->sse_heartbeat : std::chrono::milliseconds(15000);
+  response.stream = [session, generation, cursor, heartbeat](std::shared_ptr<StreamWriter> out) {
+    return run_stream(session, generation, cursor, heartbeat, std::move(out));
+  };
   co_return response;
 }
 

@@ -83,6 +83,9 @@ class McpSession : public SubscriptionSink, public std::enable_shared_from_this<
   // starts after it).
   std::uint64_t delivered = 0;
   bool stream_open = false;
+  // Bumped by every GET stream that starts: a stream whose generation is no
+  // longer current returns (a resuming client took over).
+  std::uint64_t stream_generation = 0;
   Wakeup& wakeup() { return wakeup_; }
 
   // Ends the session: subscriptions dropped, the stream woken to end.

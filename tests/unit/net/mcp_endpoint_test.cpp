@@ -264,6 +264,11 @@ BOOST_AUTO_TEST_CASE(one_stream_per_session) {
   BOOST_TEST(stream.status == 200);
   BOOST_TEST(stream.content_type == "text/event-stream");
   BOOST_TEST(mcp.get(mcp.request("GET", "", session)).status == 409);
+  // Resuming takes the stream over (the old connection is likely dead).
+  auto resume = mcp.request("GET", "", session);
+  resume.headers.emplace_back("last-event-id", "0");
+  BOOST_TEST(mcp.get(resume).status == 200);
+  BOOST_TEST(mcp.endpoint->sessions().find(session, "t1")->stream_generation == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(bounds_sessions_per_tenant_and_the_stream_buffer) {
