@@ -15,9 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "support/mcp_client.hpp"
 #include "support/solo_process.hpp"
 
+using solo::test::McpClient;
 using solo::test::SoloProcess;
+using solo::test::is_error;
+using solo::test::parse_object;
+using solo::test::text_of;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
@@ -70,71 +75,6 @@ const std::vector<Row> kMatrix = {
     {"discover_services", {"registry"}, R"({"name": "svc"})"},
     {"grant_token", {"grant"}, R"({"permissions": ["grant"], "ttl_seconds": 60})"},
 };
-
-json::object parse_object(const std::string& text) {
-  auto value = json::parse(text);
-  BOOST_REQUIRE_MESSAGE(value.is_object(), text);
-  return value.as_object();
-}
-
-// An MCP client over POST /mcp with one bearer token: initialize opens the
-// session, then every request carries Mcp-Session-Id.
-class McpClient {
- public:
-  McpClient(const SoloProcess& solo, std::string token) : solo_(solo), token_(std::move(token)) {
-    auto init = post(json::object{{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", "initialize"},
-                                  {"params", json::object{{"protocolVersion", "2025-11-25"},
-                                                          {"capabilities", json::object{}},
-                                                          {"clientInfo", json::object{{"name", "matrix"},
-                                                                                      {"version", "1"}}}}}});
-    BOOST_REQUIRE_MESSAGE(init.status == 200, init.body);
-    auto session = init.header("mcp-session-id");
-    BOOST_REQUIRE(session.has_value());
-    session_ = *session;
-    auto initialized = post(json::object{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
-    BOOST_REQUIRE_EQUAL(initialized.status, 202);
-  }
-
-  // The JSON-RPC response to `method` with `params`.
-  json::object request(const std::string& method, json::object params) {
-    auto reply = post(json::object{{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}});
-    BOOST_REQUIRE_MESSAGE(reply.status == 200, method << ": " << reply.status << " " << reply.body);
-    return parse_object(reply.body);
-  }
-
-  // The CallToolResult of tools/call.
-  json::object call(const std::string& tool, const std::string& arguments) {
-    auto response = request("tools/call", json::object{{"name", tool}, {"arguments", json::parse(arguments)}});
-    BOOST_REQUIRE_MESSAGE(response.contains("result"), tool << ": " << json::serialize(response));
-    return response.at("result").as_object();
-  }
-
- private:
-  solo::net::ClientResponse post(const json::object& message) {
-    solo::net::HttpClient client(solo_.url(), std::chrono::seconds(30));
-    solo::net::HeaderList headers{{"authorization", "Bearer " + token_},
-                                  {"content-type", "application/json"},
-                                  {"accept", "application/json, text/event-stream"}};
-    if (!session_.empty()) {
-      headers.emplace_back("mcp-session-id", session_);
-      headers.emplace_back("mcp-protocol-version", "2025-11-25");
-    }
-    return client.request("POST", "/mcp", json::serialize(message), headers);
-  }
-
-  const SoloProcess& solo_;
-  std::string token_;
-  std::string session_;
-  int64_t next_id_ = 1;
-};
-
-std::string text_of(const json::object& result) {
-  return std::string(result.at("content").as_array().at(0).as_object().at("text").as_string());
-}
-bool is_error(const json::object& result) {
-  auto* flag = result.if_contains("isError");
-  return flag && flag->as_bool();
-}
 
 struct Fixture {
   Fixture() : dir(fs::temp_directory_path() / ("solo-mcp-matrix-" + std::to_string(::getpid()))) {
