@@ -105,7 +105,7 @@ constexpr ToolRow kTools[] = {
      "services/<id>).",
      R"json({"type": "object", "additionalProperties": false, "required": ["service_id"], "properties": {
         "service_id": )json" SOLO_ID_SCHEMA("The service to stop") R"json(,
-        "force": {"type": "boolean", "description": "Stop at once, without waiting for the message in progress"},
+        "force": {"type": "boolean", "description": "Stop without running terminate"},
         "purge": {"type": "boolean", "description": "Also delete the service's storage data (cannot be undone)"}}})json",
      R"json({"type": "object", "required": ["service_id", "status"], "properties": {
         "service_id": {"type": "string"}, "status": {"type": "string"}, "purged": {"type": "boolean"},
@@ -374,14 +374,7 @@ std::optional<OpRequest> tool_request(std::string_view tool, const json::object&
     with_message["message"] = json::object();
     return op_request(row->op, with_message);
   }
-  auto request = op_request(row->op, arguments);
-  // The WebSocket kill op has no purge; the REST route does.
-  if (request && row->op == "kill") {
-    if (auto* purge = arguments.if_contains("purge"); purge && purge->as_bool()) {
-      request->query.emplace_back("purge", "true");
-    }
-  }
-  return request;
+  return op_request(row->op, arguments);
 }
 
 json::object tool_result(std::string_view tool, const Response& response) {
