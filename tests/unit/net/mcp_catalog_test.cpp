@@ -179,6 +179,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_a_bad_request_naming_the_field) {
                  "unknown argument 'limts'") == 0u);
   BOOST_TEST(message("list_services", R"({"limit": 5000})") == "'limit' must be from 1 to 1000");
   BOOST_TEST(message("list_services", R"({"limit": 1.5})") == "'limit' must be of type integer");
+  BOOST_TEST(message("list_services", R"({"limit": 5.0})") == "'limit' must be of type integer");
   BOOST_TEST(message("get_logs", R"({"level": "loud"})").find("'level' must be one of") == 0u);
   BOOST_TEST(message("grant_token", R"({"permissions": ["admin"]})").find("'permissions[0]' must be one of") == 0u);
   BOOST_TEST(message("grant_token", R"({"permissions": []})") == "'permissions' must hold 1 to any number of items");
@@ -189,6 +190,28 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_a_bad_request_naming_the_field) {
   BOOST_TEST(message("discover_services", R"({"metadata": {"name": "x"}})").find("may not be named 'name'") != std::string::npos);
   BOOST_TEST(message("discover_services", R"({"metadata": {"k": [1]}})") ==
              "'metadata.k' must be of type string or number or boolean");
+}
+
+// Every tool, from its valid case: each required field left out, and an
+// argument it does not know, are a BadRequest naming the field.
+BOOST_AUTO_TEST_CASE(every_tool_refuses_a_missing_field_and_an_unknown_one) {
+  for (const auto& c : kCases) {
+    BOOST_TEST_CONTEXT("tool " << c.tool) {
+      auto valid = obj(c.arguments);
+      auto unknown = valid;
+      unknown["bogus"] = 1;
+      BOOST_TEST(bad_request_message([&] { tool_request(c.tool, unknown); }).find("unknown argument 'bogus'") == 0u);
+      const auto& schema = tool(c.tool).at("inputSchema").as_object();
+      if (auto* required = schema.if_contains("required")) {
+        for (const auto& field : required->as_array()) {
+          auto missing = valid;
+          missing.erase(field.as_string());
+          BOOST_TEST(bad_request_message([&] { tool_request(c.tool, missing); }) ==
+                     "'" + std::string(field.as_string()) + "' is required");
+        }
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(an_error_answer_is_a_tool_error_a_model_can_act_on) {
