@@ -1,6 +1,9 @@
 // A REST answer read back for MCP (mcp_rest_answer.hpp).
 #include "net/mcp/mcp_rest_answer.hpp"
 
+#include <algorithm>
+
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/json.hpp>
 
 namespace solo::net::mcp {
@@ -25,8 +28,10 @@ std::string answer_code(const Response& response) {
 }
 
 std::optional<int> answer_retry_after(const Response& response) {
+  // Handlers' Responses spell it "Retry-After" (net/error_reply.cpp); compared
+  // without case all the same, as HTTP header names are.
   for (const auto& [name, value] : response.headers) {
-    if (name.size() == 11 && (name == "Retry-After" || name == "retry-after")) {
+    if (boost::algorithm::iequals(name, "retry-after")) {
       try {
         return std::max(1, std::stoi(value));
       } catch (const std::exception&) {

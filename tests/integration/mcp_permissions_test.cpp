@@ -10,11 +10,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "net/mcp/mcp_tools.hpp"
 #include "support/mcp_client.hpp"
 #include "support/solo_process.hpp"
 
@@ -161,6 +164,27 @@ BOOST_AUTO_TEST_CASE(the_matrix_covers_every_tool_and_each_needs_exactly_its_per
   BOOST_TEST(fresh.status == 200);
   auto code = solo::test::send(*solo, "GET", "/services/svc/code", "", admin, kTenant);
   BOOST_TEST(code.body.find("swapped = true") != std::string::npos, code.body);
+}
+
+// What the catalog says a tool needs (its forbidden advice) and what
+// docs/mcp.md's table says are what the matrix found the route to check.
+BOOST_AUTO_TEST_CASE(the_catalog_and_the_docs_name_the_permission_the_matrix_checks) {
+  std::ifstream in(std::string(SOLO_SOURCE_DIR) + "/docs/mcp.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  for (const auto& row : kMatrix) {
+    BOOST_TEST_CONTEXT("tool " << row.tool) {
+      std::string needs;
+      for (const auto& p : row.needs) needs += (needs.empty() ? "" : " or ") + p;
+      auto claimed = solo::net::mcp::tool_permission(row.tool);
+      BOOST_REQUIRE(claimed.has_value());
+      BOOST_TEST(*claimed == needs);
+      auto at = docs.str().find("\n| `" + row.tool + "` | ");
+      BOOST_REQUIRE_MESSAGE(at != std::string::npos, "docs/mcp.md has no row for " << row.tool);
+      auto line = docs.str().substr(at + 1, docs.str().find('\n', at + 1) - at - 1);
+      for (const auto& p : row.needs) BOOST_TEST(line.find("`" + p + "`") != std::string::npos, line);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(list_secrets_gives_names_never_values) {
