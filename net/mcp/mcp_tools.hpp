@@ -25,7 +25,8 @@ const boost::json::array& tool_list();
 
 // The REST request a tools/call stands for. std::nullopt for a tool name the
 // catalog does not have (the server answers JSON-RPC -32602). Arguments that
-// cannot form a request throw BadRequest (net/api/request_args.hpp); the
+// do not satisfy the tool's inputSchema (json_schema_check.hpp) or cannot
+// form a request throw BadRequest (net/api/request_args.hpp); the
 // server turns that into a tool result with isError, so a model can correct
 // itself.
 std::optional<OpRequest> tool_request(std::string_view tool, const boost::json::object& arguments);
