@@ -3,9 +3,11 @@
 // it passes the same authorization as its REST twin.
 //
 // URIs (all under the solo:// scheme):
-//   solo://events                   the tenant's event log (subscribable)
-//   solo://services/{id}/code       a service's current code
-//   solo://services/{id}/logs       a service's recent log lines (subscribable)
+//   solo://events[?since=N]         the tenant's event log, 1000 events after N
+//                                   (subscribable without ?since)
+//   solo://services/{id}/code       a service's current code (GET /services/{id}/code)
+//   solo://services/{id}/logs[?since=N]  a service's log lines, 1000 after N
+//                                   (subscribable without ?since)
 //   solo://guide/service-contract   the service contract, the sandbox's limits
 //                                   and an example (also the prompt below)
 //

@@ -25,7 +25,8 @@ const boost::json::array& tool_list();
 
 // The REST request a tools/call stands for. std::nullopt for a tool name the
 // catalog does not have (the server answers JSON-RPC -32602). Arguments that
-// cannot form a request throw BadRequest (net/api/request_args.hpp); the
+// do not satisfy the tool's inputSchema (json_schema_check.hpp) or cannot
+// form a request throw BadRequest (net/api/request_args.hpp); the
 // server turns that into a tool result with isError, so a model can correct
 // itself.
 std::optional<OpRequest> tool_request(std::string_view tool, const boost::json::object& arguments);
@@ -36,5 +37,10 @@ std::optional<OpRequest> tool_request(std::string_view tool, const boost::json::
 // as text; any other answer gives isError: true and a text a model can act on
 // (the error code, its message, and what to do about it).
 boost::json::object tool_result(std::string_view tool, const Response& response);
+
+// The permission a tool's REST route checks ("deploy", "storage:read",
+// "secrets:read or secrets:write"); std::nullopt for an unknown tool. For the
+// forbidden advice, the docs' table and the permission matrix test.
+std::optional<std::string_view> tool_permission(std::string_view tool);
 
 }  // namespace solo::net::mcp
