@@ -167,12 +167,12 @@ BOOST_AUTO_TEST_CASE(initialize_list_deploy_call_foreign_token_and_delete) {
   auto session = initialize(solo, alice);
   auto tools = rpc(solo, alice, session, 1, "tools/list", {}).at("result").at("tools").as_array();
   bool has_deploy = false;
-  for (const auto& tool : tools) has_deploy = has_deploy || tool.at("name") == "deploy";
+  for (const auto& tool : tools) has_deploy = has_deploy || tool.at("name") == "deploy_service";
   BOOST_TEST(has_deploy);
 
-  auto deployed = call_tool(solo, alice, session, 2, "deploy", json::object{{"service_id", "echo"}, {"code", kCode}});
+  auto deployed = call_tool(solo, alice, session, 2, "deploy_service", json::object{{"service_id", "echo"}, {"code", kCode}});
   BOOST_TEST(!deployed.at("isError").as_bool(), json::serialize(deployed));
-  auto called = call_tool(solo, alice, session, 3, "call",
+  auto called = call_tool(solo, alice, session, 3, "call_service",
                           json::object{{"service_id", "echo"}, {"message", json::object{{"hello", "mcp"}}}});
   BOOST_TEST_REQUIRE(!called.at("isError").as_bool(), json::serialize(called));
   BOOST_TEST(json::serialize(called).find("\"hello\":\"mcp\"") != std::string::npos, json::serialize(called));
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(initialize_list_deploy_call_foreign_token_and_delete) {
   BOOST_TEST(test::send(solo, "GET", "/services/echo", "", alice).status == 200);
 
   // A failed operation is a tool result with isError, not a JSON-RPC error.
-  auto missing = call_tool(solo, alice, session, 4, "call", json::object{{"service_id", "nobody"}, {"message", 1}});
+  auto missing = call_tool(solo, alice, session, 4, "call_service", json::object{{"service_id", "nobody"}, {"message", 1}});
   BOOST_TEST(missing.at("isError").as_bool());
 
   // Bob's token presenting Alice's session: it does not exist for him.
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(a_token_without_deploy_gets_a_tool_error) {
   SoloProcess solo(dir / "data", {"--heartbeat-ms", "200"});
   auto reader = grant(solo, "alpha", json::array{"status"});
   auto session = initialize(solo, reader);
-  auto refused = call_tool(solo, reader, session, 1, "deploy", json::object{{"service_id", "echo"}, {"code", kCode}});
+  auto refused = call_tool(solo, reader, session, 1, "deploy_service", json::object{{"service_id", "echo"}, {"code", kCode}});
   BOOST_TEST(refused.at("isError").as_bool());
   BOOST_TEST(json::serialize(refused).find("forbidden") != std::string::npos, json::serialize(refused));
   BOOST_TEST(test::send(solo, "GET", "/services/echo", "", solo.admin_token(), "alpha").status == 404);
@@ -234,10 +234,10 @@ BOOST_AUTO_TEST_CASE(the_stream_carries_resource_updates_and_resumes) {
                                                      {"mcp-session-id", session}});
     BOOST_TEST(second.status == 409);
     // Another tenant's deploy is not alpha's event log: no update from it.
-    auto elsewhere = call_tool(solo, other, initialize(solo, other), 1, "deploy",
+    auto elsewhere = call_tool(solo, other, initialize(solo, other), 1, "deploy_service",
                                json::object{{"service_id", "far"}, {"code", kCode}});
     BOOST_TEST(!elsewhere.at("isError").as_bool());
-    auto deployed = call_tool(solo, alice, session, 2, "deploy", json::object{{"service_id", "echo"}, {"code", kCode}});
+    auto deployed = call_tool(solo, alice, session, 2, "deploy_service", json::object{{"service_id", "echo"}, {"code", kCode}});
     BOOST_TEST_REQUIRE(!deployed.at("isError").as_bool(), json::serialize(deployed));
     BOOST_TEST_REQUIRE(test::eventually([&] { return !stream.updates("solo://events").empty(); }, 20s),
                        "no resources/updated on the stream; " << stream.failure());
@@ -255,8 +255,8 @@ BOOST_AUTO_TEST_CASE(the_stream_carries_resource_updates_and_resumes) {
   {
     Stream resumed(solo, alice, session, first_id);
     BOOST_TEST_REQUIRE(test::eventually([&] { return resumed.opened(); }, 20s), resumed.failure());
-    auto killed = call_tool(solo, alice, session, 3, "deploy", json::object{{"service_id", "echo2"}, {"code", kCode}});
-    BOOST_TEST_REQUIRE(!killed.at("isError").as_bool(), json::serialize(killed));
+    auto redeployed = call_tool(solo, alice, session, 3, "deploy_service", json::object{{"service_id", "echo2"}, {"code", kCode}});
+    BOOST_TEST_REQUIRE(!redeployed.at("isError").as_bool(), json::serialize(redeployed));
     BOOST_TEST_REQUIRE(test::eventually([&] { return !resumed.updates("solo://events").empty(); }, 20s),
                        resumed.failure());
     for (const auto& id : resumed.updates("solo://events")) BOOST_TEST(std::stoull(id) > std::stoull(first_id));

@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(json_rpc_errors_have_their_codes) {
                                R"({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}})",
                                R"({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": 5}})",
                                R"({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "no_such_tool"}})",
-                               R"({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "deploy", "arguments": 3}})",
+                               R"({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "deploy_service", "arguments": 3}})",
                                R"({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {}})",
                                R"({"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {"name": "no_such_prompt"}})",
                                R"({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "solo://guide/service-contract"}})"}) {
