@@ -117,6 +117,7 @@ void Kernel::build_tree() {
   net::add_ui_route(gateway_->router());
   // MCP /mcp (net/mcp/mcp_endpoint.hpp): tools and resources as REST requests.
   mcp_ = std::make_shared<net::mcp::McpEndpoint>(executor_, api_);
+  mcp_->set_own_host(options_.http.host);
   gateway_->set_mcp(mcp_);
   net::mcp::add_mcp_routes(gateway_->router(), mcp_);
   net::add_registry_routes(gateway_->router(), api_);

@@ -66,24 +66,29 @@ Response transport_error(int status, int code, std::string_view message) {
   return response;
 }
 
-// DNS rebinding: a browser page served by another host must not reach a
-// server on the user's machine. No Origin (not a browser): allowed; else its
-// host must be this server's own (the Host header) or loopback.
-bool origin_allowed(const Request& request) {
+// The host name of an Origin ("http://h:1" -> "h", "http://[::1]:1" -> "[::1]");
+// empty when it is not scheme://host.
+std::string origin_host(std::string_view origin) {
+  const auto text = lower(origin);
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string::npos) return {};
+  std::string authority = text.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find('/'));
+  if (authority.starts_with('[')) return authority.substr(0, authority.find(']') + 1);
+  return authority.substr(0, authority.find(':'));
+}
+
+// DNS rebinding: a page of another site must not reach a server on the
+// user's machine. No Origin (not a browser): allowed. Else the origin's host
+// must be loopback or the host the server listens on. (Not the Host header:
+// under DNS rebinding it names the attacker's domain, just like the Origin.)
+bool origin_allowed(const Request& request, const std::string& own_host) {
   auto origin = request.header("origin");
   if (!origin) return true;
-  const auto text = lower(*origin);
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) return false;
-  const std::string authority = text.substr(scheme_end + 3, text.find('/', scheme_end + 3) - (scheme_end + 3));
-  if (auto host = request.header("host"); host && lower(*host) == authority) return true;
-  std::string hostname = authority;
-  if (hostname.starts_with('[')) {
-    hostname = hostname.substr(0, hostname.find(']') + 1);
-  } else {
-    hostname = hostname.substr(0, hostname.find(':'));
-  }
-  return hostname == "localhost" || hostname == "127.0.0.1" || hostname == "[::1]";
+  const auto host = origin_host(*origin);
+  if (host.empty()) return false;
+  if (host == "localhost" || host == "127.0.0.1" || host == "[::1]") return true;
+  return !own_host.empty() && (host == lower(own_host) || host == "[" + lower(own_host) + "]");
 }
 
 std::string owner_of(const Request& request) {
@@ -91,9 +96,9 @@ std::string owner_of(const Request& request) {
 }
 
 // The checks every method shares; the refusal, if any.
-std::optional<Response> check_common(const Request& request) {
-  if (!origin_allowed(request)) {
-    return transport_error(403, rpc_code::invalid_request, "Origin not allowed: /mcp takes requests from its own host or loopback");
+std::optional<Response> check_common(const Request& request, const std::string& own_host) {
+  if (!origin_allowed(request, own_host)) {
+    return transport_error(403, rpc_code::invalid_request, "Origin not allowed: /mcp takes browser requests only from loopback or its own host");
   }
   if (auto version = request.header("mcp-protocol-version"); version && !is_supported_protocol_version(*version)) {
     return transport_error(400, rpc_code::invalid_request,
@@ -162,10 +167,15 @@ void McpEndpoint::set_dispatch(McpServer::Dispatch dispatch) {
   server_ = std::make_unique<McpServer>(std::move(dispatch), std::string(solo_server_version));
 }
 
+void McpEndpoint::set_own_host(std::string host) {
+  // A wildcard listen address names no host a browser could be on.
+  own_host_ = host == "0.0.0.0" || host == "::" ? std::string() : std::move(host);
+}
+
 void McpEndpoint::drain() { sessions_.close_all(); }
 
 asio::awaitable<Response> McpEndpoint::post(Request& request) {
-  if (auto refused = check_common(request)) co_return std::move(*refused);
+  if (auto refused = check_common(request, own_host_)) co_return std::move(*refused);
   auto content_type = request.header("content-type");
   if (!content_type || !lower(*content_type).starts_with("application/json")) {
     co_return transport_error(415, rpc_code::invalid_request, "POST /mcp takes Content-Type: application/json");
@@ -256,7 +266,7 @@ asio::awaitable<Response> McpEndpoint::post(Request& request) {
 }
 
 asio::awaitable<Response> McpEndpoint::get(Request& request) {
-  if (auto refused = check_common(request)) co_return std::move(*refused);
+  if (auto refused = check_common(request, own_host_)) co_return std::move(*refused);
   auto accept = request.header("accept");
   if (!accept || !accepts(request, "text/event-stream")) {
     co_return transport_error(406, rpc_code::invalid_request, "GET /mcp is an SSE stream: send Accept: text/event-stream");
@@ -296,7 +306,7 @@ asio::awaitable<Response> McpEndpoint::get(Request& request) {
 }
 
 asio::awaitable<Response> McpEndpoint::remove(Request& request) {
-  if (auto refused = check_common(request)) co_return std::move(*refused);
+  if (auto refused = check_common(request, own_host_)) co_return std::move(*refused);
   auto id = request.header("mcp-session-id");
   if (!id) co_return session_required();
   auto session = sessions_.find(*id, owner_of(request));

@@ -10,7 +10,7 @@
 // dispatcher sends it through the Gateway's dispatch (net/gateway.cpp).
 //
 // Checks, in order: Origin (a browser page of another site: 403, against DNS
-// rebinding), Content-Type (415) and Accept (406), MCP-Protocol-Version (an
+// rebinding; allowed are loopback and the listen host), Content-Type (415) and Accept (406), MCP-Protocol-Version (an
 // unsupported one: 400), Mcp-Session-Id (required but for initialize: 400;
 // unknown, expired, ended or another token's: 404).
 //
@@ -49,6 +49,9 @@ class McpEndpoint : public std::enable_shared_from_this<McpEndpoint> {
   // solo (Gateway::run hands it over), any handler in tests. Until set, /mcp
   // answers 503.
   void set_dispatch(McpServer::Dispatch dispatch);
+  // The host the server listens on (--listen): a browser Origin may name it
+  // besides loopback. A wildcard address (0.0.0.0, ::) names none.
+  void set_own_host(std::string host);
 
   asio::awaitable<Response> post(Request& request);
   asio::awaitable<Response> get(Request& request);
@@ -66,6 +69,7 @@ class McpEndpoint : public std::enable_shared_from_this<McpEndpoint> {
   std::shared_ptr<ApiContext> context_;
   std::unique_ptr<McpServer> server_;
   McpSessions sessions_;
+  std::string own_host_;
   std::map<std::string, std::uint64_t, std::less<>> requests_;  // by known method, and "other"
 };
 

@@ -237,6 +237,18 @@ BOOST_AUTO_TEST_CASE(header_checks) {
   BOOST_TEST(with("origin", "null") == 403);
   BOOST_TEST(with("origin", "http://localhost:3000") == 200);
   BOOST_TEST(with("origin", "http://127.0.0.1:8080") == 200);
+  BOOST_TEST(with("origin", "http://[::1]:8080") == 200);
+  // DNS rebinding: the page's host resolves to us, so Host names it too.
+  auto rebound = mcp.request("POST", ping, session);
+  std::erase_if(rebound.headers, [](const auto& header) { return header.first == "host"; });
+  rebound.headers.emplace_back("host", "evil.example:8080");
+  rebound.headers.emplace_back("origin", "http://evil.example:8080");
+  BOOST_TEST(mcp.post(rebound).status == 403);
+  // The host the server listens on is its own.
+  mcp.endpoint->set_own_host("solo.internal");
+  BOOST_TEST(with("origin", "https://solo.internal:8443") == 200);
+  mcp.endpoint->set_own_host("0.0.0.0");
+  BOOST_TEST(with("origin", "http://0.0.0.0:8080") == 403);
   BOOST_TEST(with("mcp-protocol-version", "2099-01-01") == 400);
   BOOST_TEST(with("mcp-protocol-version", "2025-11-25") == 200);
 
