@@ -38,8 +38,9 @@ struct ApiContext;
 
 namespace solo::net::mcp {
 
-// The server's version in initialize's serverInfo.
-inline constexpr std::string_view solo_server_version = "0.14.0";
+// The server's version in initialize's serverInfo: the HTTP API's version
+// (docs/openapi.json, info.version), the only version Solo declares.
+inline constexpr std::string_view solo_server_version = "1.0.0";
 
 class McpEndpoint : public std::enable_shared_from_this<McpEndpoint> {
  public:
