@@ -322,6 +322,7 @@ void McpEndpoint::register_metrics(Telemetry& telemetry) {
   telemetry.add_collector([weak = weak_from_this()](std::string& out) {
     auto self = weak.lock();
     if (!self) return;
+    self->sessions_.expire();
     const auto& sessions_ = self->sessions_;
     const auto& requests_ = self->requests_;
     prometheus::gauge(out, "solo_mcp_sessions", "Open MCP sessions.", static_cast<double>(sessions_.size()));

@@ -134,13 +134,16 @@ class McpSessions {
   // Shutdown: every session ends (their streams return), no new ones.
   void close_all();
 
+  // Ends the sessions idle for idle_timeout (without an open stream). Run on
+  // every create() and find(), and before the metrics read the count, so no
+  // timer of its own keeps the engine busy.
+  void expire();
+
   std::size_t size() const { return sessions_.size(); }
   std::uint64_t created() const { return created_; }
   const McpLimits& limits() const { return limits_; }
 
  private:
-  void expire();
-
   asio::any_io_executor executor_;
   std::shared_ptr<ApiContext> context_;
   McpLimits limits_;
