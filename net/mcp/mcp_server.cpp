@@ -218,7 +218,7 @@ asio::awaitable<json::object> McpServer::answer(const RpcMessage& message, const
     Response probe = co_await send(identity, std::move(*op));
     if (!success(probe)) co_return refusal(id, probe);
     if (!session->subscribe(uri, *what, identity)) {
-      throw InvalidParams{"this session holds its maximum of subscriptions; unsubscribe from one first"};
+      throw InvalidParams{"this session cannot take another subscription: it holds its maximum (unsubscribe from one first) or it has ended"};
     }
     co_return rpc_result(id, json::object{});
   }
