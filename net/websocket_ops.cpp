@@ -113,7 +113,7 @@ std::optional<OpRequest> op_request(std::string_view op, const json::object& arg
     set("GET", "/services/" + segment(args, "service_id"));
   } else if (op == "kill") {
     set("DELETE", "/services/" + segment(args, "service_id"));
-    add_query(r, args, {"force"});
+    add_query(r, args, {"force", "purge"});
   } else if (op == "swap") {
     set("PUT", "/services/" + segment(args, "service_id") + "/code");
     r.body = json::serialize(without(args, "service_id"));

@@ -17,6 +17,17 @@ boost::json::object args(std::string_view text) { return boost::json::parse(text
 
 BOOST_AUTO_TEST_SUITE(websocket_ops)
 
+// docs/websocket.md: kill takes force and purge, as DELETE /services/{id} does.
+BOOST_AUTO_TEST_CASE(kill_passes_force_and_purge) {
+  auto kill = op_request("kill", args(R"({"service_id": "kv", "force": true, "purge": true})"));
+  BOOST_REQUIRE(kill.has_value());
+  BOOST_TEST(kill->path == "/services/kv");
+  BOOST_REQUIRE(kill->query.size() == 2u);
+  BOOST_TEST(kill->query[0].first == "force");
+  BOOST_TEST(kill->query[1].first == "purge");
+  BOOST_TEST(kill->query[1].second == "true");
+}
+
 BOOST_AUTO_TEST_CASE(storage_ops_are_the_storage_routes) {
   auto list = op_request("storage_list", args(R"({"service_id": "kv", "prefix": "a/", "limit": 5, "cursor": "a/1"})"));
   BOOST_REQUIRE(list.has_value());
