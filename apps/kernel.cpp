@@ -33,6 +33,7 @@
 #include "net/api/system_routes.hpp"
 #include "net/api/tenant_routes.hpp"
 #include "net/gateway.hpp"
+#include "net/mcp/mcp_endpoint.hpp"
 #include "net/websocket_hub.hpp"
 #include "net/websocket_ui_page.hpp"
 #include "recovery/recovery_telemetry.hpp"
@@ -114,6 +115,10 @@ void Kernel::build_tree() {
   gateway_->set_websockets(websockets_);
   net::add_websocket_routes(gateway_->router(), websockets_);
   net::add_ui_route(gateway_->router());
+  // MCP /mcp (net/mcp/mcp_endpoint.hpp): tools and resources as REST requests.
+  mcp_ = std::make_shared<net::mcp::McpEndpoint>(executor_, api_);
+  gateway_->set_mcp(mcp_);
+  net::mcp::add_mcp_routes(gateway_->router(), mcp_);
   net::add_registry_routes(gateway_->router(), api_);
   net::add_tenant_routes(gateway_->router(), api_);
   net::add_openapi_routes(gateway_->router());
@@ -397,6 +402,7 @@ void Kernel::register_collectors() {
     if (auto registry = weak.lock()) registry->render_metrics(out);
   });
   websockets_->register_metrics(telemetry);
+  mcp_->register_metrics(telemetry);
   telemetry.add_collector([weak = std::weak_ptr<EventStore>(events_)](std::string& out) {
     auto events = weak.lock();
     if (!events) return;

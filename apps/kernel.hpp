@@ -60,6 +60,9 @@ class TenantQuotas;
 namespace net {
 class Gateway;
 class WebSocketHub;
+namespace mcp {
+class McpEndpoint;
+}
 struct ApiContext;
 }  // namespace net
 
@@ -184,6 +187,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::shared_ptr<net::ApiContext> api_;
   std::shared_ptr<net::Gateway> gateway_;
   std::shared_ptr<net::WebSocketHub> websockets_;
+  std::shared_ptr<net::mcp::McpEndpoint> mcp_;
   std::shared_ptr<Supervisor> kernel_;
   std::shared_ptr<Supervisor> system_;
   std::shared_ptr<Supervisor> tenants_;

@@ -12,6 +12,7 @@
 #include "engine/telemetry/telemetry.hpp"
 #include "net/error_reply.hpp"
 #include "net/resilience/load_shedder.hpp"
+#include "net/mcp/mcp_endpoint.hpp"  // MCP /mcp
 #include "net/websocket_hub.hpp"  // WebSocket /ws
 #include "stores/sqlite.hpp"
 
@@ -103,9 +104,12 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
   }
   // Load shedding after authentication (the tenant is known); /health and
   // /metrics stay answerable under overload. The permit lives until the
-  // response is built.
+  // response is built. /mcp is not shed here: every tool call and resource
+  // read it makes comes back through this dispatch as its REST request and is
+  // shed on its own (a held permit around it would count each call twice and
+  // let a long GET /mcp stream hold a permit for hours).
   LoadPermit permit;
-  if (self->shedder_ && !health && request.path != "/metrics") {
+  if (self->shedder_ && !health && request.path != "/metrics" && request.path != "/mcp") {
     auto acquired = self->shedder_->try_acquire(request.tenant);
     if (!acquired) co_return error_reply(acquired.error());  // 429 throttled or 503 overloaded
     permit = std::move(*acquired);
@@ -130,13 +134,7 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
 }
 
 asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext context) {
-  self->server_ = std::make_unique<HttpServer>(
-      self->executor_, self->options_,
-      [weak = std::weak_ptr<Gateway>(self)](Request& request) {
-        auto gateway = weak.lock();
-        if (!gateway) throw std::runtime_error("gateway stopped");
-        return dispatch(gateway, request);
-      });
+  self->server_ = std::make_unique<HttpServer>(self->executor_, self->options_, self->dispatcher());
   self->server_->set_on_request([weak = std::weak_ptr<Gateway>(self)](const Request& request, int status,
                                                                        std::chrono::nanoseconds elapsed) {
     if (auto gateway = weak.lock()) {
@@ -146,16 +144,14 @@ asio::awaitable<void> Gateway::run(std::shared_ptr<Gateway> self, ChildContext c
   });
   // WebSocket /ws: ops go through dispatch(); 101 answers hand the socket to the hub.
   if (self->websockets_) {
-    self->websockets_->set_dispatch([weak = std::weak_ptr<Gateway>(self)](Request& request) {
-      auto gateway = weak.lock();
-      if (!gateway) throw std::runtime_error("gateway stopped");
-      return dispatch(gateway, request);
-    });
+    self->websockets_->set_dispatch(self->dispatcher());
     self->server_->set_on_upgrade([hub = self->websockets_](Request&& request, asio::ip::tcp::socket&& socket,
                                                             ConnectionSlot slot) {
       hub->accept(std::move(request), std::move(socket), std::move(slot));
     });
   }
+  // MCP /mcp: tool calls and resource reads go through dispatch().
+  if (self->mcp_) self->mcp_->set_dispatch(self->dispatcher());
   self->server_->listen();
   if (self->on_listening_) self->on_listening_(self->url());
   context.ready();
@@ -169,7 +165,16 @@ void Gateway::stop_accepting() {
   if (server_) server_->stop_accepting();
 }
 
+std::function<asio::awaitable<Response>(Request&)> Gateway::dispatcher() {
+  return [weak = weak_from_this()](Request& request) {
+    auto gateway = weak.lock();
+    if (!gateway) throw std::runtime_error("gateway stopped");
+    return dispatch(gateway, request);
+  };
+}
+
 asio::awaitable<void> Gateway::drain(std::chrono::milliseconds deadline) {
+  if (mcp_) mcp_->drain();  // MCP sessions end: their GET streams return, so connections can close
   if (server_ && websockets_) {  // HTTP and WebSocket connections drain side by side
     using namespace asio::experimental::awaitable_operators;
     co_await (server_->drain(deadline) && websockets_->drain(deadline));

@@ -34,6 +34,9 @@ namespace solo::net {
 class LoadShedder;
 
 class WebSocketHub;
+namespace mcp {
+class McpEndpoint;
+}
 
 class Gateway : public std::enable_shared_from_this<Gateway> {
  public:
@@ -44,8 +47,10 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // bearer token the manager knows (401 otherwise).
   void set_capabilities(std::shared_ptr<CapabilityManager> capabilities) { capabilities_ = std::move(capabilities); }
   // Turns load shedding on (net/resilience/load_shedder.hpp): every
-  // authenticated request but GET /health and GET /metrics holds a permit
-  // while it is handled; refused ones get 429/503 overloaded + Retry-After.
+  // authenticated request but GET /health, GET /metrics and /mcp holds a
+  // permit while it is handled; refused ones get 429/503 overloaded +
+  // Retry-After. (/mcp is not shed itself: each tool call and resource read
+  // it makes comes back through dispatch() and is shed on its own.)
   void set_load_shedder(std::shared_ptr<LoadShedder> shedder) { shedder_ = std::move(shedder); }
   // Counts every request in the metrics (the Telemetry child, before run())
   // and adds the connection figures to them.
@@ -54,6 +59,14 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // WebSocket /ws (net/websocket_hub.hpp): upgrades the routes accepted go
   // to this hub, whose ops go through dispatch(); drain() drains it too.
   void set_websockets(std::shared_ptr<WebSocketHub> hub) { websockets_ = std::move(hub); }
+  // MCP /mcp (net/mcp/mcp_endpoint.hpp): its tool calls and resource reads
+  // go through dispatch(); drain() ends its sessions (their streams return).
+  void set_mcp(std::shared_ptr<mcp::McpEndpoint> endpoint) { mcp_ = std::move(endpoint); }
+
+  // How a request built inside the server (a WebSocket op, an MCP tool call)
+  // is answered: dispatch() exactly as an HTTP request (authentication,
+  // authorization, load shedding, the error mapping). Holds the Gateway weakly.
+  std::function<asio::awaitable<Response>(Request&)> dispatcher();
 
   static asio::awaitable<void> run(std::shared_ptr<Gateway> self, ChildContext context);
 
@@ -78,6 +91,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   std::unique_ptr<HttpServer> server_;
   std::function<void(const std::string&)> on_listening_;
   std::shared_ptr<WebSocketHub> websockets_;
+  std::shared_ptr<mcp::McpEndpoint> mcp_;
 };
 
 }  // namespace solo::net

@@ -208,7 +208,9 @@ void set_head(Message& message, const Response& response, bool keep_alive) {
   message.version(11);
   message.result(static_cast<unsigned>(response.status));
   message.set(http::field::server, "solo");
-  message.set(http::field::content_type, response.content_type);
+  if (!response.content_type.empty()) {  // empty: no body (202, 204)
+    message.set(http::field::content_type, response.content_type);
+  }
   // Handler headers replace the defaults above when they name the same field.
   for (const auto& [name, value] : response.headers) message.set(name, value);
   message.keep_alive(keep_alive);

@@ -6,6 +6,7 @@
 // Pure functions; no I/O. Owner: the MCP server (net/mcp/json_rpc.cpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,6 +48,12 @@ struct ParsedBody {
   std::vector<boost::json::object> errors;
   bool batch = false;
 };
+//
+// Bounds: a body over max_body_bytes, or nested deeper than max_depth, is an
+// error, as is a batch of more than max_batch_messages.
+inline constexpr std::size_t max_body_bytes = 1024 * 1024;
+inline constexpr std::size_t max_depth = 64;
+inline constexpr std::size_t max_batch_messages = 64;
 ParsedBody parse_body(std::string_view body, bool allow_batch);
 
 boost::json::object rpc_result(const boost::json::value& id, boost::json::value result);
