@@ -96,6 +96,21 @@ asio::awaitable<Response> get_service(std::shared_ptr<ApiContext> context, Reque
   co_return json_response(200, body);
 }
 
+// The code of the version that runs now: what an agent reads before it swaps
+// (the MCP resource solo://services/{id}/code). Reading it needs `status`, as
+// its sha256 does; the code holds no secret value (secrets are bound by name).
+asio::awaitable<Response> get_code(std::shared_ptr<ApiContext> context, Request& request) {
+  auto actor = find_service(*context, request, request_tenant(request), "status");
+  const auto& spec = actor->spec();
+  boost::json::object body;
+  body["service_id"] = spec.service_id;
+  body["version"] = spec.version;
+  body["format"] = spec.format;
+  body["code_sha256"] = actor->code_sha256();
+  body["code"] = spec.code;
+  co_return json_response(200, body);
+}
+
 asio::awaitable<Response> delete_service(std::shared_ptr<ApiContext> context, Request& request) {
   auto tenant = request_tenant(request);
   const auto& id = request.params.at("id");
@@ -202,6 +217,7 @@ void add_service_routes(Router& router, std::shared_ptr<ApiContext> context) {
   router.add("GET", "/services", [context](Request& r) { return list_services(context, r); });
   router.add("GET", "/services/{id}", [context](Request& r) { return get_service(context, r); });
   router.add("DELETE", "/services/{id}", [context](Request& r) { return delete_service(context, r); });
+  router.add("GET", "/services/{id}/code", [context](Request& r) { return get_code(context, r); });
   router.add("PUT", "/services/{id}/code", [context](Request& r) { return put_code(context, r); });
   router.add("POST", "/services/{id}/call", [context](Request& r) { return call_service(context, r); });
   router.add("POST", "/services/{id}/cast", [context](Request& r) { return cast_service(context, r); });

@@ -37,4 +37,9 @@ std::optional<OpRequest> tool_request(std::string_view tool, const boost::json::
 // (the error code, its message, and what to do about it).
 boost::json::object tool_result(std::string_view tool, const Response& response);
 
+// The permission a tool's REST route checks ("deploy", "storage:read",
+// "secrets:read or secrets:write"); std::nullopt for an unknown tool. For the
+// forbidden advice, the docs' table and the permission matrix test.
+std::optional<std::string_view> tool_permission(std::string_view tool);
+
 }  // namespace solo::net::mcp
