@@ -24,8 +24,12 @@ const token = need('SOLO_TOKEN');
 const noDeployToken = need('SOLO_NO_DEPLOY_TOKEN');
 const soloBinary = need('SOLO_BINARY');
 
-// The tools the issue asks for (docs/mcp.md, "Tools").
-const expectedTools = ['deploy', 'swap', 'kill', 'call', 'cast', 'list', 'status', 'logs', 'events', 'grant'];
+// The tools the issue asks for (net/mcp/mcp_tools.cpp; docs/mcp.md, "Tools").
+const expectedTools = [
+  'deploy_service', 'swap_code', 'kill_service', 'call_service', 'cast_service', 'list_services',
+  'get_service_status', 'get_logs', 'get_events', 'put_secret', 'list_secrets', 'get_storage_value',
+  'put_storage_value', 'list_storage', 'register_service', 'discover_services', 'grant_token',
+];
 
 // A service that logs each message it is called with and answers with a count.
 const serviceCode = `
@@ -129,7 +133,7 @@ async function scenario(name, makeTransport) {
   });
 
   await step(name, 'deploy', async () => {
-    const result = await client.callTool({ name: 'deploy', arguments: { service_id: serviceId, code: serviceCode } });
+    const result = await client.callTool({ name: 'deploy_service', arguments: { service_id: serviceId, code: serviceCode } });
     check(!result.isError, `deploy failed: ${text(result)}`);
     check(result.structuredContent?.service_id === serviceId, `unexpected result ${JSON.stringify(result)}`);
     return `${serviceId} version ${result.structuredContent.version}`;
@@ -137,7 +141,7 @@ async function scenario(name, makeTransport) {
 
   await step(name, 'call', async () => {
     const result = await client.callTool({
-      name: 'call',
+      name: 'call_service',
       arguments: { service_id: serviceId, message: { text: `hello over ${name}` } },
     });
     check(!result.isError, `call failed: ${text(result)}`);
@@ -161,7 +165,7 @@ async function scenario(name, makeTransport) {
 
   await step(name, 'compile_error', async () => {
     const result = await client.callTool({
-      name: 'deploy',
+      name: 'deploy_service',
       arguments: { service_id: `${serviceId}-broken`, code: 'function handle_call(msg, state' },
     });
     check(result.isError === true, `a service that does not compile was accepted: ${JSON.stringify(result)}`);
@@ -174,13 +178,13 @@ async function scenario(name, makeTransport) {
     await narrow.connect(makeTransport(noDeployToken));
     try {
       const result = await narrow.callTool({
-        name: 'deploy',
+        name: 'deploy_service',
         arguments: { service_id: `${serviceId}-refused`, code: serviceCode },
       });
       check(result.isError === true, `a token without deploy deployed: ${JSON.stringify(result)}`);
       check(/forbidden|permission|deploy/i.test(text(result)), `the refusal does not say why: ${text(result)}`);
       // Nothing was deployed.
-      const status = await client.callTool({ name: 'status', arguments: { service_id: `${serviceId}-refused` } });
+      const status = await client.callTool({ name: 'get_service_status', arguments: { service_id: `${serviceId}-refused` } });
       check(status.isError === true, `the refused service exists: ${JSON.stringify(status)}`);
       return text(result).split('\n')[0].slice(0, 120);
     } finally {
