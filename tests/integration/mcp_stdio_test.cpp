@@ -25,6 +25,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -394,14 +395,25 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_answers_each_request_with_an_error_no
   mcp.send(initialize(1));
   mcp.send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   mcp.send(request(2, "tools/list"));
-  for (int id : {1, 2}) {
-    auto error = mcp.next();
-    BOOST_TEST_REQUIRE(!error.is_null(), "no answer for request " << id);
-    BOOST_TEST(error.at("id") == json::value(id));
+  // A line past the server's body limit: answered (id null) and dropped, the next line intact.
+  mcp.send(R"({"jsonrpc":"2.0","id":9,"method":"ping","params":{"pad":")" + std::string(1024 * 1024, 'x') + "\"}}");
+  mcp.send(request(3, "ping"));
+  // The answers in any order (the oversized line is answered as soon as it is read).
+  std::map<std::string, json::value> answers;
+  for (int i = 0; i < 4; ++i) {
+    auto answer = mcp.next();
+    BOOST_TEST_REQUIRE(!answer.is_null(), "only " << i << " answers; stderr: " << mcp.errors());
+    answers[json::serialize(answer.at("id"))] = answer;
+  }
+  for (int id : {1, 2, 3}) {
+    BOOST_TEST_REQUIRE(answers.count(std::to_string(id)) == 1u, "no answer for request " << id);
+    const auto& error = answers[std::to_string(id)];
     BOOST_TEST(error.at("error").at("code") == json::value(-32603));
     auto message = std::string(error.at("error").at("message").as_string());
     BOOST_TEST(message.find("cannot reach the Solo server") != std::string::npos, message);
   }
+  BOOST_TEST_REQUIRE(answers.count("null") == 1u, "no answer for the oversized line");
+  BOOST_TEST(answers["null"].at("error").at("code") == json::value(-32600));
   mcp.close_stdin();
   BOOST_TEST(mcp.wait() == 0);
   BOOST_TEST(mcp.rest().empty(), "the notification got an answer: " << mcp.rest());
@@ -463,6 +475,18 @@ BOOST_AUTO_TEST_CASE(the_real_server_over_stdio_subscription_updates_arrive_thro
   BOOST_TEST(parse_error.at("error").at("code") == json::value(-32700), json::serialize(parse_error));
 
   mcp.close_stdin();
+  BOOST_TEST(mcp.wait() == 0, "stderr: " << mcp.errors());
+  BOOST_TEST(open_sessions(solo) == 0, "the session outlived solo mcp");
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_ends_the_session_and_exits_0) {
+  solo::test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  McpProcess mcp(dir.path(), {"--url", solo.url(), "--token", solo.admin_token()});
+  mcp.send(initialize(1));
+  BOOST_TEST_REQUIRE(!mcp.answer(1).is_null(), "stderr: " << mcp.errors());
+  BOOST_TEST(solo::test::eventually([&] { return open_sessions(solo) == 1; }));
+  ::kill(mcp.pid(), SIGTERM);
   BOOST_TEST(mcp.wait() == 0, "stderr: " << mcp.errors());
   BOOST_TEST(open_sessions(solo) == 0, "the session outlived solo mcp");
 }
