@@ -9,20 +9,13 @@
 //
 // The build copies the script into SOLO_MCP_SDK_DIR and runs `npm ci` there
 // (tests/CMakeLists.txt); `make deps` installs Node.js when it is missing.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "support/async_test.hpp"
+#include "support/child_process.hpp"
 #include "support/solo_process.hpp"
 
 using solo::test::SoloProcess;
@@ -30,13 +23,6 @@ using solo::test::SoloProcess;
 namespace {
 
 constexpr const char* kTenant = "sdk";
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // A token of kTenant with `permissions`, minted with the admin token.
 std::string mint(const SoloProcess& solo, const std::vector<std::string>& permissions) {
@@ -49,52 +35,6 @@ std::string mint(const SoloProcess& solo, const std::vector<std::string>& permis
   auto response = solo::test::send(solo, "POST", "/tokens", boost::json::serialize(body), solo.admin_token());
   BOOST_TEST_REQUIRE(response.status == 201, "POST /tokens: " << response.status << " " << response.body);
   return std::string(boost::json::parse(response.body).at("token").as_string());
-}
-
-struct NodeRun {
-  int code = -1;  // -1: killed after the timeout
-  std::string out;
-  std::string err;
-};
-
-// `node sdk_test.mjs` in SOLO_MCP_SDK_DIR (so that its imports find
-// node_modules there) with `env` added to ours.
-NodeRun run_node(const std::filesystem::path& dir, const std::vector<std::pair<std::string, std::string>>& env,
-                 std::chrono::seconds timeout) {
-  auto out_path = dir / "node.out";
-  auto err_path = dir / "node.err";
-  pid_t pid = fork();
-  BOOST_TEST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
-    dup2(out, 1);
-    dup2(err, 2);
-    dup2(in, 0);
-    if (chdir(SOLO_MCP_SDK_DIR) != 0) _exit(126);
-    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-    execlp("node", "node", "sdk_test.mjs", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  NodeRun run;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      run.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      break;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  run.out = slurp(out_path);
-  run.err = slurp(err_path);
-  return run;
 }
 
 }  // namespace
@@ -113,14 +53,15 @@ BOOST_AUTO_TEST_CASE(the_official_sdk_deploys_calls_reads_logs_and_is_refused_ov
   auto full = mint(solo, {"deploy", "kill", "swap", "status", "call", "logs", "events"});
   auto no_deploy = mint(solo, {"kill", "swap", "status", "call", "logs", "events"});
 
-  auto run = run_node(dir.path(),
-                      {{"SOLO_URL", solo.url()},
-                       {"SOLO_TOKEN", full},
-                       {"SOLO_NO_DEPLOY_TOKEN", no_deploy},
-                       {"SOLO_BINARY", SOLO_BINARY}},
-                      std::chrono::seconds(240));
+  // In SOLO_MCP_SDK_DIR, so that the script's imports find node_modules there.
+  auto run = solo::test::run_child(dir.path(), "node", {"node", "sdk_test.mjs"},
+                                   {{"SOLO_URL", solo.url()},
+                                    {"SOLO_TOKEN", full},
+                                    {"SOLO_NO_DEPLOY_TOKEN", no_deploy},
+                                    {"SOLO_BINARY", SOLO_BINARY}},
+                                   sdk_dir, std::chrono::seconds(240));
   BOOST_TEST_MESSAGE("sdk_test.mjs:\n" << run.out);
-  BOOST_TEST(run.code != 127, "node was not found on PATH (make deps installs nodejs)");
+  BOOST_TEST(run.code != 127, "node could not be started (make deps installs nodejs)");
   BOOST_TEST(run.code == 0, "sdk_test.mjs exited " << run.code << "\nstdout:\n"
                                                    << run.out << "\nstderr:\n"
                                                    << run.err << "\nserver stderr:\n"

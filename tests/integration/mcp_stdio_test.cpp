@@ -24,7 +24,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -34,6 +33,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/async_test.hpp"
+#include "support/child_process.hpp"
 #include "support/eventually.hpp"
 #include "support/solo_process.hpp"
 
@@ -41,13 +41,6 @@ using solo::test::SoloProcess;
 namespace json = boost::json;
 
 namespace {
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // `solo mcp ARGS...` with pipes on stdin and stdout, stderr in a file.
 class McpProcess {
@@ -66,12 +59,7 @@ class McpProcess {
       dup2(out[1], 1);
       dup2(err, 2);
       for (int fd : {in[0], in[1], out[0], out[1], err}) ::close(fd);
-      for (const char* name : {"SOLO_URL", "SOLO_TENANT", "SOLO_TOKEN"}) unsetenv(name);
-      std::vector<char*> argv;
-      for (auto& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
+      solo::test::exec_child(std::move(args), {});
     }
     ::close(in[0]);
     ::close(out[1]);
@@ -136,16 +124,9 @@ class McpProcess {
 
   // The exit code, or -1 when it did not exit in time.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
+    int code = solo::test::wait_child(pid_, timeout);
+    pid_ = -1;
+    return code;
   }
 
   // Whatever is left on stdout after exit (must be JSON-RPC lines only).
@@ -159,7 +140,7 @@ class McpProcess {
     return buffer_;
   }
 
-  std::string errors() const { return slurp(err_); }
+  std::string errors() const { return solo::test::read_text(err_); }
   pid_t pid() const { return pid_; }
 
  private:
