@@ -248,7 +248,8 @@ class Proxy {
     for (auto& line : lines) out_.write(std::move(line));
     if (!lines.empty()) return;
     if (!ok) {
-      auto message = status_message(response.status, response.body, !pending.kind.initialize && !session_.id().empty());
+      bool in_session = !pending.kind.initialize && !session_.id().empty();
+      auto message = status_message(response.status, response.body, in_session);
       note(message);
       answer_with_error(pending.kind, message);
     } else if (response.status != 202 && !pending.kind.request_ids.empty()) {
@@ -266,8 +267,14 @@ class Proxy {
   // says it has no stream (405) or the session is gone.
   void stream_loop() {
     std::optional<std::string> last_event_id;
+    std::string session_id = session_.id();
     auto backoff = std::chrono::milliseconds(kFirstBackoff);
     while (!stopping_) {
+      if (session_.id() != session_id) {
+        // The host initialized again: event ids of the old session mean nothing in the new one.
+        session_id = session_.id();
+        last_event_id.reset();
+      }
       auto headers = options_.identity;
       headers.emplace_back("Accept", "text/event-stream");
       session_.add_headers(headers);
