@@ -10,7 +10,6 @@
 #include <optional>
 #include <thread>
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
