@@ -142,6 +142,7 @@ const std::vector<Verb>& verbs() {
     for (auto& verb : token_verbs()) all.push_back(std::move(verb));
     for (auto& verb : tenant_verbs()) all.push_back(std::move(verb));
     for (auto& verb : storage_verbs()) all.push_back(std::move(verb));
+    for (auto& verb : mcp_verbs()) all.push_back(std::move(verb));
     return all;
   }();
   return table;

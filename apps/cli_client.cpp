@@ -20,8 +20,8 @@ std::string option_or_env(const CliArgs& args, const std::string& option, const 
   return {};
 }
 
-// For https:// URLs: --ca-cert, --client-cert, --client-key (or $SOLO_CA_CERT,
-// $SOLO_CLIENT_CERT, $SOLO_CLIENT_KEY).
+}  // namespace
+
 net::TlsClientOptions tls_options(const CliArgs& args) {
   net::TlsClientOptions tls;
   tls.ca_file = option_or_env(args, "--ca-cert", "SOLO_CA_CERT");
@@ -42,8 +42,6 @@ net::HttpClient make_http(const CliArgs& args, std::chrono::milliseconds timeout
     throw UsageError((url_problem ? std::string("--url: ") : std::string()) + error.what());
   }
 }
-
-}  // namespace
 
 ServerError::ServerError(int status, std::string code, const std::string& message)
     : std::runtime_error(std::to_string(status) + " " + code + ": " + message), status_(status), code_(std::move(code)) {}

@@ -59,6 +59,13 @@ std::string server_url(const CliArgs& args);
 // place that decides identity, so the switch to tokens changes only this.
 net::HeaderList identity_headers(const CliArgs& args);
 
+// For https:// URLs: --ca-cert, --client-cert, --client-key (or $SOLO_CA_CERT,
+// $SOLO_CLIENT_CERT, $SOLO_CLIENT_KEY). UsageError when only one of the pair is given.
+net::TlsClientOptions tls_options(const CliArgs& args);
+
+// An HttpClient for server_url(args); UsageError for a bad --url or TLS file.
+net::HttpClient make_http(const CliArgs& args, std::chrono::milliseconds timeout);
+
 // Percent-encodes a path segment or query parameter value (Boost.URL: every
 // byte but the RFC 3986 unreserved characters).
 std::string url_encode(std::string_view text);

@@ -4,7 +4,7 @@
 //
 // Verbs are grouped by concept in their own files (cli_services.cpp,
 // cli_observe.cpp, cli_tokens.cpp, cli_tenants.cpp,
-// cli_storage.cpp) and collected by cli.cpp into the table `solo help` prints.
+// cli_storage.cpp, cli_mcp.cpp) and collected by cli.cpp into the table `solo help` prints.
 #pragma once
 
 #include <functional>
@@ -36,5 +36,7 @@ std::vector<Verb> token_verbs();
 std::vector<Verb> tenant_verbs();
 // storage ls|get|put|rm|export|import (cli_storage.cpp)
 std::vector<Verb> storage_verbs();
+// mcp: the MCP server over stdio (cli_mcp.cpp)
+std::vector<Verb> mcp_verbs();
 
 }  // namespace solo

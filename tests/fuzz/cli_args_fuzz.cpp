@@ -24,7 +24,7 @@ namespace {
 const std::vector<solo::Verb>& verbs() {
   static const std::vector<solo::Verb> all = [] {
     std::vector<solo::Verb> out;
-    for (auto group : {solo::service_verbs(), solo::observe_verbs(), solo::token_verbs()}) {
+    for (auto group : {solo::service_verbs(), solo::observe_verbs(), solo::token_verbs(), solo::mcp_verbs()}) {
       for (auto& verb : group) out.push_back(std::move(verb));
     }
     return out;
