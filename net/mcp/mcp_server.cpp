@@ -28,12 +28,14 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kInstructions =
-    "Solo runs small sandboxed Lua services for you. Deploy one with the deploy tool (read the "
-    "service-contract prompt or the solo://guide/service-contract resource first: it gives the contract, the "
-    "sandbox's limits and an example), then call it with call (request/reply) or cast (fire and forget). Use "
-    "status, logs and events to see what it does, swap to replace its code, kill to stop it. storage_* keeps a "
-    "service's data, secrets_* its secrets, registry_* lets services find each other, grant makes a narrower "
-    "token. A failed operation comes back as a tool result with isError and says what to do about it.";
+    "Solo runs small sandboxed Lua services for you. Before you deploy one, read the write_service prompt (or "
+    "the solo://guide/service-contract resource): it gives the contract, the sandbox's limits and an example. "
+    "deploy_service starts a service, call_service asks it and waits for the reply, cast_service sends without "
+    "waiting. list_services, get_service_status, get_logs and get_events show what runs and what it does; "
+    "swap_code replaces a service's code, kill_service stops it. get_storage_value, put_storage_value and "
+    "list_storage reach a service's durable data, put_secret and list_secrets the tenant's secrets, "
+    "register_service and discover_services the registry; grant_token makes a narrower token. A failed "
+    "operation comes back as a tool result with isError and says what to do about it.";
 
 constexpr std::array<std::string_view, 15> kMethods{
     "initialize",     "ping",           "tools/list",          "tools/call",

@@ -4,6 +4,11 @@
 // negotiation, notifications (202), JSON-RPC errors, batches per version,
 // the header checks, and the stream's bounded buffer.
 #include "net/mcp/mcp_endpoint.hpp"
+#include "net/mcp/mcp_resources.hpp"
+#include "net/mcp/mcp_tools.hpp"
+
+#include <regex>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -103,6 +108,19 @@ BOOST_AUTO_TEST_CASE(initialize_negotiates_the_version_and_issues_a_session) {
     BOOST_TEST(result.at("capabilities").as_object().contains("prompts"));
     BOOST_TEST(!result.at("instructions").as_string().empty());
   }
+  // The instructions name only tools and prompts that exist (a renamed tool
+  // would leave a model calling a name Solo does not have).
+  std::set<std::string> names;
+  for (const auto& tool : solo::net::mcp::tool_list()) names.insert(std::string(tool.at("name").as_string()));
+  for (const auto& prompt : solo::net::mcp::prompt_list()) names.insert(std::string(prompt.at("name").as_string()));
+  auto init = mcp.post(R"({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}})");
+  const std::string text(body(init).at("result").at("instructions").as_string());
+  const std::regex identifier("[a-z]+(_[a-z]+)+");
+  int named = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), identifier); it != std::sregex_iterator(); ++it, ++named) {
+    BOOST_TEST(names.count(it->str()) == 1u, "the instructions name '" << it->str() << "', which is no tool or prompt");
+  }
+  BOOST_TEST(named >= 10);
   // An unknown version: the latest, and the client decides.
   auto old = mcp.post(R"({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05"}})");
   BOOST_TEST(body(old).at("result").at("protocolVersion").as_string() == latest_protocol_version);
