@@ -101,7 +101,7 @@ function handle_call(msg, state)
     solo.storage.put("k", msg.i)
     return true, state
   elseif op == "big" then
-    solo.storage.put("big", string.rep("x", msg.n))
+    solo.storage.put("big", string.rep("x", msg.n) .. msg.i)  -- a new value each time: an unchanged one writes nothing
     return true, state
   elseif op == "noput" then
     return true, state
