@@ -89,7 +89,12 @@ uint64_t Writer::submit(WriteFn fn) {
   uint64_t seq = next_seq_++;
   if (!in_flight_) in_flight_.emplace(executor_);
   outgoing_.push_back(Write{seq, epoch_, std::move(fn)});
-  if (outgoing_.size() == 1) {
+  if (outgoing_.size() > 1) {
+    if (handed_seq_ == completed_seq_ && std::chrono::steady_clock::now() - first_outgoing_at_ >= kEarlyHandOver) {
+      hand_over(true);  // the posted hand_over then finds nothing, or what came after
+    }
+  } else {
+    first_outgoing_at_ = std::chrono::steady_clock::now();
     // After whatever the engine is running now (a turn of its queue: e.g.
     // every waiter a commit resumed): one post for all their writes.
     asio::post(executor_, [weak = weak_from_this()] {
@@ -99,10 +104,12 @@ uint64_t Writer::submit(WriteFn fn) {
   return seq;
 }
 
-void Writer::hand_over() {
+void Writer::hand_over(bool now) {
   if (outgoing_.empty()) return;
-  asio::post(context_, [this, writes = std::move(outgoing_)]() mutable {
+  handed_seq_ = outgoing_.back().seq;
+  asio::post(context_, [this, now, writes = std::move(outgoing_)]() mutable {
     for (auto& write : writes) join_batch(std::move(write));
+    if (now) commit_pending();
   });
   outgoing_ = {};
 }

@@ -173,7 +173,9 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void arm_idle();                     // writer thread
   void run_idle();                     // writer thread: the hook's idle transaction
   void ensure_open();
-  void hand_over();                               // engine thread: outgoing_ -> the writer context
+  // engine thread: outgoing_ -> the writer context; `now`: commit them at
+  // once, not held for the engine's "caught up" notice (kEarlyHandOver)
+  void hand_over(bool now = false);
   void report(BatchResult result);                // writer thread -> engine thread
   void handle_result(const BatchResult& result);  // engine thread
   void schedule_probe();                          // engine thread
@@ -228,6 +230,18 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // the writer context from the engine hands them over first, so the writer
   // sees everything in submission order.
   std::vector<Write> outgoing_;
+  // A long engine turn (hundreds of messages, each writing: 256 storage
+  // callers take ~0.8 ms) would otherwise keep an idle writer waiting for its
+  // end, then commit while the engine idles. So once the first outgoing
+  // write has waited kEarlyHandOver and the writer has nothing in hand
+  // (every write handed over is completed), the writes go at once and are
+  // committed at once, overlapping the rest of the turn. Short turns
+  // (appenders: ~0.25 ms for 256) never reach it; their batches stay whole.
+  // Measured (solo-bench storage, 256 callers): 0.33-0.35 -> 0.42-0.43 of
+  // raw SQLite; the append rows unchanged.
+  static constexpr std::chrono::microseconds kEarlyHandOver{300};
+  std::chrono::steady_clock::time_point first_outgoing_at_{};
+  uint64_t handed_seq_ = 0;  // the last sequence number handed over
   uint64_t next_seq_ = 1;
   uint64_t completed_seq_ = 0;
   uint64_t epoch_ = 0;
