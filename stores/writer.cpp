@@ -90,7 +90,8 @@ uint64_t Writer::submit(WriteFn fn) {
   if (!in_flight_) in_flight_.emplace(executor_);
   outgoing_.push_back(Write{seq, epoch_, std::move(fn)});
   if (outgoing_.size() > 1) {
-    if (handed_seq_ == completed_seq_ && std::chrono::steady_clock::now() - first_outgoing_at_ >= kEarlyHandOver) {
+    if (handed_seq_ == completed_seq_ && tasks_out_ == 0 &&
+        std::chrono::steady_clock::now() - first_outgoing_at_ >= kEarlyHandOver) {
       hand_over(true);  // the posted hand_over then finds nothing, or what came after
     }
   } else {
@@ -178,6 +179,9 @@ void Writer::run_task(UniqueTask task) {
     open_error_ = error.what();  // the task reports it through its own handler
   }
   task();
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) --self->tasks_out_;
+  });
 }
 
 void Writer::join_batch(Write write) {

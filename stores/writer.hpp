@@ -234,14 +234,16 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // callers take ~0.8 ms) would otherwise keep an idle writer waiting for its
   // end, then commit while the engine idles. So once the first outgoing
   // write has waited kEarlyHandOver and the writer has nothing in hand
-  // (every write handed over is completed), the writes go at once and are
-  // committed at once, overlapping the rest of the turn. Short turns
+  // (every write handed over is completed, no execute() task is out), the
+  // writes go at once and are committed at once, overlapping the rest of
+  // the turn. Short turns
   // (appenders: ~0.25 ms for 256) never reach it; their batches stay whole.
   // Measured (solo-bench storage, 256 callers): 0.33-0.35 -> 0.42-0.43 of
   // raw SQLite; the append rows unchanged.
   static constexpr std::chrono::microseconds kEarlyHandOver{300};
   std::chrono::steady_clock::time_point first_outgoing_at_{};
   uint64_t handed_seq_ = 0;  // the last sequence number handed over
+  int tasks_out_ = 0;        // execute() tasks posted and not yet finished
   uint64_t next_seq_ = 1;
   uint64_t completed_seq_ = 0;
   uint64_t epoch_ = 0;
@@ -271,6 +273,7 @@ asio::awaitable<R> Writer::execute(std::function<R(Database&)> fn) {
       executor_,
       [self](UniqueTask task) {
         self->hand_over();  // the writes submitted before the task come first
+        ++self->tasks_out_;
         asio::post(self->context_, [self, task = std::move(task)]() mutable { self->run_task(std::move(task)); });
       },
       [self, fn = std::move(fn)]() -> R {
