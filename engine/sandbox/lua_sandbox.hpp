@@ -201,11 +201,13 @@ class LuaSandbox final : private LuaSoloContext {
   LuaHost* host() override { return host_; }
   std::optional<std::string> why_no_call(lua_State* L) const override;
   void set_pending_call(PendingCall call) override { pending_ = std::move(call); }
+  void storage_opened() override { storage_opened_ = true; }
 
   LuaLimits limits_;
   LuaFacts facts_;
   LuaHost* host_;
   std::uint64_t storage_seen_ = 0;  // the host's storage_version() when Lua last ran
+  bool storage_opened_ = false;     // solo.storage (and its read cache) exists in this state
   std::unique_ptr<LuaMeter> meter_;  // outlives L_: the allocator points at it
   lua_State* L_ = nullptr;
   // The step in progress (running or waiting in solo.call).

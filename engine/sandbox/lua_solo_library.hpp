@@ -32,6 +32,9 @@ class LuaSoloContext {
   virtual std::optional<std::string> why_no_call(lua_State* L) const = 0;
   // Records the call the handler is about to yield for.
   virtual void set_pending_call(PendingCall call) = 0;
+  // solo.storage was opened in this state: from now on its read cache must
+  // be kept in step with the host's storage (lua_storage_library.hpp).
+  virtual void storage_opened() = 0;
 
  protected:
   ~LuaSoloContext() = default;

@@ -273,6 +273,7 @@ void forget_storage_cache(lua_State* L) {
 }
 
 void push_storage_library(lua_State* L, LuaSoloContext& context) {
+  context.storage_opened();
   lua_createtable(L, 0, 4);
   lua_createtable(L, 1, 0);  // the read cache
   lua_pushvalue(L, -1);
