@@ -108,11 +108,15 @@ uint64_t Writer::submit(WriteFn fn) {
 void Writer::hand_over(bool now) {
   if (outgoing_.empty()) return;
   handed_seq_ = outgoing_.back().seq;
+  const size_t handed = outgoing_.size();
   asio::post(context_, [this, now, writes = std::move(outgoing_)]() mutable {
     for (auto& write : writes) join_batch(std::move(write));
     if (now) commit_pending();
   });
   outgoing_ = {};
+  // The next turn is likely as busy as this one: room for it at once rather
+  // than growing (and moving every write) from empty.
+  outgoing_.reserve(handed);
 }
 
 asio::awaitable<void> Writer::wait_for(uint64_t seq) {
