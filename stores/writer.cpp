@@ -108,11 +108,15 @@ uint64_t Writer::submit(WriteFn fn) {
 void Writer::hand_over(bool now) {
   if (outgoing_.empty()) return;
   handed_seq_ = outgoing_.back().seq;
+  const size_t handed = outgoing_.size();
   asio::post(context_, [this, now, writes = std::move(outgoing_)]() mutable {
     for (auto& write : writes) join_batch(std::move(write));
     if (now) commit_pending();
   });
   outgoing_ = {};
+  // The next turn is likely as busy as this one: room for it at once rather
+  // than growing (and moving every write) from empty.
+  outgoing_.reserve(handed);
 }
 
 asio::awaitable<void> Writer::wait_for(uint64_t seq) {
@@ -316,8 +320,9 @@ void Writer::report(BatchResult result) {
     auto self = weak.lock();
     if (!self) return;
     self->handle_result(result);
-    // handle_result posted the waiters' resumptions; this runs after them, so
-    // whatever they submitted is posted to the writer context before it.
+    // handle_result resumed the waiters; this runs after them (and after
+    // what they posted before it), so whatever they submitted reaches the
+    // writer context before the notice.
     asio::post(self->executor_, [weak] {
       // A raw pointer on the writer thread: the Writer joins it before it goes away.
       if (auto self = weak.lock()) {
@@ -407,7 +412,11 @@ void Writer::handle_result(const BatchResult& result) {
   while (!waiters_.empty() && waiters_.begin()->first <= result.last_seq) {
     auto handler = std::move(waiters_.begin()->second);
     waiters_.erase(waiters_.begin());
-    asio::post(executor_, [handler = std::move(handler), error]() mutable { std::move(handler)(error); });
+    // Resumed here, in order (this already runs on the engine's executor, a
+    // post of its own from the writer thread): a post per waiter would cost
+    // an operation and a trip through the scheduler for each. A waiter that
+    // waits again does so for a later seq, which this loop does not reach.
+    std::move(handler)(error);
   }
 }
 

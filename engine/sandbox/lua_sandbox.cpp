@@ -492,6 +492,10 @@ void LuaSandbox::sync_storage_cache() {
   const std::uint64_t version = host_->storage_version();
   if (version == storage_seen_) return;
   storage_seen_ = version;
+  // A service that writes and does not read (or reads only what it wrote
+  // since) has nothing cached: no protected call on each of its messages.
+  if (!storage_cache_filled_) return;
+  storage_cache_filled_ = false;
   protect([](lua_State* L) { forget_storage_cache(L); });
 }
 

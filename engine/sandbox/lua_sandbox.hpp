@@ -202,12 +202,14 @@ class LuaSandbox final : private LuaSoloContext {
   std::optional<std::string> why_no_call(lua_State* L) const override;
   void set_pending_call(PendingCall call) override { pending_ = std::move(call); }
   void storage_opened() override { storage_opened_ = true; }
+  void storage_cache_filled() override { storage_cache_filled_ = true; }
 
   LuaLimits limits_;
   LuaFacts facts_;
   LuaHost* host_;
   std::uint64_t storage_seen_ = 0;  // the host's storage_version() when Lua last ran
   bool storage_opened_ = false;     // solo.storage (and its read cache) exists in this state
+  bool storage_cache_filled_ = false;  // the read cache may hold values (emptied when false)
   std::unique_ptr<LuaMeter> meter_;  // outlives L_: the allocator points at it
   lua_State* L_ = nullptr;
   // The step in progress (running or waiting in solo.call).

@@ -35,6 +35,9 @@ class LuaSoloContext {
   // solo.storage was opened in this state: from now on its read cache must
   // be kept in step with the host's storage (lua_storage_library.hpp).
   virtual void storage_opened() = 0;
+  // solo.storage.get put a value into the read cache: the cache has
+  // something a storage change must make it forget.
+  virtual void storage_cache_filled() = 0;
 
  protected:
   ~LuaSoloContext() = default;

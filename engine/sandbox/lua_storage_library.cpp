@@ -66,6 +66,7 @@ void remember_value(lua_State* L) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, -2);
   lua_rawset(L, cache);
+  context_of(L).storage_cache_filled();
 }
 
 // put and delete: the key's cached value, if any, is no longer the value.
@@ -130,6 +131,15 @@ int storage_get(lua_State* L) {
 std::string value_arg(lua_State* L, int idx) {
   if (lua_isnoneornil(L, idx)) {
     luaL_error(L, "solo.storage.put: the value is nil (to remove a key, use solo.storage.delete)");
+  }
+  // Integers and booleans (counters, flags: the commonest values) go
+  // straight to their JSON text, charged as the general path below would
+  // charge them (one node), without a json::value in between.
+  if (lua_type(L, idx) == LUA_TBOOLEAN || lua_isinteger(L, idx)) {
+    std::string text = lua_type(L, idx) == LUA_TBOOLEAN ? std::string(lua_toboolean(L, idx) ? "true" : "false")
+                                                        : std::to_string(lua_tointeger(L, idx));
+    charge(L, 1 + put_node_units + text.size());
+    return text;
   }
   LuaJsonLimits limits;
   limits.max_bytes = kStorageValueMax;

@@ -84,8 +84,25 @@ void ServiceStorage::put(std::string_view key, std::string value_json) {
   }
   ++directory_.metrics_.writes;
   directory_.metrics_.bytes_written += new_bytes;
-  remember(key);
-  assign(std::string(key), std::move(value_json));
+  // assign() without its second lookup, and the value from before the set
+  // moves into the undo instead of being copied (the hot path of a put).
+  ++version_;
+  auto undo = open_.lower_bound(key);
+  const bool first_touch = undo == open_.end() || undo->first != key;
+  if (it == entries_.end()) {
+    if (first_touch) open_.emplace_hint(undo, std::string(key), std::nullopt);
+    entries_.emplace(std::string(key), std::move(value_json));
+  } else {
+    if (first_touch) {
+      open_.emplace_hint(undo, std::string(key), std::move(it->second));
+    }
+    it->second = std::move(value_json);
+  }
+  const StorageUse removed{old_bytes, 1 - new_keys};
+  const StorageUse added{new_bytes, 1};
+  use_.bytes = use_.bytes - removed.bytes + added.bytes;
+  use_.keys += new_keys;
+  if (!purged_) directory_.account(tenant_id_, removed, added);
 }
 
 bool ServiceStorage::erase(std::string_view key) {
