@@ -34,8 +34,8 @@
 #include "net/api/tenant_routes.hpp"
 #include "net/gateway.hpp"
 #include "net/mcp/mcp_endpoint.hpp"
+#include "net/ui/dashboard_assets.hpp"
 #include "net/websocket_hub.hpp"
-#include "net/websocket_ui_page.hpp"
 #include "recovery/recovery_telemetry.hpp"
 #include "recovery/replayer.hpp"
 #include "recovery/verifier.hpp"
@@ -110,11 +110,11 @@ void Kernel::build_tree() {
   net::add_log_routes(gateway_->router(), api_);
   net::add_token_routes(gateway_->router(), api_);
   net::add_secret_routes(gateway_->router(), api_);
-  // WebSocket /ws (net/websocket_hub.hpp) and the /ui page that uses it.
+  // WebSocket /ws (net/websocket_hub.hpp) and the dashboard at /ui that uses it.
   websockets_ = std::make_shared<net::WebSocketHub>(executor_, api_);
   gateway_->set_websockets(websockets_);
   net::add_websocket_routes(gateway_->router(), websockets_);
-  net::add_ui_route(gateway_->router());
+  net::add_dashboard_routes(gateway_->router());
   // MCP /mcp (net/mcp/mcp_endpoint.hpp): tools and resources as REST requests.
   mcp_ = std::make_shared<net::mcp::McpEndpoint>(executor_, api_);
   mcp_->set_own_host(options_.http.host);

@@ -93,8 +93,9 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
   bool health = request.path == "/health";
   // The OpenAPI document is public, like /health (net/api/openapi_routes.cpp).
   bool open_document = request.path == "/openapi.json" && request.method == "GET";
-  // GET /ui is a static page that asks for the token itself (net/websocket_ui_page.hpp).
-  bool open_page = request.path == "/ui" && request.method == "GET";
+  // The dashboard's static files ask for the token themselves (net/ui/dashboard_assets.hpp);
+  // a path under /ui/ that is not one of them is the Router's 404.
+  bool open_page = request.method == "GET" && (request.path == "/ui" || request.path.starts_with("/ui/"));
   if (!health && !open_document && !open_page) {
     if (auto refused = self->authenticate(request)) co_return std::move(*refused);
   }

@@ -39,7 +39,6 @@
 //                                 unwatch or ping
 //   websocket_watch.{hpp,cpp}     the watch op: the event (and log) subscription
 //   websocket_ops, websocket_frames: ops as REST requests; the frames we send
-//   websocket_ui_page.{hpp,cpp}   GET /ui, the live-events page
 // Beast is included only by websocket_session.cpp. Engine thread only.
 #pragma once
 
@@ -111,7 +110,7 @@ class WebSocketHub {
 
 // GET /ws: 101 for a WebSocket upgrade request (the server then calls
 // hub->accept), 426 for any other request, 503 when the hub is not accepting.
-// (GET /ui, the page that uses it: net/websocket_ui_page.hpp.)
+// (GET /ui, the dashboard that uses it: net/ui/dashboard_assets.hpp.)
 void add_websocket_routes(Router& router, std::shared_ptr<WebSocketHub> hub);
 
 }  // namespace solo::net

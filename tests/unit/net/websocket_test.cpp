@@ -19,7 +19,6 @@
 
 #include "net/http_server.hpp"
 #include "net/router.hpp"
-#include "net/websocket_ui_page.hpp"
 #include "support/websocket_read.hpp"
 
 using namespace solo;
@@ -61,7 +60,6 @@ struct WsServer {
       co_return json_response(200, status_body(request.params.at("id")));
     });
     add_websocket_routes(router, hub);
-    add_ui_route(router);
     HttpServer::RequestHandler handler = [this](Request& request) { return handle(this, request); };
     HttpServerOptions http_options;
     http_options.port = 0;
@@ -302,7 +300,7 @@ BOOST_AUTO_TEST_CASE(drain_closes_with_1001_going_away) {
   drained.get();
 }
 
-BOOST_AUTO_TEST_CASE(a_plain_get_of_ws_is_426_and_ui_is_html) {
+BOOST_AUTO_TEST_CASE(a_plain_get_of_ws_is_426) {
   WsServer server;
   // Through a raw socket: the HTTP answers.
   asio::io_context io;
@@ -315,14 +313,6 @@ BOOST_AUTO_TEST_CASE(a_plain_get_of_ws_is_426_and_ui_is_html) {
   http::response<http::string_body> response;
   http::read(socket, buffer, response);
   BOOST_TEST(response.result_int() == 426);
-  http::request<http::empty_body> ui{http::verb::get, "/ui", 11};
-  ui.set(http::field::authorization, "Bearer good");
-  http::write(socket, ui);
-  http::response<http::string_body> page;
-  http::read(socket, buffer, page);
-  BOOST_TEST(page.result_int() == 200);
-  BOOST_TEST(std::string(page[http::field::content_type]).find("text/html") == 0u);
-  BOOST_TEST(page.body().find("new WebSocket") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
