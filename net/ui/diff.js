@@ -47,14 +47,15 @@ export function diffLines(oldText, newText, maxCells = MAX_CELLS) {
       lines.push({ op: ' ', text: midA[i] });
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i * width + j + 1] >= lcs[(i + 1) * width + j])) {
-      lines.push({ op: '+', text: midB[j] });
-      added++;
-      j++;
-    } else {
+    } else if (i < n && (j === m || lcs[(i + 1) * width + j] >= lcs[i * width + j + 1])) {
+      // Removals before additions, as unified diffs show them.
       lines.push({ op: '-', text: midA[i] });
       removed++;
       i++;
+    } else {
+      lines.push({ op: '+', text: midB[j] });
+      added++;
+      j++;
     }
   }
   for (const text of a.slice(a.length - tail)) lines.push({ op: ' ', text });
