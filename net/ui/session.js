@@ -72,6 +72,6 @@ export const session = {
     if (this.whoami.admin) return true;
     const permissions = Array.isArray(this.whoami.permissions) ? this.whoami.permissions : [];
     if (permission === 'admin') return false;
-    return permissions.includes('tenant_admin') || permissions.includes(permission);
+    return Boolean(this.whoami.tenant_admin) || permissions.includes('tenant_admin') || permissions.includes(permission);
   },
 };
