@@ -574,13 +574,14 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_queued(boost:
 
 bool ServiceActor::cast(boost::json::value msg) {
   if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
+    stats_.cast_refused(CallFailure::crash);
     return false;
   }
   const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
   if (!has_room_for(bytes) ||
       !mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr, std::nullopt},
                           bytes)) {
-    stats_.cast_refused();
+    stats_.cast_refused(CallFailure::overload);
     return false;
   }
   stats_.cast_queued();

@@ -63,9 +63,11 @@ class ServiceStats {
     ++errors_[static_cast<size_t>(CallFailure::rejected)];
   }
   void cast_queued() { ++casts_; }
-  void cast_refused() {
+  // A cast that was not queued: overload (no room), crash (the service is
+  // down), rejected (an open circuit).
+  void cast_refused(CallFailure why) {
     ++casts_;
-    ++errors_[static_cast<size_t>(CallFailure::overload)];
+    ++errors_[static_cast<size_t>(why)];
   }
 
   uint64_t calls() const { return calls_; }
