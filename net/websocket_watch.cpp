@@ -11,7 +11,8 @@
 // With `stats`, a stats frame (net/api/service_figures.hpp) goes out once a
 // second beside the events, for the token's tenant (an admin without
 // X-Tenant-ID: every tenant), through the same back-pressure as the events:
-// at most one frame waits for room; the loop ends with its watch generation.
+// at most one frame waits for room; it ends with the watch (its cancellation
+// or its generation).
 //
 // One watch per session: a new one replaces the running one (the session's
 // watch generation and cancellation signal), as do unwatch and the close.
@@ -22,7 +23,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -188,10 +189,21 @@ asio::awaitable<void> run_stats(std::shared_ptr<WebSocketSession> self, uint64_t
   asio::steady_timer tick(self->hub->executor);
   for (;;) {
     tick.expires_after(kStatsInterval);
-    co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (self->closing || self->watch_generation != generation) co_return;
+    auto [cancelled] = co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (cancelled || self->closing || self->watch_generation != generation) co_return;
     if (!co_await send_watched(self, generation, stats_frame(*self->hub->context, tenant))) co_return;
   }
+}
+
+// The watch and its stats frames side by side: the watch's cancellation
+// (a new watch, unwatch, the close) ends both.
+asio::awaitable<void> run_watch_with_stats(std::shared_ptr<WebSocketSession> self, uint64_t generation,
+                                           json::value id, WatchSpec spec) {
+  using namespace asio::experimental::awaitable_operators;
+  std::string tenant = spec.stats_tenant;
+  auto watch = run_watch(self, generation, std::move(id), std::move(spec));
+  auto stats = run_stats(self, generation, std::move(tenant));
+  co_await (std::move(watch) && std::move(stats));
 }
 
 std::optional<int64_t> optional_int(const json::object& args, std::string_view name) {
@@ -284,7 +296,9 @@ asio::awaitable<void> start_watch(std::shared_ptr<WebSocketSession> self, json::
   auto slot = signal->slot();
   auto done = [signal](std::exception_ptr) {};
   if (spec.stats) {
-    asio::co_spawn(self->hub->executor, run_stats(self, generation, spec.stats_tenant), asio::detached);
+    asio::co_spawn(self->hub->executor, run_watch_with_stats(self, generation, std::move(id), std::move(spec)),
+                   asio::bind_cancellation_slot(slot, std::move(done)));
+    co_return;
   }
   asio::co_spawn(self->hub->executor, run_watch(self, generation, std::move(id), std::move(spec)),
                  asio::bind_cancellation_slot(slot, std::move(done)));

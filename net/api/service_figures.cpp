@@ -1,6 +1,7 @@
 #include "net/api/service_figures.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <boost/json.hpp>
 
