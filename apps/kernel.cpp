@@ -22,6 +22,7 @@
 #include "engine/system/system_status.hpp"
 #include "engine/tenancy/tenant_quotas.hpp"
 #include "engine/telemetry/telemetry.hpp"
+#include "engine/telemetry/service_metrics.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/event_routes.hpp"
 #include "net/api/log_routes.hpp"
@@ -391,6 +392,7 @@ void Kernel::register_collectors() {
     prometheus::gauge(out, "solo_services", "Deployed services.", static_cast<double>(services->count()));
     prometheus::gauge(out, "solo_mailbox_messages", "Messages waiting in service mailboxes.",
                       static_cast<double>(services->queued_messages()));
+    render_service_metrics(out, *services);
   });
   telemetry.add_collector([figures = recovery_telemetry_](std::string& out) { figures->render_metrics(out); });
   telemetry.add_collector([weak = std::weak_ptr<net::CircuitBreakers>(breakers_)](std::string& out) {

@@ -8,15 +8,25 @@
 // watch_stall_timeout), the watch catches up from the durable log by id.
 // Log lines are not durable: a slow watcher loses the oldest.
 //
+// With `stats`, a stats frame (net/api/service_figures.hpp) goes out once a
+// second beside the events, for the token's tenant (an admin without
+// X-Tenant-ID: every tenant), through the same back-pressure as the events:
+// at most one frame waits for room; it ends with the watch (its cancellation
+// or its generation).
+//
 // One watch per session: a new one replaces the running one (the session's
 // watch generation and cancellation signal), as do unwatch and the close.
 // GCC 12 note: inside coroutines no lambda or braced temporary is passed
 // within a co_await expression. Engine thread only.
 #include "net/websocket_watch.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
 #include <optional>
@@ -29,6 +39,7 @@
 #include "net/api/event_routes.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
+#include "net/api/service_figures.hpp"
 #include "net/websocket_frames.hpp"
 #include "net/websocket_ops.hpp"
 #include "net/websocket_session.hpp"
@@ -44,11 +55,14 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kEventPage = 1000;
 constexpr size_t kFeedCapacity = 10000;
 constexpr size_t kLogFeedCapacity = 10000;
+constexpr std::chrono::seconds kStatsInterval{1};
 
 struct WatchSpec {
   EventQuery filter;  // tenant_id ("" = all), service_id, event_type
   int64_t since = 0;
   bool logs = false;
+  bool stats = false;
+  std::string stats_tenant;  // "" = every tenant (admin)
   std::string log_tenant;
   std::string log_service;
   std::optional<int64_t> log_since;
@@ -170,6 +184,28 @@ asio::awaitable<void> run_watch(std::shared_ptr<WebSocketSession> self, uint64_t
   }
 }
 
+// The stats frames of a watch (see the file comment), until the watch ends.
+asio::awaitable<void> run_stats(std::shared_ptr<WebSocketSession> self, uint64_t generation, std::string tenant) {
+  asio::steady_timer tick(self->hub->executor);
+  for (;;) {
+    tick.expires_after(kStatsInterval);
+    auto [cancelled] = co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (cancelled || self->closing || self->watch_generation != generation) co_return;
+    if (!co_await send_watched(self, generation, stats_frame(*self->hub->context, tenant))) co_return;
+  }
+}
+
+// The watch and its stats frames side by side: the watch's cancellation
+// (a new watch, unwatch, the close) ends both.
+asio::awaitable<void> run_watch_with_stats(std::shared_ptr<WebSocketSession> self, uint64_t generation,
+                                           json::value id, WatchSpec spec) {
+  using namespace asio::experimental::awaitable_operators;
+  std::string tenant = spec.stats_tenant;
+  auto watch = run_watch(self, generation, std::move(id), std::move(spec));
+  auto stats = run_stats(self, generation, std::move(tenant));
+  co_await (std::move(watch) && std::move(stats));
+}
+
 std::optional<int64_t> optional_int(const json::object& args, std::string_view name) {
   auto* value = args.if_contains(name);
   if (!value || value->is_null()) return std::nullopt;
@@ -202,6 +238,10 @@ asio::awaitable<void> start_watch(std::shared_ptr<WebSocketSession> self, json::
       if (!logs->is_bool()) throw BadRequest("'logs' must be a boolean");
       spec.logs = logs->as_bool();
     }
+    if (auto* stats = args.if_contains("stats"); stats && !stats->is_null()) {
+      if (!stats->is_bool()) throw BadRequest("'stats' must be a boolean");
+      spec.stats = stats->as_bool();
+    }
   } catch (const BadRequest& error) {
     problem = error.what();
   }
@@ -227,6 +267,13 @@ asio::awaitable<void> start_watch(std::shared_ptr<WebSocketSession> self, json::
     check = std::make_shared<Request>(make_request(self->upgrade, probe));
     answer = co_await self->hub->dispatch(*check);
   }
+  if (answer.status == 200 && spec.stats) {  // the figures are GET /services's
+    probe.path = "/services";
+    probe.query.clear();
+    probe.query.emplace_back("limit", "1");
+    check = std::make_shared<Request>(make_request(self->upgrade, probe));
+    answer = co_await self->hub->dispatch(*check);
+  }
   if (answer.status != 200) {
     self->send(reply_frame(id, answer));
     co_return;
@@ -239,6 +286,7 @@ asio::awaitable<void> start_watch(std::shared_ptr<WebSocketSession> self, json::
     spec.filter.tenant_id = request_tenant(self->upgrade);
   }
   spec.log_tenant = request_tenant(self->upgrade);
+  spec.stats_tenant = spec.filter.tenant_id;
   spec.log_service = spec.filter.service_id;
   if (self->closing) co_return;
   self->stop_watch();
@@ -247,6 +295,11 @@ asio::awaitable<void> start_watch(std::shared_ptr<WebSocketSession> self, json::
   self->watch_cancel = signal;
   auto slot = signal->slot();
   auto done = [signal](std::exception_ptr) {};
+  if (spec.stats) {
+    asio::co_spawn(self->hub->executor, run_watch_with_stats(self, generation, std::move(id), std::move(spec)),
+                   asio::bind_cancellation_slot(slot, std::move(done)));
+    co_return;
+  }
   asio::co_spawn(self->hub->executor, run_watch(self, generation, std::move(id), std::move(spec)),
                  asio::bind_cancellation_slot(slot, std::move(done)));
 }

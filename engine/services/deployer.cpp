@@ -156,6 +156,23 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
                                                        to_string(existing->state()) + "); kill it first");
   }
   spec.version = 1;
+  check_per_service_metrics(spec);
+  // Counted against the cap from here until the directory lists the actor,
+  // so two concurrent deploys cannot both take the last slot.
+  struct PendingSlot {
+    std::map<std::string, size_t>* pending = nullptr;
+    std::string tenant;
+    void release() {
+      if (pending && --(*pending)[tenant] == 0) pending->erase(tenant);
+      pending = nullptr;
+    }
+    ~PendingSlot() { release(); }
+  } slot;
+  if (spec.per_service_metrics) {
+    ++per_service_pending_[spec.tenant_id];
+    slot.pending = &per_service_pending_;
+    slot.tenant = spec.tenant_id;
+  }
   auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
   actor->prepare();  // a compile error (kind invalid) goes to the caller as it is
   // A StoreError (the commit failed) goes to the caller as it is: the
@@ -164,6 +181,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   const int64_t event_id = co_await events_->append_durable(
       service_event("service_deployed", spec, to_json(spec)), write_row(spec, actor->code_sha256(), std::nullopt));
   directory_->add(actor);
+  slot.release();
   std::string failure;
   try {
     co_await start(actor);
@@ -179,6 +197,21 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
     throw DeployError(DeployError::Kind::invalid, reason);
   }
   co_return deployed_reply(spec, actor->code_sha256(), event_id);
+}
+
+void Deployer::check_per_service_metrics(const ServiceSpec& spec) const {
+  if (!spec.per_service_metrics) return;
+  size_t taken = 0;
+  if (auto it = per_service_pending_.find(spec.tenant_id); it != per_service_pending_.end()) taken = it->second;
+  for (const auto& actor : directory_->all()) {
+    if (actor->spec().tenant_id == spec.tenant_id && actor->spec().per_service_metrics) ++taken;
+  }
+  if (taken >= kMaxPerServiceMetrics) {
+    throw DeployError(DeployError::Kind::invalid,
+                      "'metrics': \"per_service\" is limited to " + std::to_string(kMaxPerServiceMetrics) +
+                          " services per tenant, and this tenant has " + std::to_string(taken) +
+                          "; deploy with \"metrics\": \"tenant\" (the tenant's aggregates) or kill one");
+  }
 }
 
 asio::awaitable<void> Deployer::recover(const ServiceRow& row) {

@@ -85,6 +85,10 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   asio::awaitable<std::shared_ptr<Supervisor>> tenant_supervisor(const std::string& tenant_id);
   asio::awaitable<void> start(std::shared_ptr<ServiceActor> actor);
   void on_rolled_back(const ServiceSpec& restored, const std::string& reason);
+  // Throws DeployError invalid (400) when the tenant already has
+  // kMaxPerServiceMetrics services with per-service metrics, running or
+  // being deployed.
+  void check_per_service_metrics(const ServiceSpec& spec) const;
 
   asio::any_io_executor executor_;
   std::shared_ptr<EventStore> events_;
@@ -94,6 +98,8 @@ class Deployer : public std::enable_shared_from_this<Deployer> {
   ServiceLimitsMax limits_;
   std::map<std::string, std::shared_ptr<Supervisor>> tenant_supervisors_;
   std::map<std::string, std::map<std::string, bool>> busy_;  // ids with a deploy/kill/swap in progress
+  // tenant -> per-service-metrics deploys past their check, not yet in the directory.
+  std::map<std::string, size_t> per_service_pending_;
 };
 
 }  // namespace solo

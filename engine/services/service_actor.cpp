@@ -10,6 +10,7 @@
 #include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/storage/service_storage.hpp"
+#include "engine/storage/storage_directory.hpp"
 #include "engine/supervision/child_context.hpp"
 #include "engine/supervision/restart_intensity.hpp"
 #include "stores/event_store.hpp"
@@ -61,6 +62,13 @@ class Handling {
  private:
   bool& flag_;
 };
+
+// A queued call's latency: its time in the queue and handler, plus the
+// time of a first step it ran inline.
+std::chrono::nanoseconds latency_since(std::chrono::steady_clock::time_point queued_at,
+                                       std::chrono::nanoseconds inline_time) {
+  return inline_time + (std::chrono::steady_clock::now() - queued_at);
+}
 
 }  // namespace
 
@@ -448,8 +456,13 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
     const auto metered_before = runtime_->cpu_time();
     StepResult step = runtime_->call(std::move(msg));
     if (step.is_done()) {
-      if (!gate_.holding()) co_return CallResult<boost::json::value>::success(std::move(step.reply));
-      co_return co_await call_gated(std::move(step.reply));
+      // Its latency is the step's metered slice (ServiceStats: no clock read here).
+      const auto metered = runtime_->cpu_time() - metered_before;
+      if (!gate_.holding()) {
+        stats_.call_succeeded(metered);
+        co_return CallResult<boost::json::value>::success(std::move(step.reply));
+      }
+      co_return co_await call_gated(std::move(step.reply), metered);
     }
     // The unfinished step (rare) goes to the run loop in a heap cell.
     auto started = std::make_unique<StepResult>(std::move(step));
@@ -460,21 +473,28 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call(boost::json::
   co_return co_await call_queued(std::move(msg), timeout, timeout, std::move(chain), nullptr);
 }
 
-asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_gated(boost::json::value reply) {
+asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_gated(boost::json::value reply,
+                                                                          std::chrono::nanoseconds metered) {
   // Keep the actor alive while the reply waits (the caller holds only a raw this).
   auto self = shared_from_this();
   auto release = gate_.close();
+  // The commit wait is part of the call's latency; it is a disk round trip,
+  // next to which the two clock reads cost nothing.
+  const auto waited_from = std::chrono::steady_clock::now();
   std::optional<std::string> failure;
   try {
     co_await gate_.wait(release);
   } catch (const StoreError& error) {
     failure = error.what();
   }
+  const auto latency = metered + (std::chrono::steady_clock::now() - waited_from);
   if (failure) {
     gate_.failed(release);
+    stats_.call_failed(ErrorKind::overloaded, latency);
     co_return CallResult<boost::json::value>::failure(storage_commit_failed(spec_.service_id, *failure));
   }
   gate_.released(release);
+  stats_.call_succeeded(latency);
   co_return CallResult<boost::json::value>::success(std::move(reply));
 }
 
@@ -487,10 +507,12 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_queued(boost:
   size_t bytes = 0;  // a started step's message is in the Lua heap: no mailbox bytes
   if (!started) {
     if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
+      stats_.call_failed(ErrorKind::stopped, std::nullopt);
       co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " is " + to_string(state_));
     }
     bytes = json_size(msg, spec_.limits.memory_bytes);
     if (!has_room_for(bytes)) {
+      stats_.call_failed(ErrorKind::overloaded, std::nullopt);
       co_return Result::failure(Error(ErrorKind::overloaded,
                                       "service " + spec_.service_id +
                                           " is overloaded (its queued messages and timers would pass its memory "
@@ -505,11 +527,18 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_queued(boost:
   if (started) first.emplace(std::move(*started));
   Envelope envelope{Envelope::Kind::call, std::move(msg), std::move(sender), std::move(chain), nullptr, {},
                     bytes, fault, std::move(first)};
+  // The queued path's latency: the time from here to the answer, plus the
+  // metered time of a first step run inline (call() passes what is left of
+  // the timeout, so the difference is that step's time).
+  const auto queued_at = std::chrono::steady_clock::now();
+  const auto inline_time = std::chrono::nanoseconds(call_timeout - timeout);
   if (envelope.started) {
     if (!mailbox_->push_front(std::move(envelope))) {  // closed: the service is stopping
+      stats_.call_failed(ErrorKind::stopped, latency_since(queued_at, inline_time));
       co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " stopped without replying");
     }
   } else if (!mailbox_->try_push(std::move(envelope), bytes)) {
+    stats_.call_failed(ErrorKind::overloaded, std::nullopt);
     co_return Result::failure(Error(ErrorKind::overloaded,
                                     "service " + spec_.service_id + " is overloaded (mailbox full); nothing was queued",
                                     kMailboxRetryAfter));
@@ -522,29 +551,41 @@ asio::awaitable<CallResult<boost::json::value>> ServiceActor::call_queued(boost:
     failure = std::current_exception();
   }
   if (failure) {
+    Result result;
     try {
       std::rethrow_exception(failure);
     } catch (const Error& error) {  // the service's error, set by handle()
-      if (*fault == StepResult::Fault::reply) co_return Result::failure(ErrorKind::bad_reply, error.what());
-      co_return Result::failure(error);
+      result = *fault == StepResult::Fault::reply ? Result::failure(ErrorKind::bad_reply, error.what())
+                                                  : Result::failure(error);
     } catch (const ActorStopped&) {
-      co_return Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " stopped without replying");
+      result = Result::failure(ErrorKind::stopped, "service " + spec_.service_id + " stopped without replying");
     }
+    stats_.call_failed(result.error(), latency_since(queued_at, inline_time));
+    co_return result;
   }
   if (!reply) {
+    stats_.call_failed(ErrorKind::timeout, latency_since(queued_at, inline_time));
     co_return Result::failure(ErrorKind::timeout, "service " + spec_.service_id + " did not reply within " +
                                                        std::to_string(call_timeout.count()) + " ms");
   }
+  stats_.call_succeeded(latency_since(queued_at, inline_time));
   co_return Result::success(std::move(*reply));
 }
 
 bool ServiceActor::cast(boost::json::value msg) {
   if (state_ == ServiceState::crashed || state_ == ServiceState::stopped || state_ == ServiceState::stopping) {
+    stats_.cast_refused(CallFailure::crash);
     return false;
   }
   const size_t bytes = json_size(msg, spec_.limits.memory_bytes);
-  if (!has_room_for(bytes)) return false;
-  return mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr, std::nullopt}, bytes);
+  if (!has_room_for(bytes) ||
+      !mailbox_->try_push(Envelope{Envelope::Kind::cast, std::move(msg), {}, {}, nullptr, {}, bytes, nullptr, std::nullopt},
+                          bytes)) {
+    stats_.cast_refused(CallFailure::overload);
+    return false;
+  }
+  stats_.cast_queued();
+  return true;
 }
 
 std::string ServiceActor::held_past_memory(size_t bytes) const {
@@ -584,15 +625,27 @@ boost::json::object ServiceActor::status_json() const {
       {"code_sha256", code_sha256_},
       {"memory_bytes", static_cast<int64_t>(memory_bytes())},
       {"message_queue_len", static_cast<int64_t>(mailbox_->size())},
-      {"reductions", static_cast<int64_t>(retired_.reductions + (runtime_ ? runtime_->reductions() : 0))},
-      {"cpu_time_ms", std::chrono::duration<double, std::milli>(retired_.cpu_time +
-                                                                (runtime_ ? runtime_->cpu_time() : std::chrono::nanoseconds{0}))
-                          .count()},
+      {"reductions", static_cast<int64_t>(instructions())},
+      {"cpu_time_ms", std::chrono::duration<double, std::milli>(cpu_time()).count()},
       {"restarts", restarts_},
       {"last_error", last_error_},
       {"created_at", created_at_},
       {"updated_at", updated_at_},
   };
+}
+
+boost::json::object ServiceActor::stats_json() const {
+  auto out = stats_.to_json();
+  out["cpu_time_us"] = std::chrono::duration_cast<std::chrono::microseconds>(cpu_time()).count();
+  out["instructions"] = instructions();
+  out["memory_bytes"] = static_cast<uint64_t>(memory_bytes());
+  out["mailbox_depth"] = static_cast<uint64_t>(mailbox_->size());
+  out["restarts"] = restarts_;
+  out["timers"] = static_cast<uint64_t>(timers_.size());
+  StorageUse use;
+  if (world_->storage) use = world_->storage->use(spec_.tenant_id, spec_.service_id);
+  out["storage"] = boost::json::object{{"keys", use.keys}, {"bytes", use.bytes}};
+  return out;
 }
 
 // ---- ServiceHost: what handlers reach -----------------------------------------

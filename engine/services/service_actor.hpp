@@ -43,6 +43,7 @@
 #include "engine/services/service_runtime.hpp"
 #include "engine/services/service_spec.hpp"
 #include "engine/storage/output_gate.hpp"
+#include "engine/telemetry/service_stats.hpp"
 
 namespace solo {
 
@@ -136,6 +137,20 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   ServiceState state() const { return state_; }
   bool alive() const { return state_ == ServiceState::running || state_ == ServiceState::starting; }
   boost::json::object status_json() const;
+  // The per-service figures (docs/operations.md, "Per-service figures"):
+  // the counters of stats() plus cpu_time_us, instructions, memory_bytes,
+  // mailbox_depth, restarts, timers and storage {keys, bytes}. The circuit
+  // state is the gateway's (net/api/service_figures.hpp adds it).
+  boost::json::object stats_json() const;
+  // Counted by the actor itself; the gateway adds the calls its circuit
+  // breaker rejected (ServiceStats::call_rejected).
+  ServiceStats& stats() { return stats_; }
+  const ServiceStats& stats() const { return stats_; }
+  uint64_t instructions() const { return retired_.reductions + (runtime_ ? runtime_->reductions() : 0); }
+  std::chrono::nanoseconds cpu_time() const {
+    return retired_.cpu_time + (runtime_ ? runtime_->cpu_time() : std::chrono::nanoseconds{0});
+  }
+  int restarts() const { return restarts_; }
   // What the service holds: its heap (Lua) plus the messages of its pending
   // timers, of its queued mailbox and of the effects its output gate holds,
   // which live outside the heap but are the service's doing. A new timer, cast or call that would take this past
@@ -208,7 +223,8 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
                                                     std::optional<ReplySender<boost::json::value>> reply,
                                                     boost::json::value value);
   // call()'s inline path when the reply must wait for the gate.
-  asio::awaitable<CallResult<boost::json::value>> call_gated(boost::json::value reply);
+  // `metered`: the step's own time, which the commit wait adds to (its latency).
+  asio::awaitable<CallResult<boost::json::value>> call_gated(boost::json::value reply, std::chrono::nanoseconds metered);
   // Ends a message's writes and waits for them (init, swap, a solo.call in
   // the middle of a message); throws StoreError when they failed.
   static asio::awaitable<void> flush_message(std::shared_ptr<ServiceActor> self);
@@ -266,6 +282,7 @@ class ServiceActor : public ServiceHost, public std::enable_shared_from_this<Ser
   // The secret values this service has read, hidden in its logs, events and errors.
   SecretMask secret_mask_;
   OutputGate gate_;
+  ServiceStats stats_;
 };
 
 }  // namespace solo

@@ -89,6 +89,13 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
       spec.secrets.emplace_back(name.as_string());
     }
   }
+  if (const auto* metrics = field(body, "metrics")) {
+    if (!metrics->is_string() || (metrics->as_string() != "tenant" && metrics->as_string() != "per_service")) {
+      throw SpecError("'metrics' must be \"tenant\" (the default: only the tenant's aggregates on /metrics) or "
+                      "\"per_service\" (this service's own series too)");
+    }
+    spec.per_service_metrics = metrics->as_string() == "per_service";
+  }
   if (const auto* restart = field(body, "restart")) {
     if (!restart->is_object()) throw SpecError("'restart' must be an object");
     const auto& r = restart->as_object();
@@ -101,7 +108,7 @@ ServiceSpec parse_service_spec(const boost::json::object& body, const std::strin
 boost::json::object to_json(const ServiceSpec& spec) {
   boost::json::array secrets;
   for (const auto& name : spec.secrets) secrets.emplace_back(name);
-  return boost::json::object{
+  boost::json::object out{
       {"service_id", spec.service_id},
       {"format", spec.format},
       {"code", spec.code},
@@ -122,6 +129,9 @@ boost::json::object to_json(const ServiceSpec& spec) {
         {"max_seconds", std::chrono::duration_cast<std::chrono::seconds>(spec.restart.period).count()}}},
       {"version", spec.version},
   };
+  // Only when set, so that the stored specs of earlier deploys read the same.
+  if (spec.per_service_metrics) out["metrics"] = "per_service";
+  return out;
 }
 
 ServiceSpec service_spec_from_json(const boost::json::object& object, const std::string& tenant_id) {

@@ -6,7 +6,8 @@
 //   {"service_id", "code", "format": "lua"|"native", "config": {...},
 //    "limits": {"memory_bytes", "cpu_ms_per_message", "instructions_per_message", "mailbox", "call_timeout_ms",
 //               "payload_bytes", "string_bytes", "storage_bytes", "storage_keys"},
-//    "secrets": [names], "restart": {"max_restarts", "max_seconds"}, "version"}
+//    "secrets": [names], "restart": {"max_restarts", "max_seconds"}, "version",
+//    "metrics": "tenant"|"per_service"}  (written only when per_service)
 #pragma once
 
 #include <chrono>
@@ -59,7 +60,15 @@ struct ServiceSpec {
   std::vector<std::string> secrets;
   RestartPolicy restart;
   int64_t version = 1;
+  // "metrics": "per_service": /metrics carries this service's own solo_service_*
+  // series (label service=...), besides its tenant's aggregates; at most
+  // kMaxPerServiceMetrics services of a tenant (the Deployer refuses more).
+  bool per_service_metrics = false;
 };
+
+// How many services of one tenant may opt in to per-service metric series,
+// so that /metrics keeps its cardinality bounded (docs/operations.md).
+inline constexpr size_t kMaxPerServiceMetrics = 20;
 
 // Validates a deploy request body; throws SpecError.
 ServiceSpec parse_service_spec(const boost::json::object& body, const std::string& tenant_id,

@@ -11,6 +11,7 @@
 #include "net/api/quota_checks.hpp"
 #include "net/api/request_args.hpp"
 #include "net/api/request_tenant.hpp"
+#include "net/api/service_figures.hpp"
 #include "net/api/storage_routes.hpp"
 #include "net/router.hpp"
 
@@ -70,7 +71,13 @@ asio::awaitable<Response> list_services(std::shared_ptr<ApiContext> context, Req
   std::string status = request.query_param("status").value_or("");
   auto page = context->services->list(tenant, status, static_cast<size_t>(limit), static_cast<size_t>(offset));
   boost::json::array services;
-  for (auto& service : page.services) services.push_back(std::move(service));
+  for (auto& service : page.services) {
+    // The same figures as GET /services/{id} (service_figures.hpp).
+    if (auto actor = context->services->find(tenant, std::string(service.at("service_id").as_string()))) {
+      service["stats"] = service_stats(*context, *actor);
+    }
+    services.push_back(std::move(service));
+  }
   boost::json::object body;
   body["services"] = std::move(services);
   body["total"] = page.total;
@@ -93,6 +100,7 @@ asio::awaitable<Response> get_service(std::shared_ptr<ApiContext> context, Reque
     auto use = context->storage->use(tenant, actor->spec().service_id);
     body["storage"] = boost::json::object{{"bytes", use.bytes}, {"keys", use.keys}};
   }
+  body["stats"] = service_stats(*context, *actor);
   co_return json_response(200, body);
 }
 
@@ -164,7 +172,10 @@ asio::awaitable<Response> call_service(std::shared_ptr<ApiContext> context, Requ
   CircuitBreaker* breaker = nullptr;
   if (context->breakers) {
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
-    if (!breaker->allow()) throw circuit_open(actor->spec().service_id, *breaker);
+    if (!breaker->allow()) {
+      actor->stats().call_rejected();
+      throw circuit_open(actor->spec().service_id, *breaker);
+    }
   }
   auto timeout = actor->spec().limits.call_timeout;
   auto result = co_await actor->call(std::move(message), timeout);
@@ -191,10 +202,14 @@ asio::awaitable<Response> cast_service(std::shared_ptr<ApiContext> context, Requ
   CircuitBreaker* breaker = nullptr;
   if (context->breakers) {
     breaker = &context->breakers->get(actor->spec().tenant_id, actor->spec().service_id, actor.get());
-    if (breaker->rejecting()) throw circuit_open(actor->spec().service_id, *breaker);
+    if (breaker->rejecting()) {
+      actor->stats().cast_refused(CallFailure::rejected);
+      throw circuit_open(actor->spec().service_id, *breaker);
+    }
   }
   if (!actor->alive() && actor->state() != ServiceState::restarting) {
     if (breaker) breaker->on_failure();
+    actor->stats().cast_refused(CallFailure::crash);
     throw Error(ErrorKind::stopped, "service " + actor->spec().service_id + " is " + to_string(actor->state()));
   }
   if (!actor->cast(std::move(message))) {

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "base/iso8601.hpp"
+#include "base/version.hpp"
 #include "engine/security/capability.hpp"
 #include "engine/services/service_directory.hpp"
 #include "engine/system/system_status.hpp"
@@ -25,7 +26,7 @@ void append_number(std::string& out, int64_t value) {
   out.append(digits, end);
 }
 
-// {"status", "services", "events", "uptime_s", "timestamp"}; 503 while the
+// {"status", "version", "services", "events", "uptime_s", "timestamp"}; 503 while the
 // store is degraded so that load balancers take the instance out (with
 // "store_error", built by boost::json since it quotes an SQLite message).
 // Monitors poll this, so the usual answer is written straight into the body:
@@ -39,6 +40,7 @@ Response health_response(const ApiContext& context) {
   if (context.events && context.events->degraded()) {
     boost::json::object body{
         {"status", status},
+        {"version", solo_version()},
         {"services", services},
         {"events", events},
         {"uptime_s", uptime_s},
@@ -53,6 +55,8 @@ Response health_response(const ApiContext& context) {
   out.reserve(128);
   out += R"({"status":")";
   out += status;
+  out += R"(","version":")";
+  out += solo_version();  // digits and dots (project VERSION): nothing to escape
   out += R"(","services":)";
   append_number(out, services);
   out += R"(,"events":)";

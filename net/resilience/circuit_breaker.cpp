@@ -101,6 +101,13 @@ CircuitBreaker& CircuitBreakers::get(const std::string& tenant, const std::strin
   return it->second.breaker;
 }
 
+CircuitState CircuitBreakers::state_of(const std::string& tenant, const std::string& service,
+                                       const void* owner) const {
+  auto it = breakers_.find({tenant, service});
+  if (it == breakers_.end() || it->second.owner != owner) return CircuitState::closed;
+  return it->second.breaker.state();
+}
+
 const CircuitBreaker* CircuitBreakers::find(const std::string& tenant, const std::string& service) const {
   auto it = breakers_.find({tenant, service});
   return it == breakers_.end() ? nullptr : &it->second.breaker;

@@ -84,6 +84,10 @@ class CircuitBreakers {
   // The breaker of (tenant, service); `owner` identifies the deployment (the
   // actor): a different owner than last time resets the breaker.
   CircuitBreaker& get(const std::string& tenant, const std::string& service, const void* owner);
+  // The state of owner's breaker; closed when no call has reached it yet (or
+  // the breaker there is an earlier deployment's). Makes no breaker, so
+  // reading figures adds no solo_circuit_state series.
+  CircuitState state_of(const std::string& tenant, const std::string& service, const void* owner) const;
   // nullptr when no call has reached the service yet.
   const CircuitBreaker* find(const std::string& tenant, const std::string& service) const;
   const CircuitBreakerOptions& options() const { return options_; }

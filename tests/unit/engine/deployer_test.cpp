@@ -4,7 +4,9 @@
 // restart intensity, solo.call between services (reply, self-call, cycle), and
 // the inline call path of an idle service (ServiceActor::call): it runs without
 // an engine turn, never overtakes a queued message, hands a step that cannot
-// finish at once to the run loop and still times out.
+// finish at once to the run loop and still times out. The per-service figures
+// the actor counts (ServiceStats) across a swap and a restart, and the cap on
+// services with per-service metric series.
 // Real SQLite in a temp dir, a real EventStore and Supervisor; no HTTP.
 #include "engine/services/deployer.hpp"
 
@@ -20,6 +22,7 @@
 #include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/supervision/supervisor.hpp"
+#include "engine/telemetry/service_metrics.hpp"
 #include "stores/event_store.hpp"
 #include "stores/service_store.hpp"
 #include "stores/sqlite.hpp"
@@ -592,6 +595,100 @@ BOOST_AUTO_TEST_CASE(an_inline_call_past_its_timeout_is_a_timeout_and_the_servic
   auto next = run(call(deployer, "spinner", R"({"tag":"next"})"));
   BOOST_TEST_REQUIRE(next.ok(), next.message());
   BOOST_TEST(next.value().at("seen").as_string() == "slow");
+}
+
+// The figures live with the deployment: a swap and a restart of the actor
+// keep them; failures count by kind; the histogram holds every call the
+// service took.
+BOOST_AUTO_TEST_CASE(stats_count_calls_errors_and_latency_and_survive_a_swap_and_a_restart) {
+  run(deploy(deployer, make_spec("counter", kCounter)));
+  auto actor = deployer->directory()->find("acme", "counter");
+  const auto since = actor->stats().since();
+  for (int i = 0; i < 5; ++i) BOOST_TEST_REQUIRE(run(call(deployer, "counter", R"({"op":"inc"})")).ok());
+  BOOST_TEST(actor->cast(json::object()));
+
+  auto failed = run(call(deployer, "counter", R"({"op":"boom"})"));
+  BOOST_TEST((failed.error() == solo::ErrorKind::service_error));
+  BOOST_TEST(run(eventually([actor] { return actor->state() == solo::ServiceState::running; })));
+  BOOST_TEST(run(deployer->swap("acme", "counter", kCounterV2, 0ms)) == 2);
+  BOOST_TEST_REQUIRE(run(call(deployer, "counter", R"({"op":"inc"})")).ok());
+
+  auto stats = actor->stats_json();
+  BOOST_TEST(stats.at("calls").as_uint64() == 7u);
+  BOOST_TEST(stats.at("casts").as_uint64() == 1u);
+  BOOST_TEST(stats.at("errors").at("handler").as_uint64() == 1u);
+  BOOST_TEST(stats.at("errors").at("timeout").as_uint64() == 0u);
+  BOOST_TEST(stats.at("call_latency_us").at("count").as_uint64() == 7u);
+  BOOST_TEST(stats.at("call_latency_us").at("p50").as_uint64() >= 1u);
+  BOOST_TEST(stats.at("restarts").as_int64() == 1);
+  BOOST_TEST(stats.at("instructions").as_uint64() > 0u);
+  BOOST_TEST(stats.at("mailbox_depth").as_uint64() == 0u);
+  BOOST_TEST(stats.at("timers").as_uint64() == 0u);
+  BOOST_TEST(stats.at("storage").at("keys").as_uint64() == 0u);
+  BOOST_TEST(stats.at("since").as_string() == since);
+
+  // A call to a crashed service is refused at the door: counted, no latency.
+  run(deployer->kill("acme", "counter", false));
+  auto refused = run([](std::shared_ptr<solo::ServiceActor> a) -> asio::awaitable<solo::CallResult<json::value>> {
+    json::value msg = json::object();
+    auto result = co_await a->call(std::move(msg), 1s);
+    co_return result;
+  }(actor));
+  BOOST_TEST((refused.error() == solo::ErrorKind::stopped));
+  BOOST_TEST(actor->stats().errors(solo::CallFailure::crash) == 1u);
+  BOOST_TEST(actor->stats().latency().count() == 7u);
+
+  // A new deployment of the id starts at 0.
+  run(deploy(deployer, make_spec("counter", kCounter)));
+  BOOST_TEST(deployer->directory()->find("acme", "counter")->stats().calls() == 0u);
+}
+
+// "metrics": "per_service" is capped per tenant (the 21st is invalid: 400),
+// and /metrics shows per-service series only for the services that opted in.
+BOOST_AUTO_TEST_CASE(per_service_metrics_are_capped_per_tenant_and_shown_only_for_opted_in_services) {
+  auto opted = [](const std::string& tenant, const std::string& id) {
+    auto body = spec_body(id, kCounter);
+    body["metrics"] = "per_service";
+    return solo::parse_service_spec(body, tenant, solo::ServiceLimitsMax{});
+  };
+  for (size_t i = 0; i < solo::kMaxPerServiceMetrics; ++i) run(deploy(deployer, opted("acme", "s" + std::to_string(i))));
+  std::string message;
+  auto kind = deploy_error_kind([&] { run(deploy(deployer, opted("acme", "one-too-many"))); }, &message);
+  BOOST_TEST((kind == DeployError::Kind::invalid));
+  BOOST_TEST(message.find("limited to 20 services per tenant") != std::string::npos, message);
+  BOOST_TEST(!deployer->directory()->find("acme", "one-too-many"));
+  BOOST_TEST(read_events(db_path(), "service_deployed").size() == solo::kMaxPerServiceMetrics);  // nothing logged
+  // Without the opt-in, and in another tenant, deploys go on.
+  run(deploy(deployer, make_spec("plain", kCounter)));
+  run(deploy(deployer, opted("other", "s0")));
+  // A kill frees a slot.
+  run(deployer->kill("acme", "s0", false));
+  run(deploy(deployer, opted("acme", "one-more")));
+
+  // The opt-in is part of the stored spec (recovery keeps it); the default is not written.
+  BOOST_TEST(json::parse(row_of(db_path(), "one-more")->spec).at("metrics").as_string() == "per_service");
+  BOOST_TEST(!json::parse(row_of(db_path(), "plain")->spec).as_object().contains("metrics"));
+
+  BOOST_TEST_REQUIRE(run(call(deployer, "plain", R"({"op":"inc"})")).ok());
+  BOOST_TEST_REQUIRE(run(call(deployer, "one-more", R"({"op":"inc"})")).ok());
+  std::string metrics;
+  solo::render_service_metrics(metrics, *deployer->directory());
+  BOOST_TEST(metrics.find("solo_service_calls_total{tenant=\"acme\"} 2\n") != std::string::npos, metrics);
+  BOOST_TEST(metrics.find("solo_service_calls_total{tenant=\"acme\",service=\"one-more\"} 1\n") != std::string::npos);
+  BOOST_TEST(metrics.find("service=\"plain\"") == std::string::npos);
+  BOOST_TEST(metrics.find("solo_service_call_duration_seconds_count{tenant=\"acme\"} 2\n") != std::string::npos);
+  BOOST_TEST(metrics.find("solo_service_errors_total{tenant=\"acme\",kind=\"handler\"} 0\n") != std::string::npos);
+  BOOST_TEST(metrics.find("solo_tenant_services{tenant=\"other\",status=\"running\"} 1\n") != std::string::npos);
+
+  // A bad value is refused with the allowed ones named.
+  auto body = spec_body("bad", kCounter);
+  body["metrics"] = "everything";
+  try {
+    solo::parse_service_spec(body, "acme", solo::ServiceLimitsMax{});
+    BOOST_FAIL("'metrics': \"everything\" should be refused");
+  } catch (const solo::SpecError& error) {
+    BOOST_TEST(std::string(error.what()).find("per_service") != std::string::npos, error.what());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
