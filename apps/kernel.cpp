@@ -31,6 +31,7 @@
 #include "net/api/secret_routes.hpp"
 #include "net/api/token_routes.hpp"
 #include "net/api/service_routes.hpp"
+#include "net/api/version_routes.hpp"
 #include "net/api/system_routes.hpp"
 #include "net/api/tenant_routes.hpp"
 #include "net/gateway.hpp"
@@ -108,6 +109,7 @@ void Kernel::build_tree() {
   net::add_system_routes(gateway_->router(), api_);
   net::add_event_routes(gateway_->router(), api_);
   net::add_service_routes(gateway_->router(), api_);
+  net::add_version_routes(gateway_->router(), api_);
   net::add_log_routes(gateway_->router(), api_);
   net::add_token_routes(gateway_->router(), api_);
   net::add_secret_routes(gateway_->router(), api_);

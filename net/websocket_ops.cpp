@@ -31,6 +31,14 @@ std::string segment(const json::object& args, std::string_view name) {
   }
   return text;
 }
+// An event id for a path: an integer, or a string of digits (the route
+// answers one that is not a positive integer with 400).
+std::string event_id_segment(const json::object& args) {
+  auto* value = args.if_contains("event_id");
+  if (value && value->is_int64()) return std::to_string(value->as_int64());
+  return segment(args, "event_id");
+}
+
 // A storage key as the rest of the path: any non-empty string, '/' included
 // (the route takes everything after /storage/; the op path is not decoded).
 std::string storage_key_path(const json::object& args) {
@@ -120,6 +128,11 @@ std::optional<OpRequest> op_request(std::string_view op, const json::object& arg
   } else if (op == "call" || op == "cast") {
     set("POST", "/services/" + segment(args, "service_id") + "/" + std::string(op));
     r.body = message_body(args);
+  } else if (op == "versions") {
+    set("GET", "/services/" + segment(args, "service_id") + "/versions");
+    add_query(r, args, {"limit", "cursor"});
+  } else if (op == "version") {
+    set("GET", "/services/" + segment(args, "service_id") + "/versions/" + event_id_segment(args));
   } else if (op == "events") {
     set("GET", "/events");
     add_query(r, args, {"since", "since_id", "limit", "service_id", "type"});
@@ -133,6 +146,8 @@ std::optional<OpRequest> op_request(std::string_view op, const json::object& arg
     set("GET", "/tokens");
   } else if (op == "revoke") {
     set("DELETE", "/tokens/" + segment(args, "token_id"));
+  } else if (op == "whoami") {
+    set("GET", "/auth/whoami");
   } else if (op == "auth_verify") {
     set("GET", "/auth/verify");
     add_query(r, args, {"permission", "resource"});

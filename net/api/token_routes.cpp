@@ -116,6 +116,35 @@ asio::awaitable<Response> get_verify(std::shared_ptr<ApiContext> context, Reques
   co_return json_response(200, body);
 }
 
+// Who the bearer is, for a client that shows only what the token may do (the
+// dashboard hides the views it cannot use). Any valid token; no permission,
+// as GET /auth/verify without a query: a token always may know itself.
+asio::awaitable<Response> get_whoami(std::shared_ptr<ApiContext>, Request& request) {
+  boost::json::object body;
+  if (request.caller) {
+    const auto& caller = *request.caller;
+    boost::json::array permissions;
+    for (const auto& permission : caller.permissions) permissions.emplace_back(permission);
+    body["tenant"] = caller.tenant_id;
+    body["admin"] = caller.is_admin();
+    body["tenant_admin"] = caller.is_tenant_admin();
+    body["permissions"] = std::move(permissions);
+    body["resource"] = caller.resource;
+    body["token_id"] = caller.token_id;
+    body["expires_at"] = time_json(caller.expires_at);
+  } else {
+    // Authentication off (an embedding program without tokens): all may.
+    body["tenant"] = request.tenant;
+    body["admin"] = true;
+    body["tenant_admin"] = false;
+    body["permissions"] = boost::json::array{"admin"};
+    body["resource"] = "*";
+    body["token_id"] = nullptr;
+    body["expires_at"] = nullptr;
+  }
+  co_return json_response(200, body);
+}
+
 }  // namespace
 
 void add_token_routes(Router& router, std::shared_ptr<ApiContext> context) {
@@ -123,6 +152,7 @@ void add_token_routes(Router& router, std::shared_ptr<ApiContext> context) {
   router.add("GET", "/tokens", [context](Request& r) { return list_tokens(context, r); });
   router.add("DELETE", "/tokens/{token_id}", [context](Request& r) { return delete_token(context, r); });
   router.add("GET", "/auth/verify", [context](Request& r) { return get_verify(context, r); });
+  router.add("GET", "/auth/whoami", [context](Request& r) { return get_whoami(context, r); });
 }
 
 }  // namespace solo::net

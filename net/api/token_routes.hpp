@@ -1,4 +1,4 @@
-// Capabilities over HTTP: POST/GET/DELETE /tokens and GET /auth/verify.
+// Capabilities over HTTP: POST/GET/DELETE /tokens, GET /auth/verify and GET /auth/whoami.
 // The token itself appears only once, in the 201 answer to POST /tokens.
 #pragma once
 
