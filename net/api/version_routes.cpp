@@ -1,5 +1,7 @@
 #include "net/api/version_routes.hpp"
 
+#include <functional>
+
 #include <boost/json.hpp>
 
 #include "net/api/api_context.hpp"
@@ -45,10 +47,12 @@ asio::awaitable<Response> list_versions(std::shared_ptr<ApiContext> context, Req
   auto cursor = query_int(request, "cursor", 0, 1, INT64_MAX);
   // One more than the page, to know whether another follows.
   const auto page_plus_one = static_cast<size_t>(limit) + 1;
-  auto entries = co_await context->events->read<std::vector<ServiceVersion>>(
-      [tenant, id, cursor, page_plus_one](Database& db) {
-        return list_service_versions(db, tenant, id, cursor, page_plus_one);
-      });
+  // A named std::function, not a temporary in the co_await expression:
+  // GCC 12 mis-copies those (a bad free; stores/event_store.hpp).
+  std::function<std::vector<ServiceVersion>(Database&)> page = [tenant, id, cursor, page_plus_one](Database& db) {
+    return list_service_versions(db, tenant, id, cursor, page_plus_one);
+  };
+  auto entries = co_await context->events->read<std::vector<ServiceVersion>>(std::move(page));
   // A service with no version at all is missing (another tenant's id
   // included); past the last page of one that has some, the page is empty.
   if (entries.empty() && cursor == 0) throw no_service(id);
@@ -68,8 +72,10 @@ asio::awaitable<Response> get_version(std::shared_ptr<ApiContext> context, Reque
   auto tenant = request_tenant(request);
   const auto& event_text = request.params.at("event_id");
   auto event_id = parse_int(event_text, "event_id", 1, INT64_MAX);
-  auto entry = co_await context->events->read<std::optional<ServiceVersion>>(
-      [tenant, id, event_id](Database& db) { return find_service_version(db, tenant, id, event_id); });
+  std::function<std::optional<ServiceVersion>(Database&)> one = [tenant, id, event_id](Database& db) {
+    return find_service_version(db, tenant, id, event_id);
+  };
+  auto entry = co_await context->events->read<std::optional<ServiceVersion>>(std::move(one));
   if (!entry) throw Error(ErrorKind::not_found, "no version " + event_text + " of service " + id);
   co_return json_response(200, version_json(*entry, true));
 }

@@ -130,11 +130,13 @@ struct World {
   test::TempDir dir;
   SoloProcess solo{dir / "data"};
   Token victim;  // an alpha token
+  std::string deploy_event;  // the event id of svc's deploy: its first version
 
   World() {
     auto client = solo.client(std::chrono::seconds(30), kTenant);
     auto deployed = client.request("POST", "/services", service_body(kService));
     BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
+    deploy_event = std::to_string(boost::json::parse(deployed.body).at("event_id").as_int64());
     boost::json::object secret;
     secret["key"] = kSecret;
     secret["value"] = kSecretValue;
@@ -163,6 +165,8 @@ struct World {
         {"GET", svc, "", {"status"}, svc_scope, true},
         {"DELETE", svc, "", {"kill"}, svc_scope, true},
         {"PUT", svc + "/code", R"({"code": "function handle_call(m, s) return 1, s end"})", {"swap"}, svc_scope, true},
+        {"GET", svc + "/versions", "", {"status"}, svc_scope, true},
+        {"GET", svc + "/versions/" + deploy_event, "", {"status"}, svc_scope, true},
         {"POST", svc + "/call", "{}", {"call"}, svc_scope, true},
         {"POST", svc + "/cast", "{}", {"call"}, svc_scope, true},
         {"GET", svc + "/storage", "", {"storage:read"}, svc_scope, true},
@@ -179,6 +183,7 @@ struct World {
         // Not a permission but a relation: a token the caller manages, 404 otherwise (authority_test).
         {"DELETE", "/tokens/" + victim.id, "", {}, "", true},
         {"GET", "/auth/verify", "", {}, "", false},
+        {"GET", "/auth/whoami", "", {}, "", false},
         {"GET", "/auth/verify?permission=call&resource=" + svc_scope, "", {"call"}, svc_scope, false},
         {"POST", "/secrets", boost::json::serialize(secret_body), {"secrets:write"}, sec_scope, false},
         {"GET", "/secrets", "", {"secrets:read", "secrets:write"}, "", false},
