@@ -12,12 +12,12 @@ LISTEN         ?= 127.0.0.1:8080
 CMAKE_FLAGS    ?=
 
 # Debian 12 packages the build and the tests need (chromium: the browser test,
-# tests/integration/browser_test.cpp; clang, libclang-rt-14-dev and llvm (its
+# the dashboard browser test to come, issue 15; clang, libclang-rt-14-dev and llvm (its
 # symbolizer): the libFuzzer targets, tests/fuzz/).
 PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev \
             libssl-dev openssl liblua5.4-dev libboost1.81-dev libboost-json1.81-dev \
             libboost-url1.81-dev libboost-test1.81-dev curl ca-certificates \
-            chromium clang libclang-rt-14-dev llvm
+            chromium clang libclang-rt-14-dev llvm libjs-chart.js
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
