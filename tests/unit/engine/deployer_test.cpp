@@ -620,7 +620,8 @@ BOOST_AUTO_TEST_CASE(stats_count_calls_errors_and_latency_and_survive_a_swap_and
   BOOST_TEST(stats.at("errors").at("timeout").as_uint64() == 0u);
   BOOST_TEST(stats.at("call_latency_us").at("count").as_uint64() == 7u);
   BOOST_TEST(stats.at("call_latency_us").at("p50").as_uint64() >= 1u);
-  BOOST_TEST(stats.at("restarts").as_int64() == 1);
+  // Two crashes: kCounter has no handle_cast, so the cast crashed it too.
+  BOOST_TEST(stats.at("restarts").as_int64() == 2);
   BOOST_TEST(stats.at("instructions").as_uint64() > 0u);
   BOOST_TEST(stats.at("mailbox_depth").as_uint64() == 0u);
   BOOST_TEST(stats.at("timers").as_uint64() == 0u);
