@@ -1,9 +1,11 @@
 // GET /ui and GET /ui/<path> (see dashboard_assets.hpp): the embedded table,
-// one exact route per file.
+// found by its exact path in the table.
 #include "net/ui/dashboard_assets.hpp"
 
 #include <string>
 
+#include "base/error.hpp"
+#include "net/error_reply.hpp"
 #include "net/http_message.hpp"
 #include "net/router.hpp"
 
@@ -28,14 +30,25 @@ Response serve(const DashboardAsset& asset, const Request& request) {
   return response;
 }
 
+// Only a path in the table is served: nothing the request says reaches the
+// file system (there is none; the files are in the binary). Anything else is
+// 404 `not_found` in the API's error shape.
+Response serve_path(std::string_view path, const Request& request) {
+  for (const DashboardAsset& asset : dashboard_asset_table()) {
+    if (asset.path == path) return serve(asset, request);
+  }
+  return error_reply(Error(ErrorKind::not_found, "the dashboard has no file " + std::string(path)));
+}
+
 }  // namespace
 
 void add_dashboard_routes(Router& router) {
-  for (const DashboardAsset& asset : dashboard_asset_table()) {
-    auto handler = [&asset](Request& request) -> asio::awaitable<Response> { co_return serve(asset, request); };
-    if (asset.path == "index.html") router.add("GET", "/ui", handler);
-    router.add("GET", "/ui/" + std::string(asset.path), handler);
-  }
+  router.add("GET", "/ui", [](Request& request) -> asio::awaitable<Response> {
+    co_return serve_path("index.html", request);
+  });
+  router.add("GET", "/ui/{asset+}", [](Request& request) -> asio::awaitable<Response> {
+    co_return serve_path(request.params.at("asset"), request);
+  });
 }
 
 }  // namespace solo::net

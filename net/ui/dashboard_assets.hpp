@@ -34,8 +34,8 @@ inline constexpr std::string_view kDashboardContentSecurityPolicy =
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; "
     "script-src 'self'; frame-ancestors 'none'";
 
-// GET /ui and one exact route per file, GET /ui/<path>: a path not in the
-// table is the Router's 404, so no path can reach outside the table.
+// GET /ui and GET /ui/{asset+}: a path not exactly in the table is 404
+// `not_found`, so no path can reach outside the table.
 void add_dashboard_routes(Router& router);
 
 }  // namespace solo::net

@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(serve_prints_its_url_and_answers_health_metrics_and_events)
   BOOST_TEST(boost::json::serialize(parsed) == raw.body);
   std::vector<std::string> keys;
   for (const auto& field : parsed.as_object()) keys.emplace_back(field.key());
-  BOOST_TEST((keys == std::vector<std::string>{"status", "services", "events", "uptime_s", "timestamp"}));
+  BOOST_TEST((keys == std::vector<std::string>{"status", "version", "services", "events", "uptime_s", "timestamp"}));
   BOOST_TEST(parsed.at("timestamp").as_string().size() == 24u);
 
   auto metrics = client.request("GET", "/metrics");
