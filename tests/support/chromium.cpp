@@ -221,7 +221,11 @@ bool DevToolsPage::wait_for(const std::string& expression, std::chrono::millisec
   const auto give_up = std::chrono::steady_clock::now() + deadline;
   const std::string truthy = "Boolean(" + expression + ")";
   for (;;) {
-    if (evaluate(truthy) == json::value(true)) return true;
+    try {
+      if (evaluate(truthy) == json::value(true)) return true;
+    } catch (const std::runtime_error&) {
+      // Not there yet (an element the page has not drawn): look again.
+    }
     if (std::chrono::steady_clock::now() >= give_up) return false;
     std::this_thread::sleep_for(100ms);
   }

@@ -60,7 +60,8 @@ class DevToolsPage {
   // an exception in the page throws std::runtime_error with its text.
   boost::json::value evaluate(const std::string& expression);
   // Evaluates `expression` every 100 ms until it is truthy or the deadline;
-  // returns whether it became so.
+  // returns whether it became so. An exception in the page (an element not
+  // drawn yet) counts as not yet.
   bool wait_for(const std::string& expression, std::chrono::milliseconds deadline);
 
   void navigate(const std::string& url);

@@ -72,6 +72,7 @@ export const service = {
       el('h1', {}, id), missing, figures, el('h2', {}, 'Live'), chartGrid);
     for (const [name, spec] of Object.entries(charts)) charts[name] = new RollingChart(spec.canvas, spec.title, spec.format);
 
+    let leaving = false;
     const actions = el('div', { className: 'grid-2' });
     if (session.can('call')) actions.append(callForm(path));
     if (session.can('swap')) actions.append(swapForm(path, () => { refreshStatus(); refreshVersions(); }));
@@ -80,11 +81,13 @@ export const service = {
       const kill = el('button', { type: 'button', id: 'kill-service', className: 'danger' }, 'Kill service');
       kill.addEventListener('click', async () => {
         if (!(await confirmAction(`Kill ${id}? It stops at once; its storage stays unless purged.`, 'Kill'))) return;
+        leaving = true;  // the kill's own event must not ask for the service it removed
         try {
           await api('DELETE', path);
           toast(`killed ${id}`, 'ok');
           location.hash = '#/services';
         } catch (error) {
+          leaving = false;
           toast(`kill: ${error.message}`);
         }
       });
@@ -117,6 +120,7 @@ export const service = {
     };
     let statusShown = false;
     const refreshStatus = async () => {
+      if (leaving) return;
       try {
         const s = await api('GET', path);
         missing.hidden = true;
