@@ -243,6 +243,25 @@ BOOST_AUTO_TEST_CASE(the_admin_deploys_calls_watches_swaps_and_kills_the_counter
     go(page, std::string("#/") + view, view);
     shot(page, view);
   }
+
+  // Tokens: grant one for tenant acme from the form (its secret shown once),
+  // then revoke it, confirmed; the API agrees at each step.
+  go(page, "#/tokens", "tokens");
+  page.evaluate("document.querySelector('#grant-form input[name=permission][value=status]').click()");
+  type_into(page, "#grant-form input[name=tenant_id]", "acme");
+  page.evaluate("document.getElementById('grant-form').requestSubmit()");
+  BOOST_TEST_REQUIRE(page.wait_for("!document.getElementById('new-token').hidden", 10s), text_of(page, "#toasts"));
+  const auto shown_token = text_of(page, "#new-token");
+  const auto granted = shown_token.substr(0, shown_token.find('\n'));
+  BOOST_TEST(solo::test::send(solo, "GET", "/auth/whoami", "", granted).status == 200, shown_token);
+  const auto granted_id = std::string(
+      json::parse(solo::test::send(solo, "GET", "/auth/whoami", "", granted).body).at("token_id").as_string());
+  const auto revoke_button = "#tokens-table button[data-revoke=\"" + granted_id + "\"]";
+  click(page, revoke_button);
+  confirm(page);
+  BOOST_TEST(page.wait_for("!document.querySelector(" + js_string(revoke_button) + ")", 10s));
+  BOOST_TEST(solo::test::send(solo, "GET", "/auth/whoami", "", granted).status == 401);
+  go(page, "#/system", "system");
   BOOST_TEST(text_of(page, "#recovery-report").find("previous_shutdown") != std::string::npos);
   click(page, "#run-verifier");
   confirm(page);
