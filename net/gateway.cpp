@@ -55,12 +55,24 @@ void Gateway::set_telemetry(std::shared_ptr<Telemetry> telemetry) {
 }
 
 std::optional<Response> Gateway::authenticate(Request& request) {
-  auto named = request.header("x-tenant-id");
+  // A copy, not a view: the header list may grow below (the token of /ws).
+  std::optional<std::string> named;
+  if (auto header = request.header("x-tenant-id")) {
+    named = std::string(*header);
+  } else if (request.path == "/ws") {
+    // Browsers cannot set headers on a WebSocket upgrade: ?tenant= stands for
+    // X-Tenant-ID there (the admin's console picks a tenant so), under the
+    // same rule. Kept as the header, which the session's ops and watch read.
+    if (auto tenant = request.query_param("tenant")) {
+      named = *tenant;
+      request.headers.emplace_back("x-tenant-id", *tenant);
+    }
+  }
   if (named && !is_valid_identifier(*named)) {
     return error_reply(Error(ErrorKind::invalid, "X-Tenant-ID must be a valid identifier"));
   }
   if (!capabilities_) {
-    request.tenant = named ? std::string(*named) : "default";
+    request.tenant = named.value_or("default");
     return std::nullopt;
   }
   std::string_view token;
@@ -78,7 +90,7 @@ std::optional<Response> Gateway::authenticate(Request& request) {
   request.caller = *caller;
   const auto& capability = **caller;
   if (capability.is_admin()) {
-    request.tenant = named ? std::string(*named) : "default";
+    request.tenant = named.value_or("default");
   } else if (named && *named != capability.tenant_id) {
     std::string message = "X-Tenant-ID may only name this token's own tenant";
     capabilities_->record_refusal(&capability, "foreign_tenant", request.method + " " + request.path, message);

@@ -15,6 +15,7 @@ export class ApiError extends Error {
 // api('GET', '/services') -> the parsed JSON body (or the text of a text body).
 export async function api(method, path, body) {
   const headers = { Authorization: `Bearer ${session.token}` };
+  if (session.admin && session.tenant) headers['X-Tenant-ID'] = session.tenant;
   const init = { method, headers, cache: 'no-store' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';

@@ -27,6 +27,8 @@ const navToggle = document.getElementById('nav-toggle');
 const who = document.getElementById('who');
 const liveState = document.getElementById('live-state');
 const signOutButton = document.getElementById('sign-out');
+const tenantForm = document.getElementById('tenant-form');
+const tenantInput = document.getElementById('tenant');
 
 let cleanup = null;
 let rendering = 0;
@@ -84,6 +86,7 @@ function showSignIn(message) {
   nav.hidden = true;
   signOutButton.hidden = true;
   liveState.hidden = true;
+  tenantForm.hidden = true;
   who.textContent = '';
   signInView.hidden = false;
   tokenInput.value = '';
@@ -102,17 +105,24 @@ async function enter() {
   }
   nav.hidden = false;
   signOutButton.hidden = false;
-  // Live from now on: the watch starts after the last committed event.
-  if (session.can('events')) {
-    try {
-      const health = await api('GET', '/health');
-      live.start(typeof health.events === 'number' ? health.events : 0);
-    } catch (error) {
-      toast(`live feed: ${error.message}`);
-    }
-  }
+  // The admin acts for one tenant at a time, picked here.
+  tenantForm.hidden = !me.admin;
+  tenantInput.value = session.shownTenant;
+  await startLive();
   liveState.hidden = !session.can('events');
   showView();
+}
+
+// Live from now on: the watch starts after the last committed event.
+async function startLive() {
+  live.stop();
+  if (!session.can('events')) return;
+  try {
+    const health = await api('GET', '/health');
+    live.start(typeof health.events === 'number' ? health.events : 0);
+  } catch (error) {
+    toast(`live feed: ${error.message}`);
+  }
 }
 
 signInForm.addEventListener('submit', async (event) => {
@@ -131,6 +141,18 @@ signInForm.addEventListener('submit', async (event) => {
 });
 
 signOutButton.addEventListener('click', () => session.signOut());
+// The admin switches tenant: every view and the live feed follow it.
+tenantForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!session.pickTenant(tenantInput.value)) {
+    toast('a tenant id is letters, digits, "_", "-" and "." (at most 128)');
+    tenantInput.value = session.shownTenant;
+    return;
+  }
+  await startLive();
+  if (location.hash.startsWith('#/services/')) location.hash = '#/services';  // that service is the other tenant's
+  else showView();
+});
 session.onSignOut((reason) => showSignIn(reason));
 navToggle.addEventListener('click', () => setNavOpen(!nav.classList.contains('open')));
 window.addEventListener('hashchange', showView);

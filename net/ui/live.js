@@ -58,7 +58,9 @@ class LiveFeed {
 
   open() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(session.token)}`);
+    // The admin watches the tenant it acts for (not every tenant's events).
+    const tenant = session.admin ? `&tenant=${encodeURIComponent(session.shownTenant)}` : '';
+    const socket = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(session.token)}${tenant}`);
     this.socket = socket;
     this.setState('connecting');
     socket.onopen = () => {

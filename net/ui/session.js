@@ -3,16 +3,41 @@
 // what the token may do, from GET /auth/whoami. "Sign out" and a 401 clear it.
 
 const STORAGE_KEY = 'solo.token';
+const TENANT_KEY = 'solo.tenant';
+const TENANT_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
 const listeners = new Set();
 
 export const session = {
   token: '',
   whoami: null,  // {tenant, admin, permissions, token_id, expires_at}
+  // The tenant the admin acts for (X-Tenant-ID, and ?tenant= on /ws); a
+  // tenant's token always acts for its own, so this stays '' for it.
+  tenant: '',
+
+  // The tenant the page shows: the admin's pick, or the token's own.
+  get shownTenant() {
+    if (!this.whoami) return '';
+    return this.whoami.admin ? this.tenant || 'default' : this.whoami.tenant;
+  },
+
+  // The admin picks a tenant to act for; false when the id is not valid.
+  pickTenant(tenant) {
+    const value = String(tenant).trim();
+    if (!TENANT_PATTERN.test(value)) return false;
+    this.tenant = value;
+    try {
+      sessionStorage.setItem(TENANT_KEY, value);
+    } catch {
+      // memory only
+    }
+    return true;
+  },
 
   restore() {
     try {
       this.token = sessionStorage.getItem(STORAGE_KEY) || '';
+      this.tenant = sessionStorage.getItem(TENANT_KEY) || '';
     } catch {
       this.token = '';
     }
@@ -42,9 +67,11 @@ export const session = {
 
   signOut(reason = '') {
     this.token = '';
+    this.tenant = '';
     this.whoami = null;
     try {
       sessionStorage.removeItem(STORAGE_KEY);
+      sessionStorage.removeItem(TENANT_KEY);
     } catch {
       // nothing stored
     }

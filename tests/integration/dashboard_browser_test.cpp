@@ -4,7 +4,8 @@
 // services view, calls it from the call console, watches its figures and
 // charts move, swaps it (the versions list then diffs the two), and kills it,
 // each behind the page's confirmation. A tenant's narrow token sees only its
-// tenant and only the views it may use; text a hostile service writes (its
+// tenant and only the views it may use, while the admin switches between
+// tenants in the header; text a hostile service writes (its
 // logs, its replies) is shown as text, never run. At a phone's width the page
 // does not overflow. No console error anywhere. Each view leaves a
 // screenshot in <build>/screenshots (README's docs/images/dashboard.png is
@@ -267,6 +268,29 @@ BOOST_AUTO_TEST_CASE(the_admin_deploys_calls_watches_swaps_and_kills_the_counter
   confirm(page);
   BOOST_TEST(page.wait_for("!document.getElementById('verify-result').hidden", 30s), text_of(page, "#toasts"));
 
+  // The admin switches tenant in the header: the table shows that tenant's
+  // services (and live figures), then the default's again.
+  json::object theirs{{"service_id", "theirs"}, {"code", "function handle_call(m, s) return m, s end"}};
+  BOOST_TEST_REQUIRE(solo.client(30s, "other").request("POST", "/services", json::serialize(theirs)).status == 201);
+  go(page, "#/services", "services");
+  BOOST_TEST(page.evaluate("!!document.querySelector('#services-table tr[data-service-id=\"theirs\"]')") ==
+             json::value(false));
+  type_into(page, "#tenant", "other");
+  page.evaluate("document.getElementById('tenant-form').requestSubmit()");
+  BOOST_TEST_REQUIRE(page.wait_for("document.querySelector('#services-table tr[data-service-id=\"theirs\"]"
+                                   " td[data-col=\"status\"]').textContent === 'running'",
+                                   15s),
+                     text_of(page, "#services-table") << " toast: " << text_of(page, "#toasts"));
+  BOOST_TEST(page.evaluate("!!document.querySelector('#services-table tr[data-service-id=\"counter\"]')") ==
+             json::value(false));
+  shot(page, "services-other-tenant");
+  type_into(page, "#tenant", "default");
+  page.evaluate("document.getElementById('tenant-form').requestSubmit()");
+  BOOST_TEST(page.wait_for("document.querySelector('#services-table tr[data-service-id=\"counter\"]') && "
+                           "!document.querySelector('#services-table tr[data-service-id=\"theirs\"]')",
+                           15s),
+             text_of(page, "#services-table"));
+
   // Kill, confirmed: back to the list, the service gone.
   go(page, "#/services/counter", "service");
   click(page, "#kill-service");
@@ -306,6 +330,7 @@ BOOST_AUTO_TEST_CASE(a_tenant_token_sees_its_tenant_only_and_hostile_text_stays_
   sign_in(page, acme);
   expect_view(page, "overview");
   BOOST_TEST(text_of(page, "#who") == "tenant acme");
+  BOOST_TEST(page.evaluate("document.getElementById('tenant-form').hidden") == json::value(true));  // admin only
   // Only the views this token may use are offered, and a typed-in hash for
   // another one falls back to the overview.
   auto shown = page.evaluate("[...document.querySelectorAll('nav a[data-nav]')].filter((a) => !a.hidden)"

@@ -273,6 +273,45 @@ BOOST_AUTO_TEST_CASE(a_tenant_watch_sees_only_its_tenant) {
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
 }
 
+// ?tenant= on the upgrade stands for X-Tenant-ID (browsers cannot set
+// headers): the admin acts for that tenant, ops and watch alike; a tenant's
+// token naming another tenant is refused, with the token in the query too.
+BOOST_AUTO_TEST_CASE(the_tenant_comes_at_the_upgrade_query_under_the_header_rule) {
+  test::TempDir dir;
+  SoloProcess solo(dir / "data");
+  WsClient admin(solo, solo.admin_token());
+  auto granted = admin.op(1, "grant", args_of({{"tenant_id", "acme"},
+                                               {"permissions", json::array{"events", "deploy", "status"}},
+                                               {"ttl_seconds", 600}}));
+  BOOST_TEST_REQUIRE(granted.at("ok").as_bool(), json::serialize(granted));
+  const std::string acme_token(granted.at("result").at("token").as_string());
+  BOOST_TEST(admin.op(2, "deploy", args_of({{"service_id", "in-default"}, {"code", kEcho}})).at("ok").as_bool());
+
+  WsClient as_acme(solo, solo.admin_token(), "/ws?tenant=acme");
+  BOOST_TEST_REQUIRE(!as_acme.error, as_acme.error.message());
+  BOOST_TEST_REQUIRE(as_acme.op(1, "watch", args_of({{"since", 0}})).at("ok").as_bool());
+  BOOST_TEST(as_acme.op(2, "deploy", args_of({{"service_id", "mine"}, {"code", kEcho}})).at("ok").as_bool());
+  auto listed = as_acme.op(3, "list");
+  BOOST_TEST_REQUIRE(listed.at("ok").as_bool(), json::serialize(listed));
+  const auto& services = listed.at("result").at("services").as_array();
+  BOOST_TEST_REQUIRE(services.size() == 1u, json::serialize(listed));
+  BOOST_TEST(services[0].at("service_id").as_string() == "mine");
+  for (;;) {  // the watch is acme's only: no event of "default" comes before acme's deploy
+    auto seen = as_acme.next([](const json::object& f) { return f.contains("event"); });
+    BOOST_TEST(seen.at("event").at("tenant_id").as_string() == "acme", json::serialize(seen));
+    if (is_event(seen, "service_deployed", "mine")) break;
+  }
+
+  WsClient foreign(solo, "", "/ws?token=" + acme_token + "&tenant=default", false);
+  BOOST_TEST(foreign.response.result_int() == 403);
+  BOOST_TEST(json::parse(foreign.response.body()).at("error").as_string() == "forbidden");
+  WsClient invalid(solo, solo.admin_token(), "/ws?tenant=no%20spaces");
+  BOOST_TEST(invalid.response.result_int() == 400);
+  WsClient own(solo, "", "/ws?token=" + acme_token + "&tenant=acme", false);
+  BOOST_TEST(!own.error, own.error.message());
+  BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_token_comes_at_the_upgrade_header_or_query) {
   test::TempDir dir;
   SoloProcess solo(dir / "data");
