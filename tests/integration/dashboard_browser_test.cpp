@@ -46,13 +46,6 @@ function handle_call(msg, state)
 end
 )";
 
-std::string grant(const SoloProcess& solo, const std::string& tenant, json::array permissions) {
-  json::object body{{"tenant_id", tenant}, {"permissions", std::move(permissions)}, {"ttl_seconds", 600}};
-  auto response = solo::test::send(solo, "POST", "/tokens", json::serialize(body), solo.admin_token());
-  BOOST_TEST_REQUIRE(response.status == 201, response.body);
-  return std::string(json::parse(response.body).at("token").as_string());
-}
-
 // Chromium on /ui with one DevTools page session.
 struct Browser {
   Browser(const std::filesystem::path& scratch, const std::string& url) : chromium(scratch, url) {
@@ -321,9 +314,9 @@ BOOST_AUTO_TEST_CASE(a_tenant_token_sees_its_tenant_only_and_hostile_text_stays_
   SoloProcess solo(dir / "data");
   // Another tenant's service the page must never show.
   json::object theirs{{"service_id", "theirs"}, {"code", "function handle_call(m, s) return m, s end"}};
-  auto other = grant(solo, "other", json::array{"deploy", "status"});
+  auto other = solo::test::grant_token(solo, "other", {"deploy", "status"});
   BOOST_TEST_REQUIRE(solo::test::send(solo, "POST", "/services", json::serialize(theirs), other).status == 201);
-  const auto acme = grant(solo, "acme", json::array{"deploy", "call", "status", "events", "logs"});
+  const auto acme = solo::test::grant_token(solo, "acme", {"deploy", "call", "status", "events", "logs"});
 
   Browser browser(dir.path(), solo.url() + "/ui");
   auto& page = *browser.page;

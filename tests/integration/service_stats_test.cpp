@@ -35,14 +35,6 @@ json::object deploy_body(const std::string& id, bool per_service = false) {
   return body;
 }
 
-// A token of `tenant` with `permissions`, minted by the admin.
-std::string grant(const SoloProcess& solo, const std::string& tenant, json::array permissions) {
-  json::object body{{"tenant_id", tenant}, {"permissions", std::move(permissions)}, {"ttl_seconds", 600}};
-  auto response = solo::test::send(solo, "POST", "/tokens", json::serialize(body), solo.admin_token());
-  BOOST_TEST_REQUIRE(response.status == 201, response.body);
-  return std::string(json::parse(response.body).at("token").as_string());
-}
-
 bool has_line(const std::string& text, const std::string& line) {
   return text.find(line + "\n") != std::string::npos;
 }
@@ -54,8 +46,8 @@ BOOST_AUTO_TEST_SUITE(service_stats_api)
 BOOST_AUTO_TEST_CASE(stats_in_the_api_metrics_by_tenant_and_per_service_only_when_opted_in) {
   solo::test::TempDir dir;
   SoloProcess solo(dir / "data");
-  const auto acme = grant(solo, "acme", json::array{"deploy", "call", "status", "metrics"});
-  const auto other = grant(solo, "other", json::array{"deploy", "call", "status", "metrics"});
+  const auto acme = solo::test::grant_token(solo, "acme", {"deploy", "call", "status", "metrics"});
+  const auto other = solo::test::grant_token(solo, "other", {"deploy", "call", "status", "metrics"});
   using solo::test::send;
 
   BOOST_TEST_REQUIRE(send(solo, "POST", "/services", json::serialize(deploy_body("counter")), acme).status == 201);
@@ -143,8 +135,8 @@ BOOST_AUTO_TEST_CASE(stats_in_the_api_metrics_by_tenant_and_per_service_only_whe
 BOOST_AUTO_TEST_CASE(a_watch_with_stats_sends_stats_frames_of_the_tokens_tenant_only) {
   solo::test::TempDir dir;
   SoloProcess solo(dir / "data");
-  const auto acme = grant(solo, "acme", json::array{"deploy", "call", "status", "events"});
-  const auto other = grant(solo, "other", json::array{"deploy", "status", "events"});
+  const auto acme = solo::test::grant_token(solo, "acme", {"deploy", "call", "status", "events"});
+  const auto other = solo::test::grant_token(solo, "other", {"deploy", "status", "events"});
   using solo::test::send;
   BOOST_TEST_REQUIRE(send(solo, "POST", "/services", json::serialize(deploy_body("counter")), acme).status == 201);
   BOOST_TEST_REQUIRE(send(solo, "POST", "/services", json::serialize(deploy_body("theirs")), other).status == 201);
@@ -165,7 +157,7 @@ BOOST_AUTO_TEST_CASE(a_watch_with_stats_sends_stats_frames_of_the_tokens_tenant_
   // A bad value, and a token without `status`, are refused.
   auto bad = client.op(2, "watch", json::object{{"stats", "yes"}});
   BOOST_TEST(bad.at("error").at("status").as_int64() == 400, json::serialize(bad));
-  const auto events_only = grant(solo, "acme", json::array{"events"});
+  const auto events_only = solo::test::grant_token(solo, "acme", {"events"});
   WsClient narrow(solo, events_only);
   auto forbidden = narrow.op(1, "watch", json::object{{"stats", true}});
   BOOST_TEST(forbidden.at("error").at("status").as_int64() == 403, json::serialize(forbidden));

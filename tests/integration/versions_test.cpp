@@ -33,13 +33,6 @@ end
 )";
 }
 
-std::string grant(const SoloProcess& solo, const std::string& tenant, json::array permissions) {
-  json::object body{{"tenant_id", tenant}, {"permissions", std::move(permissions)}, {"ttl_seconds", 600}};
-  auto response = send(solo, "POST", "/tokens", json::serialize(body), solo.admin_token());
-  BOOST_TEST_REQUIRE(response.status == 201, response.body);
-  return std::string(json::parse(response.body).at("token").as_string());
-}
-
 json::object get(const SoloProcess& solo, const std::string& target, const std::string& token, int expected = 200) {
   auto response = send(solo, "GET", target, "", token);
   BOOST_TEST_REQUIRE(response.status == expected, target << ": " << response.status << " " << response.body);
@@ -53,8 +46,8 @@ BOOST_AUTO_TEST_SUITE(versions_api)
 BOOST_AUTO_TEST_CASE(deploys_swaps_and_a_rollback_page_newest_first_with_their_code) {
   solo::test::TempDir dir;
   SoloProcess solo(dir / "data");
-  const auto acme = grant(solo, "acme", json::array{"deploy", "swap", "call", "status"});
-  const auto other = grant(solo, "other", json::array{"deploy", "status"});
+  const auto acme = solo::test::grant_token(solo, "acme", {"deploy", "swap", "call", "status"});
+  const auto other = solo::test::grant_token(solo, "other", {"deploy", "status"});
 
   json::object deploy{{"service_id", "counter"}, {"code", counter_code("v1")}};
   BOOST_TEST_REQUIRE(send(solo, "POST", "/services", json::serialize(deploy), acme).status == 201);
@@ -134,7 +127,7 @@ BOOST_AUTO_TEST_CASE(whoami_tells_a_token_its_tenant_and_permissions_and_refuses
   auto admin = get(solo, "/auth/whoami", solo.admin_token());
   BOOST_TEST(admin.at("admin").as_bool());
 
-  const auto acme = grant(solo, "acme", json::array{"call", "status"});
+  const auto acme = solo::test::grant_token(solo, "acme", {"call", "status"});
   auto me = get(solo, "/auth/whoami", acme);
   BOOST_TEST(me.at("tenant").as_string() == "acme");
   BOOST_TEST(!me.at("admin").as_bool());

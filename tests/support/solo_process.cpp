@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <boost/json.hpp>
+
 #include "net/http_client.hpp"
 
 namespace solo::test {
@@ -150,6 +152,17 @@ net::ClientResponse send(const SoloProcess& solo, const std::string& method, con
   headers.emplace_back("authorization", "Bearer " + token);
   if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
   return client.request(method, target, body, headers);
+}
+
+std::string grant_token(const SoloProcess& solo, const std::string& tenant, const std::vector<std::string>& permissions) {
+  boost::json::array granted;
+  for (const auto& permission : permissions) granted.emplace_back(permission);
+  boost::json::object body{{"tenant_id", tenant}, {"permissions", std::move(granted)}, {"ttl_seconds", 600}};
+  auto response = send(solo, "POST", "/tokens", boost::json::serialize(body), solo.admin_token());
+  if (response.status != 201) {
+    throw std::runtime_error("grant for " + tenant + ": " + std::to_string(response.status) + " " + response.body);
+  }
+  return std::string(boost::json::parse(response.body).at("token").as_string());
 }
 
 }  // namespace solo::test

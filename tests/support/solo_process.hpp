@@ -69,4 +69,8 @@ class SoloProcess {
 net::ClientResponse send(const SoloProcess& solo, const std::string& method, const std::string& target,
                          const std::string& body, const std::string& token, const std::string& tenant = "");
 
+// A token of `tenant` with `permissions` (JSON strings), valid 10 minutes,
+// minted by the admin through POST /tokens. Throws when the grant fails.
+std::string grant_token(const SoloProcess& solo, const std::string& tenant, const std::vector<std::string>& permissions);
+
 }  // namespace solo::test
