@@ -60,12 +60,6 @@ ScratchDir::~ScratchDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-int64_t percentile(const std::vector<int64_t>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
-}
-
 void publish(const boost::json::object& report, bool json) {
   std::string line = to_json_line(report);
   if (json) std::cout << line << "\n" << std::flush;

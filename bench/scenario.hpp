@@ -11,6 +11,8 @@
 // anything malformed or unknown, which main() reports with the scenario's usage.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -82,6 +84,11 @@ class ScratchDir {
 void publish(const boost::json::object& report, bool json);
 
 // Nearest-rank percentile (q in [0, 1]) of samples sorted ascending; 0 if empty.
-int64_t percentile(const std::vector<int64_t>& sorted, double q);
+template <class T>
+T percentile(const std::vector<T>& sorted, double q) {
+  if (sorted.empty()) return T{};
+  auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
 
 }  // namespace solo::bench

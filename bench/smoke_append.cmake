@@ -17,7 +17,7 @@ endif()
 foreach(key events_per_s raw_batched_events_per_s ratio ack_p50_us ack_p99_us ack_max_us fsync_p50_us
             fsync_p99_us commits mean_batch synchronous events writer_thread_cpu_us_per_event
             checkpointer_cpu_us_per_event raw_same_batch_rows_per_transaction raw_same_batch_events_per_s
-            raw_same_batch_cpu_us_per_event)
+            raw_same_batch_cpu_us_per_event commit_p99_over_p50 ack_over_own_commit_p50 ack_over_own_commit_p99)
   string(JSON value ERROR_VARIABLE key_error GET "${out}" ${key})
   if(key_error)
     message(FATAL_ERROR "key '${key}' missing from:\n${out}")

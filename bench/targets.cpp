@@ -37,6 +37,26 @@ TargetRow row(const std::string& scenario, const boost::json::object& report, st
   return out;
 }
 
+// A row whose figure is already a ratio to its baseline (each sample over
+// its own baseline, as an ack over the commit of its own batch): the
+// baseline column is 1.
+TargetRow ratio_row(const std::string& scenario, const boost::json::object& report, std::string figure,
+                    const char* ratio_key, std::string target, double at_most) {
+  TargetRow out;
+  out.scenario = scenario;
+  out.figure = std::move(figure);
+  out.target = std::move(target);
+  out.solo = number(report, ratio_key);
+  out.baseline = 1;
+  if (std::isnan(out.solo)) {
+    out.missing = ratio_key;
+    return out;
+  }
+  out.ratio = round_to(out.solo, 0.001);
+  out.met = out.ratio <= at_most;
+  return out;
+}
+
 auto ratio_at_least(double bound) {
   return [bound](double, double, double ratio) { return ratio >= bound; };
 }
@@ -54,8 +74,14 @@ std::vector<TargetRow> targets_of(const std::string& scenario, const boost::json
   if (scenario == "append") {
     rows.push_back(row(scenario, report, "durable appends/s, FULL, 256 writers (vs raw SQLite, 10k rows/txn)",
                        "events_per_s", "raw_batched_events_per_s", "ratio >= 0.5", ratio_at_least(0.5)));
-    rows.push_back(row(scenario, report, "append ack p99 us (vs commit p50 of the same batches)", "ack_p99_us",
-                       "commit_p50_us", "ratio <= 2", ratio_at_most(2)));
+    // Each ack against the commit of its own batch (issue 12: "<= 2 x a
+    // commit of the same batch"): what the engine and the Writer's queue add
+    // to the commit an ack waits for. Against the run's commit p50 instead,
+    // a commit the disk made slow counts as Solo's waiting; the report keeps
+    // that figure (ack_p99_us, commit_p50_us) and the disk's own spread
+    // (commit_p99_over_p50).
+    rows.push_back(ratio_row(scenario, report, "append ack p99, each over the commit of its own batch",
+                             "ack_over_own_commit_p99", "ratio <= 2", 2));
     rows.push_back(row(scenario, report, "writer CPU us per event (vs raw SQLite)", "writer_cpu_us_per_event",
                        "raw_cpu_us_per_event", "ratio <= 1.5", ratio_at_most(1.5)));
   } else if (scenario == "services") {
