@@ -230,15 +230,20 @@ void LuaSandbox::run_top_level(LuaHost* host) {
   if (loaded.is_error()) throw LuaLoadError(loaded.error);
 }
 
-std::optional<std::string> LuaSandbox::check_compiles(std::string_view code, const LuaLimits& limits) {
+std::optional<std::string> LuaSandbox::check_compiles(std::string_view tenant, std::string_view code,
+                                                      const LuaLimits& limits) {
+  if (LuaChunkCache::find(tenant, code)) return std::nullopt;
   LuaMeter meter(limits);
   lua_State* L = lua_newstate(&LuaMeter::allocate, &meter);
   if (L == nullptr) return "cannot create a Lua state within the memory limit";
   lua_atpanic(L, panic);
   std::optional<std::string> result;
-  // luaL_loadbufferx is protected itself: a syntax or memory error is a status.
+  // luaL_loadbufferx is protected itself: a syntax or memory error is a
+  // status. lua_dump of a function is too (it raises nothing).
   if (luaL_loadbufferx(L, code.data(), code.size(), chunk_name, "t") != LUA_OK) {
     result = error_text(L, -1);
+  } else if (std::string dump; lua_dump(L, append_dump, &dump, 0) == 0) {
+    LuaChunkCache::keep(tenant, code, std::move(dump));
   }
   lua_close(L);
   return result;

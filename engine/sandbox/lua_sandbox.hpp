@@ -130,8 +130,11 @@ class LuaSandbox final : private LuaSoloContext {
   static std::unique_ptr<LuaSandbox> compile(std::string_view code, LuaLimits limits, LuaFacts facts);
   void run_top_level(LuaHost* host);
   // Validates code without keeping a state (deploy and swap validation):
-  // the compile error, or nullopt.
-  static std::optional<std::string> check_compiles(std::string_view code, const LuaLimits& limits);
+  // the compile error, or nullopt. What compiles is kept in the tenant's
+  // LuaChunkCache, so the sandbox made next loads it rather than compiling
+  // it again; code found there compiled before.
+  static std::optional<std::string> check_compiles(std::string_view tenant, std::string_view code,
+                                                   const LuaLimits& limits);
 
   ~LuaSandbox();
   LuaSandbox(const LuaSandbox&) = delete;

@@ -1,11 +1,15 @@
 #include "engine/services/deployer.hpp"
 
+#include <exception>
 #include <optional>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
+#include "engine/services/service_runtime.hpp"
 #include "engine/storage/storage_directory.hpp"
 #include "engine/supervision/supervisor.hpp"
 #include "stores/event_store.hpp"
@@ -173,13 +177,43 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
     slot.pending = &per_service_pending_;
     slot.tenant = spec.tenant_id;
   }
+  // A compile error (kind invalid) goes to the caller as it is, and nothing
+  // is written. The check keeps the compiled chunk (LuaChunkCache), so the
+  // sandbox below loads it rather than compiling again.
+  check_service_code(spec, *world_->native_types);
   auto actor = std::make_shared<ServiceActor>(world_, spec, utc_now_iso8601());
-  actor->prepare();  // a compile error (kind invalid) goes to the caller as it is
+  // The event goes to the Writer first and the sandbox is made while it
+  // commits, so a deploy takes about the longer of the two rather than their
+  // sum. The payload is the spec, so the row takes its text (write_row with
+  // no spec text).
+  const int64_t event_id = events_->append(service_event("service_deployed", spec, to_json(spec)),
+                                           write_row(spec, actor->code_sha256(), std::nullopt));
+  co_await asio::post(executor_, asio::use_awaitable);  // the Writer takes this turn's writes at its end
+  // Making the sandbox runs the code's top level: should that fail (an
+  // error, its time or memory limit), the deploy fails as a failed init
+  // does, with service_deployment_failed, and the caller gets the error as
+  // it is.
+  std::exception_ptr prepare_failure;
+  try {
+    actor->prepare();
+  } catch (const std::exception&) {
+    prepare_failure = std::current_exception();
+  }
   // A StoreError (the commit failed) goes to the caller as it is: the
-  // gateway answers it 503 store_unavailable. The payload is the spec, so
-  // the row takes its text (write_row with no spec text).
-  const int64_t event_id = co_await events_->append_durable(
-      service_event("service_deployed", spec, to_json(spec)), write_row(spec, actor->code_sha256(), std::nullopt));
+  // gateway answers it 503 store_unavailable.
+  co_await events_->flush();
+  if (prepare_failure) {
+    std::string reason;
+    try {
+      std::rethrow_exception(prepare_failure);
+    } catch (const std::exception& error) {
+      reason = error.what();
+    }
+    events_->append(service_event("service_deployment_failed", spec, reason_payload(reason)),
+                    remove_row(spec.tenant_id, spec.service_id));
+    co_await events_->flush();
+    std::rethrow_exception(prepare_failure);
+  }
   directory_->add(actor);
   slot.release();
   std::string failure;

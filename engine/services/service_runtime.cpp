@@ -135,7 +135,7 @@ void check_service_code(const ServiceSpec& spec, const NativeServiceTypes& nativ
     if (!native_types.find(spec.code)) throw SpecError("no native service type named '" + spec.code + "' is registered");
     return;
   }
-  if (auto error = LuaSandbox::check_compiles(spec.code, spec.limits)) throw LuaCompileError(*error);
+  if (auto error = LuaSandbox::check_compiles(spec.tenant_id, spec.code, spec.limits)) throw LuaCompileError(*error);
 }
 
 }  // namespace solo

@@ -430,6 +430,22 @@ BOOST_AUTO_TEST_CASE(errors_are_values_of_the_right_kind) {
   BOOST_TEST(!deployer->directory()->find("acme", "init-fails"));
   BOOST_TEST(!row_of(db_path(), "init-fails").has_value());
   BOOST_TEST(read_events(db_path(), "service_deployment_failed").size() == 1u);
+
+  // A top level that raises: the sandbox is made while service_deployed
+  // commits, so it fails as an init does, and the id is free again.
+  auto top_kind = deploy_error_kind(
+      [&] {
+        run(deploy(deployer, make_spec("top-fails", "error('no config')\nfunction handle_call(m, s) return 1, s end")));
+      },
+      &message);
+  BOOST_TEST((top_kind == DeployError::Kind::invalid));
+  BOOST_TEST(message.find("no config") != std::string::npos, message);
+  BOOST_TEST(!deployer->directory()->find("acme", "top-fails"));
+  BOOST_TEST(!row_of(db_path(), "top-fails").has_value());
+  BOOST_TEST(read_events(db_path(), "service_deployed").size() == 3u);
+  BOOST_TEST(read_events(db_path(), "service_deployment_failed").size() == 2u);
+  run(deploy(deployer, make_spec("top-fails", kCounter)));
+  BOOST_TEST(deployer->directory()->find("acme", "top-fails"));
 }
 
 // A failed first start says which step failed (StartFailure), and the client

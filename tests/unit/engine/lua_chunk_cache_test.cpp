@@ -104,6 +104,21 @@ BOOST_AUTO_TEST_CASE(code_that_does_not_compile_is_not_kept) {
   BOOST_TEST(!LuaChunkCache::find("t1", bad));
 }
 
+// Deploy and swap check the code first: the check's compile is kept, and the
+// sandbox made next loads it; what does not compile is not kept.
+BOOST_AUTO_TEST_CASE(the_compile_check_keeps_its_chunk_for_the_sandbox) {
+  const std::string code = "-- chunk cache checked\nfunction handle_call(m, s) return 7, s end";
+  BOOST_TEST(!LuaChunkCache::find("checker", code));
+  BOOST_TEST(!solo::LuaSandbox::check_compiles("checker", code, {}).has_value());
+  auto dump = LuaChunkCache::find("checker", code);
+  BOOST_REQUIRE(dump);
+  BOOST_TEST(dump->rfind("\x1bLua", 0) == 0u);
+  BOOST_TEST(!LuaChunkCache::find("other", code));
+  BOOST_TEST(!solo::LuaSandbox::check_compiles("checker", code, {}).has_value());  // found: compiled before
+  BOOST_TEST(solo::LuaSandbox::check_compiles("checker", "function (", {}).has_value());
+  BOOST_TEST(!LuaChunkCache::find("checker", "function ("));
+}
+
 BOOST_AUTO_TEST_CASE(the_cache_stays_within_its_bound) {
   // Texts of ~1 MiB each (a long comment): past max_bytes the oldest go.
   const std::string filler(1u << 20, 'x');

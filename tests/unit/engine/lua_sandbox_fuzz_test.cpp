@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(generated_programs_are_valid_lua_and_deterministic) {
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
     const std::string code = ProgramGenerator(seed).service();
     BOOST_TEST(code == ProgramGenerator(seed).service());
-    const auto compile_error = solo::LuaSandbox::check_compiles(code, LuaLimits{});
+    const auto compile_error = solo::LuaSandbox::check_compiles("fuzz", code, LuaLimits{});
     BOOST_TEST(!compile_error, "seed " << seed << ": " << compile_error.value_or("") << "\n" << code);
   }
 }

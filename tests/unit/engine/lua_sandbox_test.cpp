@@ -72,10 +72,10 @@ BOOST_AUTO_TEST_CASE(a_compile_error_names_the_line) {
   } catch (const solo::LuaCompileError& e) {
     BOOST_TEST(std::string(e.what()).find("[string \"service\"]:3:") != std::string::npos, e.what());
   }
-  auto checked = LuaSandbox::check_compiles(bad, {});
+  auto checked = LuaSandbox::check_compiles("t", bad, {});
   BOOST_REQUIRE(checked.has_value());
   BOOST_TEST(checked->find("[string \"service\"]:3:") != std::string::npos);
-  BOOST_TEST(!LuaSandbox::check_compiles(counter, {}).has_value());
+  BOOST_TEST(!LuaSandbox::check_compiles("t", counter, {}).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_top_level_error_is_a_load_error) {
