@@ -14,6 +14,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -358,6 +359,53 @@ BOOST_AUTO_TEST_CASE(an_endless_init_fails_the_deploy_with_a_clear_400_and_leave
   deploy_ok(client, "endless-init", kCounter);
   bystander.check("redeploy");
   BOOST_TEST(solo.terminate().value_or(-1) == 0);
+}
+
+// The sandbox is made while service_deployed commits, so a top level that
+// fails is a failed deploy after the event, as a failed init is: a 400 in
+// the service's words, service_deployment_failed, nothing running, the id
+// free, and nothing brought back by the next start (after a SIGKILL too).
+BOOST_AUTO_TEST_CASE(a_top_level_that_fails_fails_the_deploy_and_nothing_comes_back_after_a_crash) {
+  test::TempDir dir;
+  std::optional<SoloProcess> solo;
+  solo.emplace(dir / "data");
+  {
+    auto client = solo->client(20s);
+    Bystander bystander(client);
+    auto raises = deploy(client, "top-raises", "error('no config at the top')\nfunction handle_call(m, s) return 1, s end");
+    BOOST_TEST(raises.status == 400, raises.body);
+    BOOST_TEST(raises.body.find("no config at the top") != std::string::npos, raises.body);
+    auto endless = deploy(client, "top-endless", "while true do end\nfunction handle_call(m, s) return 1, s end");
+    BOOST_TEST(endless.status == 400, endless.body);
+    BOOST_TEST(contains_any(endless.body, {"cpu time limit exceeded", "instruction budget exceeded"}), endless.body);
+    auto hoard = deploy(client, "top-hoard", "local t = {} while true do t[#t + 1] = ('x'):rep(1024) .. #t end\n"
+                                             "function handle_call(m, s) return 1, s end");
+    BOOST_TEST(hoard.status == 400, hoard.body);
+    for (const char* id : {"top-raises", "top-endless", "top-hoard"}) {
+      BOOST_TEST(client.request("GET", std::string("/services/") + id).status == 404, id);
+    }
+    auto failed = parse_object(client.request("GET", "/events?type=service_deployment_failed").body);
+    BOOST_TEST(failed.at("events").as_array().size() == 3u);
+    auto list = parse_object(client.request("GET", "/services").body);
+    BOOST_TEST(list.at("total").as_int64() == 1);  // the bystander only
+    bystander.check("failing top levels");
+    // A compile error is still refused before anything is written.
+    auto unclosed = deploy(client, "unclosed", "function handle_call(");
+    BOOST_TEST(unclosed.status == 400, unclosed.body);
+    auto deployed = parse_object(client.request("GET", "/events?type=service_deployed").body);
+    BOOST_TEST(deployed.at("events").as_array().size() == 4u);  // the bystander and the three
+    deploy_ok(client, "top-raises", kCounter);  // the id is free
+  }
+  solo->kill9();
+  solo.reset();
+  solo.emplace(dir / "data");
+  auto client = solo->client(20s);
+  auto list = parse_object(client.request("GET", "/services").body);
+  BOOST_TEST(list.at("total").as_int64() == 2);  // the bystander and the redeployed top-raises
+  BOOST_TEST(client.request("GET", "/services/top-endless").status == 404);
+  BOOST_TEST(client.request("GET", "/services/top-hoard").status == 404);
+  BOOST_TEST(call(client, "top-raises", R"({"op":"inc"})").status == 200);
+  BOOST_TEST(solo->terminate().value_or(-1) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_endless_terminate_does_not_stop_kill_or_shutdown) {
