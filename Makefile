@@ -11,13 +11,14 @@ DATA_DIR       ?= ./data
 LISTEN         ?= 127.0.0.1:8080
 CMAKE_FLAGS    ?=
 
-# Debian 12 packages the build and the tests need (chromium: the browser test,
-# the dashboard browser test to come, issue 15; clang, libclang-rt-14-dev and llvm (its
-# symbolizer): the libFuzzer targets, tests/fuzz/).
+# Debian 12 packages the build and the tests need (chromium: the dashboard
+# browser test; clang, libclang-rt-14-dev and llvm (its
+# symbolizer): the libFuzzer targets, tests/fuzz/; ccache: CMakeLists.txt uses
+# it when present, so rebuilds and a second checkout compile only what changed).
 PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev \
             libssl-dev openssl liblua5.4-dev libboost1.81-dev libboost-json1.81-dev \
             libboost-url1.81-dev libboost-test1.81-dev curl ca-certificates \
-            chromium clang libclang-rt-14-dev llvm libjs-chart.js
+            chromium clang libclang-rt-14-dev llvm libjs-chart.js ccache
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 

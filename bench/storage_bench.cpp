@@ -167,7 +167,10 @@ struct Commits {
   uint64_t commits = 0;
   uint64_t ops = 0;
   std::vector<int64_t> commit_ns;
-  void start() { *this = Commits{true}; }
+  void start() {
+    *this = Commits{};
+    recording = true;
+  }
   double mean_batch() const { return commits ? static_cast<double>(ops) / static_cast<double>(commits) : 0; }
 };
 
