@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "base/exception_text.hpp"
 #include "engine/security/crypto.hpp"
 #include "engine/services/log_book.hpp"
 #include "engine/services/service_runtime.hpp"
@@ -203,12 +204,7 @@ asio::awaitable<boost::json::object> Deployer::deploy(ServiceSpec spec) {
   // gateway answers it 503 store_unavailable.
   co_await events_->flush();
   if (prepare_failure) {
-    std::string reason;
-    try {
-      std::rethrow_exception(prepare_failure);
-    } catch (const std::exception& error) {
-      reason = error.what();
-    }
+    const std::string reason = describe_exception(prepare_failure);
     events_->append(service_event("service_deployment_failed", spec, reason_payload(reason)),
                     remove_row(spec.tenant_id, spec.service_id));
     co_await events_->flush();
