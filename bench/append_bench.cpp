@@ -308,8 +308,10 @@ RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir
                            -1, &index_service, nullptr),
         "prepare");
   check(db,
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('event_index_through', ?1)", -1,
-                           &mark, nullptr),
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO meta (key, value) VALUES ('event_index_through', ?1) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           -1, &mark, nullptr),
         "prepare");
   auto finalize = [&] {
     for (auto* statement : {insert, index_tenant, index_service, mark}) sqlite3_finalize(statement);

@@ -7,8 +7,8 @@
 //                     output gate): 1 caller one call after another, and C
 //                     callers (256) at once, each on its own service.
 //                     Baseline: raw SQLite (WAL, synchronous=FULL, its own
-//                     thread) INSERT OR REPLACE into a table of the same
-//                     shape as service_storage, committed at the batch size
+//                     thread): the upsert Solo's Writer runs, into a table
+//                     of the same shape as service_storage, committed at the batch size
 //                     the Solo run reached (1 row per commit for 1 caller;
 //                     the mean rows per Writer commit for C), warmed up
 //                     like the kernel. Solo and raw SQLite alternate in 5
@@ -270,8 +270,9 @@ class RawSqlite {
     sqlite3* db = database_.handle();
     check(db,
           sqlite3_prepare_v2(db,
-                             "INSERT OR REPLACE INTO service_storage (tenant_id, service_id, key, value) "
-                             "VALUES ('bench', ?1, 'k', ?2)",
+                             "INSERT INTO service_storage (tenant_id, service_id, key, value) "
+                             "VALUES ('bench', ?1, 'k', ?2) "
+                             "ON CONFLICT (tenant_id, service_id, key) DO UPDATE SET value = excluded.value",
                              -1, &insert_, nullptr),
           "prepare");
     for (int64_t s = 0; s < services; ++s) ids_.push_back("p-" + std::to_string(s));

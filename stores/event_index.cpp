@@ -89,7 +89,8 @@ void EventIndexer::advance_through() {
 void EventIndexer::write_through(Database& db) {
   advance_through();
   if (through_ == written_through_) return;
-  static constexpr std::string_view kWrite = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+  static constexpr std::string_view kWrite =
+      "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
   db.cached(kWrite).bind(1, std::string_view(kThroughKey)).bind(2, std::to_string(through_)).run();
   written_through_ = through_;
 }

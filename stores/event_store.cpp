@@ -231,7 +231,7 @@ Event EventStore::stamp(NewEvent event) {
 }
 
 uint64_t EventStore::submit(std::vector<Event> events, ProjectionFn projection) {
-  if (closed_) throw StoreError(0, "event store is closed");
+  if (closed_) throw StoreError("event store is closed");
   auto rows = std::make_shared<const std::vector<Event>>(std::move(events));
   // A raw indexer: the Writer that runs this holds it (as its hook).
   uint64_t seq = writer_->submit([rows, projection = std::move(projection), indexer = indexer_.get()](Database& db) {

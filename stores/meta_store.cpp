@@ -8,7 +8,8 @@ namespace solo {
 
 ProjectionFn MetaStore::mark_verified_through() {
   return [](Database& db, const Event& event) {
-    static const std::string kMark = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+    static const std::string kMark =
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
     auto& statement = db.cached(kMark);
     statement.bind(1, std::string_view(kVerifiedThroughKey)).bind(2, std::to_string(event.id));
     statement.run();

@@ -33,8 +33,9 @@ int64_t unix_minute(const std::string& text) {
 ProjectionFn QuotaStore::upsert(QuotaRow row) {
   return [row = std::move(row)](Database& db, const Event& event) {
     static const std::string kUpsert =
-        "INSERT OR REPLACE INTO tenant_quotas (tenant_id, overrides, updated_at, last_event_id) "
-        "VALUES (?1, ?2, ?3, ?4)";
+        "INSERT INTO tenant_quotas (tenant_id, overrides, updated_at, last_event_id) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (tenant_id) DO UPDATE SET overrides = excluded.overrides, updated_at = excluded.updated_at, "
+        "last_event_id = excluded.last_event_id";
     auto& statement = db.cached(kUpsert);
     statement.bind(1, row.tenant_id).bind(2, row.overrides).bind(3, event.wall_clock).bind(4, event.id);
     statement.run();

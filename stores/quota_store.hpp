@@ -38,7 +38,7 @@ struct EventBytesRow {
 
 class QuotaStore {
  public:
-  // INSERT OR REPLACE of the tenant's row.
+  // Inserts or replaces the tenant's row.
   static ProjectionFn upsert(QuotaRow row);
   // Reader thread: every row.
   static std::vector<QuotaRow> load_all(Database& db);

@@ -7,8 +7,11 @@ namespace solo {
 ProjectionFn RegistrationStore::upsert(RegistrationRow row) {
   return [row = std::move(row)](Database& db, const Event&) {
     static const std::string kUpsert =
-        "INSERT OR REPLACE INTO registrations (handle, tenant_id, service_id, name, version, metadata, expires_at, "
-        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+        "INSERT INTO registrations (handle, tenant_id, service_id, name, version, metadata, expires_at, "
+        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT (handle) DO UPDATE SET tenant_id = excluded.tenant_id, service_id = excluded.service_id, "
+        "name = excluded.name, version = excluded.version, metadata = excluded.metadata, "
+        "expires_at = excluded.expires_at, created_at = excluded.created_at";
     auto& statement = db.cached(kUpsert);
     statement.bind(1, row.handle)
         .bind(2, row.tenant_id)

@@ -31,7 +31,7 @@ struct RegistrationRow {
 
 class RegistrationStore {
  public:
-  // INSERT OR REPLACE of the row (a renewal keeps the handle).
+  // Inserts the row or replaces the one with its handle (a renewal keeps the handle).
   static ProjectionFn upsert(RegistrationRow row);
   static ProjectionFn erase(std::string handle);
   // Several rows at once (an expiry sweep).

@@ -5,8 +5,10 @@ namespace solo {
 ProjectionFn SecretStore::upsert(SecretRow row) {
   return [row = std::move(row)](Database& db, const Event&) {
     static const std::string kUpsert =
-        "INSERT OR REPLACE INTO secrets (tenant_id, name, key_version, nonce, ciphertext, tag, updated_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+        "INSERT INTO secrets (tenant_id, name, key_version, nonce, ciphertext, tag, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "ON CONFLICT (tenant_id, name) DO UPDATE SET key_version = excluded.key_version, nonce = excluded.nonce, "
+        "ciphertext = excluded.ciphertext, tag = excluded.tag, updated_at = excluded.updated_at";
     auto& statement = db.cached(kUpsert);
     statement.bind(1, row.tenant_id)
         .bind(2, row.name)

@@ -34,7 +34,7 @@ struct SecretRow {
 
 class SecretStore {
  public:
-  // INSERT OR REPLACE of the row.
+  // Inserts the row or replaces the one with its (tenant, name).
   static ProjectionFn upsert(SecretRow row);
   // Re-encryption (rotation): each `rows[i]` replaces the stored row only while
   // that row still carries `expected_nonces[i]` — a put or delete that committed

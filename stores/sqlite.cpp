@@ -8,7 +8,7 @@ void throw_sqlite_error(sqlite3* db, int code, std::string_view context) {
   std::string message(context);
   message += ": ";
   message += db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  throw StoreError(code, message);
+  throw StoreError(message);
 }
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -115,7 +115,7 @@ Database::Database(const std::filesystem::path& path, const OpenOptions& options
   if (!options.read_only) {
     const std::string& sync = options.synchronous;
     if (sync != "FULL" && sync != "NORMAL" && sync != "EXTRA" && sync != "OFF") {
-      throw StoreError(SQLITE_MISUSE, "synchronous must be FULL, NORMAL, EXTRA or OFF, not '" + sync + "'");
+      throw StoreError("synchronous must be FULL, NORMAL, EXTRA or OFF, not '" + sync + "'");
     }
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=" + options.synchronous);
@@ -134,7 +134,7 @@ void Database::exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string message = error ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
-    throw StoreError(rc, "exec: " + message);
+    throw StoreError("exec: " + message);
   }
 }
 

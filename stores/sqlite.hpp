@@ -1,6 +1,6 @@
 // RAII wrappers over the SQLite C API: a connection (Database) and a prepared
-// statement (Statement). Errors throw StoreError carrying SQLite's result code
-// and message; callers on the writer thread turn those into failed batches.
+// statement (Statement). Errors throw StoreError with SQLite's message;
+// callers on the writer thread turn those into failed batches.
 //
 // Thread safety: a Database is used by exactly one thread (the writer, the
 // reader or the checkpointer); SQLite is opened with SQLITE_OPEN_NOMUTEX.
@@ -20,13 +20,12 @@ struct sqlite3_stmt;
 
 namespace solo {
 
+// A store that could not do what was asked (the disk, the database, a row
+// that does not parse). Its message says why; it carries no backend's error
+// codes, so the layers above handle one vocabulary whatever the store is.
 class StoreError : public std::runtime_error {
  public:
-  StoreError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
-  int code() const { return code_; }
-
- private:
-  int code_;
+  explicit StoreError(const std::string& what) : std::runtime_error(what) {}
 };
 
 class Statement {

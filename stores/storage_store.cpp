@@ -8,7 +8,8 @@ WriteFn storage_write(std::string tenant_id, std::string service_id, std::vector
   return [tenant_id = std::move(tenant_id), service_id = std::move(service_id),
           changes = std::move(changes)](Database& db) {
     static const std::string kPut =
-        "INSERT OR REPLACE INTO service_storage (tenant_id, service_id, key, value) VALUES (?1, ?2, ?3, ?4)";
+        "INSERT INTO service_storage (tenant_id, service_id, key, value) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (tenant_id, service_id, key) DO UPDATE SET value = excluded.value";
     static const std::string kDelete =
         "DELETE FROM service_storage WHERE tenant_id = ?1 AND service_id = ?2 AND key = ?3";
     for (const auto& change : changes) {

@@ -17,9 +17,9 @@ std::vector<std::string> parse_permissions(const std::string& text) {
   std::vector<std::string> permissions;
   boost::system::error_code ec;
   auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) throw StoreError(0, "tokens.permissions is not a JSON array: " + text);
+  if (ec || !value.is_array()) throw StoreError("tokens.permissions is not a JSON array: " + text);
   for (const auto& p : value.as_array()) {
-    if (!p.is_string()) throw StoreError(0, "tokens.permissions holds a non-string: " + text);
+    if (!p.is_string()) throw StoreError("tokens.permissions holds a non-string: " + text);
     permissions.emplace_back(p.as_string());
   }
   return permissions;

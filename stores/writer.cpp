@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include "base/iso8601.hpp"
 #include "stores/schema.hpp"
 
 namespace solo {
@@ -85,7 +86,7 @@ void Writer::stop_threads() {
 }
 
 uint64_t Writer::submit(WriteFn fn) {
-  if (closed_) throw StoreError(SQLITE_MISUSE, "store is closed");
+  if (closed_) throw StoreError("store is closed");
   uint64_t seq = next_seq_++;
   if (!in_flight_) in_flight_.emplace(executor_);
   outgoing_.push_back(Write{seq, epoch_, std::move(fn)});
@@ -122,7 +123,7 @@ void Writer::hand_over(bool now) {
 asio::awaitable<void> Writer::wait_for(uint64_t seq) {
   if (seq <= completed_seq_) {
     for (auto [first, last] : failed_ranges_) {
-      if (seq >= first && seq <= last) throw StoreError(SQLITE_IOERR, "commit failed: " + last_error_);
+      if (seq >= first && seq <= last) throw StoreError("commit failed: " + last_error_);
     }
     co_return;
   }
@@ -133,7 +134,7 @@ asio::awaitable<void> Writer::wait_for(uint64_t seq) {
 }
 
 asio::awaitable<void> Writer::flush() {
-  if (closed_) throw StoreError(SQLITE_MISUSE, "store is closed");
+  if (closed_) throw StoreError("store is closed");
   co_await wait_for(next_seq_ - 1);
 }
 
@@ -246,7 +247,7 @@ void Writer::commit_group(std::vector<Write>& group) {
     if (hook_) hook_->committing(*db_);
     if (injected_failures_ > 0) {
       --injected_failures_;
-      throw StoreError(SQLITE_IOERR, "injected commit failure (disk I/O error)");
+      throw StoreError("injected commit failure (disk I/O error)");
     }
     db_->exec("COMMIT");
     in_transaction = false;
@@ -379,8 +380,11 @@ void Writer::schedule_probe() {
     if (!self) return;
     self->probe_scheduled_ = false;
     if (ec || self->closed_ || !self->degraded_) return;
-    self->submit([](Database& db) {
-      db.cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_probe', strftime('%Y-%m-%dT%H:%M:%fZ'))")
+    // The time is the engine's (SQL without a backend's date functions).
+    self->submit([at = utc_now_iso8601()](Database& db) {
+      db.cached("INSERT INTO meta (key, value) VALUES ('store_probe', ?1) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+          .bind(1, at)
           .run();
     });
   });
@@ -407,7 +411,7 @@ void Writer::handle_result(const BatchResult& result) {
   for (auto& listener : listeners_) listener(result);
 
   std::exception_ptr error;
-  if (!result.ok) error = std::make_exception_ptr(StoreError(SQLITE_IOERR, "commit failed: " + result.error));
+  if (!result.ok) error = std::make_exception_ptr(StoreError("commit failed: " + result.error));
   // Waiters for seqs before this batch were resolved by earlier results.
   while (!waiters_.empty() && waiters_.begin()->first <= result.last_seq) {
     auto handler = std::move(waiters_.begin()->second);

@@ -277,7 +277,7 @@ asio::awaitable<R> Writer::execute(std::function<R(Database&)> fn) {
         asio::post(self->context_, [self, task = std::move(task)]() mutable { self->run_task(std::move(task)); });
       },
       [self, fn = std::move(fn)]() -> R {
-        if (!self->db_) throw StoreError(0, "database is not open: " + self->open_error_);
+        if (!self->db_) throw StoreError("database is not open: " + self->open_error_);
         return fn(*self->db_);
       });
 }

@@ -15,7 +15,7 @@ constexpr int64_t kWindowMinutes = 60;
 boost::json::object parse_overrides(const std::string& text) {
   boost::system::error_code ec;
   auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) throw StoreError(0, "tenant_quotas.overrides is not a JSON object: " + text);
+  if (ec || !value.is_object()) throw StoreError("tenant_quotas.overrides is not a JSON object: " + text);
   return value.as_object();
 }
 

@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(quota_exceeded_carries_its_fields_in_the_body) {
 }
 
 BOOST_AUTO_TEST_CASE(a_store_error_is_503_store_unavailable_with_retry_after_5) {
-  const auto response = error_reply(StoreError(10, "commit failed: disk I/O error"));
+  const auto response = error_reply(StoreError("commit failed: disk I/O error"));
   BOOST_TEST(response.status == 503);
   BOOST_TEST(retry_after(response).value_or("") == "5");
   const auto body = body_of(response);
@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(a_store_error_is_503_store_unavailable_with_retry_after_5) 
 }
 
 BOOST_AUTO_TEST_CASE(an_exception_in_flight_maps_by_its_type_and_anything_else_is_a_silent_500) {
-  auto store = error_reply(std::make_exception_ptr(StoreError(10, "x")), "test");
+  auto store = error_reply(std::make_exception_ptr(StoreError("x")), "test");
   BOOST_TEST(store.status == 503);
   auto conflict = error_reply(std::make_exception_ptr(Error(ErrorKind::conflict, "taken")), "test");
   BOOST_TEST(conflict.status == 409);
