@@ -33,18 +33,31 @@ namespace {
 
 // The paths an op may produce; {} is a segment from args.
 bool known_path(const std::string& method, std::string_view path) {
-  static const std::set<std::string_view> fixed = {"/services", "/events", "/logs", "/tokens", "/auth/verify",
-                                                   "/secrets", "/registry", "/health", "/metrics",
-                                                   "/system/recovery", "/system/verify", "/system/shutdown"};
+  static const std::set<std::string_view> fixed = {"/services",      "/events",          "/logs",
+                                                   "/tokens",        "/auth/verify",     "/auth/whoami",
+                                                   "/secrets",       "/registry",        "/health",
+                                                   "/metrics",       "/system/recovery", "/system/verify",
+                                                   "/system/shutdown"};
   if (fixed.count(path)) return true;
-  for (std::string_view prefix : {"/services/", "/tokens/", "/secrets/", "/registry/"}) {
+  for (std::string_view prefix : {"/services/", "/tokens/", "/secrets/", "/registry/", "/tenants/"}) {
     if (path.substr(0, prefix.size()) != prefix) continue;
     auto rest = path.substr(prefix.size());
     auto segment = rest.substr(0, rest.find('/'));
     if (segment.empty() || segment == "." || segment == "..") return false;
     auto tail = rest.substr(segment.size());
     if (tail.empty()) return true;
-    return prefix == "/services/" && (tail == "/code" || tail == "/call" || tail == "/cast");
+    if (prefix == "/tenants/") return tail == "/quota";
+    if (prefix != "/services/") return false;
+    if (tail == "/code" || tail == "/call" || tail == "/cast" || tail == "/versions" || tail == "/storage" ||
+        tail == "/storage:import") {
+      return true;
+    }
+    // A version by event id (one segment); a storage key is the whole rest, '/' included.
+    if (tail.substr(0, 10) == "/versions/") {
+      auto id = tail.substr(10);
+      return !id.empty() && id.find('/') == std::string_view::npos;
+    }
+    return tail.substr(0, 9) == "/storage/" && tail.size() > 9;
   }
   return false;
 }
