@@ -153,8 +153,8 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
 void migrate(Database& db) {
   int64_t version = db.query_int("PRAGMA user_version");
   if (version > kSchemaVersion) {
-    throw StoreError("database schema version " + std::to_string(version) +
-                            " is newer than this solo (" + std::to_string(kSchemaVersion) + ")");
+    throw StoreError("database schema version " + std::to_string(version) + " is newer than this solo (" +
+                     std::to_string(kSchemaVersion) + ")");
   }
   for (int64_t next = version + 1; next <= kSchemaVersion; ++next) {
     db.exec("BEGIN IMMEDIATE");
