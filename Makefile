@@ -18,7 +18,8 @@ CMAKE_FLAGS    ?=
 PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev \
             libssl-dev openssl liblua5.4-dev libboost1.81-dev libboost-json1.81-dev \
             libboost-url1.81-dev libboost-test1.81-dev curl ca-certificates \
-            chromium clang libclang-rt-14-dev llvm libjs-chart.js ccache
+            chromium clang libclang-rt-14-dev llvm libjs-chart.js ccache \
+            postgresql libpq-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 

@@ -61,6 +61,12 @@ int cmd_serve(const CliArgs& args) {
   if (port > 65535) throw UsageError("port must be at most 65535");
   options.http.port = static_cast<uint16_t>(port);
   if (auto sync = args.value("--synchronous")) options.synchronous = *sync;
+  if (auto store = args.value("--store")) {
+    if (!store->starts_with("postgresql://") && !store->starts_with("postgres://")) {
+      throw UsageError("--store must be a postgresql:// URI (without it the store is DIR/solo.db)");
+    }
+    options.store = *store;
+  }
   if (auto ms = args.value("--shutdown-deadline-ms")) {
     options.shutdown_deadline = std::chrono::milliseconds(parse_number(*ms, "--shutdown-deadline-ms"));
   }
@@ -123,13 +129,14 @@ const std::vector<Verb>& verbs() {
   static const std::vector<Verb> table = [] {
     std::vector<Verb> all = {
         {"serve",
-         "serve [--data DIR] [--listen HOST:PORT] [--synchronous FULL|NORMAL]\n"
+         "serve [--data DIR] [--store postgresql://...] [--listen HOST:PORT] [--synchronous FULL|NORMAL]\n"
          "       [--shutdown-deadline-ms N] [--shutdown-step-deadline-ms N] [--heartbeat-ms N]\n"
          "       [--max-connections N] [--max-connections-per-address N] [--first-byte-timeout-ms N]\n"
          "       [--tls-cert F --tls-key F [--tls-client-ca F]]",
          "run the server (default ./data, 127.0.0.1:8080); HTTPS with --tls-cert/--tls-key,\n"
-         "      requiring client certificates signed by --tls-client-ca when given",
-         {"--data", "--listen", "--synchronous", "--shutdown-deadline-ms", "--shutdown-step-deadline-ms",
+         "      requiring client certificates signed by --tls-client-ca when given; the store in\n"
+         "      PostgreSQL with --store (docs/operations.md, \"PostgreSQL\")",
+         {"--data", "--store", "--listen", "--synchronous", "--shutdown-deadline-ms", "--shutdown-step-deadline-ms",
           "--heartbeat-ms", "--max-connections",
           "--max-connections-per-address", "--first-byte-timeout-ms", "--tls-cert", "--tls-key", "--tls-client-ca"},
          {},

@@ -43,7 +43,7 @@
 #include "recovery/verifier.hpp"
 #include "stores/event_store.hpp"
 #include "stores/meta_store.hpp"
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo {
 
@@ -156,12 +156,15 @@ void Kernel::build_tree() {
   });
 }
 
-// 1: opens <data>/solo.db once; a restart of this child finds it open.
+// 1: opens the store (<data>/solo.db, or --store) once; a restart of this
+// child finds it open.
 asio::awaitable<void> Kernel::run_event_store(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->events_) {
     OpenOptions options;
     options.synchronous = self->options_.synchronous;
-    self->events_ = co_await EventStore::open(self->executor_, self->options_.data_dir / "solo.db", options);
+    StoreLocation location = self->options_.store.empty() ? StoreLocation(self->options_.data_dir / "solo.db")
+                                                          : StoreLocation::parse(self->options_.store);
+    self->events_ = co_await EventStore::open(self->executor_, location, options);
     self->status_->set_store(self->events_);
     self->api_->events = self->events_;
     self->resource_monitor_ = std::make_shared<ResourceMonitor>(self->events_, self->options_.resources);

@@ -68,6 +68,10 @@ struct ApiContext;
 
 struct KernelOptions {
   std::filesystem::path data_dir = "data";
+  // Where the durable store lives: empty is <data_dir>/solo.db (SQLite); a
+  // postgresql:// URI keeps it in that PostgreSQL database instead (the data
+  // directory still holds admin.token and master.key).
+  std::string store;
   net::HttpServerOptions http;
   std::string synchronous = "FULL";
   // The whole shutdown sequence, and each of its steps (and a System child's stop).

@@ -12,7 +12,7 @@
 //
 // net/error_reply.hpp is the one place that turns it into an HTTP status and
 // the documented body (and so into WebSocket op replies). A StoreError (the
-// store cannot commit, stores/sqlite.hpp) stays its own type, since callers
+// store cannot commit, stores/database.hpp) stays its own type, since callers
 // must tell "nothing was written" apart; the same mapper answers it.
 #pragma once
 

@@ -39,6 +39,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "stores/sqlite.hpp"
 #include "bench/disk_probe.hpp"
 #include "bench/scenario.hpp"
 #include "stores/event_store.hpp"
@@ -284,7 +285,7 @@ RawResult run_raw(const AppendOptions& options, const std::filesystem::path& dir
                   const char* file_name) {
   // solo::Database only opens the file (WAL, synchronous) and runs migrate();
   // every write below is the plain C API.
-  Database database(dir / file_name, OpenOptions{.synchronous = options.synchronous});
+  SqliteDatabase database(dir / file_name, OpenOptions{.synchronous = options.synchronous});
   migrate(database);
   if (rows_per_transaction != kRawRowsPerTransaction) database.exec("PRAGMA wal_autocheckpoint=10000");
   sqlite3* db = database.handle();

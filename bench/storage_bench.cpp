@@ -320,7 +320,7 @@ class RawSqlite {
     return std::chrono::duration<double>(Clock::now() - start).count();
   }
 
-  Database database_;
+  SqliteDatabase database_;
   sqlite3_stmt* insert_ = nullptr;
   std::vector<std::string> ids_;
   int64_t row_ = 0;

@@ -7,7 +7,7 @@
 
 #include "base/iso8601.hpp"
 #include "base/utf8.hpp"
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo::net {
 

@@ -14,7 +14,7 @@
 #include "net/resilience/load_shedder.hpp"
 #include "net/mcp/mcp_endpoint.hpp"  // MCP /mcp
 #include "net/websocket_hub.hpp"  // WebSocket /ws
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/parse.hpp>

@@ -79,8 +79,10 @@ boost::asio::awaitable<void> Replayer::detect() {
       auto check = std::make_shared<PendingCheck>(executor);
       check_ = check;
       boost::asio::co_spawn(executor, events_->quick_check(),
-                            [check, begun = Clock::now()](std::exception_ptr error, std::string result) {
-                              check->result = error ? "the check could not run" : std::move(result);
+                            [check, begun = Clock::now()](std::exception_ptr error,
+                                                          std::optional<std::string> result) {
+                              // nullopt: the backend has no check of its own (PostgreSQL).
+                              check->result = error ? "the check could not run" : result.value_or("not_run");
                               check->took_ms = ms_since(begun);
                               check->done = true;
                               check->wakeup.notify();

@@ -134,7 +134,7 @@ void EventIndexer::idle(Database& db) {
 }
 
 int64_t EventIndexer::read_through(Database& db) {
-  static constexpr std::string_view kThrough = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1";
+  static constexpr std::string_view kThrough = "SELECT CAST(value AS BIGINT) FROM meta WHERE key = ?1";
   auto& through = db.cached(kThrough).bind(1, std::string_view(kThroughKey));
   int64_t value = through.step() ? through.column_int(0) : 0;
   through.reset();

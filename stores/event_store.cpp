@@ -87,8 +87,10 @@ void query_tenant(Database& db, const EventQuery& query, std::vector<Event>& eve
   std::string table = by_service ? "events_service_index" : "events_tenant_index";
   std::string key = by_service ? "x.tenant_id = ?3 AND x.service_id = ?4" : "x.tenant_id = ?3";
   // CROSS JOIN: the index table drives (SQLite could otherwise pick the type
-  // index and sort).
-  std::string indexed = kColumns + ("FROM " + table + " AS x CROSS JOIN events AS e ON e.id = x.id WHERE " + key +
+  // index and sort). PostgreSQL plans joins itself and takes no ON after a
+  // CROSS JOIN.
+  std::string join = db.dialect() == Dialect::sqlite ? " AS x CROSS JOIN events AS e" : " AS x JOIN events AS e";
+  std::string indexed = kColumns + ("FROM " + table + join + " ON e.id = x.id WHERE " + key +
                                     " AND x.id > ?1" + filters(query, false) + " ORDER BY x.id LIMIT ?7");
   read_rows(prepare(db, indexed, query, query.after_id), query.limit, events);
   if (events.size() >= query.limit) return;
@@ -109,7 +111,7 @@ std::vector<Event> run_query(Database& db, const EventQuery& query) {
   std::vector<Event> events;
   if (query.limit == 0) return events;
   if (!query.tenant_id.empty()) {
-    db.exec("BEGIN");
+    db.begin_read();
     try {
       query_tenant(db, query, events);
     } catch (...) {
@@ -172,30 +174,25 @@ void EventStore::Subscription::reset() {
   id_ = 0;
 }
 
-EventStore::EventStore(asio::any_io_executor executor, std::filesystem::path path, std::shared_ptr<Writer> writer,
+EventStore::EventStore(asio::any_io_executor executor, StoreLocation location, std::shared_ptr<Writer> writer,
                        std::shared_ptr<EventIndexer> indexer, std::unique_ptr<Reader> reader, int64_t last_id)
     : executor_(std::move(executor)),
-      path_(std::move(path)),
+      location_(std::move(location)),
       writer_(std::move(writer)),
       indexer_(std::move(indexer)),
       reader_(std::move(reader)),
       next_id_(last_id + 1),
       committed_id_(last_id) {}
 
-asio::awaitable<std::string> EventStore::quick_check() {
-  auto checker = std::make_unique<Reader>(executor_, path_);
-  std::function<std::string(Database&)> check = [](Database& db) {
-    Statement statement(db.handle(), "PRAGMA quick_check");
-    std::string result;
-    while (statement.step()) result += (result.empty() ? "" : "; ") + statement.column_text(0);
-    return result;
-  };
-  co_return co_await checker->run<std::string>(std::move(check));
+asio::awaitable<std::optional<std::string>> EventStore::quick_check() {
+  auto checker = std::make_unique<Reader>(executor_, location_);
+  std::function<std::optional<std::string>(Database&)> check = [](Database& db) { return db.integrity_check(); };
+  co_return co_await checker->run<std::optional<std::string>>(std::move(check));
 }
 
 asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_executor executor,
-                                                              std::filesystem::path path, OpenOptions options) {
-  auto writer = co_await Writer::open(executor, path, options);
+                                                              StoreLocation location, OpenOptions options) {
+  auto writer = co_await Writer::open(executor, location, options);
   // Named first: GCC 12 double-destroys converted temporaries in co_await.
   auto indexer = std::make_shared<EventIndexer>();
   // The Writer by raw pointer: this function is destroyed on the writer
@@ -207,9 +204,9 @@ asio::awaitable<std::shared_ptr<EventStore>> EventStore::open(asio::any_io_execu
     return db.query_int("SELECT coalesce(max(id), 0) FROM events");
   };
   int64_t last_id = co_await writer->execute<int64_t>(std::move(read_last_id));
-  auto reader = std::make_unique<Reader>(executor, path);
+  auto reader = std::make_unique<Reader>(executor, location);
   std::shared_ptr<EventStore> store(
-      new EventStore(executor, path, writer, std::move(indexer), std::move(reader), last_id));
+      new EventStore(executor, location, writer, std::move(indexer), std::move(reader), last_id));
   writer->on_batch([weak = std::weak_ptr<EventStore>(store)](const BatchResult& result) {
     if (auto self = weak.lock()) self->on_batch(result);
   });

@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,7 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   };
 
   static asio::awaitable<std::shared_ptr<EventStore>> open(asio::any_io_executor executor,
-                                                           std::filesystem::path path, OpenOptions options = {});
+                                                           StoreLocation location, OpenOptions options = {});
 
   int64_t append(NewEvent event, ProjectionFn projection = {});
   asio::awaitable<int64_t> append_durable(NewEvent event, ProjectionFn projection = {});
@@ -101,10 +102,11 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   // thread; ordered by tenant, then service.
   asio::awaitable<std::vector<LatestEvent>> latest_per_service(const std::vector<std::string>& types,
                                                                int64_t after_id);
-  // SQLite's PRAGMA quick_check over the whole file: "ok", or what is wrong.
-  // On a connection and thread of its own, so that queries do not wait
-  // behind it (it reads every page).
-  asio::awaitable<std::string> quick_check();
+  // The backend's integrity check of the whole store (SQLite's PRAGMA
+  // quick_check): "ok", or what is wrong; nullopt when the backend runs none
+  // (PostgreSQL). On a connection and thread of its own, so that queries do
+  // not wait behind it (it reads every page).
+  asio::awaitable<std::optional<std::string>> quick_check();
 
   // Reads on the Reader thread (for stores layered on this file: services, tokens...).
   template <class R>
@@ -124,7 +126,7 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   asio::awaitable<void> close();
 
  private:
-  EventStore(asio::any_io_executor executor, std::filesystem::path path, std::shared_ptr<Writer> writer,
+  EventStore(asio::any_io_executor executor, StoreLocation location, std::shared_ptr<Writer> writer,
              std::shared_ptr<EventIndexer> indexer, std::unique_ptr<Reader> reader, int64_t last_id);
   Event stamp(NewEvent event);
   uint64_t submit(std::vector<Event> events, ProjectionFn projection);
@@ -132,7 +134,7 @@ class EventStore : public std::enable_shared_from_this<EventStore> {
   void unsubscribe(uint64_t id) { subscribers_.erase(id); }
 
   asio::any_io_executor executor_;
-  std::filesystem::path path_;
+  StoreLocation location_;
   std::shared_ptr<Writer> writer_;
   std::shared_ptr<EventIndexer> indexer_;  // writer thread only (the Writer holds it too)
   std::unique_ptr<Reader> reader_;

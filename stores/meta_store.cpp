@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo {
 

@@ -1,6 +1,6 @@
 #include "stores/quota_store.hpp"
 
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 #include <map>
 #include <utility>

@@ -2,8 +2,8 @@
 
 namespace solo {
 
-Reader::Reader(boost::asio::any_io_executor executor, std::filesystem::path path)
-    : executor_(std::move(executor)), path_(std::move(path)), thread_([this] { thread_main(); }) {}
+Reader::Reader(boost::asio::any_io_executor executor, StoreLocation location)
+    : executor_(std::move(executor)), location_(std::move(location)), thread_([this] { thread_main(); }) {}
 
 Reader::~Reader() {
   {
@@ -41,7 +41,7 @@ Database& Reader::database() {
   if (!db_) {
     OpenOptions options;
     options.read_only = true;
-    db_ = std::make_unique<Database>(path_, options);
+    db_ = open_database(location_, options);
   }
   return *db_;
 }

@@ -1,6 +1,6 @@
-// The Reader: a thread with its own read-only connection to solo.db, so that
-// queries (event pages, recovery plans) never run on the engine thread. WAL
-// mode lets it read while the Writer commits. Tasks run one at a time, in
+// The Reader: a thread with its own read-only connection to the store, so
+// that queries (event pages, recovery plans) never run on the engine thread.
+// It reads while the Writer commits (SQLite's WAL mode; PostgreSQL's MVCC). Tasks run one at a time, in
 // submission order; `run` is safe to call from the engine thread only.
 #pragma once
 
@@ -17,14 +17,14 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "base/async_call.hpp"
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo {
 
 class Reader {
  public:
   // The database must exist (the Writer creates it).
-  Reader(boost::asio::any_io_executor executor, std::filesystem::path path);
+  Reader(boost::asio::any_io_executor executor, StoreLocation location);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
@@ -43,7 +43,7 @@ class Reader {
   Database& database();  // reader thread only; opens lazily
 
   boost::asio::any_io_executor executor_;
-  std::filesystem::path path_;
+  StoreLocation location_;
   std::unique_ptr<Database> db_;  // reader thread only
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,6 +1,6 @@
 #include "stores/registration_store.hpp"
 
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo {
 

@@ -3,7 +3,8 @@
 #include <array>
 #include <string>
 
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
+#include "stores/postgres_schema.hpp"
 
 namespace solo {
 namespace {
@@ -151,13 +152,17 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
 }  // namespace
 
 void migrate(Database& db) {
+  if (db.dialect() == Dialect::postgresql) {
+    migrate_postgres(db);
+    return;
+  }
   int64_t version = db.query_int("PRAGMA user_version");
   if (version > kSchemaVersion) {
     throw StoreError("database schema version " + std::to_string(version) + " is newer than this solo (" +
                      std::to_string(kSchemaVersion) + ")");
   }
   for (int64_t next = version + 1; next <= kSchemaVersion; ++next) {
-    db.exec("BEGIN IMMEDIATE");
+    db.begin_write();
     try {
       db.exec(kMigrations[static_cast<size_t>(next - 1)]);
       db.exec("PRAGMA user_version=" + std::to_string(next));

@@ -1,6 +1,8 @@
 // The database schema and its migrations. `PRAGMA user_version` holds the
 // schema version; migrate() applies every step above it, each in its own
-// transaction, at start on the writer's connection.
+// transaction, at start on the writer's connection. This is SQLite's; a
+// PostgreSQL store has a schema of its own with the same tables and columns
+// (stores/postgres_schema.hpp), which migrate() applies instead.
 //
 // Tables (users read them with the sqlite3 tool):
 //   events    the durable log: one row per event, id gap-free and monotonic;

@@ -1,6 +1,6 @@
 #include "stores/service_store.hpp"
 
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo {
 
@@ -31,9 +31,10 @@ void delete_service_row(Database& db, const std::string& tenant_id, const std::s
 }
 
 std::vector<ServiceRow> load_service_rows(Database& db) {
-  Statement statement(db.handle(),
-                      "SELECT tenant_id, service_id, version, format, code, code_sha256, spec, created_at, updated_at, "
-                      "last_event_id FROM services ORDER BY tenant_id, service_id");
+  auto selected = db.prepare(
+      "SELECT tenant_id, service_id, version, format, code, code_sha256, spec, created_at, updated_at, "
+      "last_event_id FROM services ORDER BY tenant_id, service_id");
+  auto& statement = *selected;
   std::vector<ServiceRow> rows;
   while (statement.step()) {
     rows.push_back({statement.column_text(0), statement.column_text(1), statement.column_int(2),

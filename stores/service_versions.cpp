@@ -18,10 +18,17 @@ constexpr const char* kVersionAt =
 
 // The code a rollback restored: the latest deploy or swap of its version
 // before it (json_extract keeps the payloads that do not match unparsed).
+// PostgreSQL's form reads the payload as json, not jsonb, which would refuse
+// a \u0000 anywhere in it.
 constexpr const char* kRestoredCode =
     "SELECT json_extract(payload, '$.code') FROM events "
     "WHERE event_type IN ('service_deployed', 'hot_swap_succeeded') "
     "AND tenant_id = ?1 AND service_id = ?2 AND id < ?3 AND json_extract(payload, '$.version') = ?4 "
+    "ORDER BY id DESC LIMIT 1";
+constexpr const char* kRestoredCodePostgres =
+    "SELECT payload::json ->> 'code' FROM events "
+    "WHERE event_type IN ('service_deployed', 'hot_swap_succeeded') "
+    "AND tenant_id = ?1 AND service_id = ?2 AND id < ?3 AND payload::json ->> 'version' = ?4 "
     "ORDER BY id DESC LIMIT 1";
 
 std::string kind_of(std::string_view event_type) {
@@ -37,7 +44,7 @@ int64_t version_of(const boost::json::object& payload) {
 
 std::string restored_code(Database& db, const std::string& tenant_id, const std::string& service_id,
                           int64_t rollback_id, int64_t version) {
-  auto& statement = db.cached(kRestoredCode);
+  auto& statement = db.cached(db.dialect() == Dialect::sqlite ? kRestoredCode : kRestoredCodePostgres);
   statement.bind(1, tenant_id).bind(2, service_id).bind(3, rollback_id).bind(4, version);
   std::string code = statement.step() && !statement.column_is_null(0) ? statement.column_text(0) : std::string();
   statement.reset();

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo {
 

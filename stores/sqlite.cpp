@@ -11,33 +11,33 @@ void throw_sqlite_error(sqlite3* db, int code, std::string_view context) {
   throw StoreError(message);
 }
 
-Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                               &stmt_, nullptr);
   if (rc != SQLITE_OK) throw_sqlite_error(db, rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
-Statement& Statement::bind(int index, int64_t value) {
+Statement& SqliteStatement::bind(int index, int64_t value) {
   int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
   return *this;
 }
 
-Statement& Statement::bind(int index, std::string_view value) {
+Statement& SqliteStatement::bind(int index, std::string_view value) {
   int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
   return *this;
 }
 
-Statement& Statement::bind_static(int index, std::string_view value) {
+Statement& SqliteStatement::bind_static(int index, std::string_view value) {
   int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
   return *this;
 }
 
-Statement& Statement::bind_blob(int index, std::string_view bytes) {
+Statement& SqliteStatement::bind_blob(int index, std::string_view bytes) {
   // A zero-length blob still binds as a BLOB, not NULL (the pointer must be non-null).
   static const char kEmpty = 0;
   const char* data = bytes.empty() ? &kEmpty : bytes.data();
@@ -46,17 +46,13 @@ Statement& Statement::bind_blob(int index, std::string_view bytes) {
   return *this;
 }
 
-Statement& Statement::bind_null(int index) {
+Statement& SqliteStatement::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind");
   return *this;
 }
 
-Statement& Statement::bind(int index, const std::optional<int64_t>& value) {
-  return value ? bind(index, *value) : bind_null(index);
-}
-
-bool Statement::step() {
+bool SqliteStatement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -64,38 +60,32 @@ bool Statement::step() {
   throw_sqlite_error(db_, rc, "step");
 }
 
-void Statement::run() {
-  while (step()) {
-  }
-  reset();
-}
-
-void Statement::reset() {
+void SqliteStatement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
-int64_t Statement::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
+int64_t SqliteStatement::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
-std::string Statement::column_text(int col) const {
+std::string SqliteStatement::column_text(int col) const {
   auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   return text ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
 }
 
-std::string_view Statement::column_view(int col) const {
+std::string_view SqliteStatement::column_view(int col) const {
   auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   return text ? std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string_view();
 }
 
-std::string Statement::column_blob(int col) const {
+std::string SqliteStatement::column_blob(int col) const {
   const void* data = sqlite3_column_blob(stmt_, col);
   int size = sqlite3_column_bytes(stmt_, col);  // after column_blob, as SQLite requires
   return data ? std::string(static_cast<const char*>(data), static_cast<size_t>(size)) : std::string();
 }
 
-bool Statement::column_is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+bool SqliteStatement::column_is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
-Database::Database(const std::filesystem::path& path, const OpenOptions& options) : path_(path) {
+SqliteDatabase::SqliteDatabase(const std::filesystem::path& path, const OpenOptions& options) : path_(path) {
   int flags = SQLITE_OPEN_NOMUTEX | (options.read_only ? SQLITE_OPEN_READONLY
                                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
@@ -122,12 +112,12 @@ Database::Database(const std::filesystem::path& path, const OpenOptions& options
   }
 }
 
-Database::~Database() {
-  cache_.clear();
+SqliteDatabase::~SqliteDatabase() {
+  drop_statements();
   sqlite3_close_v2(db_);
 }
 
-void Database::exec(std::string_view sql) {
+void SqliteDatabase::exec(std::string_view sql) {
   std::string text(sql);
   char* error = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
@@ -138,19 +128,25 @@ void Database::exec(std::string_view sql) {
   }
 }
 
-Statement& Database::cached(std::string_view sql) {
-  auto it = cache_.find(sql);
-  if (it == cache_.end()) it = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, sql)).first;
-  it->second->reset();
-  return *it->second;
+std::unique_ptr<Statement> SqliteDatabase::prepare(std::string_view sql) {
+  return std::make_unique<SqliteStatement>(db_, sql);
 }
 
-int64_t Database::query_int(std::string_view sql) {
-  Statement statement(db_, sql);
-  return statement.step() ? statement.column_int(0) : 0;
-}
+int SqliteDatabase::changes() const { return sqlite3_changes(db_); }
 
-int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Database::changes() const { return sqlite3_changes(db_); }
+// IMMEDIATE: the write lock at BEGIN, so a busy database fails the BEGIN
+// rather than a write halfway through the batch.
+void SqliteDatabase::begin_write() { exec("BEGIN IMMEDIATE"); }
+
+// A deferred read transaction: its snapshot is taken at the first read and
+// kept to the end (WAL mode).
+void SqliteDatabase::begin_read() { exec("BEGIN"); }
+
+std::optional<std::string> SqliteDatabase::integrity_check() {
+  SqliteStatement statement(db_, "PRAGMA quick_check");
+  std::string result;
+  while (statement.step()) result += (result.empty() ? "" : "; ") + statement.column_text(0);
+  return result;
+}
 
 }  // namespace solo

@@ -1,6 +1,6 @@
 #include "stores/storage_store.hpp"
 
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 
 namespace solo {
 

@@ -5,6 +5,7 @@
 
 #include "base/iso8601.hpp"
 #include "stores/schema.hpp"
+#include "stores/sqlite.hpp"
 
 namespace solo {
 
@@ -27,16 +28,32 @@ constexpr int kCatchUpPages = 400;
 constexpr int kMaxWalPages = 4 * kCheckpointPages;
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit=83886080";  // 80 MiB
 
+// One writer per PostgreSQL store (its schema): a second solo process would
+// hand out the same event ids. The lock is the writer connection's session
+// lock, so the server drops it when that connection ends, a kill -9
+// included; a connection that has just ended may take a moment to let go (a
+// reopen right after a close), hence the short wait before giving up.
+void claim_postgres_store(Database& db) {
+  constexpr const char* kClaim = "SELECT pg_try_advisory_lock(73165040, hashtext(current_schema()))::int";
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (db.query_int(kClaim) != 1) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      throw StoreError("another solo process is writing to this PostgreSQL store (schema) already");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 // Named threads show in top -H, perf and gdb.
 void name_thread(std::thread& thread, const char* name) { pthread_setname_np(thread.native_handle(), name); }
 }  // namespace
 
-Writer::Writer(asio::any_io_executor executor, std::filesystem::path path, OpenOptions options)
-    : executor_(std::move(executor)), path_(std::move(path)), options_(std::move(options)) {}
+Writer::Writer(asio::any_io_executor executor, StoreLocation location, OpenOptions options)
+    : executor_(std::move(executor)), location_(std::move(location)), options_(std::move(options)) {}
 
-asio::awaitable<std::shared_ptr<Writer>> Writer::open(asio::any_io_executor executor, std::filesystem::path path,
+asio::awaitable<std::shared_ptr<Writer>> Writer::open(asio::any_io_executor executor, StoreLocation location,
                                                       OpenOptions options) {
-  std::shared_ptr<Writer> writer(new Writer(executor, std::move(path), std::move(options)));
+  std::shared_ptr<Writer> writer(new Writer(executor, std::move(location), std::move(options)));
   writer->context_work_.emplace(writer->context_.get_executor());
   writer->checkpoint_work_.emplace(writer->checkpoint_context_.get_executor());
   writer->writer_thread_ = std::thread([w = writer.get()] {
@@ -151,7 +168,7 @@ asio::awaitable<void> Writer::close() {
       idle_stopped_ = true;
       idle_timer_.cancel();
       run_idle();
-      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      if (db.dialect() == Dialect::sqlite) db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       return 0;
     };
     co_await execute<int>(std::move(checkpoint));
@@ -168,12 +185,19 @@ asio::awaitable<void> Writer::close() {
 void Writer::ensure_open() {
   if (db_ && !reopen_needed_) return;
   db_.reset();
-  db_ = std::make_unique<Database>(path_, options_);
+  // Set up in full before it becomes db_: a connection that failed half way
+  // (the store claimed by another process) must not be written through.
+  auto db = open_database(location_, options_);
+  if (db->dialect() == Dialect::postgresql) claim_postgres_store(*db);
+  db_ = std::move(db);
   reopen_needed_ = false;
-  db_->exec(kJournalSizeLimit);
-  // Replace SQLite's automatic checkpoint (which would run inside our
-  // commits) with a hook that hands the work to the checkpointer thread.
-  sqlite3_wal_hook(db_->handle(), &Writer::wal_hook, this);
+  if (auto* sqlite = dynamic_cast<SqliteDatabase*>(db_.get())) {
+    sqlite->exec(kJournalSizeLimit);
+    // Replace SQLite's automatic checkpoint (which would run inside our
+    // commits) with a hook that hands the work to the checkpointer thread.
+    // (A PostgreSQL server checkpoints on its own.)
+    sqlite3_wal_hook(sqlite->handle(), &Writer::wal_hook, this);
+  }
 }
 
 void Writer::run_task(UniqueTask task) {
@@ -240,7 +264,7 @@ void Writer::commit_group(std::vector<Write>& group) {
   bool in_transaction = false;
   try {
     ensure_open();
-    db_->exec("BEGIN IMMEDIATE");
+    db_->begin_write();
     in_transaction = true;
     if (hook_) hook_->begun(*db_);
     for (size_t i = fresh; i < group.size(); ++i) group[i].write(*db_);
@@ -279,7 +303,9 @@ void Writer::commit_group(std::vector<Write>& group) {
 void Writer::catch_up() {
   if (!catch_up_due_) return;
   catch_up_due_ = false;
-  if (db_) sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (auto* sqlite = dynamic_cast<SqliteDatabase*>(db_.get())) {
+    sqlite3_wal_checkpoint_v2(sqlite->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
 }
 
 // Each commit pushes the idle work kIdleDelay further out: under load it
@@ -296,7 +322,7 @@ void Writer::run_idle() {
   if (!hook_ || !hook_->idle_work() || !db_ || reopen_needed_) return;
   bool in_transaction = false;
   try {
-    db_->exec("BEGIN IMMEDIATE");
+    db_->begin_write();
     in_transaction = true;
     hook_->begun(*db_);
     hook_->idle(*db_);
@@ -354,7 +380,7 @@ int Writer::wal_hook(void* self, sqlite3*, const char*, int pages) {
 void Writer::checkpoint() {
   checkpoint_posted_ = false;
   try {
-    if (!checkpoint_db_) checkpoint_db_ = std::make_unique<Database>(path_, options_);
+    if (!checkpoint_db_) checkpoint_db_ = std::make_unique<SqliteDatabase>(location_.file(), options_);
     int log_frames = 0, checkpointed = 0;
     if (sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
                                   &checkpointed) == SQLITE_OK) {

@@ -62,12 +62,15 @@
 
 #include "base/async_call.hpp"
 #include "base/histogram.hpp"
-#include "stores/sqlite.hpp"
+#include "stores/database.hpp"
 #include "base/unique_task.hpp"
+
+struct sqlite3;  // the wal_hook's argument (a SQLite store only)
 
 namespace solo {
 
 namespace asio = boost::asio;
+class SqliteDatabase;
 
 using WriteFn = std::function<void(Database&)>;
 
@@ -109,8 +112,8 @@ class Writer : public std::enable_shared_from_this<Writer> {
  public:
   // Opens (creating if needed) the database on the writer thread, runs the
   // migrations, starts the checkpointer. Throws StoreError on failure.
-  static asio::awaitable<std::shared_ptr<Writer>> open(asio::any_io_executor executor,
-                                                       std::filesystem::path path, OpenOptions options);
+  static asio::awaitable<std::shared_ptr<Writer>> open(asio::any_io_executor executor, StoreLocation location,
+                                                       OpenOptions options);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -140,7 +143,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // The epoch a write submitted now joins; it moves on when a failure is
   // reported (every write of a failed epoch fails).
   uint64_t epoch() const { return epoch_; }
-  const std::filesystem::path& path() const { return path_; }
+  const StoreLocation& location() const { return location_; }
 
   // Writer thread only (from execute()): the hook of every later transaction.
   void set_hook(std::shared_ptr<TransactionHook> hook) { hook_ = std::move(hook); }
@@ -162,7 +165,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   using WaitHandler = asio::any_completion_handler<void(std::exception_ptr)>;
   using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
-  Writer(asio::any_io_executor executor, std::filesystem::path path, OpenOptions options);
+  Writer(asio::any_io_executor executor, StoreLocation location, OpenOptions options);
   void run_task(UniqueTask task);      // writer thread: an execute() task, in order
   void join_batch(Write write);        // writer thread
   void commit_when_caught_up();        // writer thread: the posted commit
@@ -184,7 +187,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   static int wal_hook(void* self, struct sqlite3*, const char*, int pages);
 
   asio::any_io_executor executor_;
-  std::filesystem::path path_;
+  StoreLocation location_;
   OpenOptions options_;
 
   // The writer context, run by writer_thread_; everything below up to the
@@ -219,7 +222,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // The checkpointer context, run by checkpointer_thread_.
   asio::io_context checkpoint_context_{1};
   std::optional<WorkGuard> checkpoint_work_;
-  std::unique_ptr<Database> checkpoint_db_;
+  std::unique_ptr<SqliteDatabase> checkpoint_db_;
   std::atomic<bool> checkpoint_posted_{false};  // set by the wal_hook, cleared when it runs
   std::atomic<int> checkpointed_pages_{-1};      // WAL pages the last checkpoint copied; -1 once seen
 

@@ -131,6 +131,9 @@ std::unique_ptr<ServiceRuntime> make_service_runtime(const ServiceSpec& spec, Se
 }
 
 void check_service_code(const ServiceSpec& spec, const NativeServiceTypes& native_types) {
+  // Code is text, stored as text: PostgreSQL's text cannot hold a NUL byte,
+  // and no Lua chunk needs one (a string can spell it "\0").
+  if (spec.code.find('\0') != std::string::npos) throw SpecError("'code' holds a NUL byte");
   if (spec.format == "native") {
     if (!native_types.find(spec.code)) throw SpecError("no native service type named '" + spec.code + "' is registered");
     return;

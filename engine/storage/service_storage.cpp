@@ -19,6 +19,9 @@ void check_key(std::string_view key) {
                                         std::to_string(kStorageKeyMax) + " allowed");
   }
   if (!is_valid_utf8(key)) throw Error(ErrorKind::invalid, "storage key is not valid UTF-8");
+  // Keys are stored as text, which PostgreSQL's cannot hold a NUL in (values
+  // are JSON text, where a NUL is spelled \u0000).
+  if (key.find('\0') != std::string_view::npos) throw Error(ErrorKind::invalid, "storage key holds a NUL byte");
 }
 
 // `whose` and `id` name the holder ("service", "tenant"); the message is

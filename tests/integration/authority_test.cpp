@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(admin_cannot_be_granted_to_a_tenant_or_a_scope_and_an_older
   }
   {
     // What an older release let the admin grant: admin for globex, services/x.
-    Database db(data / "solo.db", OpenOptions{});
+    SqliteDatabase db(data / "solo.db", OpenOptions{});
     db.exec("UPDATE tokens SET permissions = '[\"admin\"]' WHERE token_id = '" + legacy.id + "'");
     BOOST_TEST_REQUIRE(db.changes() == 1);
   }

@@ -231,8 +231,8 @@ struct DbEvent {
 // Every event id in solo.db (gap-free from 1 is checked here) with its type
 // and subject.
 std::map<int64_t, DbEvent> read_log(const std::filesystem::path& db_path) {
-  Database db(db_path, OpenOptions{.read_only = true});
-  Statement statement(db.handle(), "SELECT id, event_type, tenant_id, service_id FROM events ORDER BY id");
+  SqliteDatabase db(db_path, OpenOptions{.read_only = true});
+  SqliteStatement statement(db.handle(), "SELECT id, event_type, tenant_id, service_id FROM events ORDER BY id");
   std::map<int64_t, DbEvent> events;
   int64_t expected = 1;
   while (statement.step()) {

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "stores/sqlite.hpp"
 #include "stores/event_store.hpp"
 #include "support/async_test.hpp"
 
@@ -49,8 +50,8 @@ asio::awaitable<void> append_forever(std::shared_ptr<EventStore> store, int fd, 
 }
 
 std::vector<int64_t> ids_on_disk(const std::filesystem::path& db_path) {
-  Database db(db_path, OpenOptions{.read_only = true});
-  Statement statement(db.handle(), "SELECT id FROM events ORDER BY id");
+  SqliteDatabase db(db_path, OpenOptions{.read_only = true});
+  SqliteStatement statement(db.handle(), "SELECT id FROM events ORDER BY id");
   std::vector<int64_t> ids;
   while (statement.step()) ids.push_back(statement.column_int(0));
   return ids;

@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(a_crash_start_reports_its_recovery_and_verification_in_metr
   }
   {
     // The row of "lost" goes missing while the log still says it was deployed.
-    Database db(data / "solo.db", OpenOptions{});
+    SqliteDatabase db(data / "solo.db", OpenOptions{});
     db.exec("DELETE FROM services WHERE service_id = 'lost'");
   }
   SoloProcess solo(data);

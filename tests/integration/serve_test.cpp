@@ -26,8 +26,8 @@ struct Row {
 };
 
 std::vector<Row> read_events(const std::filesystem::path& db_path) {
-  Database db(db_path, OpenOptions{.read_only = true});
-  Statement statement(db.handle(), "SELECT id, event_type, payload FROM events ORDER BY id");
+  SqliteDatabase db(db_path, OpenOptions{.read_only = true});
+  SqliteStatement statement(db.handle(), "SELECT id, event_type, payload FROM events ORDER BY id");
   std::vector<Row> rows;
   while (statement.step()) rows.push_back({statement.column_int(0), statement.column_text(1), statement.column_text(2)});
   return rows;

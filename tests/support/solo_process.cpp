@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "net/http_client.hpp"
+#include "support/test_store.hpp"
 
 namespace solo::test {
 
@@ -34,6 +35,13 @@ SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string
   err_path_ = data_dir_.parent_path() / (stem + ".stderr");
   std::vector<std::string> args = {SOLO_BINARY, "serve", "--data", data_dir_.string(), "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  // SOLO_TEST_POSTGRES: the same suite with the store in PostgreSQL
+  // (support/test_store.hpp), one schema per data directory, so that a
+  // restart on the same directory finds the same store.
+  if (const char* server = postgres_under_test()) {
+    args.push_back("--store");
+    args.push_back(postgres_store_for(server, data_dir_));
+  }
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

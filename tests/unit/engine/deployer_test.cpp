@@ -161,7 +161,7 @@ ServiceSpec make_spec(const std::string& id, const std::string& code, int max_re
 
 // The rows and events as a second connection sees them (what survives a crash).
 std::vector<solo::ServiceRow> read_rows(const std::filesystem::path& path) {
-  solo::Database db(path, solo::OpenOptions{.read_only = true});
+  solo::SqliteDatabase db(path, solo::OpenOptions{.read_only = true});
   return solo::load_service_rows(db);
 }
 
@@ -173,8 +173,8 @@ struct EventRow {
 };
 
 std::vector<EventRow> read_events(const std::filesystem::path& path, const std::string& type) {
-  solo::Database db(path, solo::OpenOptions{.read_only = true});
-  solo::Statement statement(db.handle(),
+  solo::SqliteDatabase db(path, solo::OpenOptions{.read_only = true});
+  solo::SqliteStatement statement(db.handle(),
                             "SELECT id, event_type, service_id, payload FROM events ORDER BY id");
   std::vector<EventRow> rows;
   while (statement.step()) {

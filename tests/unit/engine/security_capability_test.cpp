@@ -407,8 +407,8 @@ BOOST_AUTO_TEST_CASE(no_token_appears_in_the_database_the_wal_or_any_event_paylo
   // The hash is stored (that is how restore finds it), but never in an event.
   auto hashes = test::run_awaitable(f.io, f.store->read<std::vector<std::string>>([](Database& db) {
     std::vector<std::string> out;
-    Statement statement(db.handle(), "SELECT token_hash FROM tokens");
-    while (statement.step()) out.push_back(statement.column_text(0));
+    auto statement = db.prepare("SELECT token_hash FROM tokens");
+    while (statement->step()) out.push_back(statement->column_text(0));
     return out;
   }));
   BOOST_TEST(hashes.size() == tokens.size());

@@ -59,7 +59,7 @@ struct Fixture {
   // Runs SQL on solo.db with a connection of its own (as an attacker with the file would).
   void tamper(const std::string& sql) {
     close();
-    Database db(dir / "solo.db", OpenOptions{});
+    SqliteDatabase db(dir / "solo.db", OpenOptions{});
     db.exec(sql);
   }
 };
@@ -155,13 +155,13 @@ BOOST_AUTO_TEST_CASE(a_flipped_ciphertext_byte_fails_with_a_clear_error) {
   f.close();
   {
     // One bit of one ciphertext byte, through a connection of its own.
-    Database db(f.dir / "solo.db", OpenOptions{});
-    Statement select(db.handle(), "SELECT ciphertext FROM secrets WHERE tenant_id = 't1' AND name = 'a'");
+    SqliteDatabase db(f.dir / "solo.db", OpenOptions{});
+    SqliteStatement select(db.handle(), "SELECT ciphertext FROM secrets WHERE tenant_id = 't1' AND name = 'a'");
     BOOST_REQUIRE(select.step());
     std::string ciphertext = select.column_blob(0);
     select.reset();
     ciphertext[3] = static_cast<char>(ciphertext[3] ^ 0x01);
-    Statement update(db.handle(), "UPDATE secrets SET ciphertext = ?1 WHERE tenant_id = 't1' AND name = 'a'");
+    SqliteStatement update(db.handle(), "UPDATE secrets SET ciphertext = ?1 WHERE tenant_id = 't1' AND name = 'a'");
     update.bind_blob(1, ciphertext);
     update.run();
   }
@@ -181,8 +181,8 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_anywhere_in_nonce_tag_or_ciphertext_is_detec
   for (const char* column : {"nonce", "ciphertext", "tag"}) {
     std::string original;
     {
-      Database db(f.dir / "solo.db", OpenOptions{});
-      Statement select(db.handle(), std::string("SELECT ") + column + " FROM secrets");
+      SqliteDatabase db(f.dir / "solo.db", OpenOptions{});
+      SqliteStatement select(db.handle(), std::string("SELECT ") + column + " FROM secrets");
       BOOST_REQUIRE(select.step());
       original = select.column_blob(0);
     }
@@ -190,8 +190,8 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_anywhere_in_nonce_tag_or_ciphertext_is_detec
       std::string flipped = original;
       flipped[i] = static_cast<char>(flipped[i] ^ 0x40);
       {
-        Database db(f.dir / "solo.db", OpenOptions{});
-        Statement update(db.handle(), std::string("UPDATE secrets SET ") + column + " = ?1");
+        SqliteDatabase db(f.dir / "solo.db", OpenOptions{});
+        SqliteStatement update(db.handle(), std::string("UPDATE secrets SET ") + column + " = ?1");
         update.bind_blob(1, flipped);
         update.run();
       }
@@ -200,8 +200,8 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_anywhere_in_nonce_tag_or_ciphertext_is_detec
       BOOST_TEST(!result.has_value(), column << " byte " << i);
       f.close();
     }
-    Database db(f.dir / "solo.db", OpenOptions{});
-    Statement restore(db.handle(), std::string("UPDATE secrets SET ") + column + " = ?1");
+    SqliteDatabase db(f.dir / "solo.db", OpenOptions{});
+    SqliteStatement restore(db.handle(), std::string("UPDATE secrets SET ") + column + " = ?1");
     restore.bind_blob(1, original);
     restore.run();
   }

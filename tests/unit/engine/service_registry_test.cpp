@@ -78,12 +78,12 @@ struct Fixture {
   }
 
   std::vector<solo::RegistrationRow> rows() {
-    solo::Database db(dir / "solo.db", solo::OpenOptions{.read_only = true});
+    solo::SqliteDatabase db(dir / "solo.db", solo::OpenOptions{.read_only = true});
     return solo::RegistrationStore::load_all(db);
   }
   std::vector<std::string> event_types() {
-    solo::Database db(dir / "solo.db", solo::OpenOptions{.read_only = true});
-    solo::Statement statement(db.handle(), "SELECT event_type FROM events ORDER BY id");
+    solo::SqliteDatabase db(dir / "solo.db", solo::OpenOptions{.read_only = true});
+    solo::SqliteStatement statement(db.handle(), "SELECT event_type FROM events ORDER BY id");
     std::vector<std::string> out;
     while (statement.step()) out.push_back(statement.column_text(0));
     return out;

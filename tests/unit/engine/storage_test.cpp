@@ -130,7 +130,7 @@ struct Fixture {
 
 // (tenant, service, key) -> value as a second connection sees the file.
 std::map<std::string, std::string> durable(const std::filesystem::path& path, const std::string& service) {
-  solo::Database db(path, solo::OpenOptions{.read_only = true});
+  solo::SqliteDatabase db(path, solo::OpenOptions{.read_only = true});
   std::map<std::string, std::string> rows;
   solo::load_storage_rows(db, [&](std::string_view tenant, std::string_view id, std::string_view key,
                                   std::string_view value) {

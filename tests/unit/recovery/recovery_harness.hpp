@@ -126,7 +126,7 @@ struct RecoveryHarness {
   json::value call(const std::string& id) { return run(call_task(deployer, id)); }
 
   std::vector<ServiceRow> rows() {
-    Database db(db_path(), OpenOptions{.read_only = true});
+    SqliteDatabase db(db_path(), OpenOptions{.read_only = true});
     return load_service_rows(db);
   }
 

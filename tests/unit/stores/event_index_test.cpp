@@ -4,6 +4,7 @@
 // boundary; after a rolled-back commit, a reopen without a clean close, a
 // kill -9 mid-load, an idle spell, and the schema step 8 migration of a
 // version 7 file.
+#include "stores/sqlite.hpp"
 #include "stores/event_index.hpp"
 
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
 #include "support/old_schema.hpp"
+#include "support/test_store.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -34,25 +36,24 @@ struct Row {
 };
 
 // The log as another connection reads it.
-std::vector<Row> read_log(const std::filesystem::path& path) {
-  Database db(path, OpenOptions{.read_only = true});
-  Statement statement(db.handle(), "SELECT id, event_type, tenant_id, service_id FROM events ORDER BY id");
+std::vector<Row> read_log(const StoreLocation& path) {
+  auto db = test::open_reader(path);
+  auto statement = db->prepare("SELECT id, event_type, tenant_id, service_id FROM events ORDER BY id");
   std::vector<Row> rows;
-  while (statement.step()) {
-    rows.push_back({statement.column_int(0), statement.column_text(1), statement.column_text(2),
-                    statement.column_text(3)});
+  while (statement->step()) {
+    rows.push_back({statement->column_int(0), statement->column_text(1), statement->column_text(2),
+                    statement->column_text(3)});
   }
   return rows;
 }
 
-int64_t indexed_through(const std::filesystem::path& path) {
-  Database db(path, OpenOptions{.read_only = true});
-  return db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'event_index_through'");
+int64_t indexed_through(const StoreLocation& path) {
+  return test::open_reader(path)->query_int(
+      "SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'event_index_through'");
 }
 
-int64_t count_rows(const std::filesystem::path& path, const std::string& table) {
-  Database db(path, OpenOptions{.read_only = true});
-  return db.query_int("SELECT count(*) FROM " + table);
+int64_t count_rows(const StoreLocation& path, const std::string& table) {
+  return test::open_reader(path)->query_int("SELECT count(*) FROM " + table);
 }
 
 std::vector<int64_t> brute_force(const std::vector<Row>& log, const EventQuery& query) {
@@ -103,7 +104,7 @@ std::vector<int64_t> ids_of(const std::vector<Event>& events) {
 }
 
 // Every tenant query shape, with cursors around the index boundary.
-void check_queries(asio::io_context& io, EventStore& store, const std::filesystem::path& path) {
+void check_queries(asio::io_context& io, EventStore& store, const StoreLocation& path) {
   auto log = read_log(path);
   BOOST_TEST_REQUIRE(!log.empty());
   int64_t through = indexed_through(path);
@@ -139,7 +140,7 @@ BOOST_AUTO_TEST_SUITE(event_index)
 
 BOOST_AUTO_TEST_CASE(tenant_queries_match_a_filter_of_the_log_across_the_index_and_its_tail) {
   test::TempDir dir;
-  auto path = dir / "solo.db";
+  auto path = test::store_at(dir);
   std::mt19937 rng(12);
   {
     asio::io_context io;
@@ -173,7 +174,7 @@ BOOST_AUTO_TEST_CASE(tenant_queries_match_a_filter_of_the_log_across_the_index_a
 
 BOOST_AUTO_TEST_CASE(the_event_right_after_a_written_run_is_read_from_the_tail) {
   test::TempDir dir;
-  auto path = dir / "solo.db";
+  auto path = test::store_at(dir);
   asio::io_context io;
   auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
   auto event = [](const char* tenant, const char* service) {
@@ -205,7 +206,7 @@ BOOST_AUTO_TEST_CASE(the_event_right_after_a_written_run_is_read_from_the_tail) 
 
 BOOST_AUTO_TEST_CASE(a_rolled_back_commit_leaves_no_index_rows_and_later_commits_index_the_rest) {
   test::TempDir dir;
-  auto path = dir / "solo.db";
+  auto path = test::store_at(dir);
   std::mt19937 rng(7);
   asio::io_context io;
   auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
@@ -219,17 +220,17 @@ BOOST_AUTO_TEST_CASE(a_rolled_back_commit_leaves_no_index_rows_and_later_commits
   check_queries(io, *store, path);
   test::run_awaitable(io, store->close());
   BOOST_TEST(indexed_through(path) == store->last_id());
-  Database db(path, OpenOptions{.read_only = true});
+  auto db = test::open_reader(path);
   // No index row points past the log or at an event of another key.
-  BOOST_TEST(db.query_int("SELECT count(*) FROM events_tenant_index x LEFT JOIN events e ON e.id = x.id "
+  BOOST_TEST(db->query_int("SELECT count(*) FROM events_tenant_index x LEFT JOIN events e ON e.id = x.id "
                           "WHERE e.id IS NULL OR e.tenant_id <> x.tenant_id") == 0);
-  BOOST_TEST(db.query_int("SELECT count(*) FROM events_service_index x LEFT JOIN events e ON e.id = x.id "
+  BOOST_TEST(db->query_int("SELECT count(*) FROM events_service_index x LEFT JOIN events e ON e.id = x.id "
                           "WHERE e.id IS NULL OR e.tenant_id <> x.tenant_id OR e.service_id <> x.service_id") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(after_a_kill_9_mid_load_tenant_queries_still_match_the_log) {
   test::TempDir dir;
-  auto path = dir / "solo.db";
+  auto path = test::store_at(dir);
   {
     // Created here, so that the parent can watch the file while the child writes.
     asio::io_context io;
@@ -253,8 +254,7 @@ BOOST_AUTO_TEST_CASE(after_a_kill_9_mid_load_tenant_queries_still_match_the_log)
   bool loaded = test::eventually(
       [&] {
         try {
-          Database db(path, OpenOptions{.read_only = true});
-          return db.query_int("SELECT count(*) FROM events") > EventIndexer::kMaxLag + 4000;
+          return test::open_reader(path)->query_int("SELECT count(*) FROM events") > EventIndexer::kMaxLag + 4000;
         } catch (const StoreError&) {
           return false;
         }
@@ -277,9 +277,9 @@ BOOST_AUTO_TEST_CASE(after_a_kill_9_mid_load_tenant_queries_still_match_the_log)
   test::run_awaitable(io, store->close());
 }
 
-BOOST_AUTO_TEST_CASE(step_8_turns_the_tenant_indexes_of_a_version_7_file_into_tables) {
+BOOST_AUTO_TEST_CASE(step_8_turns_the_tenant_indexes_of_a_version_7_file_into_tables, *test::sqlite_only()) {
   test::TempDir dir;
-  auto path = dir / "solo.db";
+  auto path = test::store_at(dir);
   std::mt19937 rng(3);
   {
     asio::io_context io;
@@ -289,14 +289,14 @@ BOOST_AUTO_TEST_CASE(step_8_turns_the_tenant_indexes_of_a_version_7_file_into_ta
   }
   {
     // Make it the file a version 7 solo left: SQLite's tenant indexes, no tables.
-    Database db(path, OpenOptions{});
+    SqliteDatabase db(path.file(), OpenOptions{});
     test::undo_schema_step_8(db);
     db.exec("PRAGMA user_version=7");
   }
   asio::io_context io;
   auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
   {
-    Database db(path, OpenOptions{.read_only = true});
+    SqliteDatabase db(path.file(), OpenOptions{.read_only = true});
     BOOST_TEST(db.query_int("PRAGMA user_version") == kSchemaVersion);
     BOOST_TEST(db.query_int("SELECT count(*) FROM sqlite_master WHERE name LIKE 'events_by_tenant%'") == 0);
   }
@@ -307,16 +307,16 @@ BOOST_AUTO_TEST_CASE(step_8_turns_the_tenant_indexes_of_a_version_7_file_into_ta
   test::run_awaitable(io, store->close());
 }
 
-BOOST_AUTO_TEST_CASE(tenant_queries_read_the_index_tables_without_a_scan_or_a_sort) {
+BOOST_AUTO_TEST_CASE(tenant_queries_read_the_index_tables_without_a_scan_or_a_sort, *test::sqlite_only()) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   auto plans = test::run_awaitable(io, store->read<std::vector<std::string>>([](Database& db) {
     std::vector<std::string> details;
     for (const char* from : {"events_tenant_index AS x CROSS JOIN events AS e ON e.id = x.id WHERE x.tenant_id = 't'",
                              "events_service_index AS x CROSS JOIN events AS e ON e.id = x.id "
                              "WHERE x.tenant_id = 't' AND x.service_id = 's'"}) {
-      Statement plan(db.handle(), std::string("EXPLAIN QUERY PLAN SELECT e.* FROM ") + from +
+      SqliteStatement plan(static_cast<SqliteDatabase&>(db).handle(), std::string("EXPLAIN QUERY PLAN SELECT e.* FROM ") + from +
                                       " AND x.id > 5 AND e.event_type = 'z' ORDER BY x.id LIMIT 10");
       while (plan.step()) details.push_back(plan.column_text(3));
     }

@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/async_test.hpp"
+#include "support/test_store.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -44,7 +45,7 @@ BOOST_AUTO_TEST_SUITE(meta_store)
 BOOST_AUTO_TEST_CASE(verified_through_is_zero_until_marked_then_the_id_of_the_marking_event_across_a_reopen) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   BOOST_TEST(test::run_awaitable(io, read_mark(store)) == 0);
   store->append(service_event("tick", "t", ""));
   int64_t first = test::run_awaitable(io, append_marked(store));
@@ -55,7 +56,7 @@ BOOST_AUTO_TEST_CASE(verified_through_is_zero_until_marked_then_the_id_of_the_ma
   BOOST_TEST(test::run_awaitable(io, read_mark(store)) == second);  // replaced, not added
   test::run_awaitable(io, store->close());
 
-  auto reopened = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto reopened = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   BOOST_TEST(test::run_awaitable(io, read_mark(reopened)) == second);
   test::run_awaitable(io, reopened->close());
 }
@@ -63,7 +64,7 @@ BOOST_AUTO_TEST_CASE(verified_through_is_zero_until_marked_then_the_id_of_the_ma
 BOOST_AUTO_TEST_CASE(latest_per_service_takes_the_newest_of_the_types_per_tenant_and_service_after_the_id) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   store->append(service_event("deployed", "acme", "a"));  // 1
   store->append(service_event("deployed", "acme", "b"));  // 2
   store->append(service_event("other", "acme", "a"));     // 3: not one of the types
@@ -93,7 +94,7 @@ BOOST_AUTO_TEST_CASE(latest_per_service_takes_the_newest_of_the_types_per_tenant
 BOOST_AUTO_TEST_CASE(latest_per_service_reads_past_one_page) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   // More than one page (5000) of one type; the newest word for "s" is the last.
   for (int i = 0; i < 6000; ++i) store->append(service_event("deployed", "acme", "s" + std::to_string(i % 7)));
   store->append(service_event("killed", "acme", "s0"));

@@ -1,5 +1,6 @@
 // Schema step 7: an older file loses events_by_service and keeps its events;
 // the admin's query by service across tenants still answers from the log.
+#include "stores/sqlite.hpp"
 #include "stores/schema.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -8,6 +9,7 @@
 #include "stores/event_store.hpp"
 #include "stores/storage_store.hpp"
 #include "support/async_test.hpp"
+#include "support/test_store.hpp"
 #include "support/old_schema.hpp"
 
 using namespace solo;
@@ -24,8 +26,8 @@ NewEvent event_of(std::string tenant, std::string service) {
 }
 
 int64_t count_indexes(const std::filesystem::path& path, const std::string& name) {
-  Database db(path, OpenOptions{.read_only = true});
-  Statement statement(db.handle(), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1");
+  SqliteDatabase db(path, OpenOptions{.read_only = true});
+  SqliteStatement statement(db.handle(), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1");
   statement.bind(1, name);
   statement.step();
   return statement.column_int(0);
@@ -39,7 +41,7 @@ std::vector<int64_t> ids_of(const std::vector<Event>& events) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(schema)
+BOOST_AUTO_TEST_SUITE(schema, *test::sqlite_only())
 
 BOOST_AUTO_TEST_CASE(step_7_drops_the_service_index_of_a_version_6_file_and_keeps_its_events_readable) {
   test::TempDir dir;
@@ -53,7 +55,7 @@ BOOST_AUTO_TEST_CASE(step_7_drops_the_service_index_of_a_version_6_file_and_keep
   {
     // Make it the file a version 6 solo left: the indexes back (step 8's
     // tables gone), user_version 6.
-    Database db(path, OpenOptions{});
+    SqliteDatabase db(path, OpenOptions{});
     test::undo_schema_step_8(db);
     db.exec("CREATE INDEX events_by_service ON events(service_id, id); PRAGMA user_version=6");
   }
@@ -91,7 +93,7 @@ BOOST_AUTO_TEST_CASE(step_9_adds_service_storage_to_a_version_8_file_and_its_row
     test::run_awaitable(io, store->close());
   }
   {
-    Database db(path, OpenOptions{});
+    SqliteDatabase db(path, OpenOptions{});
     test::undo_schema_step_9(db);
     db.exec("PRAGMA user_version=8");
   }

@@ -9,6 +9,7 @@
 
 #include "stores/event_store.hpp"
 #include "support/async_test.hpp"
+#include "support/test_store.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -33,7 +34,7 @@ NewEvent lifecycle(std::string type, std::string tenant, std::string service, in
 struct Log {
   Log() {
     asio::io_context io;
-    auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+    auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
     std::vector<NewEvent> events;
     events.push_back(lifecycle("service_deployed", "acme", "counter", 1, "-- v1"));       // 1
     events.push_back(lifecycle("service_deployed", "other", "counter", 1, "-- theirs"));  // 2
@@ -46,7 +47,7 @@ struct Log {
     test::run_awaitable(io, store->append_all_durable(std::move(events)));
     test::run_awaitable(io, store->close());
   }
-  std::filesystem::path path() const { return dir / "solo.db"; }
+  StoreLocation path() const { return test::store_at(dir); }
   test::TempDir dir;
 };
 
@@ -62,7 +63,8 @@ BOOST_AUTO_TEST_SUITE(service_versions)
 
 BOOST_AUTO_TEST_CASE(lists_deploys_swaps_and_rollbacks_of_one_service_newest_first) {
   Log log;
-  Database db(log.path(), OpenOptions{.read_only = true});
+  auto reader = test::open_reader(log.path());
+  Database& db = *reader;
   auto list = list_service_versions(db, "acme", "counter", 0, 50);
   BOOST_TEST((ids(list) == std::vector<int64_t>{8, 7, 6, 4, 1}));
   BOOST_TEST_REQUIRE(list.size() == 5u);
@@ -80,7 +82,8 @@ BOOST_AUTO_TEST_CASE(lists_deploys_swaps_and_rollbacks_of_one_service_newest_fir
 
 BOOST_AUTO_TEST_CASE(pages_by_event_id_and_an_empty_page_ends_the_list) {
   Log log;
-  Database db(log.path(), OpenOptions{.read_only = true});
+  auto reader = test::open_reader(log.path());
+  Database& db = *reader;
   auto first = list_service_versions(db, "acme", "counter", 0, 2);
   BOOST_TEST((ids(first) == std::vector<int64_t>{8, 7}));
   auto second = list_service_versions(db, "acme", "counter", first.back().event_id, 2);
@@ -93,7 +96,8 @@ BOOST_AUTO_TEST_CASE(pages_by_event_id_and_an_empty_page_ends_the_list) {
 
 BOOST_AUTO_TEST_CASE(another_tenant_and_another_service_are_invisible) {
   Log log;
-  Database db(log.path(), OpenOptions{.read_only = true});
+  auto reader = test::open_reader(log.path());
+  Database& db = *reader;
   auto theirs = list_service_versions(db, "other", "counter", 0, 50);
   BOOST_TEST((ids(theirs) == std::vector<int64_t>{2}));
   BOOST_TEST(theirs[0].code == "-- theirs");

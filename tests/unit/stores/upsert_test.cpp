@@ -10,6 +10,7 @@
 #include "stores/secret_store.hpp"
 #include "stores/storage_store.hpp"
 #include "support/async_test.hpp"
+#include "support/test_store.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -79,11 +80,11 @@ BOOST_AUTO_TEST_SUITE(store_upserts)
 BOOST_AUTO_TEST_CASE(a_second_write_of_a_key_replaces_every_column_and_leaves_one_row_across_a_reopen) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   write_twice(io, store);
   test::run_awaitable(io, store->close());
 
-  auto reopened = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto reopened = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   Read read = test::run_awaitable(io, read_all(reopened));
   test::run_awaitable(io, reopened->close());
 

@@ -12,6 +12,7 @@
 
 #include "stores/event_store.hpp"
 #include "support/async_test.hpp"
+#include "support/test_store.hpp"
 
 using namespace solo;
 namespace asio = boost::asio;
@@ -36,7 +37,7 @@ BOOST_AUTO_TEST_SUITE(writer)
 BOOST_AUTO_TEST_CASE(a_commit_gathers_every_write_posted_while_the_writer_thread_was_busy) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   std::vector<size_t> batches;
   store->writer().on_batch([&](const BatchResult& result) { batches.push_back(result.ops); });
 
@@ -64,7 +65,7 @@ BOOST_AUTO_TEST_CASE(a_commit_gathers_every_write_posted_while_the_writer_thread
 BOOST_AUTO_TEST_CASE(results_come_back_in_submission_order_and_waiters_resume_in_id_order) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   store->writer().on_batch([&](const BatchResult& result) { ranges.emplace_back(result.first_seq, result.last_seq); });
   std::vector<int64_t> acked;
@@ -85,7 +86,7 @@ BOOST_AUTO_TEST_CASE(results_come_back_in_submission_order_and_waiters_resume_in
 BOOST_AUTO_TEST_CASE(execute_runs_after_the_writes_posted_before_it) {
   test::TempDir dir;
   asio::io_context io;
-  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), dir / "solo.db"));
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
   for (int i = 0; i < 50; ++i) store->append(tick());
   std::function<int64_t(Database&)> count = [](Database& db) { return db.query_int("SELECT count(*) FROM events"); };
   BOOST_TEST(test::run_awaitable(io, store->writer().execute<int64_t>(std::move(count))) == 50);

@@ -1,0 +1,100 @@
+// The PostgreSQL backend of the store (stores/database.hpp), over libpq.
+//
+// The stores' SQL is written with SQLite's numbered placeholders (?1, ?2...);
+// a statement rewrites them to PostgreSQL's ($1, $2...), numbered densely in
+// the order of their numbers (PostgreSQL cannot infer the type of a
+// parameter the text never uses, and the event queries skip some). A
+// statement is prepared on the server at its first run, once the kinds of its
+// bindings are known: text is sent in binary form with its length (no copy,
+// no terminating NUL needed), blobs as bytea, integers as decimal text (the
+// server parses them into whatever integer type the column has). Results come
+// back as text; a bytea column is decoded from its hex form.
+//
+// Each run fetches the whole result at once (PQexecPrepared): the stores'
+// reads are bounded pages, and several statements may be stepped
+// interleaved on one connection, as SQLite allows.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stores/database.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace solo {
+
+class PostgresDatabase;
+
+class PostgresStatement final : public Statement {
+ public:
+  PostgresStatement(PostgresDatabase& db, std::string_view sql);
+  ~PostgresStatement() override;
+
+  using Statement::bind;
+  Statement& bind(int index, int64_t value) override;
+  Statement& bind(int index, std::string_view value) override;
+  Statement& bind_static(int index, std::string_view value) override;
+  Statement& bind_null(int index) override;
+  Statement& bind_blob(int index, std::string_view bytes) override;
+
+  bool step() override;
+  void reset() override;
+
+  int64_t column_int(int col) const override;
+  std::string column_text(int col) const override;
+  std::string_view column_view(int col) const override;
+  std::string column_blob(int col) const override;
+  bool column_is_null(int col) const override;
+
+ private:
+  enum class Kind { unbound, null, integer, text, blob };
+  struct Parameter {
+    Kind kind = Kind::unbound;
+    std::string owned;      // integers as text, copied text, blobs
+    std::string_view view;  // what is sent: owned, or bind_static's bytes
+  };
+  Parameter& slot(int index);  // nullptr-safe: an index the SQL does not use is ignored
+  void execute();
+
+  PostgresDatabase& db_;
+  std::string sql_;                // with $N placeholders
+  std::vector<int> dense_;         // ?N -> $M (0: not in the text)
+  std::vector<Parameter> params_;  // by $M - 1
+  Parameter ignored_;
+  std::string name_;  // the server-side prepared statement, once prepared
+  pg_result* result_ = nullptr;
+  int row_ = -1;
+};
+
+class PostgresDatabase final : public Database {
+ public:
+  // uri: a libpq connection URI (postgresql://user@host:port/db?...).
+  PostgresDatabase(const std::string& uri, const OpenOptions& options);
+  ~PostgresDatabase() override;
+
+  Dialect dialect() const override { return Dialect::postgresql; }
+  void exec(std::string_view sql) override;
+  std::unique_ptr<Statement> prepare(std::string_view sql) override;
+  int changes() const override { return changes_; }
+  void begin_write() override;
+  void begin_read() override;
+  std::optional<std::string> integrity_check() override { return std::nullopt; }
+
+  pg_conn* handle() const { return conn_; }
+
+ private:
+  friend class PostgresStatement;
+  // Throws StoreError with the server's message unless `result` succeeded;
+  // clears it when it throws.
+  void check(pg_result* result, std::string_view context);
+  std::string next_statement_name() { return "solo_" + std::to_string(++statements_); }
+
+  pg_conn* conn_ = nullptr;
+  bool closing_ = false;  // statements being dropped with the connection
+  int changes_ = 0;
+  uint64_t statements_ = 0;
+};
+
+}  // namespace solo
