@@ -85,8 +85,11 @@ class Statement {
 
   // Returns true while a row is available.
   virtual bool step() = 0;
-  // Runs a statement that returns no rows, then resets it.
-  void run() {
+  // Runs a statement that returns no rows, then resets it. Inside a write
+  // transaction a backend may send it without waiting for its outcome
+  // (PostgreSQL pipelines them): its error, if any, is then thrown by the
+  // next step(), exec() or commit() of the connection.
+  virtual void run() {
     while (step()) {
     }
     reset();
@@ -116,8 +119,12 @@ class Database {
   virtual std::unique_ptr<Statement> prepare(std::string_view sql) = 0;
   // Rows changed by the last statement run.
   virtual int changes() const = 0;
-  // Starts the transaction the Writer commits a batch in.
+  // Starts the transaction the Writer commits a batch in; commit() ends it
+  // (throwing StoreError when it did not commit: the caller then calls
+  // rollback()), rollback() abandons it. Both also end a begin_read().
   virtual void begin_write() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
   // Starts a read-only transaction that sees one snapshot throughout.
   virtual void begin_read() = 0;
   // The backend's own integrity check of the whole store: "ok" or what is

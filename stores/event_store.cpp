@@ -115,10 +115,10 @@ std::vector<Event> run_query(Database& db, const EventQuery& query) {
     try {
       query_tenant(db, query, events);
     } catch (...) {
-      db.exec("ROLLBACK");
+      db.rollback();
       throw;
     }
-    db.exec("COMMIT");
+    db.commit();
     return events;
   }
   // Every tenant: the primary key, or the type index.

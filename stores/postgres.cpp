@@ -2,8 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 namespace solo {
 
@@ -64,10 +66,11 @@ PostgresStatement::PostgresStatement(PostgresDatabase& db, std::string_view sql)
 
 PostgresStatement::~PostgresStatement() {
   PQclear(result_);
+  std::erase(db_.preparing_, this);
   // One-shot statements (query_int, tools) would otherwise pile up on the
   // server for the connection's life; a connection that is closing drops
   // them all with itself.
-  if (!name_.empty() && !db_.closing_ && PQstatus(db_.conn_) == CONNECTION_OK &&
+  if (!name_.empty() && !db_.closing_ && !db_.pipelining_ && PQstatus(db_.conn_) == CONNECTION_OK &&
       PQtransactionStatus(db_.conn_) != PQTRANS_INERROR) {
     PQclear(PQexec(db_.conn_, ("DEALLOCATE " + name_).c_str()));
   }
@@ -118,38 +121,75 @@ Statement& PostgresStatement::bind_blob(int index, std::string_view bytes) {
   return *this;
 }
 
-void PostgresStatement::execute() {
-  const int count = static_cast<int>(params_.size());
-  if (name_.empty()) {
-    // Prepared at the first run: the kinds bound now give the text and bytea
-    // parameters their types (sent in binary, they could not be inferred
-    // as anything else).
-    std::vector<Oid> types(params_.size(), 0);
-    for (size_t i = 0; i < params_.size(); ++i) {
-      if (params_[i].kind == Kind::text) types[i] = kTextOid;
-      if (params_[i].kind == Kind::blob) types[i] = kByteaOid;
-    }
-    std::string name = db_.next_statement_name();
-    db_.check(PQprepare(db_.conn_, name.c_str(), sql_.c_str(), count, types.data()), "prepare");
-    name_ = std::move(name);
+std::vector<Oid> PostgresStatement::parameter_types() const {
+  // The kinds bound at the first run give the text and bytea parameters
+  // their types (sent in binary, they could not be inferred as anything
+  // else); integers are left to the server.
+  std::vector<Oid> types(params_.size(), 0);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (params_[i].kind == Kind::text) types[i] = kTextOid;
+    if (params_[i].kind == Kind::blob) types[i] = kByteaOid;
   }
-  std::vector<const char*> values(params_.size());
-  std::vector<int> lengths(params_.size());
-  std::vector<int> formats(params_.size());
+  return types;
+}
+
+PostgresStatement::Wire PostgresStatement::wire() const {
+  Wire wire;
+  wire.values.resize(params_.size());
+  wire.lengths.resize(params_.size());
+  wire.formats.resize(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto& param = params_[i];
     if (param.kind == Kind::unbound || param.kind == Kind::null) continue;  // NULL, as SQLite binds
-    values[i] = param.view.empty() ? "" : param.view.data();
-    lengths[i] = static_cast<int>(param.view.size());
-    formats[i] = param.kind == Kind::integer ? 0 : 1;
+    wire.values[i] = param.view.empty() ? "" : param.view.data();
+    wire.lengths[i] = static_cast<int>(param.view.size());
+    wire.formats[i] = param.kind == Kind::integer ? 0 : 1;
   }
-  pg_result* result =
-      PQexecPrepared(db_.conn_, name_.c_str(), count, values.data(), lengths.data(), formats.data(), 0);
+  return wire;
+}
+
+void PostgresStatement::execute() {
+  db_.drain();  // the answers to what was pipelined come first
+  const int count = static_cast<int>(params_.size());
+  if (name_.empty()) {
+    std::string name = db_.next_statement_name();
+    auto types = parameter_types();
+    db_.check(PQprepare(db_.conn_, name.c_str(), sql_.c_str(), count, types.data()), "prepare");
+    name_ = std::move(name);
+  }
+  auto sent = wire();
+  pg_result* result = PQexecPrepared(db_.conn_, name_.c_str(), count, sent.values.data(), sent.lengths.data(),
+                                     sent.formats.data(), 0);
   db_.check(result, "step");
   result_ = result;
   const char* changed = PQcmdTuples(result_);
   db_.changes_ = changed && *changed ? std::atoi(changed) : 0;
   row_ = -1;
+}
+
+void PostgresStatement::run() {
+  if (!db_.in_write_) {
+    Statement::run();
+    return;
+  }
+  db_.start_pipeline();
+  const int count = static_cast<int>(params_.size());
+  if (name_.empty()) {
+    std::string name = db_.next_statement_name();
+    auto types = parameter_types();
+    if (!PQsendPrepare(db_.conn_, name.c_str(), sql_.c_str(), count, types.data())) {
+      throw StoreError(std::string("prepare: ") + PQerrorMessage(db_.conn_));
+    }
+    name_ = std::move(name);
+    db_.preparing_.push_back(this);
+  }
+  auto sent = wire();
+  // libpq copies the values into its output buffer here: the bindings may go.
+  if (!PQsendQueryPrepared(db_.conn_, name_.c_str(), count, sent.values.data(), sent.lengths.data(),
+                           sent.formats.data(), 0)) {
+    throw StoreError(std::string("run: ") + PQerrorMessage(db_.conn_));
+  }
+  reset();
 }
 
 bool PostgresStatement::step() {
@@ -235,6 +275,7 @@ void PostgresDatabase::check(pg_result* result, std::string_view context) {
 }
 
 void PostgresDatabase::exec(std::string_view sql) {
+  drain();
   pg_result* result = PQexec(conn_, std::string(sql).c_str());
   check(result, "exec");
   const char* changed = PQcmdTuples(result);
@@ -246,7 +287,69 @@ std::unique_ptr<Statement> PostgresDatabase::prepare(std::string_view sql) {
   return std::make_unique<PostgresStatement>(*this, sql);
 }
 
-void PostgresDatabase::begin_write() { exec("BEGIN"); }
+void PostgresDatabase::begin_write() {
+  exec("BEGIN");
+  in_write_ = true;
+}
+
+void PostgresDatabase::commit() {
+  in_write_ = false;
+  if (pipelining_ && !PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0)) {
+    throw StoreError(std::string("commit: ") + PQerrorMessage(conn_));
+  }
+  if (pipelining_) {
+    drain();  // the COMMIT's result with the rest
+  } else {
+    exec("COMMIT");
+  }
+}
+
+void PostgresDatabase::rollback() {
+  in_write_ = false;
+  try {
+    drain();  // an error among them is why we roll back: already known
+  } catch (const StoreError&) {
+  }
+  exec("ROLLBACK");
+}
+
+void PostgresDatabase::start_pipeline() {
+  if (pipelining_) return;
+  if (!PQenterPipelineMode(conn_)) throw StoreError(std::string("pipeline: ") + PQerrorMessage(conn_));
+  pipelining_ = true;
+}
+
+void PostgresDatabase::drain() {
+  if (!pipelining_) return;
+  pipelining_ = false;
+  std::string error;
+  if (!PQpipelineSync(conn_)) {
+    error = PQerrorMessage(conn_);
+  } else {
+    for (;;) {
+      pg_result* result = PQgetResult(conn_);
+      if (!result) {
+        // Between two statements' results; a broken connection gives only these.
+        if (PQstatus(conn_) != CONNECTION_OK) {
+          if (error.empty()) error = PQerrorMessage(conn_);
+          break;
+        }
+        continue;
+      }
+      auto status = PQresultStatus(result);
+      if (status == PGRES_FATAL_ERROR && error.empty()) error = PQresultErrorMessage(result);
+      PQclear(result);
+      if (status == PGRES_PIPELINE_SYNC) break;
+    }
+  }
+  PQexitPipelineMode(conn_);
+  if (!error.empty()) {
+    for (auto* statement : preparing_) statement->name_.clear();
+  }
+  preparing_.clear();
+  while (!error.empty() && error.back() == '\n') error.pop_back();
+  if (!error.empty()) throw StoreError("write: " + error);
+}
 
 // REPEATABLE READ: one snapshot for the whole transaction (READ COMMITTED,
 // the default, takes one per statement).

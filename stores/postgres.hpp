@@ -10,9 +10,16 @@
 // server parses them into whatever integer type the column has). Results come
 // back as text; a bytea column is decoded from its hex form.
 //
-// Each run fetches the whole result at once (PQexecPrepared): the stores'
+// Each step() fetches the whole result at once (PQexecPrepared): the stores'
 // reads are bounded pages, and several statements may be stepped
 // interleaved on one connection, as SQLite allows.
+//
+// Inside a write transaction (begin_write() to commit()) run() does not wait
+// for its statement's outcome: the statements of a batch go out in libpq's
+// pipeline mode, one after the other on the socket, and their results are
+// read once something needs an answer (a step(), an exec(), the COMMIT),
+// the first error thrown then. A batch of hundreds of writes thus costs one
+// round trip to the server instead of one per statement.
 #pragma once
 
 #include <string>
@@ -40,6 +47,7 @@ class PostgresStatement final : public Statement {
   Statement& bind_blob(int index, std::string_view bytes) override;
 
   bool step() override;
+  void run() override;
   void reset() override;
 
   int64_t column_int(int col) const override;
@@ -57,6 +65,16 @@ class PostgresStatement final : public Statement {
   };
   Parameter& slot(int index);  // nullptr-safe: an index the SQL does not use is ignored
   void execute();
+  // The parameters as libpq takes them; the pointers are into params_.
+  struct Wire {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+  };
+  Wire wire() const;
+  std::vector<unsigned> parameter_types() const;
+
+  friend class PostgresDatabase;  // drain() forgets names whose preparation failed
 
   PostgresDatabase& db_;
   std::string sql_;                // with $N placeholders
@@ -79,6 +97,8 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
   int changes() const override { return changes_; }
   void begin_write() override;
+  void commit() override;
+  void rollback() override;
   void begin_read() override;
   std::optional<std::string> integrity_check() override { return std::nullopt; }
 
@@ -90,9 +110,20 @@ class PostgresDatabase final : public Database {
   // clears it when it throws.
   void check(pg_result* result, std::string_view context);
   std::string next_statement_name() { return "solo_" + std::to_string(++statements_); }
+  // Pipeline mode: entered by the first run() of a write transaction.
+  void start_pipeline();
+  // Reads every pipelined result through a sync and leaves pipeline mode;
+  // throws the first error among them.
+  void drain();
 
   pg_conn* conn_ = nullptr;
   bool closing_ = false;  // statements being dropped with the connection
+  bool in_write_ = false;    // between begin_write() and commit()/rollback()
+  bool pipelining_ = false;  // statements sent whose results are not read yet
+  // Statements whose PQsendPrepare is in the current pipeline: when the
+  // pipeline fails they may not exist on the server (aborted with the rest),
+  // so they are prepared afresh at their next use.
+  std::vector<PostgresStatement*> preparing_;
   int changes_ = 0;
   uint64_t statements_ = 0;
 };

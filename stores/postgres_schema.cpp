@@ -115,15 +115,15 @@ void migrate_postgres(Database& db) {
                          std::to_string(kPostgresSchemaVersion) + ")");
       }
       if (version == kPostgresSchemaVersion) {
-        db.exec("COMMIT");
+        db.commit();
         return;
       }
       db.exec(kSteps[static_cast<size_t>(version)]);
       db.exec("DELETE FROM solo_schema");
       db.exec("INSERT INTO solo_schema (version) VALUES (" + std::to_string(version + 1) + ")");
-      db.exec("COMMIT");
+      db.commit();
     } catch (...) {
-      db.exec("ROLLBACK");
+      db.rollback();
       throw;
     }
   }

@@ -166,9 +166,9 @@ void migrate(Database& db) {
     try {
       db.exec(kMigrations[static_cast<size_t>(next - 1)]);
       db.exec("PRAGMA user_version=" + std::to_string(next));
-      db.exec("COMMIT");
+      db.commit();
     } catch (...) {
-      db.exec("ROLLBACK");
+      db.rollback();
       throw;
     }
   }

@@ -50,6 +50,8 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
   int changes() const override;
   void begin_write() override;
+  void commit() override { exec("COMMIT"); }
+  void rollback() override { exec("ROLLBACK"); }
   void begin_read() override;
   // PRAGMA quick_check: reads every page.
   std::optional<std::string> integrity_check() override;

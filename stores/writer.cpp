@@ -273,7 +273,7 @@ void Writer::commit_group(std::vector<Write>& group) {
       --injected_failures_;
       throw StoreError("injected commit failure (disk I/O error)");
     }
-    db_->exec("COMMIT");
+    db_->commit();
     in_transaction = false;
   } catch (const std::exception& error) {
     result.ok = false;
@@ -281,7 +281,7 @@ void Writer::commit_group(std::vector<Write>& group) {
     if (hook_) hook_->rolled_back();
     if (in_transaction && db_) {
       try {
-        db_->exec("ROLLBACK");
+        db_->rollback();
       } catch (const std::exception&) {
         reopen_needed_ = true;  // the connection's state is unknown; start afresh
       }
@@ -326,14 +326,14 @@ void Writer::run_idle() {
     in_transaction = true;
     hook_->begun(*db_);
     hook_->idle(*db_);
-    db_->exec("COMMIT");
+    db_->commit();
     catch_up();
   } catch (const std::exception&) {
     // Nothing waits on it: the next commit (or the next idle spell) retries.
     hook_->rolled_back();
     if (in_transaction) {
       try {
-        db_->exec("ROLLBACK");
+        db_->rollback();
       } catch (const std::exception&) {
         reopen_needed_ = true;
       }

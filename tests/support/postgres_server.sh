@@ -5,7 +5,8 @@
 # The cluster lives in a fresh /tmp/solo-pg.XXXXXX (a Unix socket path must be
 # short and reachable by the postgres user), listens on its Unix socket only
 # (no TCP port to collide with), trusts local connections, and runs with
-# fsync off: the tests kill solo, never the database server. PostgreSQL
+# fsync off (SOLO_PG_FSYNC=on for solo-bench postgres): the tests kill solo,
+# never the database server. PostgreSQL
 # refuses to run as root, so as root it runs as the postgres user that
 # Debian's package creates (`make deps` installs postgresql).
 set -eu
@@ -29,7 +30,7 @@ start)
   as_owner "$bin/initdb" -D "$dir/data" -A trust -U solo --no-sync -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=200" start >/dev/null ||
+    -o "-k $dir -c listen_addresses= -c fsync=${SOLO_PG_FSYNC:-off} -c max_connections=200" start >/dev/null ||
     { cat "$dir/server.log" >&2; exit 1; }
   echo "postgresql://solo@/postgres?host=$dir" >"$state/uri"
   cat "$state/uri"

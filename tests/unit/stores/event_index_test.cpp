@@ -47,13 +47,16 @@ std::vector<Row> read_log(const StoreLocation& path) {
   return rows;
 }
 
-int64_t indexed_through(const StoreLocation& path) {
-  return test::open_reader(path)->query_int(
-      "SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'event_index_through'");
+int64_t indexed_through(Database& db) {
+  return db.query_int("SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'event_index_through'");
 }
 
+int64_t indexed_through(const StoreLocation& path) { return indexed_through(*test::open_reader(path)); }
+
+int64_t count_rows(Database& db, const std::string& table) { return db.query_int("SELECT count(*) FROM " + table); }
+
 int64_t count_rows(const StoreLocation& path, const std::string& table) {
-  return test::open_reader(path)->query_int("SELECT count(*) FROM " + table);
+  return count_rows(*test::open_reader(path), table);
 }
 
 std::vector<int64_t> brute_force(const std::vector<Row>& log, const EventQuery& query) {
@@ -145,12 +148,16 @@ BOOST_AUTO_TEST_CASE(tenant_queries_match_a_filter_of_the_log_across_the_index_a
   {
     asio::io_context io;
     auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
+    // Connected before the load: the checks below must run within the idle
+    // delay after the last commit (kIdleDelay; then the tail is indexed), and
+    // a PostgreSQL connection takes milliseconds to set up.
+    auto reader = test::open_reader(path);
     append_events(io, *store, rng, 3 * EventIndexer::kMaxLag / 2);
     // Both parts are there: rows in the tables, and a tail after the boundary.
-    BOOST_TEST(count_rows(path, "events_tenant_index") > 0);
-    BOOST_TEST(count_rows(path, "events_service_index") > 0);
-    BOOST_TEST(indexed_through(path) > 0);
-    BOOST_TEST(indexed_through(path) < store->last_id());
+    BOOST_TEST(indexed_through(*reader) < store->last_id());
+    BOOST_TEST(indexed_through(*reader) > 0);
+    BOOST_TEST(count_rows(*reader, "events_tenant_index") > 0);
+    BOOST_TEST(count_rows(*reader, "events_service_index") > 0);
     check_queries(io, *store, path);
     // Not closed: the next open rebuilds the pending sets from the tail.
     store.reset();
@@ -158,8 +165,9 @@ BOOST_AUTO_TEST_CASE(tenant_queries_match_a_filter_of_the_log_across_the_index_a
   {
     asio::io_context io;
     auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), path));
+    auto reader = test::open_reader(path);  // as above: connected before the load
     append_events(io, *store, rng, 5000);
-    BOOST_TEST(indexed_through(path) < store->last_id());
+    BOOST_TEST(indexed_through(*reader) < store->last_id());
     check_queries(io, *store, path);
     // An idle writer indexes the rest.
     BOOST_TEST(test::eventually([&] { return indexed_through(path) == store->last_id(); }));
