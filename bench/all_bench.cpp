@@ -58,6 +58,7 @@ struct Planned {
 const std::vector<Planned>& plan() {
   static const std::vector<Planned> planned = {
       {"append", {}, {"--events", "2000"}},
+      {"postgres", {}, {"--events", "2000", "--writers", "64"}},
       {"services", {}, {"--quick"}},
       {"recovery", {}, {"--services", "40", "--events", "3000", "--tenants", "2"}},
       {"storage", {}, {"--quick"}},

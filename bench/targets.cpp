@@ -84,6 +84,11 @@ std::vector<TargetRow> targets_of(const std::string& scenario, const boost::json
                              "ack_over_own_commit_p99", "ratio <= 2", 2));
     rows.push_back(row(scenario, report, "writer CPU us per event (vs raw SQLite)", "writer_cpu_us_per_event",
                        "raw_cpu_us_per_event", "ratio <= 1.5", ratio_at_most(1.5)));
+  } else if (scenario == "postgres") {
+    // Issue 16: durable appends on the PostgreSQL backend against raw libpq
+    // at its best on the same server (10k rows a transaction, pipelined).
+    rows.push_back(row(scenario, report, "durable appends/s on PostgreSQL (vs raw libpq, pipelined, 10k rows/txn)",
+                       "events_per_s", "raw_pipelined_events_per_s", "ratio >= 0.5", ratio_at_least(0.5)));
   } else if (scenario == "services") {
     // The bare states are kept alive, as deploys keep theirs: a bare state
     // closed at once hands its memory to the next one, which no deploy gets.

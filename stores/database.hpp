@@ -131,6 +131,9 @@ class Database {
   // wrong; nullopt when the backend has none to run (PostgreSQL checks its
   // pages and replays its own WAL itself).
   virtual std::optional<std::string> integrity_check() = 0;
+  // The connection is gone (a database server that restarted or was cut
+  // off): its owner opens a new one rather than fail on it forever.
+  virtual bool broken() const = 0;
 
   // A statement prepared once per connection and reused (reset before use).
   // The text is copied into the cache's key: callers may pass constants that

@@ -19,6 +19,24 @@ constexpr Oid kByteaOid = 17;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// libpq's messages span lines (and repeat themselves when a connection
+// breaks: once for the statement, once for the connection): one line, once,
+// for /health's store_error and a caller's error.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  size_t half = out.size() / 2;
+  if (out.size() > 1 && out.size() % 2 == 1 && out[half] == ' ' && out.compare(0, half, out, half + 1) == 0) {
+    out.resize(half);
+  }
+  return out;
+}
+
 // Calls `on_placeholder(number, position, length)` for every ?N outside
 // quoted strings and identifiers.
 template <class F>
@@ -178,7 +196,7 @@ void PostgresStatement::run() {
     std::string name = db_.next_statement_name();
     auto types = parameter_types();
     if (!PQsendPrepare(db_.conn_, name.c_str(), sql_.c_str(), count, types.data())) {
-      throw StoreError(std::string("prepare: ") + PQerrorMessage(db_.conn_));
+      throw StoreError("prepare: " + one_line(PQerrorMessage(db_.conn_)));
     }
     name_ = std::move(name);
     db_.preparing_.push_back(this);
@@ -187,7 +205,7 @@ void PostgresStatement::run() {
   // libpq copies the values into its output buffer here: the bindings may go.
   if (!PQsendQueryPrepared(db_.conn_, name_.c_str(), count, sent.values.data(), sent.lengths.data(),
                            sent.formats.data(), 0)) {
-    throw StoreError(std::string("run: ") + PQerrorMessage(db_.conn_));
+    throw StoreError("run: " + one_line(PQerrorMessage(db_.conn_)));
   }
   reset();
 }
@@ -232,13 +250,17 @@ bool PostgresStatement::column_is_null(int col) const { return PQgetisnull(resul
 // ---- connection ------------------------------------------------------------
 
 PostgresDatabase::PostgresDatabase(const std::string& uri, const OpenOptions& options) {
-  // connect_timeout first: the URI's own, if it has one, overrides it.
-  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {"10", uri.c_str(), nullptr};
+  // Defaults first: the URI's own settings, if it has any, override them.
+  // A server that vanishes from the network (no reset, no FIN) must not hang
+  // the Writer in a commit for the kernel's two hours of TCP silence: TCP
+  // keepalives after 10 s idle, and at most 30 s for unacknowledged data;
+  // the commit then fails and the store reports itself degraded.
+  const char* keywords[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                            "tcp_user_timeout", "dbname", nullptr};
+  const char* values[] = {"10", "10", "5", "3", "30000", uri.c_str(), nullptr};
   conn_ = PQconnectdbParams(keywords, values, 1);
   if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
-    std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
-    while (!message.empty() && message.back() == '\n') message.pop_back();
+    std::string message = one_line(conn_ ? PQerrorMessage(conn_) : "out of memory");
     PQfinish(conn_);
     conn_ = nullptr;
     throw StoreError("connect to " + StoreLocation::parse(uri).describe() + ": " + message);
@@ -269,9 +291,8 @@ void PostgresDatabase::check(pg_result* result, std::string_view context) {
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
   std::string message = result ? PQresultErrorMessage(result) : "";
   if (message.empty()) message = PQerrorMessage(conn_);
-  while (!message.empty() && message.back() == '\n') message.pop_back();
   PQclear(result);
-  throw StoreError(std::string(context) + ": " + message);
+  throw StoreError(std::string(context) + ": " + one_line(message));
 }
 
 void PostgresDatabase::exec(std::string_view sql) {
@@ -287,6 +308,8 @@ std::unique_ptr<Statement> PostgresDatabase::prepare(std::string_view sql) {
   return std::make_unique<PostgresStatement>(*this, sql);
 }
 
+bool PostgresDatabase::broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+
 void PostgresDatabase::begin_write() {
   exec("BEGIN");
   in_write_ = true;
@@ -295,7 +318,7 @@ void PostgresDatabase::begin_write() {
 void PostgresDatabase::commit() {
   in_write_ = false;
   if (pipelining_ && !PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0)) {
-    throw StoreError(std::string("commit: ") + PQerrorMessage(conn_));
+    throw StoreError("commit: " + one_line(PQerrorMessage(conn_)));
   }
   if (pipelining_) {
     drain();  // the COMMIT's result with the rest
@@ -315,7 +338,7 @@ void PostgresDatabase::rollback() {
 
 void PostgresDatabase::start_pipeline() {
   if (pipelining_) return;
-  if (!PQenterPipelineMode(conn_)) throw StoreError(std::string("pipeline: ") + PQerrorMessage(conn_));
+  if (!PQenterPipelineMode(conn_)) throw StoreError("pipeline: " + one_line(PQerrorMessage(conn_)));
   pipelining_ = true;
 }
 
@@ -347,8 +370,7 @@ void PostgresDatabase::drain() {
     for (auto* statement : preparing_) statement->name_.clear();
   }
   preparing_.clear();
-  while (!error.empty() && error.back() == '\n') error.pop_back();
-  if (!error.empty()) throw StoreError("write: " + error);
+  if (!error.empty()) throw StoreError("write: " + one_line(error));
 }
 
 // REPEATABLE READ: one snapshot for the whole transaction (READ COMMITTED,

@@ -101,6 +101,7 @@ class PostgresDatabase final : public Database {
   void rollback() override;
   void begin_read() override;
   std::optional<std::string> integrity_check() override { return std::nullopt; }
+  bool broken() const override;
 
   pg_conn* handle() const { return conn_; }
 

@@ -38,7 +38,7 @@ void Reader::thread_main() {
 }
 
 Database& Reader::database() {
-  if (!db_) {
+  if (!db_ || db_->broken()) {  // a PostgreSQL server that restarted: connect again
     OpenOptions options;
     options.read_only = true;
     db_ = open_database(location_, options);

@@ -55,6 +55,7 @@ class SqliteDatabase final : public Database {
   void begin_read() override;
   // PRAGMA quick_check: reads every page.
   std::optional<std::string> integrity_check() override;
+  bool broken() const override { return false; }  // a file handle stays valid
 
   sqlite3* handle() const { return db_; }
   const std::filesystem::path& path() const { return path_; }

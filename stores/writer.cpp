@@ -286,7 +286,7 @@ void Writer::commit_group(std::vector<Write>& group) {
         reopen_needed_ = true;  // the connection's state is unknown; start afresh
       }
     }
-    if (!db_) reopen_needed_ = true;
+    if (!db_ || db_->broken()) reopen_needed_ = true;
     accept_epoch_ = result.epoch + 1;
     latched_error_ = result.error;
   }
@@ -331,6 +331,7 @@ void Writer::run_idle() {
   } catch (const std::exception&) {
     // Nothing waits on it: the next commit (or the next idle spell) retries.
     hook_->rolled_back();
+    if (db_->broken()) reopen_needed_ = true;
     if (in_transaction) {
       try {
         db_->rollback();
