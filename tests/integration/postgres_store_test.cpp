@@ -1,5 +1,6 @@
-// The real binary on the PostgreSQL backend (solo serve --store) when its
-// database server goes away and comes back (docs/operations.md, "The store
+// The real binary on the PostgreSQL backend (solo serve --store): one
+// process per store (a second is refused at start, clearly), and what happens
+// when its database server goes away and comes back (docs/operations.md, "The store
 // in PostgreSQL"): a write made while it is down fails with a clear error and
 // is not kept, /health says degraded with the reason, the Writer reconnects
 // on its own once the server is back (no request needed), writes are
@@ -70,7 +71,7 @@ json::object health(const SoloProcess& solo) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(postgres_outage)
+BOOST_AUTO_TEST_SUITE(postgres_store)
 
 BOOST_AUTO_TEST_CASE(a_database_outage_fails_writes_clearly_and_solo_reconnects_by_itself_losing_nothing_acknowledged) {
   test::TempDir dir;
@@ -108,6 +109,26 @@ BOOST_AUTO_TEST_CASE(a_database_outage_fails_writes_clearly_and_solo_reconnects_
   for (const auto& entry : listed.at("entries").as_array()) keys += std::string(entry.at("key").as_string()) + " ";
   BOOST_TEST(keys == "after before ");  // sorted by key; "during" was never acknowledged, nor kept
   restarted.terminate();
+}
+
+BOOST_AUTO_TEST_CASE(a_second_solo_on_the_same_store_fails_to_start_and_a_bad_store_is_a_usage_error) {
+  test::TempDir dir;
+  OwnServer server(dir / "postgres");
+  const std::string store = test::postgres_store_for(server.uri().c_str(), dir.path());
+  SoloProcess first(dir / "one", {"--store", store});
+  BOOST_CHECK_EXCEPTION(SoloProcess(dir / "two", {"--store", store}), std::runtime_error,
+                        [](const std::runtime_error& e) {
+                          return std::string(e.what()).find("another solo process is writing to this PostgreSQL "
+                                                            "store") != std::string::npos;
+                        });
+  BOOST_CHECK_EXCEPTION(SoloProcess(dir / "three", {"--store", "mysql://nope"}), std::runtime_error,
+                        [](const std::runtime_error& e) {
+                          return std::string(e.what()).find("--store must be a postgresql:// URI") !=
+                                 std::string::npos;
+                        });
+  // The first is untouched by both attempts.
+  BOOST_TEST(health(first).at("status").as_string() == "healthy");
+  BOOST_TEST(first.terminate().value_or(-1) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
