@@ -44,7 +44,7 @@ void tighten(const fs::path& path, fs::perms current, fs::perms allowed) {
 
 }  // namespace
 
-void prepare_data_dir(const fs::path& dir) {
+void prepare_data_dir(const fs::path& dir, bool sqlite_store) {
   if (fs::create_directories(dir)) fs::permissions(dir, kDirMode, fs::perm_options::replace);
   tighten(dir, fs::status(dir).permissions(), kDirMode);
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -55,6 +55,7 @@ void prepare_data_dir(const fs::path& dir) {
       tighten(entry.path(), status.permissions(), kFileMode);
     }
   }
+  if (!sqlite_store) return;
   const auto database = dir / "solo.db";
   const int fd = ::open(database.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {

@@ -16,6 +16,7 @@ namespace solo {
 
 // Throws std::filesystem::filesystem_error when the directory or solo.db
 // cannot be created; a mode that cannot be tightened is a warning on stderr.
-void prepare_data_dir(const std::filesystem::path& dir);
+// `sqlite_store` false (the store is in PostgreSQL): no solo.db is made.
+void prepare_data_dir(const std::filesystem::path& dir, bool sqlite_store = true);
 
 }  // namespace solo

@@ -462,7 +462,7 @@ asio::awaitable<boost::json::value> Kernel::verify_now(std::shared_ptr<Kernel> s
 }
 
 asio::awaitable<void> Kernel::boot() {
-  prepare_data_dir(options_.data_dir);
+  prepare_data_dir(options_.data_dir, options_.store.empty());
   co_await kernel_->start();
   tree_started_ = true;
   boot_progress_->notify();

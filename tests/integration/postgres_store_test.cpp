@@ -109,6 +109,9 @@ BOOST_AUTO_TEST_CASE(a_database_outage_fails_writes_clearly_and_solo_reconnects_
   for (const auto& entry : listed.at("entries").as_array()) keys += std::string(entry.at("key").as_string()) + " ";
   BOOST_TEST(keys == "after before ");  // sorted by key; "during" was never acknowledged, nor kept
   restarted.terminate();
+  // The store was never a file: the data directory holds the keys only.
+  BOOST_TEST(!std::filesystem::exists(data / "solo.db"));
+  BOOST_TEST(std::filesystem::exists(data / "master.key"));
 }
 
 BOOST_AUTO_TEST_CASE(a_second_solo_on_the_same_store_fails_to_start_and_a_bad_store_is_a_usage_error) {
