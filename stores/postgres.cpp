@@ -172,7 +172,9 @@ void PostgresStatement::execute() {
   if (name_.empty()) {
     std::string name = db_.next_statement_name();
     auto types = parameter_types();
-    db_.check(PQprepare(db_.conn_, name.c_str(), sql_.c_str(), count, types.data()), "prepare");
+    pg_result* prepared = PQprepare(db_.conn_, name.c_str(), sql_.c_str(), count, types.data());
+    db_.check(prepared, "prepare");  // clears it when it throws
+    PQclear(prepared);
     name_ = std::move(name);
   }
   auto sent = wire();
