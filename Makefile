@@ -23,7 +23,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config sqlite3 libsqlite3-dev 
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps configure build run test test-unit test-asan fuzz-build fuzz bench clean distclean
+.PHONY: all deps configure build run test test-unit test-asan fuzz-build fuzz bench cluster-demo clean distclean
 
 all: build
 
@@ -58,6 +58,11 @@ build: configure
 
 run: build
 	$(BUILD_DIR)/apps/solo serve --data $(DATA_DIR) --listen $(LISTEN)
+
+# A throwaway PostgreSQL server and three cluster nodes on 127.0.0.1:8081-8083
+# (docs/cluster.md); Ctrl-C stops them all.
+cluster-demo: build
+	sh examples/cluster-demo.sh $(BUILD_DIR)/apps/solo
 
 # Every test of the g++ build, then the short seeded pass of each libFuzzer
 # target (ctest label `fuzz`, SOLO_FUZZ_SHORT_SECONDS each) in the clang build.

@@ -11,7 +11,9 @@
 #include "apps/cli_args.hpp"
 #include "apps/cli_client.hpp"
 #include "apps/cli_verbs.hpp"
+#include "apps/cluster_node.hpp"
 #include "apps/serve.hpp"
+#include "engine/identifier.hpp"
 
 namespace solo {
 
@@ -105,6 +107,30 @@ int cmd_serve(const CliArgs& args) {
     tls.client_ca_file = tls_client_ca.value_or("");
     options.http.tls = std::move(tls);
   }
+  auto advertise = args.value("--advertise");
+  auto lease_ttl = args.value("--lease-ttl-ms");
+  if (auto node = args.value("--node")) {
+    if (options.store.empty()) {
+      throw UsageError("--node needs --store postgresql://... (the nodes of a cluster share a PostgreSQL store)");
+    }
+    if (!is_valid_identifier(*node)) {
+      throw UsageError("--node must be 1 to 128 of A-Z a-z 0-9 _ - . (not starting with '.')");
+    }
+    ClusterOptions cluster;
+    cluster.node = *node;
+    if (advertise) {
+      if (!advertise->starts_with("http://") && !advertise->starts_with("https://")) {
+        throw UsageError("--advertise must be an http:// or https:// URL");
+      }
+      cluster.advertise = *advertise;
+    }
+    if (lease_ttl) {
+      cluster.lease_ttl = std::chrono::milliseconds(parse_number(*lease_ttl, "--lease-ttl-ms"));
+      if (cluster.lease_ttl < std::chrono::milliseconds(500)) throw UsageError("--lease-ttl-ms must be at least 500");
+    }
+    return serve_cluster(std::move(options), std::move(cluster));
+  }
+  if (advertise || lease_ttl) throw UsageError("--advertise and --lease-ttl-ms need --node");
   return serve(std::move(options));
 }
 
@@ -118,8 +144,19 @@ int cmd_health(const CliArgs& args) {
     return response.status == 200 ? kExitOk : kExitServerError;
   }
   auto body = boost::json::parse(response.body).as_object();
-  std::cout << "status:   " << body.at("status").as_string().c_str() << "\n"
-            << "events:   " << boost::json::serialize(body.at("events")) << "\n"
+  std::cout << "status:   " << body.at("status").as_string().c_str() << "\n";
+  if (body.at("status") == "standby") {
+    // A cluster node standing by (docs/cluster.md): which node is active.
+    const auto& active = body.at("active");
+    std::cout << "node:     " << body.at("node").as_string().c_str() << "\n"
+              << "active:   "
+              << (active.is_object() ? std::string(active.at("node").as_string()) + " at " +
+                                           std::string(active.at("url").as_string())
+                                     : std::string("none yet"))
+              << "\n";
+    return kExitServerError;
+  }
+  std::cout << "events:   " << boost::json::serialize(body.at("events")) << "\n"
             << "services: " << boost::json::serialize(body.at("services")) << "\n"
             << "uptime:   " << boost::json::serialize(body.at("uptime_s")) << " s\n";
   return response.status == 200 ? kExitOk : kExitServerError;
@@ -132,13 +169,16 @@ const std::vector<Verb>& verbs() {
          "serve [--data DIR] [--store postgresql://...] [--listen HOST:PORT] [--synchronous FULL|NORMAL]\n"
          "       [--shutdown-deadline-ms N] [--shutdown-step-deadline-ms N] [--heartbeat-ms N]\n"
          "       [--max-connections N] [--max-connections-per-address N] [--first-byte-timeout-ms N]\n"
-         "       [--tls-cert F --tls-key F [--tls-client-ca F]]",
+         "       [--tls-cert F --tls-key F [--tls-client-ca F]]\n"
+         "       [--node NAME [--advertise URL] [--lease-ttl-ms N]]",
          "run the server (default ./data, 127.0.0.1:8080); HTTPS with --tls-cert/--tls-key,\n"
          "      requiring client certificates signed by --tls-client-ca when given; the store in\n"
-         "      PostgreSQL with --store (docs/operations.md, \"PostgreSQL\")",
+         "      PostgreSQL with --store (docs/operations.md, \"PostgreSQL\"); with --node, one\n"
+         "      node of a cluster on that store (docs/cluster.md)",
          {"--data", "--store", "--listen", "--synchronous", "--shutdown-deadline-ms", "--shutdown-step-deadline-ms",
           "--heartbeat-ms", "--max-connections",
-          "--max-connections-per-address", "--first-byte-timeout-ms", "--tls-cert", "--tls-key", "--tls-client-ca"},
+          "--max-connections-per-address", "--first-byte-timeout-ms", "--tls-cert", "--tls-key", "--tls-client-ca",
+          "--node", "--advertise", "--lease-ttl-ms"},
          {},
          cmd_serve,
          false},
@@ -150,6 +190,7 @@ const std::vector<Verb>& verbs() {
     for (auto& verb : tenant_verbs()) all.push_back(std::move(verb));
     for (auto& verb : storage_verbs()) all.push_back(std::move(verb));
     for (auto& verb : mcp_verbs()) all.push_back(std::move(verb));
+    for (auto& verb : cluster_verbs()) all.push_back(std::move(verb));
     return all;
   }();
   return table;

@@ -96,14 +96,36 @@ ServerError server_error(const net::ClientResponse& response) {
 }
 
 CliClient::CliClient(const CliArgs& args, std::chrono::milliseconds timeout)
-    : headers_(identity_headers(args)), http_(make_http(args, timeout)) {}
+    : headers_(identity_headers(args)), http_(make_http(args, timeout)), timeout_(timeout), tls_(tls_options(args)) {}
+
+bool CliClient::follow_standby(int status, const std::string& body) {
+  if (status != 503 || followed_) return false;
+  boost::system::error_code ec;
+  auto reply = boost::json::parse(body, ec);
+  if (ec || !reply.is_object()) return false;
+  const auto& object = reply.as_object();
+  auto code = object.if_contains("error");
+  auto active = object.if_contains("active");
+  if (!code || !code->is_string() || code->as_string() != "standby" || !active || !active->is_object()) return false;
+  auto url = active->as_object().if_contains("url");
+  if (!url || !url->is_string() || url->as_string() == http_.base_url()) return false;
+  try {
+    http_ = net::HttpClient(std::string(url->as_string()), timeout_, tls_);
+  } catch (const std::invalid_argument&) {
+    return false;  // not a URL this client can follow: the 503 stands
+  }
+  followed_ = true;
+  return true;
+}
 
 net::ClientResponse CliClient::send(std::string_view method, std::string_view target, std::string_view body,
                                     net::HeaderList extra) {
   auto headers = headers_;
   headers.insert(headers.end(), extra.begin(), extra.end());
   try {
-    return http_.request(method, target, body, headers);
+    auto response = http_.request(method, target, body, headers);
+    if (follow_standby(response.status, response.body)) response = http_.request(method, target, body, headers);
+    return response;
   } catch (const std::runtime_error& error) {
     throw Unreachable(error.what());
   }
@@ -127,7 +149,12 @@ void CliClient::stream(std::string_view target, const std::function<bool(std::st
   auto headers = headers_;
   headers.emplace_back("Accept", "text/event-stream");
   try {
-    http_.stream(target, headers, on_data);
+    try {
+      http_.stream(target, headers, on_data);
+    } catch (const net::HttpStatusError& error) {
+      if (!follow_standby(error.status(), error.body())) throw;
+      http_.stream(target, headers, on_data);
+    }
   } catch (const net::HttpStatusError& error) {
     net::ClientResponse response;
     response.status = error.status();

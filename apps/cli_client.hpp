@@ -78,7 +78,9 @@ class CliClient {
   explicit CliClient(const CliArgs& args, std::chrono::milliseconds timeout = std::chrono::seconds(90));
 
   // Sends a request with the identity headers; throws Unreachable when there
-  // is no answer. Any status is returned.
+  // is no answer. Any status is returned. A cluster node standing by (503
+  // `standby`, docs/cluster.md) names the active node: the request goes there
+  // once, and so do the client's later requests.
   net::ClientResponse send(std::string_view method, std::string_view target, std::string_view body = {},
                            net::HeaderList extra = {});
 
@@ -92,8 +94,14 @@ class CliClient {
   void stream(std::string_view target, const std::function<bool(std::string_view)>& on_data);
 
  private:
+  // 503 `standby` naming another node's URL: switch to it (once); true when the request should be sent again.
+  bool follow_standby(int status, const std::string& body);
+
   net::HeaderList headers_;
   net::HttpClient http_;
+  std::chrono::milliseconds timeout_;
+  net::TlsClientOptions tls_;
+  bool followed_ = false;
 };
 
 // A ServerError from an error response ({"error","message"} or any body).

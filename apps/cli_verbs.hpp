@@ -4,7 +4,7 @@
 //
 // Verbs are grouped by concept in their own files (cli_services.cpp,
 // cli_observe.cpp, cli_tokens.cpp, cli_tenants.cpp,
-// cli_storage.cpp, cli_mcp.cpp) and collected by cli.cpp into the table `solo help` prints.
+// cli_storage.cpp, cli_mcp.cpp, cli_cluster.cpp) and collected by cli.cpp into the table `solo help` prints.
 #pragma once
 
 #include <functional>
@@ -38,5 +38,7 @@ std::vector<Verb> tenant_verbs();
 std::vector<Verb> storage_verbs();
 // mcp: the MCP server over stdio (cli_mcp.cpp)
 std::vector<Verb> mcp_verbs();
+// cluster status (cli_cluster.cpp)
+std::vector<Verb> cluster_verbs();
 
 }  // namespace solo

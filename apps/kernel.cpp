@@ -24,6 +24,7 @@
 #include "engine/telemetry/telemetry.hpp"
 #include "engine/telemetry/service_metrics.hpp"
 #include "net/api/api_context.hpp"
+#include "net/api/cluster_routes.hpp"
 #include "net/api/event_routes.hpp"
 #include "net/api/log_routes.hpp"
 #include "net/api/openapi_routes.hpp"
@@ -96,6 +97,8 @@ void Kernel::build_tree() {
   api_->status = status_;
   api_->sse_heartbeat = options_.sse_heartbeat;
   api_->logs = logs_;
+  api_->cluster_node = options_.cluster_node;
+  api_->cluster_lease_ttl = options_.cluster_lease_ttl;
   gateway_ = std::make_shared<net::Gateway>(executor_, options_.http, status_);
   gateway_->on_listening(options_.on_listening);
   api_->recovery_report = [weak = weak_from_this()]() -> boost::json::value {
@@ -107,6 +110,7 @@ void Kernel::build_tree() {
     if (auto kernel = weak.lock(); kernel && kernel->on_shutdown_requested_) kernel->on_shutdown_requested_();
   };
   net::add_system_routes(gateway_->router(), api_);
+  net::add_cluster_routes(gateway_->router(), api_);
   net::add_event_routes(gateway_->router(), api_);
   net::add_service_routes(gateway_->router(), api_);
   net::add_version_routes(gateway_->router(), api_);
@@ -162,6 +166,7 @@ asio::awaitable<void> Kernel::run_event_store(std::shared_ptr<Kernel> self, Chil
   if (!self->events_) {
     OpenOptions options;
     options.synchronous = self->options_.synchronous;
+    options.fence = self->options_.store_fence;
     StoreLocation location = self->options_.store.empty() ? StoreLocation(self->options_.data_dir / "solo.db")
                                                           : StoreLocation::parse(self->options_.store);
     self->events_ = co_await EventStore::open(self->executor_, location, options);

@@ -45,6 +45,7 @@ namespace solo {
 namespace asio = boost::asio;
 
 class CapabilityManager;
+class Database;
 class Deployer;
 class EventStore;
 class ServiceDirectory;
@@ -72,6 +73,13 @@ struct KernelOptions {
   // postgresql:// URI keeps it in that PostgreSQL database instead (the data
   // directory still holds admin.token and master.key).
   std::string store;
+  // Cluster mode (apps/cluster_node.hpp), set by the node that runs this
+  // Kernel while it holds the store's lease: its name, the lease's time to
+  // live (GET /cluster), and the fence every write transaction runs first
+  // (stores/cluster_store.hpp). Empty: a solo of its own.
+  std::string cluster_node;
+  std::chrono::milliseconds cluster_lease_ttl{0};
+  std::function<void(Database&)> store_fence;
   net::HttpServerOptions http;
   std::string synchronous = "FULL";
   // The whole shutdown sequence, and each of its steps (and a System child's stop).

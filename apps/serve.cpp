@@ -18,9 +18,6 @@
 
 namespace solo {
 
-namespace {
-
-// Armed once the shutdown sequence runs: the next signal cuts it short.
 asio::awaitable<void> on_second_signal(std::shared_ptr<asio::signal_set> signals, std::shared_ptr<Kernel> kernel) {
   co_await signals->async_wait(asio::use_awaitable);
   std::cerr << "solo: second signal, flushing and exiting now\n";
@@ -28,6 +25,8 @@ asio::awaitable<void> on_second_signal(std::shared_ptr<asio::signal_set> signals
   std::cout.flush();
   std::_Exit(flushed ? exit_codes::cut_short_flushed : exit_codes::cut_short_not_flushed);
 }
+
+namespace {
 
 asio::awaitable<int> serve_main(std::shared_ptr<Kernel> kernel) {
   using namespace asio::experimental::awaitable_operators;
@@ -75,18 +74,13 @@ void raise_descriptor_limit() {
   }
 }
 
-// The process-wide settings of a server process (not of an embedded Kernel):
-// files it creates are private to its user (the data directory holds tokens
-// and encrypted secrets), a file-size limit makes writes fail (the store then
-// reports the failure and recovers) instead of killing the process with
-// SIGXFSZ, and the descriptor limit is as high as allowed.
+}  // namespace
+
 void prepare_process() {
   ::umask(077);
   std::signal(SIGXFSZ, SIG_IGN);
   raise_descriptor_limit();
 }
-
-}  // namespace
 
 int serve(KernelOptions options) {
   prepare_process();

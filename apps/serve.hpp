@@ -1,6 +1,11 @@
 // `solo serve`: runs a Kernel on one io_context until SIGTERM/SIGINT.
 #pragma once
 
+#include <memory>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/signal_set.hpp>
+
 #include "apps/kernel.hpp"
 
 namespace solo {
@@ -10,5 +15,16 @@ namespace solo {
 // sequence flushes and exits at once (exit 1: the shutdown did not complete).
 // Returns the process exit code.
 int serve(KernelOptions options);
+
+// The process-wide settings of a server process (not of an embedded Kernel):
+// files it creates are private to its user (the data directory holds tokens
+// and encrypted secrets), a file-size limit makes writes fail (the store then
+// reports the failure and recovers) instead of killing the process with
+// SIGXFSZ, and the descriptor limit is as high as allowed.
+void prepare_process();
+
+// Armed once the shutdown sequence runs: the next signal cuts it short
+// (flushes what it can and exits at once).
+asio::awaitable<void> on_second_signal(std::shared_ptr<asio::signal_set> signals, std::shared_ptr<Kernel> kernel);
 
 }  // namespace solo

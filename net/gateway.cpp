@@ -115,6 +115,11 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
     co_return error_reply(
         Error(ErrorKind::overloaded, "solo is starting (recovery in progress); retry shortly", std::chrono::seconds(1)));
   }
+  if (!health && !self->status_->has_authority()) {
+    co_return error_reply(Error(ErrorKind::overloaded,
+                                "this node cannot confirm its lease on the store (docs/cluster.md); retry shortly",
+                                std::chrono::seconds(1)));
+  }
   // Load shedding after authentication (the tenant is known); /health and
   // /metrics stay answerable under overload. The permit lives until the
   // response is built. /mcp is not shed here: every tool call and resource

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,6 +60,10 @@ struct OpenOptions {
   // are off: a crash of the database server may lose the last commits.)
   std::string synchronous = "FULL";
   int busy_timeout_ms = 5000;
+  // The Writer's fence (cluster mode: stores/cluster_store.hpp): run first in
+  // every transaction the Writer opens, after BEGIN; what it throws fails the
+  // transaction, and so does any error it leaves for the commit to report.
+  std::function<void(class Database&)> fence = {};
 };
 
 class Statement {

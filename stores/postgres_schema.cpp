@@ -96,6 +96,42 @@ constexpr std::array<const char*, kPostgresSchemaVersion> kSteps = {
       PRIMARY KEY (tenant_id, service_id, key)
     );
     )sql",
+    // Step 2: cluster mode (stores/cluster_store.hpp). The nodes that share the
+    // store, and the leases: one row per scope, owned by one node for an epoch
+    // until expires_at by this server's clock. solo_check_lease() is the fence
+    // every write transaction of a node in cluster mode runs first: it raises
+    // unless the node still holds the lease, and locks the lease row (FOR
+    // SHARE) until the transaction ends, so a takeover waits for it; and it
+    // bounds the transaction's idle time, so that a node paused in the middle
+    // of one cannot hold that lock (and the takeover) for ever.
+    R"sql(
+    CREATE TABLE cluster_nodes (
+      node         TEXT COLLATE "C" PRIMARY KEY,
+      url          TEXT NOT NULL,
+      started_at   TIMESTAMPTZ NOT NULL,
+      heartbeat_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE leases (
+      scope       TEXT COLLATE "C" PRIMARY KEY,
+      owner       TEXT COLLATE "C" NOT NULL,
+      epoch       BIGINT NOT NULL,
+      acquired_at TIMESTAMPTZ NOT NULL,
+      expires_at  TIMESTAMPTZ NOT NULL
+    );
+    CREATE FUNCTION solo_check_lease(p_scope TEXT, p_owner TEXT, p_epoch BIGINT, p_idle_ms BIGINT)
+    RETURNS void LANGUAGE plpgsql AS $fence$
+    BEGIN
+      PERFORM set_config('idle_in_transaction_session_timeout', p_idle_ms::text, true);
+      PERFORM 1 FROM leases
+        WHERE scope = p_scope AND owner = p_owner AND epoch = p_epoch AND expires_at > clock_timestamp()
+        FOR SHARE;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % no longer holds the lease on the store (epoch %): nothing of this transaction was kept',
+          p_owner, p_epoch USING ERRCODE = 'P0001';
+      END IF;
+    END
+    $fence$;
+    )sql",
 };
 
 // Any constant: the advisory lock every node's migration takes.

@@ -188,7 +188,9 @@ void Writer::ensure_open() {
   // Set up in full before it becomes db_: a connection that failed half way
   // (the store claimed by another process) must not be written through.
   auto db = open_database(location_, options_);
-  if (db->dialect() == Dialect::postgresql) claim_postgres_store(*db);
+  // In cluster mode the lease's fence decides who writes (a paused node
+  // keeps its connection, and so would keep an advisory lock, for ever).
+  if (db->dialect() == Dialect::postgresql && !options_.fence) claim_postgres_store(*db);
   db_ = std::move(db);
   reopen_needed_ = false;
   if (auto* sqlite = dynamic_cast<SqliteDatabase*>(db_.get())) {
@@ -266,6 +268,7 @@ void Writer::commit_group(std::vector<Write>& group) {
     ensure_open();
     db_->begin_write();
     in_transaction = true;
+    if (options_.fence) options_.fence(*db_);
     if (hook_) hook_->begun(*db_);
     for (size_t i = fresh; i < group.size(); ++i) group[i].write(*db_);
     if (hook_) hook_->committing(*db_);
@@ -324,6 +327,7 @@ void Writer::run_idle() {
   try {
     db_->begin_write();
     in_transaction = true;
+    if (options_.fence) options_.fence(*db_);
     hook_->begun(*db_);
     hook_->idle(*db_);
     db_->commit();

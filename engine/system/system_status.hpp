@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,13 @@ class SystemStatus {
   void set_phase(SystemPhase phase) { phase_ = phase; }
   SystemPhase phase() const { return phase_; }
   void set_store(std::shared_ptr<EventStore> store) { store_ = std::move(store); }
+  // Cluster mode (apps/cluster_node.hpp): whether this node may still answer
+  // for the store, i.e. its lease is certainly its own (renewed less than a
+  // lease ago by its own clock). Until then the gateway answers nothing but
+  // /health, so that a node paused past its lease and resumed serves no
+  // stale read before it notices. Unset: always.
+  void set_authority(std::function<bool()> holds) { authority_ = std::move(holds); }
+  bool has_authority() const { return !authority_ || authority_(); }
   const std::shared_ptr<EventStore>& store() const { return store_; }
 
   // "starting" until recovery is done, "degraded" while the store cannot
@@ -32,6 +40,7 @@ class SystemStatus {
  private:
   SystemPhase phase_ = SystemPhase::starting;
   std::shared_ptr<EventStore> store_;
+  std::function<bool()> authority_;
   std::chrono::steady_clock::time_point started_;
 };
 

@@ -17,6 +17,7 @@
 
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
+#include "support/own_postgres.hpp"
 #include "support/solo_process.hpp"
 #include "support/test_store.hpp"
 
@@ -37,29 +38,6 @@ function handle_call(msg, state)
 end
 )";
 
-// A PostgreSQL server of the test's own, stopped and deleted at the end.
-class OwnServer {
- public:
-  explicit OwnServer(std::filesystem::path state) : state_(std::move(state)) {
-    BOOST_TEST_REQUIRE(script("start") == 0);
-  }
-  ~OwnServer() { script("stop"); }
-  int script(const char* command) const {
-    std::string line = std::string("sh ") + SOLO_SOURCE_DIR + "/tests/support/postgres_server.sh " + command + " " +
-                       state_.string() + " >/dev/null";
-    return std::system(line.c_str());
-  }
-  std::string uri() const {
-    std::ifstream in(state_ / "uri");
-    std::string uri;
-    std::getline(in, uri);
-    return uri;
-  }
-
- private:
-  std::filesystem::path state_;
-};
-
 net::ClientResponse put(const SoloProcess& solo, const std::string& key, int value) {
   json::object body{{"op", "put"}, {"k", key}, {"v", value}};
   return solo.client(std::chrono::seconds(40)).request("POST", "/services/keeper/call", json::serialize(body));
@@ -75,7 +53,7 @@ BOOST_AUTO_TEST_SUITE(postgres_store)
 
 BOOST_AUTO_TEST_CASE(a_database_outage_fails_writes_clearly_and_solo_reconnects_by_itself_losing_nothing_acknowledged) {
   test::TempDir dir;
-  OwnServer server(dir / "postgres");
+  test::OwnPostgres server(dir / "postgres");
   const std::string store = test::postgres_store_for(server.uri().c_str(), dir.path());
   auto data = dir / "data";
   {
@@ -116,7 +94,7 @@ BOOST_AUTO_TEST_CASE(a_database_outage_fails_writes_clearly_and_solo_reconnects_
 
 BOOST_AUTO_TEST_CASE(a_second_solo_on_the_same_store_fails_to_start_and_a_bad_store_is_a_usage_error) {
   test::TempDir dir;
-  OwnServer server(dir / "postgres");
+  test::OwnPostgres server(dir / "postgres");
   const std::string store = test::postgres_store_for(server.uri().c_str(), dir.path());
   SoloProcess first(dir / "one", {"--store", store});
   BOOST_CHECK_EXCEPTION(SoloProcess(dir / "two", {"--store", store}), std::runtime_error,

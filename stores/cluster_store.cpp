@@ -1,0 +1,113 @@
+#include "stores/cluster_store.hpp"
+
+#include <string>
+
+#include "stores/database.hpp"
+#include "stores/postgres_schema.hpp"
+
+namespace solo::cluster_store {
+namespace {
+
+int64_t millis(std::chrono::milliseconds value) { return static_cast<int64_t>(value.count()); }
+
+}  // namespace
+
+void prepare_session(Database& db, std::chrono::milliseconds bound) {
+  migrate_postgres(db);
+  const auto ms = std::to_string(millis(bound));
+  db.exec("SET statement_timeout = " + ms + "; SET lock_timeout = " + ms);
+}
+
+void heartbeat(Database& db, std::string_view node, std::string_view url) {
+  auto& statement = db.cached(
+      "INSERT INTO cluster_nodes (node, url, started_at, heartbeat_at) VALUES (?1, ?2, clock_timestamp(), "
+      "clock_timestamp()) ON CONFLICT (node) DO UPDATE SET url = excluded.url, heartbeat_at = excluded.heartbeat_at");
+  statement.bind(1, node).bind(2, url);
+  statement.run();
+}
+
+std::optional<int64_t> try_acquire(Database& db, std::string_view scope, std::string_view node,
+                                   std::chrono::milliseconds ttl) {
+  // The epoch grows with every acquisition, by this node or another: the
+  // fence of an earlier holding fails even when the same node takes it again.
+  auto& statement = db.cached(
+      "INSERT INTO leases (scope, owner, epoch, acquired_at, expires_at) VALUES (?1, ?2, 1, clock_timestamp(), "
+      "clock_timestamp() + CAST(?3 AS BIGINT) * interval '1 millisecond') "
+      "ON CONFLICT (scope) DO UPDATE SET owner = excluded.owner, epoch = leases.epoch + 1, "
+      "acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
+      "WHERE leases.expires_at <= clock_timestamp() RETURNING epoch");
+  statement.bind(1, scope).bind(2, node).bind(3, millis(ttl));
+  std::optional<int64_t> epoch;
+  if (statement.step()) epoch = statement.column_int(0);
+  statement.reset();
+  return epoch;
+}
+
+bool renew(Database& db, std::string_view scope, std::string_view node, int64_t epoch,
+           std::chrono::milliseconds ttl) {
+  auto& statement = db.cached(
+      "UPDATE leases SET expires_at = clock_timestamp() + CAST(?4 AS BIGINT) * interval '1 millisecond' "
+      "WHERE scope = ?1 AND owner = ?2 AND epoch = CAST(?3 AS BIGINT) AND expires_at > clock_timestamp() "
+      "RETURNING epoch");
+  statement.bind(1, scope).bind(2, node).bind(3, epoch).bind(4, millis(ttl));
+  bool held = statement.step();
+  statement.reset();
+  return held;
+}
+
+void release(Database& db, std::string_view scope, std::string_view node, int64_t epoch) {
+  auto& statement = db.cached(
+      "UPDATE leases SET expires_at = clock_timestamp() WHERE scope = ?1 AND owner = ?2 AND epoch = CAST(?3 AS "
+      "BIGINT) AND expires_at > clock_timestamp()");
+  statement.bind(1, scope).bind(2, node).bind(3, epoch);
+  statement.run();
+}
+
+std::optional<LeaseHolder> holder(Database& db, std::string_view scope) {
+  auto& statement = db.cached(
+      "SELECT scope, owner, epoch, CAST(floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000) AS BIGINT) "
+      "FROM leases WHERE scope = ?1");
+  statement.bind(1, scope);
+  std::optional<LeaseHolder> lease;
+  if (statement.step()) {
+    lease = LeaseHolder{statement.column_text(0), statement.column_text(1), statement.column_int(2),
+                        statement.column_int(3)};
+  }
+  statement.reset();
+  return lease;
+}
+
+void fence(Database& db, std::string_view scope, std::string_view node, int64_t epoch,
+           std::chrono::milliseconds idle) {
+  auto& statement =
+      db.cached("SELECT solo_check_lease(?1, ?2, CAST(?3 AS BIGINT), CAST(?4 AS BIGINT))");
+  statement.bind(1, scope).bind(2, node).bind(3, epoch).bind(4, millis(idle));
+  statement.run();  // pipelined: its error fails the commit
+}
+
+ClusterView view(Database& db) {
+  ClusterView view;
+  auto& nodes = db.cached(
+      "SELECT node, url, CAST(floor(extract(epoch FROM clock_timestamp() - heartbeat_at) * 1000) AS BIGINT) "
+      "FROM cluster_nodes ORDER BY node");
+  while (nodes.step()) view.nodes.push_back({nodes.column_text(0), nodes.column_text(1), nodes.column_int(2)});
+  nodes.reset();
+  auto& leases = db.cached(
+      "SELECT scope, owner, epoch, CAST(floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000) AS BIGINT) "
+      "FROM leases ORDER BY scope");
+  while (leases.step()) {
+    view.leases.push_back({leases.column_text(0), leases.column_text(1), leases.column_int(2), leases.column_int(3)});
+  }
+  leases.reset();
+  return view;
+}
+
+std::string url_of(Database& db, std::string_view node) {
+  auto& statement = db.cached("SELECT url FROM cluster_nodes WHERE node = ?1");
+  statement.bind(1, node);
+  std::string url = statement.step() ? statement.column_text(0) : std::string();
+  statement.reset();
+  return url;
+}
+
+}  // namespace solo::cluster_store

@@ -1,0 +1,88 @@
+// The cluster tables of a PostgreSQL store (schema step 2): the nodes that
+// share it and the leases that say which node may write (docs/cluster.md).
+//
+// A lease is one row per scope: its owner, an epoch that grows with every
+// change of owner, and an expiry by the database server's clock (never a
+// node's). A node takes a lease only once it has expired (or was released),
+// renews it well before it expires, and releases it when it stops cleanly.
+// Today there is one scope, kStoreScope: the whole store, so one node at a
+// time is active and the others stand by.
+//
+// fence() is what makes a lease safe rather than advisory: the Writer of the
+// active node runs it first in every transaction it commits (OpenOptions::
+// fence). It fails the transaction unless the node still holds the lease at
+// that epoch, and it holds the lease row FOR SHARE until the transaction ends,
+// so a takeover (an UPDATE of that row) waits for the transaction, and every
+// transaction that starts after a takeover fails. A node that was paused or
+// cut off therefore cannot write once its lease has moved, whatever it
+// believes. The fence also bounds how long the transaction may sit idle
+// (idle_in_transaction_session_timeout): a node paused between two
+// statements of a transaction is cut off by the server, which frees the row.
+//
+// Every function runs on the calling thread's connection (PostgreSQL only;
+// SQLite has no cluster tables) and throws StoreError.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace solo {
+
+class Database;
+
+inline constexpr std::string_view kStoreScope = "*";
+
+struct LeaseHolder {
+  std::string scope;
+  std::string owner;
+  int64_t epoch = 0;
+  int64_t expires_in_ms = 0;  // negative once expired
+};
+
+struct ClusterMember {
+  std::string node;
+  std::string url;
+  int64_t heartbeat_age_ms = 0;
+};
+
+struct ClusterView {
+  std::vector<ClusterMember> nodes;     // by name
+  std::vector<LeaseHolder> leases;    // by scope
+};
+
+namespace cluster_store {
+
+// Makes a fresh connection the lease's own: the schema brought up to date (a
+// node's first heartbeat may come before any Writer opened the store) and
+// every statement bounded by `bound` (statement and lock timeouts), so that
+// a silent server or a lock held by a paused node cannot hold the heartbeat
+// longer than that.
+void prepare_session(Database& db, std::chrono::milliseconds bound);
+// Records that `node` is alive and reachable at `url` (now, by the server's clock).
+void heartbeat(Database& db, std::string_view node, std::string_view url);
+// Takes the lease on `scope` for `ttl` if it is free or expired; returns the
+// new epoch, or nullopt when another node holds it.
+std::optional<int64_t> try_acquire(Database& db, std::string_view scope, std::string_view node,
+                                   std::chrono::milliseconds ttl);
+// Extends the lease `node` holds at `epoch` to now + ttl; false when it no
+// longer holds it (it expired, or another node took it).
+bool renew(Database& db, std::string_view scope, std::string_view node, int64_t epoch,
+           std::chrono::milliseconds ttl);
+// Ends the lease at once (a clean stop), so a standby need not wait for expiry.
+void release(Database& db, std::string_view scope, std::string_view node, int64_t epoch);
+// The lease's holder, if any lease row exists (it may have expired).
+std::optional<LeaseHolder> holder(Database& db, std::string_view scope);
+// The Writer's fence (above): inside a write transaction, before its writes.
+// `idle` bounds the transaction's idle time between statements.
+void fence(Database& db, std::string_view scope, std::string_view node, int64_t epoch,
+           std::chrono::milliseconds idle);
+ClusterView view(Database& db);
+// The URL a node registered (its heartbeat); "" when unknown.
+std::string url_of(Database& db, std::string_view node);
+
+}  // namespace cluster_store
+}  // namespace solo

@@ -1,0 +1,521 @@
+// Cluster mode, active/standby (solo serve --node NAME --lease-ttl-ms MS), on the
+// real binary: several nodes share one PostgreSQL store (a server of the
+// test's own, support/postgres_server.sh) and one data directory. Exactly one
+// node holds the store's lease and serves; the others answer 503 "standby"
+// with Retry-After, naming the active node and its URL (/health and every
+// other route), and GET /cluster lists the nodes and the lease. A SIGKILL of
+// the active node moves the lease once it expires, and the new active node
+// holds every acknowledged write and honours the tokens granted before; a
+// node paused past its lease writes nothing once resumed (every write checks
+// the lease epoch in its transaction) and turns standby; and a rolling
+// restart of every node (SIGTERM releases the lease) fails no request of a
+// client that retries on 503 and follows the active node.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <boost/test/results_collector.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "net/http_client.hpp"
+#include "support/async_test.hpp"
+#include "support/eventually.hpp"
+#include "support/own_postgres.hpp"
+#include "support/solo_process.hpp"
+#include "support/test_store.hpp"
+
+using namespace solo;
+using namespace std::chrono_literals;
+using solo::test::eventually;
+using solo::test::SoloProcess;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kLeaseTtl = 2000ms;
+const std::vector<std::string> kTenants = {"acme", "globex", "initech"};
+
+const char* kKeeper = R"(
+function init(config) return {} end
+function handle_call(msg, state)
+  if msg.op == "put" then
+    solo.storage.put(msg.k, msg.v)
+    return { ok = true }, state
+  end
+  return { v = solo.storage.get(msg.k) }, state
+end
+)";
+
+// The string at `path` in a JSON body ("" when absent, null or not a string).
+std::string string_at(const std::string& body, std::initializer_list<std::string_view> path) {
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec);
+  const json::value* at = ec ? nullptr : &value;
+  for (auto key : path) {
+    const auto* object = at ? at->if_object() : nullptr;
+    at = object ? object->if_contains(key) : nullptr;
+  }
+  return at && at->is_string() ? std::string(at->as_string()) : "";
+}
+
+// An answer of a node: status 0 when it did not answer (body: why).
+struct Answer {
+  int status = 0;
+  std::string body;
+  std::string retry_after;
+};
+
+// One request with the admin token, acting for `tenant` (X-Tenant-ID), on a fresh connection.
+Answer send_to(const std::string& url, const std::string& token, const std::string& method, const std::string& target,
+               const std::string& body = "", const std::string& tenant = "",
+               std::chrono::milliseconds timeout = 5s) {
+  try {
+    net::HttpClient client(url, timeout);
+    net::HeaderList headers;
+    if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
+    if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
+    auto response = client.request(method, target, body, headers);
+    return {response.status, response.body, response.header("retry-after").value_or("")};
+  } catch (const std::exception& e) {
+    return {0, e.what(), ""};
+  }
+}
+
+Answer health_of(const std::string& url) { return send_to(url, "", "GET", "/health", "", "", 2s); }
+bool healthy(const Answer& health) { return health.status == 200 && string_at(health.body, {"status"}) == "healthy"; }
+
+// The keeper's put of key = value `key`, and its get ("" when absent).
+Answer put(const std::string& url, const std::string& token, const std::string& tenant, const std::string& key,
+           std::chrono::milliseconds timeout = 5s) {
+  json::object msg{{"op", "put"}, {"k", key}, {"v", key}};
+  return send_to(url, token, "POST", "/services/keeper/call", json::serialize(msg), tenant, timeout);
+}
+std::string get(const std::string& url, const std::string& token, const std::string& tenant, const std::string& key) {
+  json::object msg{{"op", "get"}, {"k", key}};
+  auto answer = send_to(url, token, "POST", "/services/keeper/call", json::serialize(msg), tenant);
+  BOOST_TEST_REQUIRE(answer.status == 200, tenant << " get " << key << " on " << url << ": " << answer.body);
+  return string_at(answer.body, {"reply", "v"});
+}
+
+// The URL of a node that says it is healthy ("" when none does): every node
+// is asked, then any node a standby names as active.
+std::string find_active(std::vector<std::string> urls) {
+  for (size_t i = 0; i < urls.size() && i < 8; ++i) {
+    auto health = health_of(urls[i]);
+    if (healthy(health)) return urls[i];
+    auto named = string_at(health.body, {"active", "url"});
+    if (!named.empty() && std::find(urls.begin(), urls.end(), named) == urls.end()) urls.push_back(named);
+  }
+  return "";
+}
+
+// A 503 of a standby: Retry-After, "standby" as `field` ("status" of /health,
+// "error" of any other route), and the active node named with its URL.
+void expect_standby(const Answer& answer, const std::string& what, std::string_view field, const std::string& active,
+                    const std::string& active_url) {
+  BOOST_TEST(answer.status == 503, what << ": " << answer.status << " " << answer.body);
+  BOOST_TEST(!answer.retry_after.empty(), what << ": no Retry-After");
+  BOOST_TEST(string_at(answer.body, {field}) == "standby", what << ": " << answer.body);
+  BOOST_TEST(string_at(answer.body, {"active", "node"}) == active, what << ": " << answer.body);
+  BOOST_TEST(string_at(answer.body, {"active", "url"}) == active_url, what << ": " << answer.body);
+}
+
+// The test's PostgreSQL server, one data directory, and the nodes n1..nN on
+// them. n1 starts first and takes the lease (it writes master.key and
+// admin.token); the others then start as standbys. A failed test prints
+// every node's stdout and stderr (a restarted node's earlier runs too).
+struct Cluster {
+  explicit Cluster(int count) : nodes(count), urls_(count) {
+    unsetenv("SOLO_TEST_POSTGRES");  // SoloProcess would add a second --store
+    store = test::postgres_store_for(server.uri().c_str(), dir.path());
+    start(0);
+    BOOST_TEST_REQUIRE(eventually([&] { return healthy(health_of(url(0))); }, 30s),
+                       "n1 never turned active: " << health_of(url(0)).body << "\n" << logs());
+    token = nodes[0]->admin_token();
+    for (int i = 1; i < count; ++i) start(i);
+    await_settled();
+  }
+  ~Cluster() {
+    auto id = boost::unit_test::framework::current_test_case().p_id;
+    if (!boost::unit_test::results_collector.results(id).passed()) BOOST_TEST_MESSAGE("the nodes' output:\n" << logs());
+  }
+
+  static std::string name(int i) { return "n" + std::to_string(i + 1); }
+  std::string url(int i) const { return urls()[i]; }
+  std::vector<std::string> urls() const {
+    std::lock_guard lock(mutex_);
+    return urls_;
+  }
+
+  void start(int i) {
+    std::vector<std::string> args = {"--store", store, "--node", name(i), "--lease-ttl-ms",
+                                     std::to_string(kLeaseTtl.count())};
+    auto node = std::make_unique<SoloProcess>(data, args, /*wait_healthy=*/false);
+    std::lock_guard lock(mutex_);
+    urls_[i] = node->url();
+    nodes[i] = std::move(node);
+  }
+  // SIGTERM, wait for the exit, start again with the same arguments; returns the exit code.
+  int restart(int i) {
+    int code = nodes[i]->terminate().value_or(-1);
+    start(i);
+    return code;
+  }
+
+  // The index of the one healthy node when every other one is a standby
+  // naming it; -1 otherwise.
+  int settled() const {
+    std::vector<Answer> all;
+    for (const auto& url : urls()) all.push_back(health_of(url));
+    auto active = std::find_if(all.begin(), all.end(), healthy);
+    if (active == all.end() || std::count_if(all.begin(), all.end(), healthy) != 1) return -1;
+    int index = static_cast<int>(active - all.begin());
+    for (int i = 0; i < static_cast<int>(all.size()); ++i) {
+      if (i == index) continue;
+      const auto& body = all[i].body;
+      if (all[i].status != 503 || string_at(body, {"status"}) != "standby" ||
+          string_at(body, {"active", "url"}) != url(index))
+        return -1;
+    }
+    return index;
+  }
+  int await_settled(std::chrono::milliseconds timeout = kLeaseTtl + 20s) const {
+    int active = -1;
+    bool ok = eventually([&] { return (active = settled()) >= 0; }, timeout);
+    BOOST_TEST_REQUIRE(ok, "the cluster did not settle on one active node:\n" << healths());
+    return active;
+  }
+  std::string healths() const {
+    std::ostringstream out;
+    for (const auto& url : urls()) {
+      auto health = health_of(url);
+      out << url << ": " << health.status << " " << health.body << "\n";
+    }
+    return out.str();
+  }
+
+  // The keeper, deployed for every tenant through `url`.
+  void deploy(const std::string& url) const {
+    json::object body{{"service_id", "keeper"}, {"code", kKeeper}};
+    for (const auto& tenant : kTenants) {
+      auto deployed = send_to(url, token, "POST", "/services", json::serialize(body), tenant, 30s);
+      BOOST_TEST_REQUIRE(deployed.status == 201, "deploy for " << tenant << ": " << deployed.body);
+    }
+  }
+
+  std::string logs() const {
+    std::set<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+      if (entry.path().extension() == ".stdout" || entry.path().extension() == ".stderr") files.insert(entry.path());
+    std::string out;
+    for (const auto& file : files) {
+      std::ifstream in(file);
+      out += "--- " + file.filename().string() + "\n" + std::string(std::istreambuf_iterator<char>(in), {}) + "\n";
+    }
+    return out;
+  }
+
+  test::TempDir dir;
+  test::OwnPostgres server{dir / "postgres"};
+  std::filesystem::path data = dir / "data";
+  std::string store;
+  std::string token;
+  std::vector<std::unique_ptr<SoloProcess>> nodes;
+
+ private:
+  mutable std::mutex mutex_;  // urls_: a client thread reads them while a node restarts
+  std::vector<std::string> urls_;
+};
+
+// GET /cluster on `url`, which must answer 200.
+json::object cluster_view(const std::string& url, const std::string& token) {
+  auto answer = send_to(url, token, "GET", "/cluster");
+  BOOST_TEST_REQUIRE(answer.status == 200, "GET /cluster on " << url << ": " << answer.body);
+  return json::parse(answer.body).as_object();
+}
+json::object store_lease(const std::string& url, const std::string& token) {
+  auto view = cluster_view(url, token);
+  const auto& leases = view.at("leases").as_array();
+  BOOST_TEST_REQUIRE(leases.size() == 1u, json::serialize(view));
+  return leases[0].as_object();
+}
+
+// A token of `tenant` that may call its services, granted through POST /tokens.
+std::string grant_call(const std::string& url, const std::string& admin, const std::string& tenant) {
+  json::object body{{"tenant_id", tenant}, {"permissions", json::array{"call"}}, {"ttl_seconds", 600}};
+  auto granted = send_to(url, admin, "POST", "/tokens", json::serialize(body));
+  BOOST_TEST_REQUIRE(granted.status == 201, "grant for " << tenant << ": " << granted.body);
+  return string_at(granted.body, {"token"});
+}
+
+// A client of one tenant that follows the active node: a put is retried
+// until it is answered 200 or its deadline passes; after a 503 it goes to
+// the node the answer names as active, else waits its Retry-After (at most
+// 1 s) and, as after any other failure, to the node find_active() finds.
+struct Follower {
+  Follower(const Cluster& cluster, std::string tenant)
+      : cluster(cluster), tenant(std::move(tenant)), url(find_active(cluster.urls())) {}
+
+  bool put(const std::string& key, Clock::time_point deadline) {
+    while (Clock::now() < deadline) {
+      auto answer = ::put(url, cluster.token, tenant, key);
+      if (answer.status == 200) return true;
+      error = url + ": " + std::to_string(answer.status) + " " + answer.body;
+      auto named = string_at(answer.body, {"active", "url"});
+      if (answer.status == 503 && !named.empty() && named != url) {
+        url = named;
+        continue;
+      }
+      auto pause = answer.status == 503 ? std::chrono::milliseconds(1000 * atoi(answer.retry_after.c_str())) : 50ms;
+      std::this_thread::sleep_for(std::clamp<std::chrono::milliseconds>(pause, 50ms, 1s));
+      if (auto found = find_active(cluster.urls()); !found.empty()) url = found;
+    }
+    return false;
+  }
+
+  const Cluster& cluster;
+  std::string tenant;
+  std::string url;    // the node it believes active
+  std::string error;  // the last failure
+};
+
+// What the clients were told: the keys acknowledged per tenant, and the
+// failures the main thread reports (Boost.Test is not thread-safe).
+struct Ledger {
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::string>> acked;
+  std::vector<std::string> failures;
+  std::atomic<size_t> count{0};  // of acked
+
+  void ack(const std::string& tenant, const std::string& key) {
+    std::lock_guard lock(mutex);
+    acked[tenant].push_back(key);
+    ++count;
+  }
+  void fail(const std::string& what) {
+    std::lock_guard lock(mutex);
+    failures.push_back(what);
+  }
+};
+
+// Every key the keeper of `tenant` holds, page by page through GET /services/keeper/storage.
+std::set<std::string> stored_keys(const std::string& url, const std::string& token, const std::string& tenant) {
+  std::set<std::string> keys;
+  std::string cursor;
+  for (;;) {
+    auto target = "/services/keeper/storage?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor);
+    auto answer = send_to(url, token, "GET", target, "", tenant, 30s);
+    BOOST_TEST_REQUIRE(answer.status == 200, tenant << " storage on " << url << ": " << answer.body);
+    auto page = json::parse(answer.body).as_object();
+    for (const auto& entry : page.at("entries").as_array()) keys.insert(std::string(entry.at("key").as_string()));
+    if (page.at("next_cursor").is_null()) return keys;
+    cursor = std::string(page.at("next_cursor").as_string());  // "c1-23": nothing to escape
+  }
+}
+
+// Every acknowledged key is there on `url`, and the service itself reads the last one.
+void expect_read_back(const std::string& url, const std::string& token, Ledger& ledger) {
+  for (const auto& failure : ledger.failures) BOOST_TEST(false, failure);
+  for (const auto& [tenant, keys] : ledger.acked) {
+    auto stored = stored_keys(url, token, tenant);
+    std::vector<std::string> lost;
+    for (const auto& key : keys)
+      if (!stored.count(key)) lost.push_back(key);
+    BOOST_TEST(lost.empty(), tenant << ": " << lost.size() << " of " << keys.size() << " acknowledged puts lost, e.g. "
+                                    << (lost.empty() ? "" : lost.front()));
+    BOOST_TEST(get(url, token, tenant, keys.back()) == keys.back(), tenant);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster)
+
+BOOST_AUTO_TEST_CASE(one_active_two_standbys) {
+  Cluster cluster(3);
+  const int active = cluster.await_settled();
+  const auto active_name = Cluster::name(active), active_url = cluster.url(active);
+  BOOST_TEST(cluster.nodes[active]->output().find("solo: node " + active_name + " is active (lease epoch ") !=
+             std::string::npos);
+  for (int i = 0; i < 3; ++i) {
+    if (i == active) continue;
+    auto health = health_of(cluster.url(i));
+    expect_standby(health, Cluster::name(i) + " /health", "status", active_name, active_url);
+    BOOST_TEST(string_at(health.body, {"node"}) == Cluster::name(i), health.body);
+  }
+
+  // GET /cluster: three nodes heartbeating at their URLs, the lease held by the active one.
+  json::object view;
+  auto all_alive = [&] {
+    view = cluster_view(active_url, cluster.token);
+    const auto& nodes = view.at("nodes").as_array();
+    return nodes.size() == 3u &&
+           std::all_of(nodes.begin(), nodes.end(), [](const json::value& n) { return n.at("alive").as_bool(); });
+  };
+  BOOST_TEST_REQUIRE(eventually(all_alive, 10s), json::serialize(view));
+  BOOST_TEST(view.at("node").as_string() == active_name);
+  std::map<std::string, std::string> urls;
+  for (int i = 0; i < 3; ++i) urls[Cluster::name(i)] = cluster.url(i);
+  for (const auto& node : view.at("nodes").as_array())
+    BOOST_TEST(node.at("url").as_string() == urls[std::string(node.at("node").as_string())], json::serialize(node));
+  auto lease = store_lease(active_url, cluster.token);
+  BOOST_TEST(lease.at("scope").as_string() == "*");
+  BOOST_TEST(lease.at("owner").as_string() == active_name);
+  BOOST_TEST(lease.at("epoch").to_number<int64_t>() >= 1);
+  BOOST_TEST(lease.at("expires_in_ms").to_number<int64_t>() > 0, json::serialize(lease));
+
+  // Services, tokens and storage through the active node, tenant by tenant.
+  cluster.deploy(active_url);
+  for (const auto& tenant : kTenants) {
+    auto done = put(active_url, cluster.token, tenant, "hello-" + tenant);
+    BOOST_TEST_REQUIRE(done.status == 200, tenant << ": " << done.body);
+  }
+  for (const auto& tenant : kTenants)
+    BOOST_TEST(get(active_url, cluster.token, tenant, "hello-" + tenant) == "hello-" + tenant);
+  BOOST_TEST(get(active_url, cluster.token, "globex", "hello-acme") == "");  // tenants stay apart
+
+  // A write sent to a standby is refused, naming the active node; nothing is written.
+  for (int i = 0; i < 3; ++i) {
+    if (i == active) continue;
+    auto refused = put(cluster.url(i), cluster.token, "acme", "refused");
+    expect_standby(refused, Cluster::name(i) + " put", "error", active_name, active_url);
+    BOOST_TEST(!string_at(refused.body, {"message"}).empty(), refused.body);
+    BOOST_TEST(!string_at(refused.body, {"timestamp"}).empty(), refused.body);
+  }
+  BOOST_TEST(get(active_url, cluster.token, "acme", "refused") == "");
+}
+
+BOOST_AUTO_TEST_CASE(failover_after_sigkill_keeps_acknowledged_writes) {
+  constexpr int kClients = 4;
+  constexpr int kPutsAfterFailover = 30;
+  Cluster cluster(3);
+  const int active = cluster.await_settled();
+  const auto killed_url = cluster.url(active);
+  cluster.deploy(killed_url);
+  const int64_t epoch_before = store_lease(killed_url, cluster.token).at("epoch").to_number<int64_t>();
+  const auto acme_token = grant_call(killed_url, cluster.token, "acme");
+
+  Ledger ledger;
+  const auto load_deadline = Clock::now() + 1s + kLeaseTtl + 45s;
+  std::atomic<Clock::rep> first_elsewhere{0};  // the first put acknowledged by another node
+  std::vector<std::jthread> clients;  // joined however the test ends
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      Follower client(cluster, kTenants[c % kTenants.size()]);
+      for (int n = 0, after = 0; after < kPutsAfterFailover; ++n) {
+        auto key = "c" + std::to_string(c) + "-" + std::to_string(n);
+        if (!client.put(key, load_deadline)) return ledger.fail(key + ": " + client.error);
+        ledger.ack(client.tenant, key);
+        if (client.url == killed_url) continue;
+        ++after;
+        Clock::rep none = 0;
+        first_elsewhere.compare_exchange_strong(none, Clock::now().time_since_epoch().count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(1s);
+  const size_t acked_before_kill = ledger.count;
+  const auto killed_at = Clock::now();
+  cluster.nodes[active]->kill9();
+  for (auto& client : clients) client.join();
+
+  BOOST_TEST_REQUIRE(first_elsewhere.load() != 0, "no put succeeded on another node after the kill");
+  auto failover = Clock::time_point(Clock::duration(first_elsewhere.load())) - killed_at;
+  auto failover_ms = std::chrono::duration_cast<std::chrono::milliseconds>(failover);
+  BOOST_TEST_MESSAGE("failover after SIGKILL (lease-ttl " << kLeaseTtl.count() << " ms): " << failover_ms.count()
+                                                        << " ms; puts acknowledged: " << acked_before_kill
+                                                        << " before the kill, " << ledger.count << " in all");
+  BOOST_TEST(failover < kLeaseTtl + 15s, failover_ms.count() << " ms");
+  BOOST_TEST(acked_before_kill > 0u);
+
+  const auto new_url = find_active(cluster.urls());
+  BOOST_TEST_REQUIRE((!new_url.empty() && new_url != killed_url), "no new active node:\n" << cluster.healths());
+  auto lease = store_lease(new_url, cluster.token);
+  BOOST_TEST(lease.at("epoch").to_number<int64_t>() > epoch_before, json::serialize(lease));
+  BOOST_TEST(lease.at("owner").as_string() != Cluster::name(active), json::serialize(lease));
+  expect_read_back(new_url, cluster.token, ledger);
+  // The token granted by the killed node works on the new one.
+  const auto& acme_keys = ledger.acked["acme"];
+  BOOST_TEST_REQUIRE(!acme_keys.empty());
+  BOOST_TEST(get(new_url, acme_token, "acme", acme_keys.front()) == acme_keys.front());
+}
+
+BOOST_AUTO_TEST_CASE(paused_node_writes_nothing_after_its_lease_moved) {
+  Cluster cluster(2);
+  BOOST_TEST_REQUIRE(cluster.await_settled() == 0);
+  const auto n1 = cluster.url(0), n2 = cluster.url(1);
+  const auto& token = cluster.token;
+  cluster.deploy(n1);
+  auto k1 = put(n1, token, "acme", "k1");
+  BOOST_TEST_REQUIRE(k1.status == 200, k1.body);
+
+  cluster.nodes[0]->signal(SIGSTOP);
+  BOOST_TEST_REQUIRE(eventually([&] { return healthy(health_of(n2)); }, kLeaseTtl + 20s),
+                     "n2 did not take over from the paused n1: " << health_of(n2).body);
+  auto k2 = put(n2, token, "acme", "k2");
+  BOOST_TEST_REQUIRE(k2.status == 200, k2.body);
+
+  cluster.nodes[0]->signal(SIGCONT);
+  auto ghost = put(n1, token, "acme", "ghost", 15s);  // n1 may still believe it is active
+  BOOST_TEST_MESSAGE("the resumed n1 answered a put with: " << ghost.status << " " << ghost.body);
+  BOOST_TEST(ghost.status != 200, "n1 acknowledged a write after its lease moved: " << ghost.body);
+
+  BOOST_TEST(cluster.await_settled() == 1);
+  expect_standby(health_of(n1), "n1 /health", "status", "n2", n2);
+  auto said = cluster.nodes[0]->output() + cluster.nodes[0]->errors();
+  BOOST_TEST(said.find("solo: node n1 lost the lease") != std::string::npos);
+  BOOST_TEST(get(n2, token, "acme", "k1") == "k1");
+  BOOST_TEST(get(n2, token, "acme", "k2") == "k2");
+  BOOST_TEST(get(n2, token, "acme", "ghost") == "");
+  auto stored = send_to(n2, token, "GET", "/services/keeper/storage/ghost", "", "acme");
+  BOOST_TEST(stored.status == 404, stored.body);
+}
+
+BOOST_AUTO_TEST_CASE(rolling_restart_without_failed_requests) {
+  constexpr auto kPutDeadline = 20s;
+  Cluster cluster(3);
+  cluster.deploy(cluster.url(cluster.await_settled()));
+
+  Ledger ledger;
+  std::jthread client([&](std::stop_token stop) {  // stopped and joined however the test ends
+    Follower follower(cluster, "acme");
+    for (int n = 0; !stop.stop_requested(); ++n) {
+      auto key = "r-" + std::to_string(n);
+      if (follower.put(key, Clock::now() + kPutDeadline)) {
+        ledger.ack(follower.tenant, key);
+      } else {
+        ledger.fail(key + " failed for " + std::to_string(kPutDeadline.count()) + " s: " + follower.error);
+      }
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    size_t before = ledger.count;
+    BOOST_TEST(cluster.restart(i) == 0, Cluster::name(i) << " did not stop cleanly on SIGTERM");
+    int active = cluster.await_settled();
+    BOOST_TEST_MESSAGE("restarted " << Cluster::name(i) << "; active: " << Cluster::name(active));
+    BOOST_TEST(eventually([&] { return ledger.count > before + 5; }, kPutDeadline),
+               "puts stalled after restarting " << Cluster::name(i));
+  }
+  client.request_stop();
+  client.join();
+  BOOST_TEST_MESSAGE(ledger.count << " puts acknowledged during the rolling restart");
+  BOOST_TEST(ledger.count > 0u);
+  expect_read_back(find_active(cluster.urls()), cluster.token, ledger);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
