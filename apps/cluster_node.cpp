@@ -348,22 +348,7 @@ int serve_cluster(KernelOptions options, ClusterOptions cluster) {
   prepare_process();
   asio::io_context io(1);
   auto node = std::make_shared<ClusterNode>(io.get_executor(), std::move(options), std::move(cluster));
-  int exit_code = exit_codes::failed;
-  asio::co_spawn(io, node->run(), [&](std::exception_ptr error, int code) {
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        std::cerr << "solo: " << e.what() << "\n";
-      }
-      exit_code = exit_codes::failed;
-    } else {
-      exit_code = code;
-    }
-    io.stop();
-  });
-  io.run();
-  return exit_code;
+  return run_process_main(io, node->run());
 }
 
 }  // namespace solo

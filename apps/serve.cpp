@@ -89,8 +89,12 @@ int serve(KernelOptions options) {
   // recovery is done, then "healthy".
   options.on_listening = [](const std::string& url) { std::cout << "solo: listening on " << url << std::endl; };
   auto kernel = Kernel::create(io.get_executor(), std::move(options));
+  return run_process_main(io, serve_main(kernel));
+}
+
+int run_process_main(asio::io_context& io, asio::awaitable<int> main) {
   int exit_code = exit_codes::failed;
-  asio::co_spawn(io, serve_main(kernel), [&](std::exception_ptr error, int code) {
+  asio::co_spawn(io, std::move(main), [&](std::exception_ptr error, int code) {
     if (error) {
       try {
         std::rethrow_exception(error);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include "apps/kernel.hpp"
@@ -22,6 +23,10 @@ int serve(KernelOptions options);
 // reports the failure and recovers) instead of killing the process with
 // SIGXFSZ, and the descriptor limit is as high as allowed.
 void prepare_process();
+
+// Runs `main` on `io` (one thread) until it returns; its value is the exit
+// code (1 when it throws, the reason printed on stderr).
+int run_process_main(asio::io_context& io, asio::awaitable<int> main);
 
 // Armed once the shutdown sequence runs: the next signal cuts it short
 // (flushes what it can and exits at once).
