@@ -23,6 +23,7 @@
 #include "base/wakeup.hpp"
 #include "engine/system/system_status.hpp"
 #include "net/http_message.hpp"
+#include "net/forwarder.hpp"
 #include "net/http_server.hpp"
 #include "stores/cluster_store.hpp"
 #include "stores/database.hpp"
@@ -97,7 +98,8 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
         lease_(executor, StoreLocation::parse(options_.store), cluster_.lease_ttl),
         changed_(executor),
         tend_done_(executor),
-        beat_timer_(executor) {}
+        beat_timer_(executor),
+        forwarder_(executor, forwarder_options(options_, cluster_)) {}
 
   asio::awaitable<int> run();
 
@@ -108,6 +110,17 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   asio::awaitable<int> serve_active(std::shared_ptr<asio::signal_set> signals, bool& stop);
   asio::awaitable<void> release(int64_t epoch);
   net::Response answer_standby(const net::Request& request) const;
+  asio::awaitable<net::Response> serve_standby(net::Request& request);
+  std::string forward_target(const net::Request& request) const;
+  std::string stats_json() const;
+  static net::ForwarderOptions forwarder_options(const KernelOptions& options, const ClusterOptions& cluster) {
+    net::ForwarderOptions forwarding;
+    forwarding.node = cluster.node;
+    // The active node counts this node's forwarded connections against its
+    // address: take at most half of that address's share.
+    forwarding.max_connections = std::max<std::size_t>(1, options.http.max_connections_per_address / 2);
+    return forwarding;
+  }
   boost::json::value active_json() const;
   bool holds(int64_t epoch) const {
     return epoch_ == epoch && lost_.empty() && Clock::now() < renewed_at_ + cluster_.lease_ttl;
@@ -120,6 +133,7 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   Wakeup changed_;    // notified after every heartbeat
   Wakeup tend_done_;  // notified when tend() has returned
   asio::steady_timer beat_timer_;
+  net::Forwarder forwarder_;  // a standby passes requests on to the active node
   std::string url_;               // where this node listens
   int64_t epoch_ = 0;             // the epoch of the lease held; 0 while standing by
   Clock::time_point renewed_at_;  // when the last acquisition or renewal that succeeded was sent
@@ -140,9 +154,9 @@ asio::awaitable<void> ClusterNode::tend() {
     const int64_t epoch = epoch_;
     const auto sent = Clock::now();
     std::function<Beat(Database&)> work = [node = cluster_.node, url = cluster_.advertise, epoch,
-                                           ttl = cluster_.lease_ttl](Database& db) {
+                                           ttl = cluster_.lease_ttl, stats = stats_json()](Database& db) {
       Beat result;
-      cluster_store::heartbeat(db, node, url);
+      cluster_store::heartbeat(db, node, url, stats);
       if (epoch == 0) {
         result.acquired = cluster_store::try_acquire(db, kStoreScope, node, ttl);
       } else {
@@ -217,6 +231,45 @@ asio::awaitable<void> ClusterNode::release(int64_t epoch) {
 boost::json::value ClusterNode::active_json() const {
   if (!holder_ || holder_->expires_in_ms <= 0 || holder_->owner == cluster_.node) return nullptr;
   return boost::json::object{{"node", holder_->owner}, {"url", holder_url_}};
+}
+
+// What this node reports with its heartbeat (GET /cluster, the active
+// node's /metrics): its role and what it forwarded.
+std::string ClusterNode::stats_json() const {
+  const auto forwarding = forwarder_.stats();
+  boost::json::object stats{{"role", epoch_ != 0 ? "active" : "standby"},
+                            {"forwarded", forwarding.forwarded},
+                            {"forward_unreachable", forwarding.unreachable},
+                            {"forward_failed", forwarding.failed},
+                            {"forward_refused", forwarding.refused},
+                            {"forward_connections", forwarding.open}};
+  return boost::json::serialize(stats);
+}
+
+// Where a standby forwards `request`: the active node's URL, or "" when it
+// answers itself (no active node known, an https:// one, or a request some
+// node forwarded already: two nodes with stale views must not bounce it).
+std::string ClusterNode::forward_target(const net::Request& request) const {
+  if (net::Forwarder::forwarded(request) || active_json().is_null()) return "";
+  return net::Forwarder::can_forward_to(holder_url_) ? holder_url_ : "";
+}
+
+// A standby serves its own /health and forwards everything else to the
+// active node; when it cannot (see forward_target, and the Forwarder's
+// failures), it answers 503 `standby` naming the active node.
+asio::awaitable<net::Response> ClusterNode::serve_standby(net::Request& request) {
+  if (request.path != "/health") {
+    if (auto target = forward_target(request); !target.empty()) {
+      if (net::Forwarder::is_upgrade(request)) {
+        net::Response upgrade;  // the HttpServer hands the socket to on_upgrade: splice
+        upgrade.status = 101;
+        co_return upgrade;
+      }
+      auto forwarded = co_await forwarder_.forward(request, std::move(target));
+      if (forwarded) co_return std::move(*forwarded);
+    }
+  }
+  co_return answer_standby(request);
 }
 
 // A standby's answer: /health says so and names the active node; anything
@@ -307,10 +360,15 @@ asio::awaitable<int> ClusterNode::run() {
   bool tending = false;
   int code = exit_codes::clean;
   while (!stop) {
-    net::HttpServer standby(executor_, options_.http,
-                            [this](net::Request& request) -> asio::awaitable<net::Response> {
-                              co_return answer_standby(request);
-                            });
+    net::HttpServer standby(executor_, options_.http, [this](net::Request& request) {
+      return serve_standby(request);
+    });
+    standby.set_on_upgrade([this](net::Request&& request, asio::ip::tcp::socket&& socket, net::ConnectionSlot slot) {
+      auto target = forward_target(request);
+      auto unavailable = answer_standby(request);
+      forwarder_.splice(std::move(request), std::move(socket), std::move(slot), std::move(target),
+                        std::move(unavailable));
+    });
     standby.listen();  // throws "cannot listen on ...": the node cannot run
     if (url_.empty()) {
       // From now on the port is this node's, whoever listens on it.
@@ -327,7 +385,9 @@ asio::awaitable<int> ClusterNode::run() {
     }
     asio::co_spawn(executor_, standby.run(), asio::detached);
     auto outcome = co_await (signals->async_wait(asio::use_awaitable) || until_acquired());
-    co_await standby.drain(std::chrono::milliseconds(0));
+    // Forwards still in flight get a moment to end (to the node that held
+    // the lease before: they fail fast if it died); the port is free at once.
+    co_await standby.drain(std::min(cluster_.lease_ttl / 8, std::chrono::milliseconds(250)));
     if (outcome.index() == 0) {
       std::cerr << "solo: signal " << std::get<0>(outcome) << ", node " << cluster_.node << " stops\n";
       code = exit_codes::clean;
@@ -336,6 +396,7 @@ asio::awaitable<int> ClusterNode::run() {
     code = co_await serve_active(signals, stop);
   }
   stopping_ = true;
+  forwarder_.stop();  // spliced WebSocket sessions end
   beat_timer_.cancel();
   while (tending_) co_await tend_done_.wait();
   if (epoch_ != 0) co_await release(epoch_);  // taken at the last heartbeat, never used

@@ -5,7 +5,10 @@
 // and is active: it runs a Kernel exactly as a solo of its own does, with the
 // lease's fence in every write transaction. The others stand by on their
 // address: /health answers 503 "standby" and names the active node; every
-// other request gets 503 `standby` with Retry-After and the active node's URL.
+// other request, WebSocket and SSE included, is forwarded to the active node
+// (net/forwarder.hpp), or, when that cannot be done (no node is active, an
+// https:// one), answered 503 `standby` with Retry-After and the active
+// node's URL.
 //
 // A node's life: it listens at once (the port is its own for life: a standby
 // that turns active hands the same port to its Kernel's gateway) and

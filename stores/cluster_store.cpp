@@ -18,11 +18,12 @@ void prepare_session(Database& db, std::chrono::milliseconds bound) {
   db.exec("SET statement_timeout = " + ms + "; SET lock_timeout = " + ms);
 }
 
-void heartbeat(Database& db, std::string_view node, std::string_view url) {
+void heartbeat(Database& db, std::string_view node, std::string_view url, std::string_view stats) {
   auto& statement = db.cached(
-      "INSERT INTO cluster_nodes (node, url, started_at, heartbeat_at) VALUES (?1, ?2, clock_timestamp(), "
-      "clock_timestamp()) ON CONFLICT (node) DO UPDATE SET url = excluded.url, heartbeat_at = excluded.heartbeat_at");
-  statement.bind(1, node).bind(2, url);
+      "INSERT INTO cluster_nodes (node, url, started_at, heartbeat_at, stats) VALUES (?1, ?2, clock_timestamp(), "
+      "clock_timestamp(), ?3) ON CONFLICT (node) DO UPDATE SET url = excluded.url, heartbeat_at = "
+      "excluded.heartbeat_at, stats = excluded.stats");
+  statement.bind(1, node).bind(2, url).bind(3, stats);
   statement.run();
 }
 
@@ -88,9 +89,11 @@ void fence(Database& db, std::string_view scope, std::string_view node, int64_t 
 ClusterView view(Database& db) {
   ClusterView view;
   auto& nodes = db.cached(
-      "SELECT node, url, CAST(floor(extract(epoch FROM clock_timestamp() - heartbeat_at) * 1000) AS BIGINT) "
+      "SELECT node, url, CAST(floor(extract(epoch FROM clock_timestamp() - heartbeat_at) * 1000) AS BIGINT), stats "
       "FROM cluster_nodes ORDER BY node");
-  while (nodes.step()) view.nodes.push_back({nodes.column_text(0), nodes.column_text(1), nodes.column_int(2)});
+  while (nodes.step()) {
+    view.nodes.push_back({nodes.column_text(0), nodes.column_text(1), nodes.column_int(2), nodes.column_text(3)});
+  }
   nodes.reset();
   auto& leases = db.cached(
       "SELECT scope, owner, epoch, CAST(floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000) AS BIGINT) "

@@ -47,6 +47,7 @@ struct ClusterMember {
   std::string node;
   std::string url;
   int64_t heartbeat_age_ms = 0;
+  std::string stats = "{}";  // the node's figures as of that heartbeat (JSON text)
 };
 
 struct ClusterView {
@@ -62,8 +63,9 @@ namespace cluster_store {
 // a silent server or a lock held by a paused node cannot hold the heartbeat
 // longer than that.
 void prepare_session(Database& db, std::chrono::milliseconds bound);
-// Records that `node` is alive and reachable at `url` (now, by the server's clock).
-void heartbeat(Database& db, std::string_view node, std::string_view url);
+// Records that `node` is alive and reachable at `url` (now, by the server's
+// clock), with its figures `stats` (a JSON object's text).
+void heartbeat(Database& db, std::string_view node, std::string_view url, std::string_view stats = "{}");
 // Takes the lease on `scope` for `ttl` if it is free or expired; returns the
 // new epoch, or nullopt when another node holds it.
 std::optional<int64_t> try_acquire(Database& db, std::string_view scope, std::string_view node,

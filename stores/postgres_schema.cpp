@@ -132,6 +132,12 @@ constexpr std::array<const char*, kPostgresSchemaVersion> kSteps = {
     END
     $fence$;
     )sql",
+    // Step 3: each node's figures (JSON text, e.g. what it forwarded), written
+    // with its heartbeat, so that GET /cluster and the active node's /metrics
+    // show every node's.
+    R"sql(
+    ALTER TABLE cluster_nodes ADD COLUMN stats TEXT NOT NULL DEFAULT '{}';
+    )sql",
 };
 
 // Any constant: the advisory lock every node's migration takes.

@@ -1,9 +1,12 @@
 // Cluster mode, active/standby (solo serve --node NAME --lease-ttl-ms MS), on the
 // real binary: several nodes share one PostgreSQL store (a server of the
 // test's own, support/postgres_server.sh) and one data directory. Exactly one
-// node holds the store's lease and serves; the others answer 503 "standby"
-// with Retry-After, naming the active node and its URL (/health and every
-// other route), and GET /cluster lists the nodes and the lease. A SIGKILL of
+// node holds the store's lease and serves; the others answer /health with 503
+// "standby" naming the active node and its URL, and forward every other
+// request to it (HTTP, SSE, WebSocket), or answer 503 `standby` with
+// Retry-After when they cannot (a request forwarded already, no node active
+// during a move). GET /cluster lists the nodes, their figures and the lease;
+// /metrics has every node's series. A SIGKILL of
 // the active node moves the lease once it expires, and the new active node
 // holds every acknowledged write and honours the tokens granted before; a
 // node paused past its lease writes nothing once resumed (every write checks
@@ -32,11 +35,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include "net/http_client.hpp"
+#include "net/sse.hpp"
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
 #include "support/own_postgres.hpp"
 #include "support/solo_process.hpp"
 #include "support/test_store.hpp"
+#include "support/websocket_client.hpp"
 
 using namespace solo;
 using namespace std::chrono_literals;
@@ -83,10 +88,9 @@ struct Answer {
 // One request with the admin token, acting for `tenant` (X-Tenant-ID), on a fresh connection.
 Answer send_to(const std::string& url, const std::string& token, const std::string& method, const std::string& target,
                const std::string& body = "", const std::string& tenant = "",
-               std::chrono::milliseconds timeout = 5s) {
+               std::chrono::milliseconds timeout = 5s, net::HeaderList headers = {}) {
   try {
     net::HttpClient client(url, timeout);
-    net::HeaderList headers;
     if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
     if (!tenant.empty()) headers.emplace_back("x-tenant-id", tenant);
     auto response = client.request(method, target, body, headers);
@@ -101,10 +105,14 @@ bool healthy(const Answer& health) { return health.status == 200 && string_at(he
 
 // The keeper's put of key = value `key`, and its get ("" when absent).
 Answer put(const std::string& url, const std::string& token, const std::string& tenant, const std::string& key,
-           std::chrono::milliseconds timeout = 5s) {
+           std::chrono::milliseconds timeout = 5s, net::HeaderList headers = {}) {
   json::object msg{{"op", "put"}, {"k", key}, {"v", key}};
-  return send_to(url, token, "POST", "/services/keeper/call", json::serialize(msg), tenant, timeout);
+  return send_to(url, token, "POST", "/services/keeper/call", json::serialize(msg), tenant, timeout,
+                 std::move(headers));
 }
+// What a node that forwarded a request adds to it: a standby does not
+// forward such a request again, it answers 503 `standby` itself.
+const net::HeaderList kForwardedAlready = {{"x-solo-forwarded-by", "another-node"}};
 std::string get(const std::string& url, const std::string& token, const std::string& tenant, const std::string& key) {
   json::object msg{{"op", "get"}, {"k", key}};
   auto answer = send_to(url, token, "POST", "/services/keeper/call", json::serialize(msg), tenant);
@@ -389,15 +397,117 @@ BOOST_AUTO_TEST_CASE(one_active_two_standbys) {
     BOOST_TEST(get(active_url, cluster.token, tenant, "hello-" + tenant) == "hello-" + tenant);
   BOOST_TEST(get(active_url, cluster.token, "globex", "hello-acme") == "");  // tenants stay apart
 
-  // A write sent to a standby is refused, naming the active node; nothing is written.
+  // A write sent to a standby is forwarded to the active node.
   for (int i = 0; i < 3; ++i) {
     if (i == active) continue;
-    auto refused = put(cluster.url(i), cluster.token, "acme", "refused");
+    const auto key = "through-" + Cluster::name(i);
+    auto forwarded = put(cluster.url(i), cluster.token, "acme", key);
+    BOOST_TEST(forwarded.status == 200, Cluster::name(i) << ": " << forwarded.body);
+    BOOST_TEST(get(active_url, cluster.token, "acme", key) == key);
+  }
+  // One that a node forwarded already is refused, naming the active node; nothing is written.
+  for (int i = 0; i < 3; ++i) {
+    if (i == active) continue;
+    auto refused = put(cluster.url(i), cluster.token, "acme", "refused", 5s, kForwardedAlready);
     expect_standby(refused, Cluster::name(i) + " put", "error", active_name, active_url);
     BOOST_TEST(!string_at(refused.body, {"message"}).empty(), refused.body);
     BOOST_TEST(!string_at(refused.body, {"timestamp"}).empty(), refused.body);
   }
   BOOST_TEST(get(active_url, cluster.token, "acme", "refused") == "");
+}
+
+BOOST_AUTO_TEST_CASE(any_node_answers_http_sse_and_websocket) {
+  Cluster cluster(3);
+  const int active = cluster.await_settled();
+  const int s1 = (active + 1) % 3, s2 = (active + 2) % 3;
+  const auto active_name = Cluster::name(active), active_url = cluster.url(active);
+  const auto via1 = cluster.url(s1), via2 = cluster.url(s2);
+  const auto& token = cluster.token;
+
+  // HTTP: deployed through one standby, written through the other, read through any node.
+  cluster.deploy(via1);
+  auto written = put(via2, token, "globex", "via-standby");
+  BOOST_TEST_REQUIRE(written.status == 200, written.body);
+  for (const auto& url : {via1, via2, active_url}) BOOST_TEST(get(url, token, "globex", "via-standby") == "via-standby");
+  BOOST_TEST(get(via1, token, "acme", "via-standby") == "");  // tenants stay apart through a standby too
+  // The active node's answers come back as it gave them, errors included.
+  auto missing = send_to(via1, token, "GET", "/services/nope", "", "acme");
+  BOOST_TEST(missing.status == 404, missing.body);
+  BOOST_TEST(string_at(missing.body, {"error"}) == "not_found", missing.body);
+  auto unknown = send_to(via2, "not-a-token", "GET", "/services");
+  BOOST_TEST(unknown.status == 401, unknown.body);
+
+  // SSE: the event log streamed through a standby.
+  {
+    net::HttpClient client(via2, 10s);
+    net::SseParser parser;
+    std::vector<net::SseEvent> events;
+    client.stream("/events", {{"authorization", "Bearer " + token}, {"accept", "text/event-stream"}},
+                  [&](std::string_view piece) {
+                    for (auto& event : parser.feed(piece)) events.push_back(std::move(event));
+                    return events.size() < 3;
+                  });
+    BOOST_TEST_REQUIRE(events.size() >= 3u);
+    for (size_t i = 1; i < events.size(); ++i) {
+      BOOST_TEST(std::stoll(events[i].id.value_or("0")) > std::stoll(events[i - 1].id.value_or("0")), events[i].data);
+    }
+  }
+
+  // WebSocket: ops through a standby, acting for a tenant.
+  {
+    test::WsClient ws(*cluster.nodes[s1], token, "/ws?tenant=globex");
+    BOOST_TEST_REQUIRE(!ws.error, ws.error.message());
+    json::object message{{"op", "get"}, {"k", "via-standby"}};
+    auto called = ws.op(1, "call", json::object{{"service_id", "keeper"}, {"message", message}});
+    BOOST_TEST_REQUIRE(called.at("ok").as_bool(), json::serialize(called));
+    BOOST_TEST(called.at("result").at("reply").at("v").as_string() == "via-standby", json::serialize(called));
+  }
+
+  // Every node's figures: GET /cluster and /metrics, through a standby.
+  json::object view;
+  auto counted = [&] {
+    view = cluster_view(via1, token);
+    std::map<std::string, json::object> stats;
+    for (const auto& node : view.at("nodes").as_array())
+      stats[std::string(node.at("node").as_string())] = node.at("stats").as_object();
+    auto role = [&](const std::string& node) {
+      auto found = stats[node].find("role");
+      return found != stats[node].end() && found->value().is_string() ? std::string(found->value().get_string()) : "";
+    };
+    auto forwarded = [&](const std::string& node) {
+      auto found = stats[node].find("forwarded");
+      return found != stats[node].end() ? found->value().to_number<int64_t>() : 0;
+    };
+    return role(active_name) == "active" && role(Cluster::name(s1)) == "standby" &&
+           forwarded(Cluster::name(s1)) >= 3 && forwarded(Cluster::name(s2)) >= 3;
+  };
+  BOOST_TEST(eventually(counted, 10s), json::serialize(view));
+  auto metrics = send_to(via2, token, "GET", "/metrics");
+  BOOST_TEST_REQUIRE(metrics.status == 200, metrics.body);
+  for (const auto& series : {"solo_cluster_node_active{node=\"" + active_name + "\"} 1",
+                             "solo_cluster_node_up{node=\"" + Cluster::name(s2) + "\"} 1",
+                             "solo_cluster_forwarded_total{node=\"" + Cluster::name(s1) + "\",outcome=\"answered\"} ",
+                             "solo_cluster_lease_epoch{scope=\"*\",owner=\"" + active_name + "\"} "}) {
+    BOOST_TEST(metrics.body.find(series) != std::string::npos, series);
+  }
+
+  // A move: the active node dies. Until a node has taken over, a standby
+  // answers 503 with Retry-After, and never anything else.
+  cluster.nodes[active]->kill9();
+  const auto until = Clock::now() + kLeaseTtl + 30s;
+  int unavailable = 0;
+  Answer answer;
+  while (Clock::now() < until) {
+    answer = send_to(via1, token, "GET", "/services/keeper", "", "globex");
+    if (answer.status == 200) break;
+    BOOST_TEST(answer.status == 503, answer.body);
+    BOOST_TEST(!answer.retry_after.empty(), answer.body);
+    ++unavailable;
+    std::this_thread::sleep_for(100ms);
+  }
+  BOOST_TEST_MESSAGE("503 answers while the lease moved: " << unavailable);
+  BOOST_TEST(answer.status == 200, "no node served after the move: " << answer.body << "\n" << cluster.healths());
+  BOOST_TEST(unavailable > 0);
 }
 
 BOOST_AUTO_TEST_CASE(failover_after_sigkill_keeps_acknowledged_writes) {
@@ -471,7 +581,8 @@ BOOST_AUTO_TEST_CASE(paused_node_writes_nothing_after_its_lease_moved) {
   BOOST_TEST_REQUIRE(k2.status == 200, k2.body);
 
   cluster.nodes[0]->signal(SIGCONT);
-  auto ghost = put(n1, token, "acme", "ghost", 15s);  // n1 may still believe it is active
+  // n1 may still believe it is active; a standby would forward the put to n2.
+  auto ghost = put(n1, token, "acme", "ghost", 15s, kForwardedAlready);
   BOOST_TEST_MESSAGE("the resumed n1 answered a put with: " << ghost.status << " " << ghost.body);
   BOOST_TEST(ghost.status != 200, "n1 acknowledged a write after its lease moved: " << ghost.body);
 

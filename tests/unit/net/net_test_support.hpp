@@ -52,6 +52,7 @@ class TestServer {
   }
 
   HttpServer& server() { return server_; }
+  asio::io_context::executor_type executor() { return io_.get_executor(); }  // the server's thread
   std::uint16_t port() const { return server_.local_endpoint().port(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port()); }
 
