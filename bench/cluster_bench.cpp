@@ -8,8 +8,8 @@
 //   calls/s    C threads, each with a keep-alive connection, calling an echo
 //              service for S seconds: all through the active node (the
 //              baseline: what one Solo serves), then thread i through node
-//              i % N. A standby forwards each call to the active node (one
-//              upstream connection per call), so the standbys add
+//              i % N. A standby forwards each call to the active node (over
+//              keep-alive connections it reuses), so the standbys add
 //              availability, not throughput: every call still runs on the
 //              active node, and the every-node figure says what forwarding
 //              costs, on the same nodes, service and clients.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <list>
+#include <map>
 #include <sstream>
 
 namespace solo::net {
@@ -40,6 +41,25 @@ bool dropped_header(std::string_view name) {
       "upgrade",    "proxy-authenticate", "proxy-authorization", "host", "content-length",
       kForwardedByHeader};
   return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
+}
+
+using Clock = std::chrono::steady_clock;
+
+// How long an idle upstream connection is kept for reuse: well within the
+// upstream's own idle timeout (HttpServerOptions::idle_timeout, 30 s), so
+// that it is the forwarder, not the upstream, that closes a kept connection.
+constexpr std::chrono::seconds kKeepIdle{2};
+
+// Whether an idle connection is still open: nothing to read yet (a close by
+// the upstream would read as end of stream; stray bytes make it unusable too).
+bool still_open(tcp::socket& socket) {
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  char byte;
+  socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+  const bool open = ec == asio::error::would_block;
+  socket.non_blocking(false, ec);
+  return open;
 }
 
 std::string forwarded_for(const Request& request) {
@@ -96,6 +116,50 @@ struct Forwarder::State : std::enable_shared_from_this<Forwarder::State> {
     std::list<std::weak_ptr<tcp::socket>>::iterator entry_;
   };
 
+  // One upstream connection, in use or kept idle for the next request.
+  struct Connection {
+    explicit Connection(const asio::any_io_executor& executor) : stream(executor) {}
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::optional<Lease> lease;
+    Clock::time_point idle_since;
+  };
+
+  // Idle connections by upstream URL, the most recent last.
+  std::map<std::string, std::vector<std::shared_ptr<Connection>>> idle;
+  bool closed = false;  // the Forwarder was destroyed
+
+  std::shared_ptr<Connection> open_connection() {
+    auto connection = std::make_shared<Connection>(executor);
+    connection->lease.emplace(shared_from_this(),
+                              std::shared_ptr<tcp::socket>(connection, &connection->stream.socket()));
+    return connection;
+  }
+
+  void keep_idle(const std::string& upstream, std::shared_ptr<Connection> connection) {
+    if (closed) return;  // the Forwarder is gone: a kept connection would hold its State for ever
+    connection->idle_since = Clock::now();
+    idle[upstream].push_back(std::move(connection));
+  }
+
+  // An idle connection to `upstream` that is still open, or null. Drops the
+  // ones kept too long, anywhere, and those the upstream has closed.
+  std::shared_ptr<Connection> take_idle(const std::string& upstream) {
+    const auto now = Clock::now();
+    for (auto it = idle.begin(); it != idle.end();) {
+      auto& kept = it->second;
+      std::erase_if(kept, [&](const auto& c) { return now - c->idle_since > kKeepIdle; });
+      it = kept.empty() ? idle.erase(it) : std::next(it);
+    }
+    auto found = idle.find(upstream);
+    while (found != idle.end() && !found->second.empty()) {
+      auto connection = std::move(found->second.back());
+      found->second.pop_back();
+      if (still_open(connection->stream.socket())) return connection;
+    }
+    return nullptr;
+  }
+
   bool full() const { return stats.open >= options.max_connections; }
 
   Response over_capacity() {
@@ -133,7 +197,10 @@ Forwarder::Forwarder(asio::any_io_executor executor, ForwarderOptions options)
   state_->options = std::move(options);
 }
 
-Forwarder::~Forwarder() { stop(); }
+Forwarder::~Forwarder() {
+  state_->closed = true;
+  stop();
+}
 
 bool Forwarder::can_forward_to(std::string_view url) { return parse_upstream(url).has_value(); }
 
@@ -147,6 +214,7 @@ bool Forwarder::is_upgrade(const Request& request) {
 ForwarderStats Forwarder::stats() const { return state_->stats; }
 
 void Forwarder::stop() {
+  state_->idle.clear();
   for (auto& weak : state_->sockets) {
     if (auto socket = weak.lock()) {
       boost::system::error_code ignored;
@@ -160,16 +228,6 @@ asio::awaitable<std::optional<Response>> Forwarder::forward(const Request& reque
   auto state = state_;
   auto upstream = parse_upstream(upstream_url);
   if (!upstream) co_return std::nullopt;
-  if (state->full()) co_return state->over_capacity();
-
-  auto stream = std::make_shared<beast::tcp_stream>(state->executor);
-  // The lease holds the socket by a shared pointer that aliases the stream's.
-  std::shared_ptr<tcp::socket> socket(stream, &stream->socket());
-  auto lease = std::make_shared<State::Lease>(state, socket);
-  if (!co_await state->connect(*stream, *upstream)) {
-    ++state->stats.unreachable;
-    co_return std::nullopt;
-  }
 
   http::request<http::string_body> out;
   out.version(11);
@@ -181,71 +239,95 @@ asio::awaitable<std::optional<Response>> Forwarder::forward(const Request& reque
   out.set(http::field::host, upstream->host + ":" + upstream->port);
   out.set("X-Forwarded-For", forwarded_for(request));
   out.set(kForwardedByHeader, state->options.node);
-  out.keep_alive(false);
+  out.keep_alive(true);
   out.body() = request.body;
   out.prepare_payload();
-  stream->expires_after(state->options.response_timeout);
-  auto [write_ec, written] = co_await http::async_write(*stream, out, as_tuple(use_awaitable));
-  if (write_ec) {
-    // The upstream read at most part of it, and answers nothing partial.
-    ++state->stats.unreachable;
-    co_return std::nullopt;
-  }
 
-  auto buffer = std::make_shared<beast::flat_buffer>();
-  http::response_parser<http::empty_body> head;
-  head.header_limit(64 * 1024);
-  auto [head_ec, head_bytes] = co_await http::async_read_header(*stream, *buffer, head, as_tuple(use_awaitable));
-  if (head_ec) {
-    if (retry_is_harmless(request.method)) {
+  // A kept connection the upstream closed in the meantime fails at once:
+  // then the request goes once more, on a new connection (see below).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto connection = attempt == 0 ? state->take_idle(upstream_url) : nullptr;
+    const bool reused = connection != nullptr;
+    if (!connection) {
+      if (state->full()) co_return state->over_capacity();
+      connection = state->open_connection();
+      if (!co_await state->connect(connection->stream, *upstream)) {
+        ++state->stats.unreachable;
+        co_return std::nullopt;
+      }
+    }
+    auto& stream = connection->stream;
+    stream.expires_after(state->options.response_timeout);
+    auto [write_ec, written] = co_await http::async_write(stream, out, as_tuple(use_awaitable));
+    if (write_ec) {
+      // The upstream read at most part of it, and answers nothing partial.
+      if (reused) continue;
       ++state->stats.unreachable;
       co_return std::nullopt;
     }
-    co_return state->lost(request, head_ec.message());
-  }
 
-  Response response;
-  const auto& got = head.get();
-  response.status = static_cast<int>(got.result_int());
-  response.content_type = std::string(got[http::field::content_type]);
-  for (const auto& field : got) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (dropped_header(name) || name == "content-type") continue;
-    response.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  const bool streamed = got.chunked() && got[http::field::content_type].starts_with("text/event-stream");
-  if (!streamed) {
-    http::response_parser<http::string_body> whole{std::move(head)};
-    whole.body_limit(state->options.max_body_bytes);
-    auto [body_ec, body_bytes] = co_await http::async_read(*stream, *buffer, whole, as_tuple(use_awaitable));
-    if (body_ec) co_return state->lost(request, body_ec.message());
-    response.body = std::move(whole.get().body());
+    http::response_parser<http::empty_body> head;
+    head.header_limit(64 * 1024);
+    auto [head_ec, head_bytes] =
+        co_await http::async_read_header(stream, connection->buffer, head, as_tuple(use_awaitable));
+    if (head_ec) {
+      if (retry_is_harmless(request.method)) {
+        if (reused) continue;
+        ++state->stats.unreachable;
+        co_return std::nullopt;
+      }
+      co_return state->lost(request, head_ec.message());
+    }
+
+    Response response;
+    const auto& got = head.get();
+    response.status = static_cast<int>(got.result_int());
+    response.content_type = std::string(got[http::field::content_type]);
+    for (const auto& field : got) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (dropped_header(name) || name == "content-type") continue;
+      response.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    const bool streamed = got.chunked() && got[http::field::content_type].starts_with("text/event-stream");
+    if (!streamed) {
+      http::response_parser<http::string_body> whole{std::move(head)};
+      whole.body_limit(state->options.max_body_bytes);
+      auto [body_ec, body_bytes] =
+          co_await http::async_read(stream, connection->buffer, whole, as_tuple(use_awaitable));
+      if (body_ec) co_return state->lost(request, body_ec.message());
+      response.body = std::move(whole.get().body());
+      ++state->stats.forwarded;
+      if (whole.get().keep_alive()) state->keep_idle(upstream_url, std::move(connection));
+      co_return response;
+    }
+
+    // A stream: relayed as it comes, until either end stops (its connection
+    // is not kept). The HttpServer cancels it at drain(), and stop() closes
+    // the upstream.
     ++state->stats.forwarded;
+    auto parser = std::make_shared<http::response_parser<http::buffer_body>>(std::move(head));
+    parser->body_limit(boost::none);
+    response.stream = [state, connection, parser](std::shared_ptr<StreamWriter> client) -> asio::awaitable<void> {
+      std::array<char, 16 * 1024> piece;
+      while (!parser->is_done()) {
+        parser->get().body().data = piece.data();
+        parser->get().body().size = piece.size();
+        connection->stream.expires_after(state->options.response_timeout);
+        // read_some: a stream's pieces go on as they come (read() would wait
+        // for the piece buffer to fill, or the stream to end).
+        auto [ec, n] =
+            co_await http::async_read_some(connection->stream, connection->buffer, *parser, as_tuple(use_awaitable));
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return;
+        const std::size_t filled = piece.size() - parser->get().body().size;
+        if (filled > 0 && !co_await client->write(std::string(piece.data(), filled))) co_return;
+      }
+    };
     co_return response;
   }
-
-  // A stream: relayed as it comes, until either end stops. The HttpServer
-  // cancels it at drain(), and stop() closes the upstream.
-  ++state->stats.forwarded;
-  auto parser = std::make_shared<http::response_parser<http::buffer_body>>(std::move(head));
-  parser->body_limit(boost::none);
-  response.stream = [state, stream, buffer, parser, lease](std::shared_ptr<StreamWriter> client) -> asio::awaitable<void> {
-    std::array<char, 16 * 1024> piece;
-    while (!parser->is_done()) {
-      parser->get().body().data = piece.data();
-      parser->get().body().size = piece.size();
-      stream->expires_after(state->options.response_timeout);
-      // read_some: a stream's pieces go on as they come (read() would wait
-      // for the piece buffer to fill, or the stream to end).
-      auto [ec, n] = co_await http::async_read_some(*stream, *buffer, *parser, as_tuple(use_awaitable));
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return;
-      const std::size_t filled = piece.size() - parser->get().body().size;
-      if (filled > 0 && !co_await client->write(std::string(piece.data(), filled))) co_return;
-    }
-  };
-  co_return response;
+  ++state->stats.unreachable;  // two connections failed before the request was through
+  co_return std::nullopt;
 }
 
 namespace {

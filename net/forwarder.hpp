@@ -3,11 +3,15 @@
 // to pass every request but its own /health to the active node, so a client
 // may talk to any node.
 //
-// - HTTP: one connection to the upstream per request (it is closed after the
-//   answer, so a connection the upstream closed for idleness is never reused
-//   and a request is never sent twice). The answer comes back as the
-//   upstream gave it, status, headers and body; a streamed answer (SSE,
-//   chunked text/event-stream) is relayed piece by piece as it arrives.
+// - HTTP: keep-alive connections to the upstream, each kept idle for at most
+//   2 s after an answer and then reused (well within the upstream's own idle
+//   timeout, so it is not the upstream that closes them). A kept connection
+//   is checked before reuse; if the upstream closed it all the same, the
+//   request goes again on a new one when nothing of it can have been taken
+//   in (the write failed) or when it is a GET or HEAD. The answer comes back
+//   as the upstream gave it, status, headers and body; a streamed answer
+//   (SSE, chunked text/event-stream) is relayed piece by piece as it arrives,
+//   on a connection of its own that is not kept.
 // - WebSocket: the upgrade request is replayed to the upstream and from then
 //   on bytes are copied both ways (the upstream's 101 included) until either
 //   side closes: the two ends speak WebSocket to each other through it.
@@ -77,7 +81,7 @@ struct ForwarderStats {
   std::uint64_t unreachable = 0;  // the upstream could not be reached: nothing was sent
   std::uint64_t failed = 0;       // sent, and no whole answer came back
   std::uint64_t refused = 0;      // over max_connections
-  std::size_t open = 0;           // upstream connections open now
+  std::size_t open = 0;           // upstream connections open now, in use or kept idle
 };
 
 class Forwarder {

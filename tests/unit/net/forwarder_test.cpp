@@ -123,7 +123,8 @@ std::uint16_t closed_port() {
   return port;
 }
 
-// One raw connection accepted on 127.0.0.1, handled by `serve(fd)` on a thread.
+// Raw connections accepted on 127.0.0.1, one after the other, each handled
+// by `serve(fd)` on a thread.
 class RawUpstream {
  public:
   explicit RawUpstream(std::function<void(int)> serve) {
@@ -138,8 +139,7 @@ class RawUpstream {
     }
     port_ = ntohs(address.sin_port);
     thread_ = std::thread([this, serve = std::move(serve)] {
-      int fd = ::accept(listener_, nullptr, nullptr);
-      if (fd >= 0) {
+      for (int fd; (fd = ::accept(listener_, nullptr, nullptr)) >= 0;) {
         serve(fd);
         ::close(fd);
       }
@@ -199,7 +199,34 @@ BOOST_AUTO_TEST_CASE(the_upstream_gets_the_request_and_the_client_its_answer) {
   BOOST_TEST(seen.at("forwarded_for").as_string() == "10.9.9.9, 127.0.0.1");
   auto stats = front.stats();
   BOOST_TEST(stats.forwarded == 1u);
-  BOOST_TEST(stats.open == 0u);
+  BOOST_TEST(stats.open == 1u);  // kept for the next request
+}
+
+BOOST_AUTO_TEST_CASE(a_kept_connection_is_reused_and_one_the_upstream_closed_is_not) {
+  {
+    TestServer up(HttpServerOptions{}, upstream);
+    Front front([&] { return up.url(); });
+    for (int i = 0; i < 3; ++i) BOOST_TEST(HttpClient(front.url()).request("GET", "/again").status == 201);
+    BOOST_TEST(front.stats().open == 1u);
+    BOOST_TEST(up.server().active_connections() == 1u);  // one connection served all three
+  }
+  // An upstream that answers, keeps the connection a moment, then closes it:
+  // the next request must not be sent on it (a POST would come back 502).
+  std::atomic<int> connections{0};
+  RawUpstream closes([&](int fd) {
+    ++connections;
+    read_until(fd, "\r\n\r\n{}");
+    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(100ms);
+  });
+  Front front([&] { return closes.url(); });
+  BOOST_TEST(HttpClient(front.url()).request("POST", "/one", "{}").status == 200);
+  std::this_thread::sleep_for(400ms);  // the upstream has closed the kept connection
+  auto second = HttpClient(front.url()).request("POST", "/two", "{}");
+  BOOST_TEST(second.status == 200, second.body);
+  BOOST_TEST(connections.load() == 2);
+  BOOST_TEST(front.stats().failed == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_is_relayed_piece_by_piece) {
