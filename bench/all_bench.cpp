@@ -59,6 +59,9 @@ const std::vector<Planned>& plan() {
   static const std::vector<Planned> planned = {
       {"append", {}, {"--events", "2000"}},
       {"postgres", {}, {"--events", "2000", "--writers", "64"}},
+      {"cluster",
+       {},
+       {"--nodes", "2", "--clients", "2", "--seconds", "1", "--events", "2000", "--lease-ttl-ms", "1000"}},
       {"services", {}, {"--quick"}},
       {"recovery", {}, {"--services", "40", "--events", "3000", "--tenants", "2"}},
       {"storage", {}, {"--quick"}},

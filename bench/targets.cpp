@@ -89,6 +89,17 @@ std::vector<TargetRow> targets_of(const std::string& scenario, const boost::json
     // at its best on the same server (10k rows a transaction, pipelined).
     rows.push_back(row(scenario, report, "durable appends/s on PostgreSQL (vs raw libpq, pipelined, 10k rows/txn)",
                        "events_per_s", "raw_pipelined_events_per_s", "ratio >= 0.5", ratio_at_least(0.5)));
+  } else if (scenario == "cluster") {
+    // Issue 16: the same append comparison on the cluster's server, and the
+    // failover: from SIGKILL of the active node to a survivor's first answer.
+    // The lease bounds it (a dead node's lease must expire: up to one lease
+    // after its last renewal, then up to a quarter lease to the next
+    // heartbeat of a standby, then recovery): within 1.5 leases.
+    rows.push_back(row(scenario, report, "cluster: durable appends/s on PostgreSQL (vs raw libpq, pipelined)",
+                       "append_events_per_s", "append_raw_pipelined_events_per_s", "ratio >= 0.5",
+                       ratio_at_least(0.5)));
+    rows.push_back(row(scenario, report, "cluster: failover after SIGKILL, ms (vs the lease)", "failover_ms",
+                       "lease_ttl_ms", "ratio <= 1.5", ratio_at_most(1.5)));
   } else if (scenario == "services") {
     // The bare states are kept alive, as deploys keep theirs: a bare state
     // closed at once hands its memory to the next one, which no deploy gets.
