@@ -1,7 +1,9 @@
 // The cluster verb: `solo cluster status` (GET /cluster, admin): the nodes
 // sharing the store, which one is active, and the lease (docs/cluster.md).
-// Any node will do: a standby's 503 names the active node, and the client
-// follows it (CliClient::send).
+// Any node will do: a standby forwards the request to the active node, and
+// when it cannot, its 503 names the active node and the client follows it
+// (CliClient::send). FORWARDED: what each node forwarded, as of its last
+// heartbeat.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -32,10 +34,12 @@ int cluster_status(const CliArgs& args) {
   for (const auto& node : reply.at("nodes").as_array()) {
     const auto name = field_text(node, "node");
     const bool alive = node.at("alive").as_bool();
+    const auto* stats = node.as_object().if_contains("stats");
+    const std::string forwarded = stats && stats->is_object() ? field_text(*stats, "forwarded") : "";
     rows.push_back({name, field_text(node, "url"), !alive ? "gone" : name == owner ? "active" : "standby",
-                    field_text(node, "heartbeat_age_ms") + " ms ago"});
+                    field_text(node, "heartbeat_age_ms") + " ms ago", forwarded.empty() ? "-" : forwarded});
   }
-  print_table(std::cout, {"NODE", "URL", "ROLE", "HEARTBEAT"}, rows);
+  print_table(std::cout, {"NODE", "URL", "ROLE", "HEARTBEAT", "FORWARDED"}, rows);
   for (const auto& lease : reply.at("leases").as_array()) {
     std::cout << "lease " << field_text(lease, "scope") << ": " << field_text(lease, "owner") << ", epoch "
               << field_text(lease, "epoch") << ", expires in " << field_text(lease, "expires_in_ms") << " ms\n";

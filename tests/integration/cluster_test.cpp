@@ -37,6 +37,7 @@
 #include "net/http_client.hpp"
 #include "net/sse.hpp"
 #include "support/async_test.hpp"
+#include "support/child_process.hpp"
 #include "support/eventually.hpp"
 #include "support/own_postgres.hpp"
 #include "support/solo_process.hpp"
@@ -482,6 +483,20 @@ BOOST_AUTO_TEST_CASE(any_node_answers_http_sse_and_websocket) {
            forwarded(Cluster::name(s1)) >= 3 && forwarded(Cluster::name(s2)) >= 3;
   };
   BOOST_TEST(eventually(counted, 10s), json::serialize(view));
+  // The CLI through a standby: every node, its role and what it forwarded.
+  auto cli = test::run_child(cluster.dir.path(), "cluster-status",
+                             {SOLO_BINARY, "cluster", "status", "--url", via2, "--token", token}, {}, {}, 15s);
+  BOOST_TEST(cli.code == 0, cli.err);
+  BOOST_TEST(cli.out.find("FORWARDED") != std::string::npos, cli.out);
+  for (int i = 0; i < 3; ++i) {
+    const auto line_start = cli.out.find(Cluster::name(i) + " ");
+    BOOST_TEST_REQUIRE(line_start != std::string::npos, cli.out);
+    const auto line = cli.out.substr(line_start, cli.out.find('\n', line_start) - line_start);
+    BOOST_TEST(line.find(i == active ? "active" : "standby") != std::string::npos, line);
+    BOOST_TEST(line.find(cluster.url(i)) != std::string::npos, line);
+  }
+  BOOST_TEST(cli.out.find("lease *: " + active_name + ", epoch ") != std::string::npos, cli.out);
+
   auto metrics = send_to(via2, token, "GET", "/metrics");
   BOOST_TEST_REQUIRE(metrics.status == 200, metrics.body);
   for (const auto& series : {"solo_cluster_node_active{node=\"" + active_name + "\"} 1",
@@ -490,6 +505,18 @@ BOOST_AUTO_TEST_CASE(any_node_answers_http_sse_and_websocket) {
                              "solo_cluster_lease_epoch{scope=\"*\",owner=\"" + active_name + "\"} "}) {
     BOOST_TEST(metrics.body.find(series) != std::string::npos, series);
   }
+
+  // The last event before the move (the admin sees every tenant's).
+  int64_t last_before = 0;
+  for (std::string next = "0";;) {
+    auto page = send_to(via2, token, "GET", "/events?limit=1000&since=" + next);
+    BOOST_TEST_REQUIRE(page.status == 200, page.body);
+    auto events = json::parse(page.body).at("events").as_array();
+    if (events.empty()) break;
+    last_before = events.back().at("id").to_number<int64_t>();
+    next = std::to_string(last_before);
+  }
+  BOOST_TEST_REQUIRE(last_before > 0);
 
   // A move: the active node dies. Until a node has taken over, a standby
   // answers 503 with Retry-After, and never anything else.
@@ -508,6 +535,33 @@ BOOST_AUTO_TEST_CASE(any_node_answers_http_sse_and_websocket) {
   BOOST_TEST_MESSAGE("503 answers while the lease moved: " << unavailable);
   BOOST_TEST(answer.status == 200, "no node served after the move: " << answer.body << "\n" << cluster.healths());
   BOOST_TEST(unavailable > 0);
+
+  // The event stream resumes across the move with Last-Event-ID, through a
+  // standby or the new active node alike: the next event is the one after
+  // the last seen, none missed, none repeated, up to a deploy made after the move.
+  json::object later{{"service_id", "after-move"}, {"code", kKeeper}};
+  auto deployed = send_to(via1, token, "POST", "/services", json::serialize(later), "globex", 30s);
+  BOOST_TEST_REQUIRE(deployed.status == 201, deployed.body);
+  for (const auto& url : {via1, via2}) {
+    net::HttpClient client(url, 10s);
+    net::SseParser parser;
+    std::vector<int64_t> ids;
+    bool reached = false;
+    client.stream("/events",
+                  {{"authorization", "Bearer " + token},
+                   {"accept", "text/event-stream"},
+                   {"last-event-id", std::to_string(last_before)}},
+                  [&](std::string_view piece) {
+                    for (auto& event : parser.feed(piece)) {
+                      ids.push_back(std::stoll(event.id.value_or("0")));
+                      reached = reached || event.data.find("after-move") != std::string::npos;
+                    }
+                    return !reached;
+                  });
+    BOOST_TEST_REQUIRE(!ids.empty(), url);
+    BOOST_TEST(ids.front() == last_before + 1, url);
+    for (size_t i = 1; i < ids.size(); ++i) BOOST_TEST(ids[i] == ids[i - 1] + 1, url << " event " << ids[i]);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(failover_after_sigkill_keeps_acknowledged_writes) {
