@@ -162,13 +162,66 @@ struct Forwarder::State : std::enable_shared_from_this<Forwarder::State> {
 
   bool full() const { return stats.open >= options.max_connections; }
 
-  Response over_capacity() {
+  // Room for one more upstream connection: when every one is taken, an idle
+  // one (the oldest) is closed to make it.
+  bool make_room() {
+    if (!full()) return true;
+    auto oldest = idle.end();
+    for (auto it = idle.begin(); it != idle.end(); ++it) {
+      if (!it->second.empty() &&
+          (oldest == idle.end() || it->second.front()->idle_since < oldest->second.front()->idle_since)) {
+        oldest = it;
+      }
+    }
+    if (oldest == idle.end()) return false;
+    oldest->second.erase(oldest->second.begin());
+    return !full();
+  }
+
+  // Forwards in progress per client address (requests, streams, WebSocket
+  // sessions): one client may hold at most half the node's connections, so
+  // it cannot take them all from the others (its streams and sessions last).
+  std::map<std::string, std::size_t> per_client;
+  std::size_t per_client_bound() const { return std::max<std::size_t>(1, options.max_connections / 2); }
+
+  class ClientTurn {
+   public:
+    ClientTurn(std::shared_ptr<State> state, std::string address)
+        : state_(std::move(state)), address_(std::move(address)) {
+      ++state_->per_client[address_];
+    }
+    ~ClientTurn() {
+      auto found = state_->per_client.find(address_);
+      if (--found->second == 0) state_->per_client.erase(found);
+    }
+    ClientTurn(const ClientTurn&) = delete;
+    ClientTurn& operator=(const ClientTurn&) = delete;
+
+   private:
+    std::shared_ptr<State> state_;
+    std::string address_;
+  };
+
+  // A turn for `address`, or null when it holds per_client_bound() already.
+  std::shared_ptr<ClientTurn> take_turn(const std::string& address) {
+    auto found = per_client.find(address);
+    if (found != per_client.end() && found->second >= per_client_bound()) return nullptr;
+    return std::make_shared<ClientTurn>(shared_from_this(), address);
+  }
+
+  Response over_capacity(const std::string& what) {
     ++stats.refused;
-    auto response = error_response(503, "overloaded",
-                                   "node " + options.node + " forwards at most " +
-                                       std::to_string(options.max_connections) + " requests at once; retry");
+    auto response = error_response(503, "overloaded", what + "; retry");
     response.headers.emplace_back("Retry-After", "1");
     return response;
+  }
+  Response node_full() {
+    return over_capacity("node " + options.node + " forwards at most " + std::to_string(options.max_connections) +
+                         " requests at once");
+  }
+  Response client_full(const std::string& address) {
+    return over_capacity("node " + options.node + " forwards at most " + std::to_string(per_client_bound()) +
+                         " requests at once for one client address (" + address + ")");
   }
 
   // Connects within connect_timeout; false when the upstream cannot be reached.
@@ -228,6 +281,8 @@ asio::awaitable<std::optional<Response>> Forwarder::forward(const Request& reque
   auto state = state_;
   auto upstream = parse_upstream(upstream_url);
   if (!upstream) co_return std::nullopt;
+  auto turn = state->take_turn(request.remote_address);
+  if (!turn) co_return state->client_full(request.remote_address);
 
   http::request<http::string_body> out;
   out.version(11);
@@ -249,7 +304,7 @@ asio::awaitable<std::optional<Response>> Forwarder::forward(const Request& reque
     auto connection = attempt == 0 ? state->take_idle(upstream_url) : nullptr;
     const bool reused = connection != nullptr;
     if (!connection) {
-      if (state->full()) co_return state->over_capacity();
+      if (!state->make_room()) co_return state->node_full();
       connection = state->open_connection();
       if (!co_await state->connect(connection->stream, *upstream)) {
         ++state->stats.unreachable;
@@ -308,7 +363,7 @@ asio::awaitable<std::optional<Response>> Forwarder::forward(const Request& reque
     ++state->stats.forwarded;
     auto parser = std::make_shared<http::response_parser<http::buffer_body>>(std::move(head));
     parser->body_limit(boost::none);
-    response.stream = [state, connection, parser](std::shared_ptr<StreamWriter> client) -> asio::awaitable<void> {
+    response.stream = [state, connection, parser, turn](std::shared_ptr<StreamWriter> client) -> asio::awaitable<void> {
       std::array<char, 16 * 1024> piece;
       while (!parser->is_done()) {
         parser->get().body().data = piece.data();
@@ -396,8 +451,13 @@ asio::awaitable<void> run_splice(std::shared_ptr<Forwarder::State> state, Reques
     co_await answer_and_close(client, unavailable);
     co_return;
   }
-  if (state->full()) {
-    co_await answer_and_close(client, state->over_capacity());
+  auto turn = state->take_turn(request.remote_address);
+  if (!turn) {
+    co_await answer_and_close(client, state->client_full(request.remote_address));
+    co_return;
+  }
+  if (!state->make_room()) {
+    co_await answer_and_close(client, state->node_full());
     co_return;
   }
   beast::tcp_stream connecting(state->executor);

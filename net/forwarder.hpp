@@ -25,11 +25,14 @@
 //   went silent for response_timeout): a GET or HEAD is answered as above
 //   (retrying it is harmless); anything else is 502 `forward_failed`,
 //   because whether it took effect is unknown;
-// - the node already forwards max_connections requests and sockets at once:
-//   503 `overloaded` with Retry-After. The bound matters: the upstream counts
-//   every forwarded connection against this node's address
-//   (max_connections_per_address), so a flood through one node cannot take
-//   more than that node's share of the upstream.
+// - the node already holds max_connections upstream connections, none of
+//   them idle, or the client's address already has half that many forwards
+//   in progress (requests, streams, WebSocket sessions: one client cannot
+//   take every connection from the others): 503 `overloaded` with
+//   Retry-After. The node bound matters: the upstream counts every forwarded
+//   connection against this node's address (max_connections_per_address),
+//   so a flood through one node cannot take more than that node's share of
+//   the upstream.
 //
 // Nothing the client sends is trusted: its Host, hop-by-hop headers
 // (Connection, Upgrade except for a WebSocket, Transfer-Encoding, TE, ...) and

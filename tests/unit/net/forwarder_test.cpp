@@ -103,6 +103,7 @@ struct Front {
   }
 
   std::string url() const { return server->url(); }
+  std::uint16_t port() const { return server->port(); }
   ForwarderStats stats() {
     std::promise<ForwarderStats> got;
     asio::post(server->executor(), [&] { got.set_value(forwarder ? forwarder->stats() : ForwarderStats{}); });
@@ -274,17 +275,29 @@ BOOST_AUTO_TEST_CASE(an_upstream_that_dies_mid_request_is_502_unless_a_retry_is_
   }
 }
 
-BOOST_AUTO_TEST_CASE(over_its_connections_it_answers_503_overloaded) {
+BOOST_AUTO_TEST_CASE(over_its_connections_or_a_clients_half_of_them_it_answers_503_overloaded) {
   TestServer up(HttpServerOptions{}, upstream);
-  Front front([&] { return up.url(); }, /*max_connections=*/1);
+  Front front([&] { return up.url(); }, /*max_connections=*/2);  // one client address: at most 1
   auto slow = std::async(std::launch::async, [&] { return HttpClient(front.url()).request("GET", "/slow"); });
   BOOST_TEST_REQUIRE(TestServer::eventually([&] { return front.stats().open == 1u; }));
+  // The same client (127.0.0.1) holds its share already.
   auto refused = HttpClient(front.url()).request("GET", "/fast");
   BOOST_TEST(refused.status == 503, refused.body);
   BOOST_TEST(json_of(refused.body).at("error").as_string() == "overloaded");
+  BOOST_TEST(json_of(refused.body).at("message").as_string().find("one client address") != std::string::npos);
   BOOST_TEST(refused.header("retry-after").value_or("") == "1");
+  // Another client gets the node's other connection; a third finds none left.
+  RawConnection other(front.port(), "127.0.0.2");
+  BOOST_TEST_REQUIRE(other.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  BOOST_TEST_REQUIRE(TestServer::eventually([&] { return front.stats().open == 2u; }));
+  RawConnection third(front.port(), "127.0.0.3");
+  BOOST_TEST_REQUIRE(third.send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto full = third.read_response();
+  BOOST_TEST(full.starts_with("HTTP/1.1 503"), full);
+  BOOST_TEST(full.find("forwards at most 2 requests at once") != std::string::npos, full);
   BOOST_TEST(slow.get().status == 201);
-  BOOST_TEST(front.stats().refused == 1u);
+  BOOST_TEST(other.read_response().starts_with("HTTP/1.1 201"));
+  BOOST_TEST(front.stats().refused == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_websocket_upgrade_is_spliced_both_ways) {
