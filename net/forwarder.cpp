@@ -72,7 +72,7 @@ bool retry_is_harmless(std::string_view method) { return method == "GET" || meth
 
 // A whole response as bytes, for a raw socket (the WebSocket path has no
 // HttpServer left to write it).
-std::string serialize(const Response& response) {
+std::string raw_response_text(const Response& response) {
   http::response<http::string_body> message{static_cast<http::status>(response.status), 11};
   message.set(http::field::content_type, response.content_type);
   for (const auto& [name, value] : response.headers) message.insert(name, value);
@@ -430,7 +430,7 @@ void Forwarder::splice(Request&& request, tcp::socket&& client, ConnectionSlot s
 namespace {
 
 asio::awaitable<void> answer_and_close(std::shared_ptr<tcp::socket> client, const Response& response) {
-  auto text = serialize(response);
+  auto text = raw_response_text(response);
   asio::steady_timer deadline(client->get_executor(), std::chrono::seconds(5));
   deadline.async_wait([client](boost::system::error_code ec) {
     if (!ec) client->close(ec);
