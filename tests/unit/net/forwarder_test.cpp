@@ -82,7 +82,17 @@ struct Front {
                         error_response(503, "standby", "cannot forward"));
     });
   }
-  ~Front() { server.reset(); }  // before the forwarder: its coroutines end with the server's io_context
+  // The forwarder's kept connections belong to the server's io_context: it
+  // goes first, on the server's thread, then the server and its io_context.
+  ~Front() {
+    std::promise<void> gone;
+    asio::post(server->executor(), [&] {
+      forwarder.reset();
+      gone.set_value();
+    });
+    gone.get_future().get();
+    server.reset();
+  }
 
   asio::awaitable<Response> serve(Request& request) {
     if (!forwarder) {
