@@ -75,7 +75,9 @@ struct ForwarderOptions {
   // To the answer's head, then between pieces of its body (an SSE stream
   // sends a heartbeat every 15 s, so a live stream never waits this long).
   std::chrono::milliseconds response_timeout{60000};
-  std::size_t max_body_bytes = 64 * 1024 * 1024;  // an answer read whole
+  // An answer read whole (a stream is relayed piece by piece, unbounded):
+  // with max_connections of them at once, this bounds what forwarding holds.
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
   std::size_t max_connections = 32;                // upstream connections at once (HTTP, SSE, WebSocket)
 };
 
