@@ -36,10 +36,13 @@ int cluster_status(const CliArgs& args) {
     const bool alive = node.at("alive").as_bool();
     const auto* stats = node.as_object().if_contains("stats");
     const std::string forwarded = stats && stats->is_object() ? field_text(*stats, "forwarded") : "";
+    const auto* tenants = node.as_object().if_contains("tenants");
+    const auto tenant_count = tenants && tenants->is_array() ? tenants->get_array().size() : 0;
     rows.push_back({name, field_text(node, "url"), !alive ? "gone" : name == owner ? "active" : "standby",
-                    field_text(node, "heartbeat_age_ms") + " ms ago", forwarded.empty() ? "-" : forwarded});
+                    field_text(node, "heartbeat_age_ms") + " ms ago", std::to_string(tenant_count),
+                    forwarded.empty() ? "-" : forwarded});
   }
-  print_table(std::cout, {"NODE", "URL", "ROLE", "HEARTBEAT", "FORWARDED"}, rows);
+  print_table(std::cout, {"NODE", "URL", "ROLE", "HEARTBEAT", "TENANTS", "FORWARDED"}, rows);
   for (const auto& lease : reply.at("leases").as_array()) {
     std::cout << "lease " << field_text(lease, "scope") << ": " << field_text(lease, "owner") << ", epoch "
               << field_text(lease, "epoch") << ", expires in " << field_text(lease, "expires_in_ms") << " ms\n";

@@ -2,7 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+
 #include "base/error.hpp"
+#include "engine/services/service_actor.hpp"
+#include "engine/services/service_directory.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
 #include "net/router.hpp"
@@ -32,6 +36,18 @@ asio::awaitable<ClusterView> read_view(ApiContext& context) {
   co_return co_await context.events->read<ClusterView>(std::move(read));
 }
 
+// The tenants whose services run here, with how many each: every tenant's,
+// on the active node (the one answering); a standby runs none.
+boost::json::array tenants_here(const ApiContext& context) {
+  std::map<std::string, int64_t> services;
+  if (context.services) {
+    for (const auto& actor : context.services->all()) ++services[actor->tenant_id()];
+  }
+  boost::json::array out;
+  for (const auto& [tenant, count] : services) out.push_back({{"tenant", tenant}, {"services", count}});
+  return out;
+}
+
 boost::json::object to_json(const ClusterView& view, const ApiContext& context) {
   boost::json::array nodes;
   for (const auto& node : view.nodes) {
@@ -39,7 +55,8 @@ boost::json::object to_json(const ClusterView& view, const ApiContext& context) 
                      {"url", node.url},
                      {"heartbeat_age_ms", node.heartbeat_age_ms},
                      {"alive", alive(node, context)},
-                     {"stats", stats_of(node)}});
+                     {"stats", stats_of(node)},
+                     {"tenants", node.node == context.cluster_node ? tenants_here(context) : boost::json::array{}}});
   }
   boost::json::array leases;
   for (const auto& lease : view.leases) {

@@ -396,6 +396,20 @@ BOOST_AUTO_TEST_CASE(one_active_two_standbys) {
   }
   for (const auto& tenant : kTenants)
     BOOST_TEST(get(active_url, cluster.token, tenant, "hello-" + tenant) == "hello-" + tenant);
+  // Every tenant's services run on the active node, none on a standby.
+  view = cluster_view(active_url, cluster.token);
+  for (const auto& node : view.at("nodes").as_array()) {
+    const auto& tenants = node.at("tenants").as_array();
+    if (node.at("node").as_string() != active_name) {
+      BOOST_TEST(tenants.empty(), json::serialize(node));
+      continue;
+    }
+    BOOST_TEST_REQUIRE(tenants.size() == kTenants.size(), json::serialize(node));
+    for (size_t t = 0; t < kTenants.size(); ++t) {
+      BOOST_TEST(tenants[t].at("tenant").as_string() == kTenants[t]);
+      BOOST_TEST(tenants[t].at("services").to_number<int64_t>() == 1);
+    }
+  }
   BOOST_TEST(get(active_url, cluster.token, "globex", "hello-acme") == "");  // tenants stay apart
 
   // A write sent to a standby is forwarded to the active node.
