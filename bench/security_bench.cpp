@@ -32,6 +32,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 
+#include "bench/append_load.hpp"  // run_to_completion
 #include "bench/scenario.hpp"
 #include "engine/security/capability_manager.hpp"
 #include "engine/security/vault.hpp"
@@ -54,28 +55,6 @@ struct SecurityOptions {
   std::optional<std::string> dir;
   bool json = false;
 };
-
-template <class T>
-T run_to_completion(asio::io_context& io, asio::awaitable<T> task) {
-  std::exception_ptr error;
-  std::optional<T> result;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result.emplace(std::move(value));
-  });
-  io.restart();
-  io.run();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
-
-void run_to_completion(asio::io_context& io, asio::awaitable<void> task) {
-  std::exception_ptr error;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) { error = e; });
-  io.restart();
-  io.run();
-  if (error) std::rethrow_exception(error);
-}
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 double micros(int64_t ns) { return std::round(static_cast<double>(ns) / 10.0) / 100.0; }  // 0.01 us

@@ -39,6 +39,7 @@
 #include "support/async_test.hpp"
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
+#include "support/keeper_service.hpp"
 #include "support/own_postgres.hpp"
 #include "support/solo_process.hpp"
 #include "support/test_store.hpp"
@@ -56,16 +57,7 @@ namespace {
 constexpr auto kLeaseTtl = 2000ms;
 const std::vector<std::string> kTenants = {"acme", "globex", "initech"};
 
-const char* kKeeper = R"(
-function init(config) return {} end
-function handle_call(msg, state)
-  if msg.op == "put" then
-    solo.storage.put(msg.k, msg.v)
-    return { ok = true }, state
-  end
-  return { v = solo.storage.get(msg.k) }, state
-end
-)";
+const char* const kKeeper = test::kKeeperService;
 
 // The string at `path` in a JSON body ("" when absent, null or not a string).
 std::string string_at(const std::string& body, std::initializer_list<std::string_view> path) {

@@ -17,6 +17,7 @@
 
 #include "support/async_test.hpp"
 #include "support/eventually.hpp"
+#include "support/keeper_service.hpp"
 #include "support/own_postgres.hpp"
 #include "support/solo_process.hpp"
 #include "support/test_store.hpp"
@@ -27,16 +28,7 @@ namespace json = boost::json;
 
 namespace {
 
-const char* kKeeper = R"(
-function init(config) return {} end
-function handle_call(msg, state)
-  if msg.op == "put" then
-    solo.storage.put(msg.k, msg.v)
-    return { ok = true }, state
-  end
-  return { v = solo.storage.get(msg.k) }, state
-end
-)";
+const char* const kKeeper = test::kKeeperService;
 
 net::ClientResponse put(const SoloProcess& solo, const std::string& key, int value) {
   json::object body{{"op", "put"}, {"k", key}, {"v", value}};
