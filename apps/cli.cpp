@@ -12,6 +12,7 @@
 #include "apps/cli_client.hpp"
 #include "apps/cli_verbs.hpp"
 #include "apps/cluster_node.hpp"
+#include "apps/cluster_shards.hpp"
 #include "apps/serve.hpp"
 #include "engine/identifier.hpp"
 
@@ -109,6 +110,7 @@ int cmd_serve(const CliArgs& args) {
   }
   auto advertise = args.value("--advertise");
   auto lease_ttl = args.value("--lease-ttl-ms");
+  auto shards = args.value("--shards");
   if (auto node = args.value("--node")) {
     if (options.store.empty()) {
       throw UsageError("--node needs --store postgresql://... (the nodes of a cluster share a PostgreSQL store)");
@@ -128,9 +130,15 @@ int cmd_serve(const CliArgs& args) {
       cluster.lease_ttl = std::chrono::milliseconds(parse_number(*lease_ttl, "--lease-ttl-ms"));
       if (cluster.lease_ttl < std::chrono::milliseconds(500)) throw UsageError("--lease-ttl-ms must be at least 500");
     }
+    if (shards) {
+      cluster.shards = static_cast<int>(parse_number(*shards, "--shards"));
+      if (cluster.shards < 1 || cluster.shards > cluster_shards::kMaxShards) {
+        throw UsageError("--shards must be 1 to " + std::to_string(cluster_shards::kMaxShards));
+      }
+    }
     return serve_cluster(std::move(options), std::move(cluster));
   }
-  if (advertise || lease_ttl) throw UsageError("--advertise and --lease-ttl-ms need --node");
+  if (advertise || lease_ttl || shards) throw UsageError("--advertise, --lease-ttl-ms and --shards need --node");
   return serve(std::move(options));
 }
 
@@ -170,7 +178,7 @@ const std::vector<Verb>& verbs() {
          "       [--shutdown-deadline-ms N] [--shutdown-step-deadline-ms N] [--heartbeat-ms N]\n"
          "       [--max-connections N] [--max-connections-per-address N] [--first-byte-timeout-ms N]\n"
          "       [--tls-cert F --tls-key F [--tls-client-ca F]]\n"
-         "       [--node NAME [--advertise URL] [--lease-ttl-ms N]]",
+         "       [--node NAME [--advertise URL] [--lease-ttl-ms N] [--shards N]]",
          "run the server (default ./data, 127.0.0.1:8080); HTTPS with --tls-cert/--tls-key,\n"
          "      requiring client certificates signed by --tls-client-ca when given; the store in\n"
          "      PostgreSQL with --store (docs/operations.md, \"PostgreSQL\"); with --node, one\n"
@@ -178,7 +186,7 @@ const std::vector<Verb>& verbs() {
          {"--data", "--store", "--listen", "--synchronous", "--shutdown-deadline-ms", "--shutdown-step-deadline-ms",
           "--heartbeat-ms", "--max-connections",
           "--max-connections-per-address", "--first-byte-timeout-ms", "--tls-cert", "--tls-key", "--tls-client-ca",
-          "--node", "--advertise", "--lease-ttl-ms"},
+          "--node", "--advertise", "--lease-ttl-ms", "--shards"},
          {},
          cmd_serve,
          false},

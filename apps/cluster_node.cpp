@@ -1,8 +1,14 @@
 #include "apps/cluster_node.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -15,34 +21,46 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <openssl/crypto.h>
 
+#include "apps/cluster_report.hpp"
+#include "apps/cluster_shards.hpp"
+#include "apps/data_dir.hpp"
 #include "apps/exit_codes.hpp"
 #include "apps/serve.hpp"
 #include "base/async_call.hpp"
 #include "base/iso8601.hpp"
 #include "base/wakeup.hpp"
+#include "engine/security/crypto.hpp"
 #include "engine/system/system_status.hpp"
-#include "net/http_message.hpp"
+#include "net/error_reply.hpp"
 #include "net/forwarder.hpp"
+#include "net/http_message.hpp"
 #include "net/http_server.hpp"
 #include "stores/cluster_store.hpp"
 #include "stores/database.hpp"
 
 namespace solo {
+
+std::vector<std::pair<std::string, std::string>> cluster_node_routes() {
+  return {{"GET", "/cluster"}, {"GET", "/cluster/metrics"}};
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Connect = std::function<Database&(const std::string& store)>;
 
-// The lease's own connection and thread: a renewal never waits behind the
-// Writer's commits (a busy store must not cost the node its lease) and never
-// blocks the engine thread. Tasks run one at a time, in order.
+// The lease's own connections (one per store the node heartbeats or holds a
+// lease in: the base store, and each shard's) and thread: a renewal never
+// waits behind a Writer's commits (a busy store must not cost the node its
+// leases) and never blocks the engine thread. Tasks run one at a time, in order.
 class LeaseSession {
  public:
-  LeaseSession(asio::any_io_executor engine, StoreLocation location, std::chrono::milliseconds ttl)
-      : engine_(std::move(engine)), location_(std::move(location)), ttl_(ttl) {
+  LeaseSession(asio::any_io_executor engine, std::chrono::milliseconds ttl) : engine_(std::move(engine)), ttl_(ttl) {
     thread_ = std::thread([this] {
       context_.run();
-      db_.reset();
+      connections_.clear();
     });
   }
   ~LeaseSession() {
@@ -53,40 +71,93 @@ class LeaseSession {
   LeaseSession& operator=(const LeaseSession&) = delete;
 
   template <class R>
-  asio::awaitable<R> run(std::function<R(Database&)> fn) {
+  asio::awaitable<R> run(std::function<R(const Connect&)> fn) {
     return async_call<R>(
         engine_, [this](UniqueTask task) { asio::post(context_, [task = std::move(task)]() mutable { task(); }); },
-        [this, fn = std::move(fn)]() -> R { return fn(database()); });
+        [this, fn = std::move(fn)]() -> R {
+          Connect connect = [this](const std::string& store) -> Database& { return database(store); };
+          return fn(connect);
+        });
   }
 
  private:
-  Database& database() {
-    if (!db_ || db_->broken()) {  // a server that restarted: connect again
-      db_.reset();
-      auto db = open_database(location_, OpenOptions{});
+  Database& database(const std::string& store) {
+    auto& db = connections_[store];
+    if (!db || db->broken()) {  // a server that restarted: connect again
+      db.reset();
+      auto fresh = open_database(StoreLocation::parse(store), OpenOptions{});
       // A statement that hangs (a server gone silent, a lock held by a
       // paused node) must not outlast the lease it is about.
-      cluster_store::prepare_session(*db, std::max(ttl_ / 2, std::chrono::milliseconds(100)));
-      db_ = std::move(db);
+      cluster_store::prepare_session(*fresh, std::max(ttl_ / 2, std::chrono::milliseconds(100)));
+      db = std::move(fresh);
     }
-    return *db_;
+    return *db;
   }
 
   asio::any_io_executor engine_;
-  StoreLocation location_;
   std::chrono::milliseconds ttl_;
   asio::io_context context_{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{context_.get_executor()};
-  std::unique_ptr<Database> db_;  // lease thread only
+  std::map<std::string, std::unique_ptr<Database>> connections_;  // lease thread only
   std::thread thread_;
 };
 
-// What one heartbeat learned (read on the lease thread).
+// The data directory's admin token, which every node and every shard of the
+// cluster share: read, or created by the first node that finds none
+// (O_EXCL, so two nodes starting at once on one directory agree).
+std::string read_or_create_admin_token(const std::filesystem::path& dir) {
+  const auto file = dir / "admin.token";
+  auto read = [&] {
+    std::ifstream in(file);
+    std::stringstream content;
+    content << in.rdbuf();
+    std::string token = content.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    return token;
+  };
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    std::string token = crypto::base64url(crypto::random_bytes(32));
+    std::string content = token + "\n";
+    bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    written = ::fsync(fd) == 0 && written;
+    ::close(fd);
+    if (!written) throw std::runtime_error("cannot write " + file.string());
+    return token;
+  }
+  for (int attempt = 0; attempt < 50; ++attempt) {  // another node is writing it
+    if (auto token = read(); !token.empty()) return token;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error(file.string() + " is empty");
+}
+
+// What one heartbeat learned of one shard (read on the lease thread).
+struct ShardBeat {
+  std::optional<int64_t> acquired;  // the epoch just taken
+  bool renewed = false;             // the lease held is still this node's
+  ShardSnapshot snapshot;
+};
+
 struct Beat {
-  std::optional<int64_t> acquired;  // standing by: the epoch just taken
-  bool renewed = false;             // active: the lease is still this node's
-  std::optional<LeaseHolder> holder;
-  std::string holder_url;
+  std::vector<ClusterMember> members;
+  std::vector<ShardBeat> shards;
+};
+
+// A shard as this node sees it. Engine thread only.
+struct Shard {
+  int index = 0;
+  std::string store;              // its store's URI
+  int64_t epoch = 0;              // the epoch of the lease held; 0 while not held
+  Clock::time_point renewed_at;   // when the last acquisition or renewal that succeeded was sent
+  std::string lost;               // why the lease held was lost; "" while held
+  bool handing_over = false;      // the node gives it up to the node it belongs to
+  bool serving = false;           // its Kernel booted and runs
+  std::string url;                // its Kernel's loopback URL while serving
+  Clock::time_point retry_after;  // its Kernel failed: not taken again before this
+  std::shared_ptr<Kernel> kernel;  // while its run_shard() runs
+  ShardSnapshot snapshot;         // its lease and tenants, as of the last heartbeat
+  std::string holder_url;         // the URL of the snapshot's owner
 };
 
 class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
@@ -95,94 +166,170 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
       : executor_(executor),
         options_(std::move(options)),
         cluster_(std::move(cluster)),
-        lease_(executor, StoreLocation::parse(options_.store), cluster_.lease_ttl),
+        lease_(executor, cluster_.lease_ttl),
         changed_(executor),
         tend_done_(executor),
         beat_timer_(executor),
-        forwarder_(executor, forwarder_options(options_, cluster_)) {}
+        remote_(executor, remote_options(options_, cluster_)),
+        local_(executor, local_options(options_, cluster_)) {
+    for (int k = 0; k < cluster_.shards; ++k) {
+      Shard shard;
+      shard.index = k;
+      shard.store = cluster_shards::shard_store(options_.store, k, cluster_.shards);
+      shard.snapshot.shard = k;
+      shards_.push_back(std::move(shard));
+    }
+  }
 
   asio::awaitable<int> run();
 
  private:
+  asio::awaitable<void> setup();
+  asio::awaitable<void> on_second_signal(std::shared_ptr<asio::signal_set> signals);
   asio::awaitable<void> tend();
-  asio::awaitable<void> until_acquired();
-  asio::awaitable<std::string> until_lost(int64_t epoch);
-  asio::awaitable<int> serve_active(std::shared_ptr<asio::signal_set> signals, bool& stop);
-  asio::awaitable<void> release(int64_t epoch);
-  net::Response answer_standby(const net::Request& request) const;
-  asio::awaitable<net::Response> serve_standby(net::Request& request);
-  std::string forward_target(const net::Request& request) const;
+  void apply(const Beat& beat, const std::vector<int64_t>& epochs, Clock::time_point sent);
+  void hand_over_one();
+  asio::awaitable<void> run_shard(int k, int64_t epoch);
+  asio::awaitable<std::string> until_shard_ends(int k, int64_t epoch);
+  asio::awaitable<void> release(int k, int64_t epoch);
+  asio::awaitable<net::Response> serve(net::Request& request);
+  void upgrade(net::Request&& request, asio::ip::tcp::socket&& socket, net::ConnectionSlot slot);
+  // Where a request for shard k goes: this node's Kernel of it (local), the
+  // node holding it (remote), or nowhere ("": answered 503 `standby`).
+  struct Target {
+    std::string url;
+    bool local = false;
+  };
+  Target target_of(int k, const net::Request& request) const;
+  net::Response answer_unavailable(int k, const net::Request& request) const;
+  std::optional<net::Response> answer_cluster(const net::Request& request) const;
+  bool is_admin(const net::Request& request) const;
+  ClusterSnapshot snapshot() const;
   std::string stats_json() const;
-  static net::ForwarderOptions forwarder_options(const KernelOptions& options, const ClusterOptions& cluster) {
+  boost::json::value owner_json(int k) const;
+  std::vector<std::string> live_nodes() const;
+  bool holds(int k, int64_t epoch) const {
+    const auto& shard = shards_[k];
+    return shard.epoch == epoch && shard.lost.empty() && Clock::now() < shard.renewed_at + cluster_.lease_ttl;
+  }
+  static net::ForwarderOptions remote_options(const KernelOptions& options, const ClusterOptions& cluster) {
     net::ForwarderOptions forwarding;
     forwarding.node = cluster.node;
-    // The active node counts this node's forwarded connections against its
+    // The other node counts this node's forwarded connections against its
     // address: take at most half of that address's share.
     forwarding.max_connections = std::max<std::size_t>(1, options.http.max_connections_per_address / 2);
     return forwarding;
   }
-  boost::json::value active_json() const;
-  bool holds(int64_t epoch) const {
-    return epoch_ == epoch && lost_.empty() && Clock::now() < renewed_at_ + cluster_.lease_ttl;
+  // To this node's own Kernels: as many connections as the node's own
+  // server takes (its per-address cap bounds each client).
+  static net::ForwarderOptions local_options(const KernelOptions& options, const ClusterOptions& cluster) {
+    net::ForwarderOptions forwarding;
+    forwarding.node = cluster.node;
+    forwarding.max_connections = std::max<std::size_t>(2, options.http.max_connections);
+    return forwarding;
   }
 
   asio::any_io_executor executor_;
   KernelOptions options_;
   ClusterOptions cluster_;
   LeaseSession lease_;
-  Wakeup changed_;    // notified after every heartbeat
+  Wakeup changed_;    // notified after every heartbeat, and when a shard's Kernel starts or ends
   Wakeup tend_done_;  // notified when tend() has returned
   asio::steady_timer beat_timer_;
-  net::Forwarder forwarder_;  // a standby passes requests on to the active node
-  std::string url_;               // where this node listens
-  int64_t epoch_ = 0;             // the epoch of the lease held; 0 while standing by
-  Clock::time_point renewed_at_;  // when the last acquisition or renewal that succeeded was sent
-  std::string lost_;              // why the lease held was lost; "" while held
-  std::optional<LeaseHolder> holder_;
-  std::string holder_url_;
+  net::Forwarder remote_;  // requests for shards other nodes hold
+  net::Forwarder local_;   // requests for this node's own shards, to their Kernels on loopback
+  std::vector<Shard> shards_;  // fixed at construction: references stay valid
+  std::vector<ClusterMember> members_;
+  std::string admin_token_;
+  std::string url_;          // where this node listens
   std::string store_error_;  // the last heartbeat's failure, "" once one succeeds
+  int running_shards_ = 0;   // run_shard coroutines under way
+  int exit_code_ = exit_codes::clean;  // the worst of the Kernels' shutdowns as the node stops
   bool stopping_ = false;
   bool tending_ = false;
 };
 
-// Every quarter lease: a heartbeat, and the lease taken (standing by) or
-// renewed (active). Runs for the node's life; run() waits for it to return.
+// Once, before the first heartbeat: the shard count agreed with the store,
+// and each shard's schema created.
+asio::awaitable<void> ClusterNode::setup() {
+  std::function<int(const Connect&)> work = [base = options_.store, shards = cluster_.shards](const Connect& db) {
+    int recorded = cluster_store::claim_shard_count(db(base), shards);
+    if (recorded != shards) return recorded;
+    for (int k = 0; shards > 1 && k < shards; ++k) {
+      cluster_store::create_schema(db(base), cluster_shards::shard_schema(k));
+    }
+    return recorded;
+  };
+  int recorded = co_await lease_.run<int>(std::move(work));
+  if (recorded != cluster_.shards) {
+    throw std::runtime_error("this store was set up with --shards " + std::to_string(recorded) + ", not " +
+                             std::to_string(cluster_.shards) + " (every node of a cluster uses the same count)");
+  }
+}
+
+std::vector<std::string> ClusterNode::live_nodes() const {
+  std::vector<std::string> live{cluster_.node};
+  for (const auto& member : members_) {
+    if (member.node != cluster_.node && member.heartbeat_age_ms < cluster_.lease_ttl.count()) live.push_back(member.node);
+  }
+  return live;
+}
+
+// Every quarter lease: a heartbeat; each shard's lease renewed (held), or
+// taken when it is free and this node is where it belongs (or nobody took it
+// for a whole lease); each shard's holder and tenants read. Runs for the
+// node's life; run() waits for it to return.
 asio::awaitable<void> ClusterNode::tend() {
   auto self = shared_from_this();
   const auto beat = cluster_.lease_ttl / 4;
   while (!stopping_) {
-    const int64_t epoch = epoch_;
+    std::vector<int64_t> epochs;
+    std::vector<bool> may_take;
+    const auto now = Clock::now();
+    for (const auto& shard : shards_) {
+      epochs.push_back(shard.epoch);
+      // Not while its last Kernel is still ending, nor soon after one failed.
+      may_take.push_back(!stopping_ && shard.epoch == 0 && !shard.serving && now >= shard.retry_after);
+    }
     const auto sent = Clock::now();
-    std::function<Beat(Database&)> work = [node = cluster_.node, url = cluster_.advertise, epoch,
-                                           ttl = cluster_.lease_ttl, stats = stats_json()](Database& db) {
+    std::function<Beat(const Connect&)> work = [node = cluster_.node, url = cluster_.advertise, base = options_.store,
+                                                ttl = cluster_.lease_ttl, stats = stats_json(), epochs, may_take,
+                                                stores = [this] {
+                                                  std::vector<std::string> out;
+                                                  for (const auto& shard : shards_) out.push_back(shard.store);
+                                                  return out;
+                                                }()](const Connect& db) {
       Beat result;
-      cluster_store::heartbeat(db, node, url, stats);
-      if (epoch == 0) {
-        result.acquired = cluster_store::try_acquire(db, kStoreScope, node, ttl);
-      } else {
-        result.renewed = cluster_store::renew(db, kStoreScope, node, epoch, ttl);
+      cluster_store::heartbeat(db(base), node, url, stats);
+      result.shards.resize(stores.size());
+      for (size_t k = 0; k < stores.size(); ++k) {  // renewals first: they are what must not be late
+        if (epochs[k] != 0) result.shards[k].renewed = cluster_store::renew(db(stores[k]), kStoreScope, node, epochs[k], ttl);
       }
-      result.holder = cluster_store::holder(db, kStoreScope);
-      if (result.holder) result.holder_url = cluster_store::url_of(db, result.holder->owner);
+      result.members = cluster_store::view(db(base)).nodes;
+      std::vector<std::string> live{node};
+      for (const auto& member : result.members) {
+        if (member.node != node && member.heartbeat_age_ms < ttl.count()) live.push_back(member.node);
+      }
+      const auto placed = cluster_shards::place(static_cast<int>(stores.size()), live);
+      for (size_t k = 0; k < stores.size(); ++k) {
+        auto& shard = result.shards[k];
+        shard.snapshot.shard = static_cast<int>(k);
+        shard.snapshot.holder = cluster_store::holder(db(stores[k]), kStoreScope);
+        const auto& holder = shard.snapshot.holder;
+        const bool free = !holder || holder->expires_in_ms <= 0;
+        const bool abandoned = holder && holder->expires_in_ms < -ttl.count();
+        if (may_take[k] && free && (abandoned || placed[k] == node)) {
+          shard.acquired = cluster_store::try_acquire(db(stores[k]), kStoreScope, node, ttl);
+          if (shard.acquired) shard.snapshot.holder = cluster_store::holder(db(stores[k]), kStoreScope);
+        }
+        shard.snapshot.tenants = cluster_store::tenant_services(db(stores[k]));
+      }
       return result;
     };
     try {
       Beat result = co_await lease_.run<Beat>(std::move(work));
       store_error_.clear();
-      holder_ = result.holder;
-      holder_url_ = result.holder_url;
-      if (epoch == 0 && epoch_ == 0 && result.acquired) {
-        epoch_ = *result.acquired;
-        renewed_at_ = sent;
-        lost_.clear();
-      } else if (epoch != 0 && epoch == epoch_) {
-        if (result.renewed) {
-          renewed_at_ = sent;
-        } else if (lost_.empty()) {
-          lost_ = holder_ && holder_->owner != cluster_.node ? "node " + holder_->owner + " holds it now"
-                                                              : "it expired before it was renewed";
-        }
-      }
+      apply(result, epochs, sent);
     } catch (const std::exception& error) {
       store_error_ = error.what();
     }
@@ -199,45 +346,185 @@ asio::awaitable<void> ClusterNode::tend() {
   tend_done_.notify();
 }
 
-asio::awaitable<void> ClusterNode::until_acquired() {
-  while (epoch_ == 0) co_await changed_.wait();
+void ClusterNode::apply(const Beat& beat, const std::vector<int64_t>& epochs, Clock::time_point sent) {
+  members_ = beat.members;
+  for (auto& shard : shards_) {
+    const auto& learned = beat.shards[shard.index];
+    shard.snapshot = learned.snapshot;
+    const auto owner = shard_owner(shard.snapshot);
+    shard.holder_url.clear();
+    for (const auto& member : members_) {
+      if (member.node == owner) shard.holder_url = member.url;
+    }
+    const int64_t asked = epochs[shard.index];
+    if (asked == 0 && shard.epoch == 0 && learned.acquired && stopping_) {
+      shard.epoch = *learned.acquired;  // taken as the node stopped: run() releases it
+    } else if (asked == 0 && shard.epoch == 0 && learned.acquired) {
+      shard.epoch = *learned.acquired;
+      shard.renewed_at = sent;
+      shard.lost.clear();
+      shard.handing_over = false;
+      ++running_shards_;
+      asio::co_spawn(executor_, run_shard(shard.index, shard.epoch), asio::detached);
+    } else if (asked != 0 && asked == shard.epoch) {
+      if (learned.renewed) {
+        shard.renewed_at = sent;
+      } else if (shard.lost.empty()) {
+        shard.lost = !owner.empty() && owner != cluster_.node ? "node " + owner + " holds it now"
+                                                               : "it expired before it was renewed";
+      }
+    }
+  }
+  hand_over_one();
 }
 
-asio::awaitable<std::string> ClusterNode::until_lost(int64_t epoch) {
+// Moves are gradual: at most one shard at a time leaves this node, and only
+// for a node that heartbeats (within half a lease) and is where the shard
+// belongs among the live nodes. The shard's Kernel shuts down (its writes
+// flushed, a clean stop in its log), its lease is released, and that node
+// takes it at its next heartbeat.
+void ClusterNode::hand_over_one() {
+  for (const auto& shard : shards_) {
+    if (shard.handing_over || (shard.epoch != 0 && !shard.serving)) return;  // a move or a start under way
+  }
+  const auto placed = cluster_shards::place(cluster_.shards, live_nodes());
+  for (auto& shard : shards_) {
+    if (!shard.serving) continue;
+    const auto& belongs = placed[shard.index];
+    if (belongs == cluster_.node) continue;
+    for (const auto& member : members_) {
+      if (member.node == belongs && member.heartbeat_age_ms < cluster_.lease_ttl.count() / 2) {
+        shard.handing_over = true;
+        std::cout << "solo: node " << cluster_.node << " hands shard " << shard.index << " over to " << belongs
+                  << std::endl;
+        changed_.notify();
+        return;
+      }
+    }
+  }
+}
+
+asio::awaitable<std::string> ClusterNode::until_shard_ends(int k, int64_t epoch) {
   for (;;) {
-    if (!lost_.empty()) co_return lost_;
-    if (epoch_ != epoch) co_return "it moved on";
-    const auto deadline = renewed_at_ + cluster_.lease_ttl;
+    const auto& shard = shards_[k];
+    if (stopping_) co_return "the node stops";
+    if (shard.handing_over) co_return "handed over";
+    if (!shard.lost.empty()) co_return shard.lost;
+    if (shard.epoch != epoch) co_return "it moved on";
+    const auto deadline = shard.renewed_at + cluster_.lease_ttl;
     if (Clock::now() >= deadline) co_return "no renewal succeeded for a whole lease (" + store_error_ + ")";
     co_await changed_.wait_until(deadline);
   }
 }
 
-asio::awaitable<void> ClusterNode::release(int64_t epoch) {
-  std::function<int(Database&)> work = [node = cluster_.node, epoch](Database& db) {
-    cluster_store::release(db, kStoreScope, node, epoch);
+asio::awaitable<void> ClusterNode::release(int k, int64_t epoch) {
+  std::function<int(const Connect&)> work = [node = cluster_.node, store = shards_[k].store, epoch](const Connect& db) {
+    cluster_store::release(db(store), kStoreScope, node, epoch);
     return 0;
   };
   try {
     co_await lease_.run<int>(std::move(work));
   } catch (const std::exception& error) {
-    std::cerr << "solo: node " << cluster_.node << " could not release its lease (" << error.what()
-              << "); it expires by itself\n";
+    std::cerr << "solo: node " << cluster_.node << " could not release shard " << k << " (" << error.what()
+              << "); its lease expires by itself\n";
   }
-  if (epoch_ == epoch) epoch_ = 0;
-  lost_.clear();
+  auto& shard = shards_[k];
+  if (shard.epoch == epoch) shard.epoch = 0;
+  shard.lost.clear();
+  shard.handing_over = false;
 }
 
-boost::json::value ClusterNode::active_json() const {
-  if (!holder_ || holder_->expires_in_ms <= 0 || holder_->owner == cluster_.node) return nullptr;
-  return boost::json::object{{"node", holder_->owner}, {"url", holder_url_}};
+// One shard held: a Kernel on its store, with the lease's fence in every
+// write transaction, listening on loopback (the node forwards the shard's
+// requests to it), until the node stops, the lease is lost, the shard is
+// handed over, or the Kernel's tree gives up. Recovery is a restart's: the
+// shard's last holder may have crashed.
+asio::awaitable<void> ClusterNode::run_shard(int k, int64_t epoch) {
+  using namespace asio::experimental::awaitable_operators;
+  auto self = shared_from_this();
+  const std::string shard_label = cluster_.shards > 1 ? " for shard " + std::to_string(k) : "";
+  std::cout << "solo: node " << cluster_.node << " is active" << shard_label << " (lease epoch " << epoch << ")"
+            << std::endl;
+  KernelOptions options = options_;
+  options.store = shards_[k].store;
+  options.cluster_node = cluster_.node;
+  options.http.host = "127.0.0.1";
+  options.http.port = 0;
+  options.http.tls.reset();
+  // Every request comes from this node's own server (127.0.0.1), which caps each client itself.
+  options.http.max_connections_per_address = options.http.max_connections;
+  const auto idle = std::max(cluster_.lease_ttl / 2, std::chrono::milliseconds(100));
+  options.store_fence = [node = cluster_.node, epoch, idle](Database& db) {
+    cluster_store::fence(db, kStoreScope, node, epoch, idle);
+  };
+  if (cluster_.shards > 1) {
+    options.serves_tenant = [k, shards = cluster_.shards](std::string_view tenant) {
+      return cluster_shards::shard_of_tenant(tenant, shards) == k;
+    };
+    options.token_prefix = cluster_shards::token_prefix(k, cluster_.shards);
+  }
+  options.on_listening = {};
+  auto kernel = Kernel::create(executor_, std::move(options));
+  shards_[k].kernel = kernel;
+  std::weak_ptr<ClusterNode> weak = weak_from_this();
+  kernel->status()->set_authority([weak, k, epoch] {
+    auto node = weak.lock();
+    return node && node->holds(k, epoch);
+  });
+  kernel->on_shutdown_requested([] { ::raise(SIGTERM); });
+  std::string failure;
+  try {
+    co_await kernel->boot();
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  if (failure.empty()) {
+    shards_[k].url = kernel->url();
+    shards_[k].serving = true;
+    changed_.notify();
+    auto outcome = co_await (kernel->wait_failed() || until_shard_ends(k, epoch));
+    shards_[k].serving = false;
+    shards_[k].url.clear();
+    if (outcome.index() == 0) {
+      failure = std::get<0>(outcome);
+    } else if (!stopping_) {
+      std::cout << "solo: node " << cluster_.node << " stops" << shard_label << " (" << std::get<1>(outcome) << ")"
+                << std::endl;
+    }
+  }
+  if (!failure.empty()) {
+    std::cerr << "solo: node " << cluster_.node << shard_label << ": " << failure << "; it lets the shard go\n";
+    // Let another node take it first: this one may fail again.
+    shards_[k].retry_after = Clock::now() + cluster_.lease_ttl * 2;
+  }
+  const int code = co_await kernel->shutdown();
+  if (stopping_) exit_code_ = std::max(exit_code_, failure.empty() ? code : exit_codes::failed);
+  for (const auto& step : kernel->shutdown_results()) {
+    if (step.outcome != "ok") std::cerr << "solo: shutdown step " << step.name << shard_label << ": " << step.outcome << "\n";
+  }
+  co_await release(k, epoch);
+  shards_[k].kernel.reset();
+  --running_shards_;
+  changed_.notify();
 }
 
-// What this node reports with its heartbeat (GET /cluster, the active
-// node's /metrics): its role and what it forwarded.
+boost::json::value ClusterNode::owner_json(int k) const {
+  const auto& shard = shards_[k];
+  const auto owner = shard_owner(shard.snapshot);
+  if (owner.empty() || owner == cluster_.node) return nullptr;
+  return boost::json::object{{"node", owner}, {"url", shard.holder_url}};
+}
+
+// What this node reports with its heartbeat (GET /cluster, /cluster/metrics):
+// its role, its shards, and what it forwarded to other nodes.
 std::string ClusterNode::stats_json() const {
-  const auto forwarding = forwarder_.stats();
-  boost::json::object stats{{"role", epoch_ != 0 ? "active" : "standby"},
+  const auto forwarding = remote_.stats();
+  boost::json::array serving;
+  for (const auto& shard : shards_) {
+    if (shard.serving) serving.push_back(shard.index);
+  }
+  boost::json::object stats{{"role", serving.empty() ? "standby" : "active"},
+                            {"serving", std::move(serving)},
                             {"forwarded", forwarding.forwarded},
                             {"forward_unreachable", forwarding.unreachable},
                             {"forward_failed", forwarding.failed},
@@ -246,45 +533,30 @@ std::string ClusterNode::stats_json() const {
   return boost::json::serialize(stats);
 }
 
-// Where a standby forwards `request`: the active node's URL, or "" when it
-// answers itself (no active node known, an https:// one, or a request some
-// node forwarded already: two nodes with stale views must not bounce it).
-std::string ClusterNode::forward_target(const net::Request& request) const {
-  if (net::Forwarder::forwarded(request) || active_json().is_null()) return "";
-  return net::Forwarder::can_forward_to(holder_url_) ? holder_url_ : "";
+ClusterNode::Target ClusterNode::target_of(int k, const net::Request& request) const {
+  const auto& shard = shards_[k];
+  if (shard.serving && holds(k, shard.epoch)) return {shard.url, true};
+  // Two nodes with stale views of each other must not bounce a request.
+  if (net::Forwarder::forwarded(request)) return {};
+  const auto owner = shard_owner(shard.snapshot);
+  if (owner.empty() || owner == cluster_.node || !net::Forwarder::can_forward_to(shard.holder_url)) return {};
+  return {shard.holder_url, false};
 }
 
-// A standby serves its own /health and forwards everything else to the
-// active node; when it cannot (see forward_target, and the Forwarder's
-// failures), it answers 503 `standby` naming the active node.
-asio::awaitable<net::Response> ClusterNode::serve_standby(net::Request& request) {
-  if (request.path != "/health") {
-    if (auto target = forward_target(request); !target.empty()) {
-      if (net::Forwarder::is_upgrade(request)) {
-        net::Response upgrade;  // the HttpServer hands the socket to on_upgrade: splice
-        upgrade.status = 101;
-        co_return upgrade;
-      }
-      auto forwarded = co_await forwarder_.forward(request, std::move(target));
-      if (forwarded) co_return std::move(*forwarded);
-    }
-  }
-  co_return answer_standby(request);
-}
-
-// A standby's answer: /health says so and names the active node; anything
-// else is 503 `standby` with the active node's URL, so that a client can go there.
-net::Response ClusterNode::answer_standby(const net::Request& request) const {
-  boost::json::object body;
-  auto active = active_json();
+// 503 `standby` with Retry-After, naming the node that holds the shard (null
+// while none does: a move is under way), so that a client can go there.
+net::Response ClusterNode::answer_unavailable(int k, const net::Request& request) const {
+  auto owner = owner_json(k);
+  std::string message = "node " + cluster_.node + " does not serve ";
+  message += cluster_.shards > 1 ? "shard " + std::to_string(k) : std::string("the store");
+  message += " now; ";
+  message += owner.is_null() ? "no node holds it yet (a move is under way)"
+                             : "node " + std::string(owner.at("node").as_string()) + " at " +
+                                   std::string(owner.at("url").as_string()) + " does";
+  boost::json::object body{{"error", "standby"}, {"message", message}, {"active", owner}, {"shard", k}};
   if (request.path == "/health") {
-    body = {{"status", "standby"}, {"node", cluster_.node}, {"active", active}};
+    body = {{"status", "standby"}, {"node", cluster_.node}, {"active", owner}};
     if (!store_error_.empty()) body["store_error"] = store_error_;
-  } else {
-    std::string message = "node " + cluster_.node + " is a standby; ";
-    message += active.is_null() ? "no node is active yet (a takeover is under way)"
-                                : "the active node is " + holder_->owner + " at " + holder_url_;
-    body = {{"error", "standby"}, {"message", message}, {"active", active}};
   }
   body["timestamp"] = utc_now_iso8601();
   auto response = net::json_response(503, body);
@@ -292,115 +564,133 @@ net::Response ClusterNode::answer_standby(const net::Request& request) const {
   return response;
 }
 
-// The active part: a Kernel with the lease's fence until a signal, the tree
-// giving up, or the lease lost. `stop` says whether the node should exit.
-asio::awaitable<int> ClusterNode::serve_active(std::shared_ptr<asio::signal_set> signals, bool& stop) {
-  using namespace asio::experimental::awaitable_operators;
-  const int64_t epoch = epoch_;
-  std::cout << "solo: node " << cluster_.node << " is active (lease epoch " << epoch << ")" << std::endl;
-  KernelOptions options = options_;
-  options.cluster_node = cluster_.node;
-  options.cluster_lease_ttl = cluster_.lease_ttl;
-  const auto idle = std::max(cluster_.lease_ttl / 2, std::chrono::milliseconds(100));
-  options.store_fence = [node = cluster_.node, epoch, idle](Database& db) {
-    cluster_store::fence(db, kStoreScope, node, epoch, idle);
-  };
-  options.on_listening = {};  // the node printed its URL when it first listened
-  auto kernel = Kernel::create(executor_, std::move(options));
-  std::weak_ptr<ClusterNode> weak = weak_from_this();
-  kernel->status()->set_authority([weak, epoch] {
-    auto self = weak.lock();
-    return self && self->holds(epoch);
-  });
-  kernel->on_shutdown_requested([] { ::raise(SIGTERM); });
-  std::string boot_error;
-  try {
-    co_await kernel->boot();
-  } catch (const std::exception& error) {
-    boot_error = error.what();
+bool ClusterNode::is_admin(const net::Request& request) const {
+  auto header = request.header("authorization");
+  if (!header || header->size() <= 7 || (header->substr(0, 7) != "Bearer " && header->substr(0, 7) != "bearer ")) {
+    return false;
   }
-  if (!boot_error.empty()) {
-    std::cerr << "solo: node " << cluster_.node << " cannot start: " << boot_error << "; standing by\n";
-    co_await kernel->shutdown();
-    co_await release(epoch);
-    // Let the other nodes take the lease first: this one may fail again.
-    asio::steady_timer pause(executor_, cluster_.lease_ttl);
-    co_await pause.async_wait(asio::use_awaitable);
-    co_return exit_codes::failed;
+  auto token = header->substr(7);
+  return token.size() == admin_token_.size() && CRYPTO_memcmp(token.data(), admin_token_.data(), token.size()) == 0;
+}
+
+ClusterSnapshot ClusterNode::snapshot() const {
+  ClusterSnapshot out;
+  out.node = cluster_.node;
+  out.shard_count = cluster_.shards;
+  out.lease_ttl = cluster_.lease_ttl;
+  out.members = members_;
+  for (const auto& shard : shards_) out.shards.push_back(shard.snapshot);
+  return out;
+}
+
+// GET /cluster and GET /cluster/metrics, answered by every node from its last
+// heartbeat (the admin token only: they name every node's address).
+std::optional<net::Response> ClusterNode::answer_cluster(const net::Request& request) const {
+  if (request.path != "/cluster" && request.path != "/cluster/metrics") return std::nullopt;
+  if (request.method != "GET") return net::error_reply(Error(ErrorKind::invalid, "only GET " + request.path));
+  if (!request.header("authorization")) return net::error_reply(Error(ErrorKind::unauthorized, "missing bearer token"));
+  if (!is_admin(request)) {
+    return net::error_reply(Error(ErrorKind::forbidden, request.path + " needs the admin token"));
   }
-  auto outcome = co_await (signals->async_wait(asio::use_awaitable) || kernel->wait_failed() || until_lost(epoch));
-  int code = exit_codes::failed;
-  if (outcome.index() == 0) {
-    std::cerr << "solo: signal " << std::get<0>(outcome) << ", shutting down\n";
-    stop = true;
-    asio::co_spawn(executor_, on_second_signal(signals, kernel), asio::detached);
-    code = co_await kernel->shutdown();
-  } else if (outcome.index() == 1) {
-    std::cerr << "solo: " << std::get<1>(outcome) << "; shutting down\n";
-    stop = true;
-    co_await kernel->shutdown();
-  } else {
-    std::cerr << "solo: node " << cluster_.node << " lost the lease (" << std::get<2>(outcome)
-              << "); shutting its engine down and standing by\n";
-    std::cout << "solo: node " << cluster_.node << " lost the lease" << std::endl;
-    co_await kernel->shutdown();
+  if (request.path == "/cluster") return net::json_response(200, cluster_json(snapshot()));
+  net::Response response;
+  response.content_type = "text/plain; version=0.0.4";
+  response.body = cluster_metrics(snapshot());
+  return response;
+}
+
+// The node's server: /cluster itself; /health from one of its own Kernels
+// (or "standby" when it serves no shard); everything else to the shard it is
+// for (cluster_shards::shard_of_request), here or on the node that holds it.
+asio::awaitable<net::Response> ClusterNode::serve(net::Request& request) {
+  if (auto answer = answer_cluster(request)) co_return std::move(*answer);
+  int k = cluster_shards::shard_of_request(request, cluster_.shards);
+  if (request.path == "/health") {
+    // Health is the node's: any shard it serves answers for it.
+    k = -1;
+    for (const auto& shard : shards_) {
+      if (shard.serving) k = shard.index;
+    }
+    if (k < 0) co_return answer_unavailable(0, request);
+    auto forwarded = co_await local_.forward(request, shards_[k].url);
+    co_return forwarded ? std::move(*forwarded) : answer_unavailable(0, request);
   }
-  for (const auto& step : kernel->shutdown_results()) {
-    if (step.outcome != "ok" && stop) std::cerr << "solo: shutdown step " << step.name << ": " << step.outcome << "\n";
+  auto target = target_of(k, request);
+  if (!target.url.empty()) {
+    if (net::Forwarder::is_upgrade(request)) {
+      net::Response upgrade;  // the HttpServer hands the socket to upgrade(): splice
+      upgrade.status = 101;
+      co_return upgrade;
+    }
+    auto& forwarder = target.local ? local_ : remote_;
+    auto forwarded = co_await forwarder.forward(request, std::move(target.url));
+    if (forwarded) co_return std::move(*forwarded);
   }
-  co_await release(epoch);
-  co_return code;
+  co_return answer_unavailable(k, request);
+}
+
+void ClusterNode::upgrade(net::Request&& request, asio::ip::tcp::socket&& socket, net::ConnectionSlot slot) {
+  const int k = cluster_shards::shard_of_request(request, cluster_.shards);
+  auto target = target_of(k, request);
+  auto unavailable = answer_unavailable(k, request);
+  auto& forwarder = target.local ? local_ : remote_;
+  forwarder.splice(std::move(request), std::move(socket), std::move(slot), std::move(target.url),
+                   std::move(unavailable));
 }
 
 asio::awaitable<int> ClusterNode::run() {
-  using namespace asio::experimental::awaitable_operators;
   auto signals = std::make_shared<asio::signal_set>(executor_, SIGINT, SIGTERM);
   auto self = shared_from_this();
-  bool stop = false;
-  bool tending = false;
-  int code = exit_codes::clean;
-  while (!stop) {
-    net::HttpServer standby(executor_, options_.http, [this](net::Request& request) {
-      return serve_standby(request);
-    });
-    standby.set_on_upgrade([this](net::Request&& request, asio::ip::tcp::socket&& socket, net::ConnectionSlot slot) {
-      auto target = forward_target(request);
-      auto unavailable = answer_standby(request);
-      forwarder_.splice(std::move(request), std::move(socket), std::move(slot), std::move(target),
-                        std::move(unavailable));
-    });
-    standby.listen();  // throws "cannot listen on ...": the node cannot run
-    if (url_.empty()) {
-      // From now on the port is this node's, whoever listens on it.
-      options_.http.port = standby.local_endpoint().port();
-      url_ = std::string(standby.tls() ? "https://" : "http://") + options_.http.host + ":" +
-             std::to_string(options_.http.port);
-      if (cluster_.advertise.empty()) cluster_.advertise = url_;
-      std::cout << "solo: listening on " << url_ << std::endl;
-      std::cout << "solo: node " << cluster_.node << " standing by" << std::endl;
-    }
-    if (!tending) {
-      tending = tending_ = true;
-      asio::co_spawn(executor_, tend(), asio::detached);
-    }
-    asio::co_spawn(executor_, standby.run(), asio::detached);
-    auto outcome = co_await (signals->async_wait(asio::use_awaitable) || until_acquired());
-    // Forwards still in flight get a moment to end (to the node that held
-    // the lease before: they fail fast if it died); the port is free at once.
-    co_await standby.drain(std::min(cluster_.lease_ttl / 8, std::chrono::milliseconds(250)));
-    if (outcome.index() == 0) {
-      std::cerr << "solo: signal " << std::get<0>(outcome) << ", node " << cluster_.node << " stops\n";
-      code = exit_codes::clean;
-      break;
-    }
-    code = co_await serve_active(signals, stop);
-  }
+  prepare_data_dir(options_.data_dir, /*sqlite_store=*/false);
+  admin_token_ = read_or_create_admin_token(options_.data_dir);
+  net::HttpServer server(executor_, options_.http, [this](net::Request& request) { return serve(request); });
+  server.set_on_upgrade([this](net::Request&& request, asio::ip::tcp::socket&& socket, net::ConnectionSlot slot) {
+    upgrade(std::move(request), std::move(socket), std::move(slot));
+  });
+  server.listen();  // throws "cannot listen on ...": the node cannot run
+  url_ = std::string(server.tls() ? "https://" : "http://") + options_.http.host + ":" +
+         std::to_string(server.local_endpoint().port());
+  if (cluster_.advertise.empty()) cluster_.advertise = url_;
+  std::cout << "solo: listening on " << url_ << std::endl;
+  if (options_.on_listening) options_.on_listening(url_);
+  co_await setup();
+  std::cout << "solo: node " << cluster_.node << " standing by" << std::endl;
+  tending_ = true;
+  asio::co_spawn(executor_, tend(), asio::detached);
+  asio::co_spawn(executor_, server.run(), asio::detached);
+  int signal = co_await signals->async_wait(asio::use_awaitable);
+  std::cerr << "solo: signal " << signal << ", node " << cluster_.node << " stops\n";
+  // Each shard's Kernel runs its shutdown sequence and releases its lease,
+  // so other nodes take the shards at their next heartbeat.
   stopping_ = true;
-  forwarder_.stop();  // spliced WebSocket sessions end
+  changed_.notify();
+  asio::co_spawn(executor_, on_second_signal(signals), asio::detached);
+  while (running_shards_ > 0) co_await changed_.wait();
+  server.stop_accepting();
+  co_await server.drain(std::min(cluster_.lease_ttl / 8, std::chrono::milliseconds(250)));
+  local_.stop();
+  remote_.stop();  // spliced WebSocket sessions end
   beat_timer_.cancel();
   while (tending_) co_await tend_done_.wait();
-  if (epoch_ != 0) co_await release(epoch_);  // taken at the last heartbeat, never used
-  co_return code;
+  // Taken at the last heartbeat, never used.
+  for (auto& shard : shards_) {
+    if (shard.epoch != 0) co_await release(shard.index, shard.epoch);
+  }
+  co_return exit_code_;
+}
+
+// A second signal while the shards shut down: every Kernel still running
+// flushes what it can, and the process exits at once (serve.hpp's rule).
+asio::awaitable<void> ClusterNode::on_second_signal(std::shared_ptr<asio::signal_set> signals) {
+  auto self = shared_from_this();
+  co_await signals->async_wait(asio::use_awaitable);
+  std::cerr << "solo: second signal, flushing and exiting now\n";
+  bool flushed = true;
+  for (const auto& shard : shards_) {
+    if (auto kernel = shard.kernel) flushed = co_await kernel->emergency_flush() && flushed;
+  }
+  std::cout.flush();
+  std::_Exit(flushed ? exit_codes::cut_short_flushed : exit_codes::cut_short_not_flushed);
 }
 
 }  // namespace

@@ -24,7 +24,6 @@
 #include "engine/telemetry/telemetry.hpp"
 #include "engine/telemetry/service_metrics.hpp"
 #include "net/api/api_context.hpp"
-#include "net/api/cluster_routes.hpp"
 #include "net/api/event_routes.hpp"
 #include "net/api/log_routes.hpp"
 #include "net/api/openapi_routes.hpp"
@@ -97,9 +96,8 @@ void Kernel::build_tree() {
   api_->status = status_;
   api_->sse_heartbeat = options_.sse_heartbeat;
   api_->logs = logs_;
-  api_->cluster_node = options_.cluster_node;
-  api_->cluster_lease_ttl = options_.cluster_lease_ttl;
   gateway_ = std::make_shared<net::Gateway>(executor_, options_.http, status_);
+  gateway_->set_tenant_filter(options_.serves_tenant);
   gateway_->on_listening(options_.on_listening);
   api_->recovery_report = [weak = weak_from_this()]() -> boost::json::value {
     auto kernel = weak.lock();
@@ -110,7 +108,6 @@ void Kernel::build_tree() {
     if (auto kernel = weak.lock(); kernel && kernel->on_shutdown_requested_) kernel->on_shutdown_requested_();
   };
   net::add_system_routes(gateway_->router(), api_);
-  net::add_cluster_routes(gateway_->router(), api_);
   net::add_event_routes(gateway_->router(), api_);
   net::add_service_routes(gateway_->router(), api_);
   net::add_version_routes(gateway_->router(), api_);
@@ -259,9 +256,14 @@ asio::awaitable<void> Kernel::run_deployer(std::shared_ptr<Kernel> self, ChildCo
 // gateway, then purges expired tokens periodically.
 asio::awaitable<void> Kernel::run_capability_manager(std::shared_ptr<Kernel> self, ChildContext context) {
   if (!self->capabilities_) {
-    auto capabilities = std::make_shared<CapabilityManager>(self->events_);
+    CapabilityOptions capability_options;
+    capability_options.token_prefix = self->options_.token_prefix;
+    capability_options.serves_tenant = self->options_.serves_tenant;
+    auto capabilities = std::make_shared<CapabilityManager>(self->events_, std::move(capability_options));
     self->tokens_restored_ = co_await capabilities->restore();
-    self->admin_token_ = co_await capabilities->ensure_admin_token(self->options_.data_dir / "admin.token");
+    // A cluster's nodes and shards share the one admin token its node wrote (apps/cluster_node.cpp).
+    const bool adopt = !self->options_.cluster_node.empty();
+    self->admin_token_ = co_await capabilities->ensure_admin_token(self->options_.data_dir / "admin.token", adopt);
     self->capabilities_ = capabilities;
     self->api_->capabilities = capabilities;
     self->gateway_->set_capabilities(capabilities);

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -74,12 +75,19 @@ struct KernelOptions {
   // directory still holds admin.token and master.key).
   std::string store;
   // Cluster mode (apps/cluster_node.hpp), set by the node that runs this
-  // Kernel while it holds the store's lease: its name, the lease's time to
-  // live (GET /cluster), and the fence every write transaction runs first
-  // (stores/cluster_store.hpp). Empty: a solo of its own.
+  // Kernel while it holds a shard's lease: its name (the Kernel then adopts
+  // the data directory's admin token, which every shard shares), and the
+  // fence every write transaction runs first (stores/cluster_store.hpp).
+  // Empty: a solo of its own.
   std::string cluster_node;
-  std::chrono::milliseconds cluster_lease_ttl{0};
   std::function<void(Database&)> store_fence;
+  // A cluster shard's Kernel (apps/cluster_shards.hpp): the tenants it may
+  // act for (requests that change something, and new tokens, for any other
+  // tenant are refused: they belong to another shard), and the prefix of the
+  // tokens it mints, by which a node routes a request to the shard. Empty:
+  // every tenant, no prefix.
+  std::function<bool(std::string_view tenant)> serves_tenant;
+  std::string token_prefix;
   net::HttpServerOptions http;
   std::string synchronous = "FULL";
   // The whole shutdown sequence, and each of its steps (and a System child's stop).

@@ -111,6 +111,12 @@ asio::awaitable<Response> Gateway::dispatch(std::shared_ptr<Gateway> self, Reque
   if (!health && !open_document && !open_page) {
     if (auto refused = self->authenticate(request)) co_return std::move(*refused);
   }
+  if (self->serves_tenant_ && !health && request.method != "GET" && request.method != "HEAD" &&
+      !self->serves_tenant_(request.tenant)) {
+    co_return error_reply(Error(ErrorKind::invalid, "tenant '" + request.tenant +
+                                                        "' is kept by another shard of this cluster: name it with "
+                                                        "X-Tenant-ID (docs/cluster.md)"));
+  }
   if (self->status_->phase() == SystemPhase::starting && !health) {
     co_return error_reply(
         Error(ErrorKind::overloaded, "solo is starting (recovery in progress); retry shortly", std::chrono::seconds(1)));

@@ -14,6 +14,7 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -56,6 +57,11 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // and adds the connection figures to them.
   void set_telemetry(std::shared_ptr<Telemetry> telemetry);
   void on_listening(std::function<void(const std::string& url)> callback) { on_listening_ = std::move(callback); }
+  // A cluster shard's gateway (apps/cluster_shards.hpp): a request that may
+  // change something (any method but GET and HEAD) for a tenant `serves`
+  // refuses is answered 400 `invalid`: that tenant's data lives in another
+  // shard, and writing it here would split it. Empty: every tenant.
+  void set_tenant_filter(std::function<bool(std::string_view tenant)> serves) { serves_tenant_ = std::move(serves); }
   // WebSocket /ws (net/websocket_hub.hpp): upgrades the routes accepted go
   // to this hub, whose ops go through dispatch(); drain() drains it too.
   void set_websockets(std::shared_ptr<WebSocketHub> hub) { websockets_ = std::move(hub); }
@@ -87,6 +93,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   HttpRequestMetrics requests_;
   std::shared_ptr<CapabilityManager> capabilities_;
   std::shared_ptr<LoadShedder> shedder_;
+  std::function<bool(std::string_view)> serves_tenant_;
   Router router_;
   std::unique_ptr<HttpServer> server_;
   std::function<void(const std::string&)> on_listening_;

@@ -105,6 +105,46 @@ ClusterView view(Database& db) {
   return view;
 }
 
+int claim_shard_count(Database& db, int shards) {
+  constexpr std::string_view kKey = "cluster_shards";
+  auto& read = db.cached("SELECT value FROM meta WHERE key = ?1");
+  read.bind(1, kKey);
+  std::optional<int> recorded;
+  if (read.step()) recorded = std::stoi(read.column_text(0));
+  read.reset();
+  if (recorded) return *recorded;
+  if (shards > 1 && db.query_int("SELECT count(*) FROM events") > 0) {
+    throw StoreError("this store holds a cluster's data in one shard; it cannot be split into " +
+                     std::to_string(shards) + " (start the nodes without --shards)");
+  }
+  auto& write = db.cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
+  write.bind(1, kKey).bind(2, std::to_string(shards));
+  write.run();
+  return claim_shard_count(db, shards);  // another node may have been first
+}
+
+void create_schema(Database& db, std::string_view schema) {
+  try {
+    db.exec("CREATE SCHEMA IF NOT EXISTS " + std::string(schema));
+  } catch (const StoreError&) {
+    // Two nodes creating it at once: IF NOT EXISTS does not stop the second
+    // from failing on the catalog's unique index. Either way it exists now.
+    auto& exists = db.cached("SELECT count(*) FROM pg_namespace WHERE nspname = ?1");
+    exists.bind(1, schema);
+    const bool created = exists.step() && exists.column_int(0) > 0;
+    exists.reset();
+    if (!created) throw;
+  }
+}
+
+std::vector<std::pair<std::string, int64_t>> tenant_services(Database& db) {
+  auto& statement = db.cached("SELECT tenant_id, count(*) FROM services GROUP BY tenant_id ORDER BY tenant_id");
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (statement.step()) out.emplace_back(statement.column_text(0), statement.column_int(1));
+  statement.reset();
+  return out;
+}
+
 std::string url_of(Database& db, std::string_view node) {
   auto& statement = db.cached("SELECT url FROM cluster_nodes WHERE node = ?1");
   statement.bind(1, node);

@@ -5,8 +5,9 @@
 // change of owner, and an expiry by the database server's clock (never a
 // node's). A node takes a lease only once it has expired (or was released),
 // renews it well before it expires, and releases it when it stops cleanly.
-// Today there is one scope, kStoreScope: the whole store, so one node at a
-// time is active and the others stand by.
+// There is one scope, kStoreScope: the whole store (a shard's store, when
+// the cluster has several shards: apps/cluster_shards.hpp), so one node at a
+// time writes it.
 //
 // fence() is what makes a lease safe rather than advisory: the Writer of the
 // active node runs it first in every transaction it commits (OpenOptions::
@@ -28,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace solo {
@@ -83,6 +85,15 @@ std::optional<LeaseHolder> holder(Database& db, std::string_view scope);
 void fence(Database& db, std::string_view scope, std::string_view node, int64_t epoch,
            std::chrono::milliseconds idle);
 ClusterView view(Database& db);
+// The store's shard count (apps/cluster_shards.hpp), fixed at the first
+// node's start: returns the count recorded, recording `shards` when none is.
+// Throws StoreError when `shards` > 1 would hide data the store already holds
+// unsharded.
+int claim_shard_count(Database& db, int shards);
+// Creates a shard's schema (its tables come with the shard's first session).
+void create_schema(Database& db, std::string_view schema);
+// Each tenant with services in this store (a shard), and how many, by tenant.
+std::vector<std::pair<std::string, int64_t>> tenant_services(Database& db);
 // The URL a node registered (its heartbeat); "" when unknown.
 std::string url_of(Database& db, std::string_view node);
 

@@ -103,6 +103,10 @@ std::optional<Error> CapabilityManager::check_grant(const GrantRequest& request,
   if (tenant != kAdminTenant && !is_valid_identifier(tenant)) {
     return invalid("tenant_id must be 1 to 128 characters of A-Z a-z 0-9 _ - . not starting with '.'");
   }
+  if (tenant != kAdminTenant && options_.serves_tenant && !options_.serves_tenant(tenant)) {
+    return invalid("tenant '" + tenant + "' is kept by another shard of this cluster: send the request with X-Tenant-ID: " +
+                   tenant + " (docs/cluster.md)");
+  }
   // The shapes a permission may take, whoever grants it (capability.hpp).
   auto has = [&](std::string_view p) {
     return std::find(request.permissions.begin(), request.permissions.end(), p) != request.permissions.end();
@@ -165,6 +169,11 @@ AuthResult<void> CapabilityManager::validate_grant(const GrantRequest& request, 
 }
 
 asio::awaitable<AuthResult<GrantResult>> CapabilityManager::grant(GrantRequest request, CapabilityPtr granter) {
+  co_return co_await grant_token(std::move(request), std::move(granter), std::string());
+}
+
+asio::awaitable<AuthResult<GrantResult>> CapabilityManager::grant_token(GrantRequest request, CapabilityPtr granter,
+                                                                        std::string token) {
   SystemTimePoint created = now();
   std::optional<SystemTimePoint> expires_at = expiry_of(request, created);
   if (auto error = check_live_granter(granter)) co_return *error;
@@ -179,7 +188,7 @@ asio::awaitable<AuthResult<GrantResult>> CapabilityManager::grant(GrantRequest r
   if (granter && !granter->is_admin()) capability->parent_id = granter->token_id;
   capability->created_at = created;
 
-  std::string token = crypto::base64url(crypto::random_bytes(kTokenBytes));
+  if (token.empty()) token = options_.token_prefix + crypto::base64url(crypto::random_bytes(kTokenBytes));
   std::string token_hash = crypto::sha256_hex(token);
 
   TokenRow row;
@@ -434,27 +443,32 @@ asio::awaitable<int> CapabilityManager::purge() {
   co_return count;
 }
 
-asio::awaitable<std::string> CapabilityManager::ensure_admin_token(std::filesystem::path file) {
+asio::awaitable<std::string> CapabilityManager::ensure_admin_token(std::filesystem::path file, bool adopt) {
   bool exists = std::filesystem::exists(file);
+  std::string adopted;
   if (exists) {
     std::ifstream in(file);
     std::stringstream content;
     content << in.rdbuf();
     std::string token = trim(content.str());
     CapabilityPtr capability;
-    if (!token.empty() && lookup(crypto::sha256_hex(token), &capability) == Lookup::ok && capability->is_admin()) {
+    const auto found = token.empty() ? Lookup::unknown : lookup(crypto::sha256_hex(token), &capability);
+    if (found == Lookup::ok && capability->is_admin()) {
       std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                    std::filesystem::perm_options::replace);
       co_return token;
     }
+    // Only a token this store has never seen: a revoked one stays revoked.
+    if (adopt && found == Lookup::unknown && !token.empty()) adopted = token;
   }
   GrantRequest request;
   request.tenant_id = std::string(kAdminTenant);
   request.permissions = {std::string(kAdminPermission)};
   request.resource = "*";
   CapabilityPtr system;  // a named local: no class temporaries inside co_await (GCC 12)
-  auto granted = co_await grant(std::move(request), system);
+  auto granted = co_await grant_token(std::move(request), system, adopted);
   std::string token = granted.value().token;
+  if (!adopted.empty()) co_return token;
   std::string content = token + "\n";
   write_private_file(file, content);
   co_return token;

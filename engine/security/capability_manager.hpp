@@ -75,6 +75,12 @@ struct CapabilityOptions {
   std::function<DenialLimiter::Clock::time_point()> steady_now = [] { return DenialLimiter::Clock::now(); };
   double denied_events_per_second = 10;
   double denied_events_burst = 10;
+  // A cluster shard (apps/cluster_shards.hpp): every token it mints starts
+  // with `token_prefix`, which names the shard that keeps it (a node routes a
+  // request by it), and it mints only for the tenants `serves_tenant` accepts
+  // (the system tenant "*" always). Empty: no prefix, every tenant.
+  std::string token_prefix;
+  std::function<bool(std::string_view tenant)> serves_tenant;
 };
 
 class CapabilityManager {
@@ -138,7 +144,10 @@ class CapabilityManager {
   // The admin bootstrap token in `file` (0600): reused while it still
   // resolves to a live admin capability; otherwise (first start, or the
   // database was replaced) a new one is minted and the file (re)written.
-  asio::awaitable<std::string> ensure_admin_token(std::filesystem::path file);
+  // adopt = true (a cluster node's shards share one admin token): a token in
+  // the file that this store does not know is registered as the admin token
+  // here, and the file is left as it is.
+  asio::awaitable<std::string> ensure_admin_token(std::filesystem::path file, bool adopt = false);
 
   size_t size() const { return by_hash_.size(); }
   uint64_t denied_total() const { return denied_total_; }
@@ -151,6 +160,8 @@ class CapabilityManager {
   std::optional<Error> check_live_granter(const CapabilityPtr& granter) const;
   std::optional<Error> check_grant(const GrantRequest& request, const Capability* granter,
                                        const std::optional<SystemTimePoint>& expires_at) const;
+  // grant() with the token's text given (ensure_admin_token's adoption) or, when empty, a fresh random one.
+  asio::awaitable<AuthResult<GrantResult>> grant_token(GrantRequest request, CapabilityPtr granter, std::string token);
   void add(std::string token_hash, CapabilityPtr capability);
   void record_denied(const Capability* capability, std::string_view token_hash, std::string_view reason,
                      std::string_view permission, std::string_view resource, std::string_view request_line = {},

@@ -53,10 +53,6 @@ struct ApiContext {
   std::function<boost::json::value()> recovery_report;
   std::function<boost::asio::awaitable<boost::json::value>()> verify;
   std::function<void()> request_shutdown;
-  // Cluster mode (apps/cluster_node.hpp): this node's name ("" when the solo
-  // is not in a cluster) and its lease's time to live.
-  std::string cluster_node;
-  std::chrono::milliseconds cluster_lease_ttl{0};
   // How often an idle SSE stream sends a heartbeat comment.
   std::chrono::milliseconds sse_heartbeat{15000};
 };

@@ -13,7 +13,6 @@
 #include "engine/telemetry/tenant_series.hpp"
 #include "net/api/api_context.hpp"
 #include "net/api/authorization.hpp"
-#include "net/api/cluster_routes.hpp"
 #include "net/router.hpp"
 #include "stores/event_store.hpp"
 
@@ -84,8 +83,6 @@ asio::awaitable<Response> get_metrics(std::shared_ptr<ApiContext> context, Reque
   // sees its own series only.
   if (request.caller && !request.caller->is_admin() && !request.caller->is_system()) {
     response.body = tenant_series(response.body, request.caller->tenant_id);
-  } else {
-    response.body += co_await cluster_metrics(context);  // the cluster's nodes: process-wide series
   }
   co_return response;
 }

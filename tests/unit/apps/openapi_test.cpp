@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "apps/kernel.hpp"
+#include "apps/cluster_node.hpp"
 #include "net/api/openapi_routes.hpp"
 #include "support/async_test.hpp"
 
@@ -22,6 +23,8 @@ BOOST_AUTO_TEST_CASE(every_live_route_is_in_the_document_and_every_operation_is_
   auto kernel = solo::Kernel::create(io.get_executor(), options);  // builds the tree and routes; no boot
   std::set<std::pair<std::string, std::string>> live;
   for (const auto& [method, pattern] : kernel->routes()) live.emplace(method, pattern);
+  // A cluster node's own routes (apps/cluster_node.hpp) are in the document too.
+  for (const auto& [method, pattern] : solo::cluster_node_routes()) live.emplace(method, pattern);
   BOOST_TEST_REQUIRE(live.size() > 20u);
 
   auto document = boost::json::parse(solo::net::openapi_document()).as_object();
