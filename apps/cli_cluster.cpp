@@ -1,9 +1,8 @@
 // The cluster verb: `solo cluster status` (GET /cluster, admin): the nodes
-// sharing the store, which one is active, and the lease (docs/cluster.md).
-// Any node will do: a standby forwards the request to the active node, and
-// when it cannot, its 503 names the active node and the client follows it
-// (CliClient::send). FORWARDED: what each node forwarded, as of its last
-// heartbeat.
+// sharing the store, the shards each holds (active: at least one), and each
+// shard's lease (docs/cluster.md). Any node will do: every node answers
+// GET /cluster itself. FORWARDED: what each node forwarded to other nodes,
+// as of its last heartbeat.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -26,10 +25,6 @@ int cluster_status(const CliArgs& args) {
     return kExitOk;
   }
   auto reply = boost::json::parse(response.body);
-  std::string owner;
-  for (const auto& lease : reply.at("leases").as_array()) {
-    if (field_text(lease, "scope") == "*") owner = field_text(lease, "owner");
-  }
   std::vector<std::vector<std::string>> rows;
   for (const auto& node : reply.at("nodes").as_array()) {
     const auto name = field_text(node, "node");
@@ -38,11 +33,15 @@ int cluster_status(const CliArgs& args) {
     const std::string forwarded = stats && stats->is_object() ? field_text(*stats, "forwarded") : "";
     const auto* tenants = node.as_object().if_contains("tenants");
     const auto tenant_count = tenants && tenants->is_array() ? tenants->get_array().size() : 0;
-    rows.push_back({name, field_text(node, "url"), !alive ? "gone" : name == owner ? "active" : "standby",
-                    field_text(node, "heartbeat_age_ms") + " ms ago", std::to_string(tenant_count),
-                    forwarded.empty() ? "-" : forwarded});
+    std::string shards;
+    if (const auto* held = node.as_object().if_contains("shards"); held && held->is_array()) {
+      for (const auto& shard : held->get_array()) shards += (shards.empty() ? "" : ",") + boost::json::serialize(shard);
+    }
+    rows.push_back({name, field_text(node, "url"), !alive ? "gone" : !shards.empty() ? "active" : "standby",
+                    shards.empty() ? "-" : shards, field_text(node, "heartbeat_age_ms") + " ms ago",
+                    std::to_string(tenant_count), forwarded.empty() ? "-" : forwarded});
   }
-  print_table(std::cout, {"NODE", "URL", "ROLE", "HEARTBEAT", "TENANTS", "FORWARDED"}, rows);
+  print_table(std::cout, {"NODE", "URL", "ROLE", "SHARDS", "HEARTBEAT", "TENANTS", "FORWARDED"}, rows);
   for (const auto& lease : reply.at("leases").as_array()) {
     std::cout << "lease " << field_text(lease, "scope") << ": " << field_text(lease, "owner") << ", epoch "
               << field_text(lease, "epoch") << ", expires in " << field_text(lease, "expires_in_ms") << " ms\n";
@@ -61,7 +60,7 @@ int cmd_cluster(const CliArgs& args) {
 
 std::vector<Verb> cluster_verbs() {
   return {
-      {"cluster", "cluster status", "the nodes sharing the store, the active one and its lease (admin)", {}, {},
+      {"cluster", "cluster status", "the nodes sharing the store, their shards and the leases (admin)", {}, {},
        cmd_cluster},
   };
 }

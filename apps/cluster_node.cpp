@@ -378,20 +378,29 @@ void ClusterNode::apply(const Beat& beat, const std::vector<int64_t>& epochs, Cl
   hand_over_one();
 }
 
-// Moves are gradual: at most one shard at a time leaves this node, and only
-// for a node that heartbeats (within half a lease) and is where the shard
-// belongs among the live nodes. The shard's Kernel shuts down (its writes
-// flushed, a clean stop in its log), its lease is released, and that node
-// takes it at its next heartbeat.
+// Moves are gradual and only restore balance: a node hands a shard over
+// only while it holds more than its share (ceil(shards / live nodes)), to
+// the node where the shard belongs among the live nodes, only if that node
+// heartbeats (within half a lease) and holds less than its share, and at most
+// one shard at a time. So a node that joins (or comes back from a restart)
+// gets its share one shard per heartbeat, and a single shard never moves to a
+// node that joins. The shard's Kernel shuts down (its writes flushed, a clean
+// stop in its log), its lease is released, and that node takes it at its
+// next heartbeat.
 void ClusterNode::hand_over_one() {
   for (const auto& shard : shards_) {
     if (shard.handing_over || (shard.epoch != 0 && !shard.serving)) return;  // a move or a start under way
   }
-  const auto placed = cluster_shards::place(cluster_.shards, live_nodes());
+  const auto live = live_nodes();
+  const int share = (cluster_.shards + static_cast<int>(live.size()) - 1) / static_cast<int>(live.size());
+  std::map<std::string, int> held;
+  for (const auto& shard : shards_) ++held[shard_owner(shard.snapshot)];
+  if (held[cluster_.node] <= share) return;
+  const auto placed = cluster_shards::place(cluster_.shards, live);
   for (auto& shard : shards_) {
     if (!shard.serving) continue;
     const auto& belongs = placed[shard.index];
-    if (belongs == cluster_.node) continue;
+    if (belongs == cluster_.node || held[belongs] >= share) continue;
     for (const auto& member : members_) {
       if (member.node == belongs && member.heartbeat_age_ms < cluster_.lease_ttl.count() / 2) {
         shard.handing_over = true;
@@ -487,9 +496,9 @@ asio::awaitable<void> ClusterNode::run_shard(int k, int64_t epoch) {
     shards_[k].url.clear();
     if (outcome.index() == 0) {
       failure = std::get<0>(outcome);
-    } else if (!stopping_) {
-      std::cout << "solo: node " << cluster_.node << " stops" << shard_label << " (" << std::get<1>(outcome) << ")"
-                << std::endl;
+    } else if (!stopping_ && !shards_[k].handing_over) {
+      std::cout << "solo: node " << cluster_.node << " lost the lease" << shard_label << " ("
+                << std::get<1>(outcome) << "); its Kernel shuts down" << std::endl;
     }
   }
   if (!failure.empty()) {
