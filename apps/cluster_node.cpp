@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -378,15 +379,18 @@ void ClusterNode::apply(const Beat& beat, const std::vector<int64_t>& epochs, Cl
   hand_over_one();
 }
 
-// Moves are gradual and only restore balance: a node hands a shard over
-// only while it holds more than its share (ceil(shards / live nodes)), to
-// the node where the shard belongs among the live nodes, only if that node
-// heartbeats (within half a lease) and holds less than its share, and at most
-// one shard at a time. So a node that joins (or comes back from a restart)
-// gets its share one shard per heartbeat, and a single shard never moves to a
-// node that joins. The shard's Kernel shuts down (its writes flushed, a clean
-// stop in its log), its lease is released, and that node takes it at its
-// next heartbeat.
+// Moves are gradual and only restore balance: while some node holds more
+// than its share (ceil(shards / live nodes)), a node hands over a shard it
+// holds to the node where the shard belongs among the live nodes, if that
+// node heartbeats (within half a lease) and holds less than its share; at
+// most one shard at a time per node. A node that joins (or comes back from
+// a restart) thus gets its share one shard per heartbeat, shards that went
+// astray during a failure go back where they belong (a node at its share
+// may pass one on so that an overfull node can pass one to it), and when
+// every node holds its share nothing moves: a single shard never moves to a
+// node that joins. The shard's Kernel shuts down (its writes flushed, a
+// clean stop in its log), its lease is released, and that node takes it at
+// its next heartbeat.
 void ClusterNode::hand_over_one() {
   for (const auto& shard : shards_) {
     if (shard.handing_over || (shard.epoch != 0 && !shard.serving)) return;  // a move or a start under way
@@ -395,7 +399,8 @@ void ClusterNode::hand_over_one() {
   const int share = (cluster_.shards + static_cast<int>(live.size()) - 1) / static_cast<int>(live.size());
   std::map<std::string, int> held;
   for (const auto& shard : shards_) ++held[shard_owner(shard.snapshot)];
-  if (held[cluster_.node] <= share) return;
+  held.erase("");  // shards no node holds
+  if (std::none_of(held.begin(), held.end(), [&](const auto& node) { return node.second > share; })) return;
   const auto placed = cluster_shards::place(cluster_.shards, live);
   for (auto& shard : shards_) {
     if (!shard.serving) continue;

@@ -132,7 +132,8 @@ struct Cluster {
   // `shards` > 1: --shards; the cluster is ready once every node holds its share.
   explicit Cluster(int count, int shards = 1) : shards(shards), nodes(count), urls_(count) {
     unsetenv("SOLO_TEST_POSTGRES");  // SoloProcess would add a second --store
-    store = test::postgres_store_for(server.uri().c_str(), dir.path());
+    // Shards set their own search_path (apps/cluster_shards.hpp): the server's own database, as the test's alone.
+    store = shards == 1 ? test::postgres_store_for(server.uri().c_str(), dir.path()) : server.uri();
     start(0);
     BOOST_TEST_REQUIRE(eventually([&] { return healthy(health_of(url(0))); }, 30s),
                        "n1 never turned active: " << health_of(url(0)).body << "\n" << logs());
@@ -200,7 +201,8 @@ struct Cluster {
     std::map<std::string, std::vector<int64_t>> held;
     auto answer = send_to(url(via), token, "GET", "/cluster");
     if (answer.status != 200) return held;
-    for (const auto& node : json::parse(answer.body).at("nodes").as_array()) {
+    const auto view = json::parse(answer.body);  // kept: the loop reads into it
+    for (const auto& node : view.at("nodes").as_array()) {
       if (!node.at("alive").as_bool()) continue;
       auto& list = held[std::string(node.at("node").as_string())];
       for (const auto& shard : node.at("shards").as_array()) list.push_back(shard.to_number<int64_t>());
