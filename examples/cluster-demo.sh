@@ -20,7 +20,7 @@ stop() {
 trap stop INT TERM EXIT
 port=8081
 for node in a b c; do
-  "$solo" serve --data "$work/data" --store "$uri" --listen "127.0.0.1:$port" --node "$node" --lease-ttl-ms 3000 \
+  "$solo" serve --data "$work/data" --store "$uri" --listen "127.0.0.1:$port" --node "$node" --lease-ttl-ms 3000 --shards 6 \
     >"$work/$node.log" 2>&1 &
   pids="$pids $!"
   port=$((port + 1))
@@ -33,12 +33,13 @@ until [ -s "$work/data/admin.token" ] && "$solo" health --url http://127.0.0.1:8
   sleep 0.2
 done
 cat <<INFO
-three nodes on one PostgreSQL store (logs: $work/{a,b,c}.log):
+three nodes on one PostgreSQL store split into 6 shards, two per node (logs: $work/{a,b,c}.log):
   export SOLO_TOKEN=\$(cat $work/data/admin.token)
   $solo cluster status --url http://127.0.0.1:8082     # any node will do
-  $solo deploy examples/kv.lua --id kv --url http://127.0.0.1:8083
-  $solo call kv '{"op":"put","key":"a","value":1}' --url http://127.0.0.1:8081
-  kill -9 <the active node's pid>; after ~4 s another node is active, the data still there
+  $solo deploy examples/kv.lua --id kv --tenant acme --url http://127.0.0.1:8083
+  $solo call kv '{"op":"put","key":"a","value":1}' --tenant acme --url http://127.0.0.1:8081
+  $solo cluster status --url http://127.0.0.1:8081     # which node holds acme's shard
+  kill -9 <that node's pid>; after ~4 s another node holds its shards, the data still there
 pids:$pids   Ctrl-C stops everything.
 INFO
 wait
