@@ -126,8 +126,23 @@ inline constexpr double longest_step_seconds = 0.010;
 struct Sliced {
   StepResult result;
   int slices = 0;
-  double longest = 0;  // seconds of CPU, the longest single start/continue
-  double total = 0;    // seconds of CPU, all of them
+  double longest = 0;       // seconds of CPU, the longest single start/continue
+  double next_longest = 0;  // seconds of CPU, the second longest
+  double total = 0;         // seconds of CPU, all of them
+
+  // The step the containment checks hold to longest_step_seconds. Under
+  // AddressSanitizer one step in a while also carries the sanitizer's own
+  // pause (its allocator recycles its quarantine of freed blocks in a batch,
+  // tens of ms, in whichever thread frees past the threshold: CI saw one
+  // 38 ms step among 49), so there the second longest is held to the bound;
+  // the plain build, which `make test` runs too, holds every step to it.
+  double checked_longest() const {
+#if defined(__SANITIZE_ADDRESS__)
+    return next_longest;
+#else
+    return longest;
+#endif
+  }
 };
 
 // Drives a call the way the service actor does: continue while preempted.
@@ -135,8 +150,15 @@ inline Sliced run_sliced(LuaSandbox& sb, const std::string& code) {
   Sliced s;
   auto step = [&](auto&& f) {
     const double cpu = thread_cpu_seconds();
-    s.total += seconds_of(f);
-    s.longest = std::max(s.longest, thread_cpu_seconds() - cpu);
+    f();
+    const double took = thread_cpu_seconds() - cpu;
+    s.total += took;
+    if (took > s.longest) {
+      s.next_longest = s.longest;
+      s.longest = took;
+    } else {
+      s.next_longest = std::max(s.next_longest, took);
+    }
     ++s.slices;
   };
   step([&] { s.result = sb.start_call(boost::json::value(code)); });

@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(a_long_message_is_sliced_and_its_result_is_unchanged) {
   BOOST_TEST(s.result.reply.as_int64() == expected);
   BOOST_TEST(s.slices > 3);
   // A slice is about 0.5 ms; 10 ms is containment on a loaded machine, not a benchmark.
-  BOOST_TEST(s.longest < longest_step_seconds);
+  BOOST_TEST(s.checked_longest() < longest_step_seconds);
   BOOST_TEST_MESSAGE(s.slices << " slices, longest " << s.longest * 1000 << " ms");
   expect_alive(*sb);
 }
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(preemption_inside_coroutines_is_invisible_to_the_service) {
   BOOST_TEST(s.result.reply.at("seen").as_int64() == 100);
   BOOST_TEST(s.result.reply.at("sum").as_int64() == 5050);
   BOOST_TEST(s.slices > 2);
-  BOOST_TEST(s.longest < longest_step_seconds);
+  BOOST_TEST(s.checked_longest() < longest_step_seconds);
 }
 
 BOOST_AUTO_TEST_CASE(the_cpu_time_continues_across_slices) {
@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(the_cpu_time_continues_across_slices) {
   auto s = run_sliced(*sb, "while true do end");
   expect_cpu_limit(s.result);
   BOOST_TEST(s.slices >= 45);  // at most a slice of CPU each until 50 ms are spent
-  BOOST_TEST(s.longest < longest_step_seconds);
+  BOOST_TEST(s.checked_longest() < longest_step_seconds);
   BOOST_TEST(s.total < 0.3);
   expect_alive(*sb);
 }
@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(a_tree_of_short_coroutines_stops_at_its_cpu_time) {
   expect_cpu_limit(s.result);
   BOOST_TEST(s.total < 0.5);
   BOOST_TEST(s.slices > 10);  // and it is sliced at the resumes
-  BOOST_TEST(s.longest < longest_step_seconds);
+  BOOST_TEST(s.checked_longest() < longest_step_seconds);
   expect_alive(*sb);
 }
 
