@@ -564,9 +564,16 @@ net::Response ClusterNode::answer_unavailable(int k, const net::Request& request
   std::string message = "node " + cluster_.node + " does not serve ";
   message += cluster_.shards > 1 ? "shard " + std::to_string(k) : std::string("the store");
   message += " now; ";
-  message += owner.is_null() ? "no node holds it yet (a move is under way)"
-                             : "node " + std::string(owner.at("node").as_string()) + " at " +
-                                   std::string(owner.at("url").as_string()) + " does";
+  if (!owner.is_null()) {
+    message += "node " + std::string(owner.at("node").as_string()) + " at " + std::string(owner.at("url").as_string()) +
+               " does";
+  } else if (shard_owner(shards_[k].snapshot) == cluster_.node && !holds(k, shards_[k].epoch)) {
+    message += "its lease on the shard lapsed (the shard moves)";
+  } else if (shard_owner(shards_[k].snapshot) == cluster_.node) {
+    message += "it holds the lease and is starting the shard (recovery)";
+  } else {
+    message += "no node holds it yet (a move is under way)";
+  }
   boost::json::object body{{"error", "standby"}, {"message", message}, {"active", owner}, {"shard", k}};
   if (request.path == "/health") {
     body = {{"status", "standby"}, {"node", cluster_.node}, {"active", owner}};

@@ -209,23 +209,36 @@ struct Cluster {
     }
     return held;
   }
-  // Until every shard is held and each of the `live` nodes (every node when
-  // empty) holds its share (ceil(shards / nodes)), as seen through `via`.
+  // Until every shard is held, each of the `live` nodes (every node when
+  // empty) holds its share (ceil(shards / nodes)) and serves it (its Kernels
+  // recovered, by its heartbeat's stats.serving), as every live node sees it
+  // (each from its own last heartbeat: until then a node may still answer
+  // 503 for a shard that moved).
   void await_balanced(std::vector<int> live = {}, std::chrono::milliseconds timeout = kLeaseTtl + 30s) const {
     if (live.empty()) {
       for (int i = 0; i < static_cast<int>(nodes.size()); ++i) live.push_back(i);
     }
     const size_t share = (shards + live.size() - 1) / live.size();
-    auto balanced = [&] {
-      auto held = shards_held(live.front());
+    auto balanced_as_seen_by = [&](int via) {
+      auto answer = send_to(url(via), token, "GET", "/cluster");
+      if (answer.status != 200) return false;
+      const auto view = json::parse(answer.body);  // kept: the loop reads into it
       size_t total = 0;
       for (int i : live) {
-        auto found = held.find(name(i));
-        if (found == held.end() || found->second.empty() || found->second.size() > share) return false;
-        total += found->second.size();
+        const json::value* node = nullptr;
+        for (const auto& entry : view.at("nodes").as_array()) {
+          if (entry.at("node").as_string() == name(i) && entry.at("alive").as_bool()) node = &entry;
+        }
+        if (!node) return false;
+        const auto& held = node->at("shards").as_array();
+        const auto* stats = node->at("stats").if_object();
+        const auto* serving = stats ? stats->if_contains("serving") : nullptr;
+        if (held.empty() || held.size() > share || !serving || *serving != json::value(held)) return false;
+        total += held.size();
       }
       return total == static_cast<size_t>(shards);
     };
+    auto balanced = [&] { return std::all_of(live.begin(), live.end(), balanced_as_seen_by); };
     BOOST_TEST_REQUIRE(eventually(balanced, timeout),
                        "the shards did not spread over the nodes:\n" << send_to(url(live.front()), token, "GET", "/cluster").body);
   }
