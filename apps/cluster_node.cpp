@@ -568,9 +568,10 @@ net::Response ClusterNode::answer_unavailable(int k, const net::Request& request
     message += "node " + std::string(owner.at("node").as_string()) + " at " + std::string(owner.at("url").as_string()) +
                " does";
   } else if (shard_owner(shards_[k].snapshot) == cluster_.node && !holds(k, shards_[k].epoch)) {
-    message += "its lease on the shard lapsed (the shard moves)";
+    message += cluster_.shards > 1 ? "its lease on the shard lapsed (the shard moves)" : "its lease lapsed";
   } else if (shard_owner(shards_[k].snapshot) == cluster_.node) {
-    message += "it holds the lease and is starting the shard (recovery)";
+    message += cluster_.shards > 1 ? "it holds the lease and is starting the shard (recovery)"
+                                   : "it holds the lease and is starting (recovery)";
   } else {
     message += "no node holds it yet (a move is under way)";
   }
