@@ -12,9 +12,11 @@
 // fence() is what makes a lease safe rather than advisory: the Writer of the
 // active node runs it first in every transaction it commits (OpenOptions::
 // fence). It fails the transaction unless the node still holds the lease at
-// that epoch, and it holds the lease row FOR SHARE until the transaction ends,
-// so a takeover (an UPDATE of that row) waits for the transaction, and every
-// transaction that starts after a takeover fails. A node that was paused or
+// that epoch, and it holds the lease row FOR KEY SHARE until the transaction
+// ends, so a takeover (try_acquire locks the row FOR UPDATE first) waits for
+// the transaction, and every transaction that starts after a takeover fails;
+// the owner's renewal (an UPDATE of the expiry alone) does not wait for it, so
+// a long transaction does not cost the owner its lease. A node that was paused or
 // cut off therefore cannot write once its lease has moved, whatever it
 // believes. The fence also bounds how long the transaction may sit idle
 // (idle_in_transaction_session_timeout): a node paused between two

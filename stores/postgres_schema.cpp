@@ -138,6 +138,28 @@ constexpr std::array<const char*, kPostgresSchemaVersion> kSteps = {
     R"sql(
     ALTER TABLE cluster_nodes ADD COLUMN stats TEXT NOT NULL DEFAULT '{}';
     )sql",
+    // Step 4: the fence locks the lease row FOR KEY SHARE (was FOR SHARE).
+    // A renewal (an UPDATE of expires_at, no key) no longer waits for the
+    // owner's own transactions in flight: a transaction longer than what was
+    // left of the lease (a large batch on a slow disk, a loaded machine) no
+    // longer costs the node its lease. A takeover still waits for them: it
+    // locks the row FOR UPDATE first (cluster_store::try_acquire), which
+    // conflicts with KEY SHARE.
+    R"sql(
+    CREATE OR REPLACE FUNCTION solo_check_lease(p_scope TEXT, p_owner TEXT, p_epoch BIGINT, p_idle_ms BIGINT)
+    RETURNS void LANGUAGE plpgsql AS $fence$
+    BEGIN
+      PERFORM set_config('idle_in_transaction_session_timeout', p_idle_ms::text, true);
+      PERFORM 1 FROM leases
+        WHERE scope = p_scope AND owner = p_owner AND epoch = p_epoch AND expires_at > clock_timestamp()
+        FOR KEY SHARE;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % no longer holds the lease on the store (epoch %): nothing of this transaction was kept',
+          p_owner, p_epoch USING ERRCODE = 'P0001';
+      END IF;
+    END
+    $fence$;
+    )sql",
 };
 
 // Any constant: the advisory lock every node's migration takes.

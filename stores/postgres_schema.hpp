@@ -11,7 +11,7 @@ namespace solo {
 
 class Database;
 
-inline constexpr int kPostgresSchemaVersion = 3;
+inline constexpr int kPostgresSchemaVersion = 4;
 
 // Applies all pending steps; throws StoreError when the database's version is
 // newer than this binary knows.

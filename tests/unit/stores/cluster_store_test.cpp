@@ -147,6 +147,29 @@ BOOST_AUTO_TEST_CASE(a_takeover_waits_for_the_fenced_transaction_in_flight) {
   BOOST_TEST(admin->query_int("SELECT count(*) FROM meta WHERE key = 'in_flight'") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(the_owner_renews_while_its_own_fenced_transaction_is_in_flight) {
+  // A transaction longer than what is left of the lease must not cost the
+  // owner its lease: the renewal does not wait for it (a takeover does).
+  test::TempDir dir;
+  auto admin = fresh_store(dir);
+  auto epoch = cluster_store::try_acquire(*admin, kStoreScope, "a", 400ms);
+  BOOST_TEST_REQUIRE(epoch.has_value());
+  auto writer = open_database(test::store_at(dir.path()), OpenOptions{});
+  writer->begin_write();
+  cluster_store::fence(*writer, kStoreScope, "a", *epoch, 10s);
+  writer->exec("INSERT INTO meta (key, value) VALUES ('long', 'x')");  // the fence's answer is read here
+
+  auto renewer = open_database(test::store_at(dir.path()), OpenOptions{});
+  renewer->exec("SET lock_timeout = 300");
+  for (int i = 0; i < 4; ++i) {  // 800 ms: twice the lease, the transaction open all along
+    std::this_thread::sleep_for(200ms);
+    BOOST_TEST_REQUIRE(cluster_store::renew(*renewer, kStoreScope, "a", *epoch, 400ms), "renewal " << i);
+  }
+  writer->commit();
+  BOOST_TEST(admin->query_int("SELECT count(*) FROM meta WHERE key = 'long'") == 1);
+  BOOST_TEST(!cluster_store::try_acquire(*admin, kStoreScope, "b", 60s).has_value());  // still a's
+}
+
 BOOST_AUTO_TEST_CASE(a_transaction_left_idle_by_a_paused_node_is_cut_off_and_frees_the_lease) {
   test::TempDir dir;
   auto admin = fresh_store(dir);
