@@ -7,15 +7,8 @@
 # rely on. No timing assertions: the figures depend on the machine.
 # Usage: cmake -DSOLO_BENCH=<path> -P smoke_cluster.cmake
 foreach(shards 1 2)
-  # The one-shard run also tries a short lease; the sharded run keeps the
-  # default (each node starts a Kernel per shard while its leases run).
-  if(shards EQUAL 1)
-    set(lease --lease-ttl-ms 1000)
-  else()
-    set(lease)
-  endif()
   execute_process(
-    COMMAND ${SOLO_BENCH} cluster --nodes 2 --shards ${shards} --clients 2 --seconds 1 --events 2000 ${lease} --json
+    COMMAND ${SOLO_BENCH} cluster --nodes 2 --shards ${shards} --clients 2 --seconds 1 --events 2000 --lease-ttl-ms 1000 --json
     RESULT_VARIABLE rc
     OUTPUT_VARIABLE out
     ERROR_VARIABLE err

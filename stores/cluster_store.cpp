@@ -10,22 +10,6 @@ namespace {
 
 int64_t millis(std::chrono::milliseconds value) { return static_cast<int64_t>(value.count()); }
 
-// Takes the lease for `node` unless another holds it unexpired (the caller locked the row).
-std::optional<int64_t> upsert_lease(Database& db, std::string_view scope, std::string_view node,
-                                    std::chrono::milliseconds ttl) {
-  auto& statement = db.cached(
-      "INSERT INTO leases (scope, owner, epoch, acquired_at, expires_at) VALUES (?1, ?2, 1, clock_timestamp(), "
-      "clock_timestamp() + CAST(?3 AS BIGINT) * interval '1 millisecond') "
-      "ON CONFLICT (scope) DO UPDATE SET owner = excluded.owner, epoch = leases.epoch + 1, "
-      "acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
-      "WHERE leases.expires_at <= clock_timestamp() RETURNING epoch");
-  statement.bind(1, scope).bind(2, node).bind(3, millis(ttl));
-  std::optional<int64_t> epoch;
-  if (statement.step()) epoch = statement.column_int(0);
-  statement.reset();
-  return epoch;
-}
-
 }  // namespace
 
 void prepare_session(Database& db, std::chrono::milliseconds bound) {
@@ -45,18 +29,31 @@ void heartbeat(Database& db, std::string_view node, std::string_view url, std::s
 
 std::optional<int64_t> try_acquire(Database& db, std::string_view scope, std::string_view node,
                                    std::chrono::milliseconds ttl) {
+  // An expired lease is locked FOR UPDATE before it changes hands: that waits
+  // for every fenced transaction in flight (their fence holds the row FOR KEY
+  // SHARE, which an UPDATE of other columns alone would not wait for), so a
+  // transaction that passed the fence commits before the lease can move. A
+  // lease that has not expired is neither locked nor waited for, so the
+  // holder's renewals never queue behind a node that only asks.
   // The epoch grows with every acquisition, by this node or another: the
   // fence of an earlier holding fails even when the same node takes it again.
-  // The row is locked FOR UPDATE first: that waits for every fenced
-  // transaction in flight (their fence holds it FOR KEY SHARE, which the
-  // upsert alone, changing no key, would not wait for), so a transaction
-  // that passed the fence commits before the lease can move.
   db.begin_write();
   try {
-    auto& lock = db.cached("SELECT 1 FROM leases WHERE scope = ?1 FOR UPDATE");
-    lock.bind(1, scope);
-    lock.run();
-    auto epoch = upsert_lease(db, scope, node, ttl);
+    auto& expired = db.cached("SELECT 1 FROM leases WHERE scope = ?1 AND expires_at <= clock_timestamp() FOR UPDATE");
+    expired.bind(1, scope);
+    const bool locked = expired.step();
+    expired.reset();
+    auto& take = db.cached(
+        locked ? "UPDATE leases SET owner = ?2, epoch = epoch + 1, acquired_at = clock_timestamp(), "
+                 "expires_at = clock_timestamp() + CAST(?3 AS BIGINT) * interval '1 millisecond' "
+                 "WHERE scope = ?1 RETURNING epoch"
+               : "INSERT INTO leases (scope, owner, epoch, acquired_at, expires_at) VALUES (?1, ?2, 1, "
+                 "clock_timestamp(), clock_timestamp() + CAST(?3 AS BIGINT) * interval '1 millisecond') "
+                 "ON CONFLICT (scope) DO NOTHING RETURNING epoch");
+    take.bind(1, scope).bind(2, node).bind(3, millis(ttl));
+    std::optional<int64_t> epoch;
+    if (take.step()) epoch = take.column_int(0);
+    take.reset();
     db.commit();
     return epoch;
   } catch (...) {

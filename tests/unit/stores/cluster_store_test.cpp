@@ -161,8 +161,12 @@ BOOST_AUTO_TEST_CASE(the_owner_renews_while_its_own_fenced_transaction_is_in_fli
 
   auto renewer = open_database(test::store_at(dir.path()), OpenOptions{});
   renewer->exec("SET lock_timeout = 300");
+  auto asker = open_database(test::store_at(dir.path()), OpenOptions{});  // a standby, every heartbeat
+  asker->exec("SET lock_timeout = 300");
   for (int i = 0; i < 4; ++i) {  // 800 ms: twice the lease, the transaction open all along
     std::this_thread::sleep_for(200ms);
+    // Asking for a lease that has not expired neither waits nor makes the renewal wait.
+    BOOST_TEST_REQUIRE(!cluster_store::try_acquire(*asker, kStoreScope, "b", 400ms).has_value(), "ask " << i);
     BOOST_TEST_REQUIRE(cluster_store::renew(*renewer, kStoreScope, "a", *epoch, 400ms), "renewal " << i);
   }
   writer->commit();
