@@ -136,7 +136,6 @@ std::string read_or_create_admin_token(const std::filesystem::path& dir) {
 // What one heartbeat learned of one shard (read on the lease thread).
 struct ShardBeat {
   std::optional<int64_t> acquired;  // the epoch just taken
-  bool renewed = false;             // the lease held is still this node's
   ShardSnapshot snapshot;
 };
 
@@ -188,7 +187,12 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   asio::awaitable<void> setup();
   asio::awaitable<void> on_second_signal(std::shared_ptr<asio::signal_set> signals);
   asio::awaitable<void> tend();
-  void apply(const Beat& beat, const std::vector<int64_t>& epochs, Clock::time_point sent);
+  // The heartbeat's renewals (sent at `sent`, for the epochs held then).
+  void apply_renewals(const std::vector<bool>& renewed, const std::vector<int64_t>& epochs, Clock::time_point sent);
+  // The view, and the shards just taken (asked for at `sent`).
+  void apply(const Beat& beat, Clock::time_point sent);
+  std::vector<std::string> shard_stores() const;
+  std::vector<std::string> shard_schemas() const;
   void hand_over_one();
   asio::awaitable<void> run_shard(int k, int64_t epoch);
   asio::awaitable<std::string> until_shard_ends(int k, int64_t epoch);
@@ -253,12 +257,14 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
 // Once, before the first heartbeat: the shard count agreed with the store,
 // and each shard's schema created.
 asio::awaitable<void> ClusterNode::setup() {
-  std::function<int(const Connect&)> work = [base = options_.store, shards = cluster_.shards](const Connect& db) {
+  std::function<int(const Connect&)> work = [base = options_.store, shards = cluster_.shards,
+                                             stores = shard_stores()](const Connect& db) {
     int recorded = cluster_store::claim_shard_count(db(base), shards);
     if (recorded != shards) return recorded;
     for (int k = 0; shards > 1 && k < shards; ++k) {
       cluster_store::create_schema(db(base), cluster_shards::shard_schema(k));
     }
+    for (const auto& store : stores) db(store);  // a shard's first session brings its tables (the beat reads them)
     return recorded;
   };
   int recorded = co_await lease_.run<int>(std::move(work));
@@ -284,59 +290,65 @@ asio::awaitable<void> ClusterNode::tend() {
   auto self = shared_from_this();
   const auto beat = cluster_.lease_ttl / 4;
   while (!stopping_) {
+    // First the heartbeat and the renewals, applied as soon as they are back:
+    // they are what must not be late (on a loaded machine each round trip to
+    // the database waits for the CPU, and the view below takes several).
     std::vector<int64_t> epochs;
-    std::vector<bool> may_take;
-    const auto now = Clock::now();
-    for (const auto& shard : shards_) {
-      epochs.push_back(shard.epoch);
-      // Not while its last Kernel is still ending, nor soon after one failed.
-      may_take.push_back(!stopping_ && shard.epoch == 0 && !shard.serving && now >= shard.retry_after);
-    }
+    for (const auto& shard : shards_) epochs.push_back(shard.epoch);
     const auto sent = Clock::now();
-    std::function<Beat(const Connect&)> work = [node = cluster_.node, url = cluster_.advertise, base = options_.store,
-                                                ttl = cluster_.lease_ttl, stats = stats_json(), epochs, may_take,
-                                                stores = [this] {
-                                                  std::vector<std::string> out;
-                                                  for (const auto& shard : shards_) out.push_back(shard.store);
-                                                  return out;
-                                                }()](const Connect& db) {
-      Beat result;
-      cluster_store::heartbeat(db(base), node, url, stats);
-      result.shards.resize(stores.size());
-      for (size_t k = 0; k < stores.size(); ++k) {  // renewals first: they are what must not be late
-        if (epochs[k] != 0) result.shards[k].renewed = cluster_store::renew(db(stores[k]), kStoreScope, node, epochs[k], ttl);
-      }
-      result.members = cluster_store::view(db(base)).nodes;
-      std::vector<std::string> live{node};
-      for (const auto& member : result.members) {
-        if (member.node != node && member.heartbeat_age_ms < ttl.count()) live.push_back(member.node);
-      }
-      const auto placed = cluster_shards::place(static_cast<int>(stores.size()), live);
-      for (size_t k = 0; k < stores.size(); ++k) {
-        auto& shard = result.shards[k];
-        shard.snapshot.shard = static_cast<int>(k);
-        shard.snapshot.holder = cluster_store::holder(db(stores[k]), kStoreScope);
-        const auto& holder = shard.snapshot.holder;
-        const bool free = !holder || holder->expires_in_ms <= 0;
-        const bool abandoned = holder && holder->expires_in_ms < -ttl.count();
-        if (may_take[k] && free && (abandoned || placed[k] == node)) {
-          shard.acquired = cluster_store::try_acquire(db(stores[k]), kStoreScope, node, ttl);
-          if (shard.acquired) shard.snapshot.holder = cluster_store::holder(db(stores[k]), kStoreScope);
-        }
-        shard.snapshot.tenants = cluster_store::tenant_services(db(stores[k]));
-      }
-      return result;
-    };
+    std::function<std::vector<bool>(const Connect&)> renew =
+        [node = cluster_.node, url = cluster_.advertise, base = options_.store, ttl = cluster_.lease_ttl,
+         stats = stats_json(), epochs, schemas = shard_schemas()](const Connect& db) {
+          return cluster_store::heartbeat_and_renew(db(base), {node, url, stats}, kStoreScope, schemas, epochs, ttl);
+        };
     try {
-      Beat result = co_await lease_.run<Beat>(std::move(work));
+      apply_renewals(co_await lease_.run<std::vector<bool>>(std::move(renew)), epochs, sent);
+      // Then the view: the nodes, each shard's holder and tenants, and the
+      // shards this node may take.
+      std::vector<bool> may_take;
+      const auto now = Clock::now();
+      for (const auto& shard : shards_) {
+        // Not while its last Kernel is still ending, nor soon after one failed.
+        may_take.push_back(!stopping_ && shard.epoch == 0 && !shard.serving && now >= shard.retry_after);
+      }
+      const auto asked = Clock::now();
+      std::function<Beat(const Connect&)> look = [node = cluster_.node, base = options_.store, ttl = cluster_.lease_ttl,
+                                                  may_take, stores = shard_stores(),
+                                                  schemas = shard_schemas()](const Connect& db) {
+        Beat result;
+        result.shards.resize(stores.size());
+        result.members = cluster_store::view(db(base)).nodes;
+        auto holders = cluster_store::holders(db(base), kStoreScope, schemas);
+        auto tenants = cluster_store::tenant_services(db(base), schemas);
+        std::vector<std::string> live{node};
+        for (const auto& member : result.members) {
+          if (member.node != node && member.heartbeat_age_ms < ttl.count()) live.push_back(member.node);
+        }
+        const auto placed = cluster_shards::place(static_cast<int>(stores.size()), live);
+        for (size_t k = 0; k < stores.size(); ++k) {
+          auto& shard = result.shards[k];
+          shard.snapshot.shard = static_cast<int>(k);
+          shard.snapshot.holder = std::move(holders[k]);
+          const auto& holder = shard.snapshot.holder;
+          const bool free = !holder || holder->expires_in_ms <= 0;
+          const bool abandoned = holder && holder->expires_in_ms < -ttl.count();
+          if (may_take[k] && free && (abandoned || placed[k] == node)) {
+            shard.acquired = cluster_store::try_acquire(db(stores[k]), kStoreScope, node, ttl);
+            if (shard.acquired) shard.snapshot.holder = cluster_store::holder(db(stores[k]), kStoreScope);
+          }
+          shard.snapshot.tenants = std::move(tenants[k]);
+        }
+        return result;
+      };
+      Beat result = co_await lease_.run<Beat>(std::move(look));
       store_error_.clear();
-      apply(result, epochs, sent);
+      apply(result, asked);
     } catch (const std::exception& error) {
       store_error_ = error.what();
     }
     changed_.notify();
     if (stopping_) break;
-    beat_timer_.expires_after(beat);
+    beat_timer_.expires_at(sent + beat);  // a steady cadence: a slow beat is not followed by a full pause
     try {
       co_await beat_timer_.async_wait(asio::use_awaitable);
     } catch (const boost::system::system_error&) {
@@ -347,7 +359,37 @@ asio::awaitable<void> ClusterNode::tend() {
   tend_done_.notify();
 }
 
-void ClusterNode::apply(const Beat& beat, const std::vector<int64_t>& epochs, Clock::time_point sent) {
+std::vector<std::string> ClusterNode::shard_stores() const {
+  std::vector<std::string> out;
+  for (const auto& shard : shards_) out.push_back(shard.store);
+  return out;
+}
+
+// Each shard's schema as the base store's connection names it: one shard is
+// the base store itself.
+std::vector<std::string> ClusterNode::shard_schemas() const {
+  std::vector<std::string> out;
+  for (const auto& shard : shards_) out.push_back(cluster_.shards > 1 ? cluster_shards::shard_schema(shard.index) : "");
+  return out;
+}
+
+void ClusterNode::apply_renewals(const std::vector<bool>& renewed, const std::vector<int64_t>& epochs,
+                                 Clock::time_point sent) {
+  for (auto& shard : shards_) {
+    const int64_t asked = epochs[shard.index];
+    if (asked == 0 || asked != shard.epoch) continue;
+    if (renewed[shard.index]) {
+      shard.renewed_at = sent;
+    } else if (shard.lost.empty()) {
+      const auto owner = shard_owner(shard.snapshot);
+      shard.lost = !owner.empty() && owner != cluster_.node ? "node " + owner + " holds it now"
+                                                             : "it expired before it was renewed";
+    }
+  }
+  changed_.notify();
+}
+
+void ClusterNode::apply(const Beat& beat, Clock::time_point sent) {
   members_ = beat.members;
   for (auto& shard : shards_) {
     const auto& learned = beat.shards[shard.index];
@@ -357,24 +399,14 @@ void ClusterNode::apply(const Beat& beat, const std::vector<int64_t>& epochs, Cl
     for (const auto& member : members_) {
       if (member.node == owner) shard.holder_url = member.url;
     }
-    const int64_t asked = epochs[shard.index];
-    if (asked == 0 && shard.epoch == 0 && learned.acquired && stopping_) {
-      shard.epoch = *learned.acquired;  // taken as the node stopped: run() releases it
-    } else if (asked == 0 && shard.epoch == 0 && learned.acquired) {
-      shard.epoch = *learned.acquired;
-      shard.renewed_at = sent;
-      shard.lost.clear();
-      shard.handing_over = false;
-      ++running_shards_;
-      asio::co_spawn(executor_, run_shard(shard.index, shard.epoch), asio::detached);
-    } else if (asked != 0 && asked == shard.epoch) {
-      if (learned.renewed) {
-        shard.renewed_at = sent;
-      } else if (shard.lost.empty()) {
-        shard.lost = !owner.empty() && owner != cluster_.node ? "node " + owner + " holds it now"
-                                                               : "it expired before it was renewed";
-      }
-    }
+    if (!learned.acquired || shard.epoch != 0) continue;
+    shard.epoch = *learned.acquired;
+    if (stopping_) continue;  // taken as the node stopped: run() releases it
+    shard.renewed_at = sent;
+    shard.lost.clear();
+    shard.handing_over = false;
+    ++running_shards_;
+    asio::co_spawn(executor_, run_shard(shard.index, shard.epoch), asio::detached);
   }
   hand_over_one();
 }

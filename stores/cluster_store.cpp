@@ -10,21 +10,97 @@ namespace {
 
 int64_t millis(std::chrono::milliseconds value) { return static_cast<int64_t>(value.count()); }
 
+// `name` in `schema` ("" for the connection's own search_path).
+std::string table(const std::string& schema, std::string_view name) {
+  if (schema.empty()) return std::string(name);
+  return "\"" + schema + "\"." + std::string(name);
+}
+
+// "q0 UNION ALL q1 ..." of part(k) for every store, or a query of no rows.
+template <class Part>
+std::string union_all(size_t count, Part part, std::string_view none) {
+  if (count == 0) return std::string(none);
+  std::string sql;
+  for (size_t k = 0; k < count; ++k) sql += (k ? " UNION ALL " : "") + part(k);
+  return sql;
+}
+
+constexpr std::string_view kUpsertNode =
+    "INSERT INTO cluster_nodes (node, url, started_at, heartbeat_at, stats) VALUES (?2, ?4, clock_timestamp(), "
+    "clock_timestamp(), ?5) ON CONFLICT (node) DO UPDATE SET url = excluded.url, heartbeat_at = "
+    "excluded.heartbeat_at, stats = excluded.stats";
+
 }  // namespace
 
 void prepare_session(Database& db, std::chrono::milliseconds bound) {
   migrate_postgres(db);
   const auto ms = std::to_string(millis(bound));
-  db.exec("SET statement_timeout = " + ms + "; SET lock_timeout = " + ms);
+  db.exec("SET statement_timeout = " + ms + "; SET lock_timeout = " + ms + "; SET synchronous_commit = off");
 }
 
 void heartbeat(Database& db, std::string_view node, std::string_view url, std::string_view stats) {
-  auto& statement = db.cached(
-      "INSERT INTO cluster_nodes (node, url, started_at, heartbeat_at, stats) VALUES (?1, ?2, clock_timestamp(), "
-      "clock_timestamp(), ?3) ON CONFLICT (node) DO UPDATE SET url = excluded.url, heartbeat_at = "
-      "excluded.heartbeat_at, stats = excluded.stats");
-  statement.bind(1, node).bind(2, url).bind(3, stats);
-  statement.run();
+  heartbeat_and_renew(db, NodeBeat{node, url, stats}, kStoreScope, {}, {}, std::chrono::milliseconds(0));
+}
+
+std::vector<bool> heartbeat_and_renew(Database& db, const NodeBeat& beat, std::string_view scope,
+                                      const std::vector<std::string>& schemas, const std::vector<int64_t>& epochs,
+                                      std::chrono::milliseconds ttl) {
+  // ?1 scope, ?2 node, ?3 ttl, ?4 url, ?5 stats, ?6... each store's epoch (0: not held). Data-modifying
+  // WITH queries all run, whether or not the SELECT reads them; the text is fixed per store count.
+  std::string sql = "WITH beat AS (" + std::string(kUpsertNode) + " RETURNING 1)";
+  for (size_t k = 0; k < schemas.size(); ++k) {
+    const auto epoch = "CAST(?" + std::to_string(6 + k) + " AS BIGINT)";
+    sql += ", r" + std::to_string(k) + " AS (UPDATE " + table(schemas[k], "leases") +
+           " SET expires_at = clock_timestamp() + CAST(?3 AS BIGINT) * interval '1 millisecond' WHERE " + epoch +
+           " <> 0 AND scope = ?1 AND owner = ?2 AND epoch = " + epoch +
+           " AND expires_at > clock_timestamp() RETURNING " + std::to_string(k) + " AS k)";
+  }
+  sql += " " + union_all(schemas.size(), [](size_t k) { return "SELECT k FROM r" + std::to_string(k); },
+                         "SELECT 0 AS k FROM beat WHERE false");
+  auto& statement = db.cached(sql);
+  statement.bind(1, scope).bind(2, beat.node).bind(3, millis(ttl)).bind(4, beat.url).bind(5, beat.stats);
+  for (size_t k = 0; k < schemas.size(); ++k) statement.bind(static_cast<int>(6 + k), epochs[k]);
+  std::vector<bool> renewed(schemas.size());
+  while (statement.step()) renewed.at(static_cast<size_t>(statement.column_int(0))) = true;
+  statement.reset();
+  return renewed;
+}
+
+std::vector<std::optional<LeaseHolder>> holders(Database& db, std::string_view scope,
+                                                const std::vector<std::string>& schemas) {
+  auto& statement = db.cached(union_all(
+      schemas.size(),
+      [&](size_t k) {
+        return "SELECT " + std::to_string(k) +
+               " AS k, scope, owner, epoch, CAST(floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000) "
+               "AS BIGINT) FROM " + table(schemas[k], "leases") + " WHERE scope = ?1";
+      },
+      "SELECT 0 WHERE false"));
+  statement.bind(1, scope);
+  std::vector<std::optional<LeaseHolder>> out(schemas.size());
+  while (statement.step()) {
+    out.at(static_cast<size_t>(statement.column_int(0))) =
+        LeaseHolder{statement.column_text(1), statement.column_text(2), statement.column_int(3), statement.column_int(4)};
+  }
+  statement.reset();
+  return out;
+}
+
+std::vector<std::vector<std::pair<std::string, int64_t>>> tenant_services(Database& db,
+                                                                          const std::vector<std::string>& schemas) {
+  auto& statement = db.cached(union_all(
+      schemas.size(),
+      [&](size_t k) {
+        return "SELECT " + std::to_string(k) + " AS k, tenant_id, count(*) FROM " + table(schemas[k], "services") +
+               " GROUP BY tenant_id";
+      },
+      "SELECT 0, '', 0 WHERE false") + " ORDER BY 1, 2");
+  std::vector<std::vector<std::pair<std::string, int64_t>>> out(schemas.size());
+  while (statement.step()) {
+    out.at(static_cast<size_t>(statement.column_int(0))).emplace_back(statement.column_text(1), statement.column_int(2));
+  }
+  statement.reset();
+  return out;
 }
 
 std::optional<int64_t> try_acquire(Database& db, std::string_view scope, std::string_view node,
@@ -82,19 +158,7 @@ void release(Database& db, std::string_view scope, std::string_view node, int64_
   statement.run();
 }
 
-std::optional<LeaseHolder> holder(Database& db, std::string_view scope) {
-  auto& statement = db.cached(
-      "SELECT scope, owner, epoch, CAST(floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000) AS BIGINT) "
-      "FROM leases WHERE scope = ?1");
-  statement.bind(1, scope);
-  std::optional<LeaseHolder> lease;
-  if (statement.step()) {
-    lease = LeaseHolder{statement.column_text(0), statement.column_text(1), statement.column_int(2),
-                        statement.column_int(3)};
-  }
-  statement.reset();
-  return lease;
-}
+std::optional<LeaseHolder> holder(Database& db, std::string_view scope) { return holders(db, scope, {""}).front(); }
 
 void fence(Database& db, std::string_view scope, std::string_view node, int64_t epoch,
            std::chrono::milliseconds idle) {
@@ -153,14 +217,6 @@ void create_schema(Database& db, std::string_view schema) {
     exists.reset();
     if (!created) throw;
   }
-}
-
-std::vector<std::pair<std::string, int64_t>> tenant_services(Database& db) {
-  auto& statement = db.cached("SELECT tenant_id, count(*) FROM services GROUP BY tenant_id ORDER BY tenant_id");
-  std::vector<std::pair<std::string, int64_t>> out;
-  while (statement.step()) out.emplace_back(statement.column_text(0), statement.column_int(1));
-  statement.reset();
-  return out;
 }
 
 std::string url_of(Database& db, std::string_view node) {

@@ -65,11 +65,39 @@ namespace cluster_store {
 // node's first heartbeat may come before any Writer opened the store) and
 // every statement bounded by `bound` (statement and lock timeouts), so that
 // a silent server or a lock held by a paused node cannot hold the heartbeat
-// longer than that.
+// longer than that. Its commits do not wait for the disk
+// (synchronous_commit off): a commit waits for the WAL's fsync, which the
+// Writers' batches can hold for hundreds of ms (0.4 s seen on this VM), and
+// a renewal must not.
+// The fence does not need the lease's changes durable: it checks owner,
+// epoch and expiry, so a takeover a server crash forgot leaves both nodes
+// fenced until one takes the lease again, and the new owner's first durable
+// write flushes the WAL, and the takeover before it, to disk.
 void prepare_session(Database& db, std::chrono::milliseconds bound);
 // Records that `node` is alive and reachable at `url` (now, by the server's
 // clock), with its figures `stats` (a JSON object's text).
 void heartbeat(Database& db, std::string_view node, std::string_view url, std::string_view stats = "{}");
+
+// Several stores (shards) read and renewed in one round trip each, through
+// one connection: `schemas[k]` names store k's schema ("" for the
+// connection's own). On a machine whose cores are saturated every round trip
+// waits for the CPU, so a heartbeat that renewed each shard's lease on its
+// own connection took a round trip per shard before it was done.
+struct NodeBeat {
+  std::string_view node, url, stats;
+};
+// The heartbeat and, in the same statement, the renewal of the lease on
+// `scope` in every store k with epochs[k] != 0 (as renew()); returns which
+// were renewed.
+std::vector<bool> heartbeat_and_renew(Database& db, const NodeBeat& beat, std::string_view scope,
+                                      const std::vector<std::string>& schemas, const std::vector<int64_t>& epochs,
+                                      std::chrono::milliseconds ttl);
+// Each store's lease holder on `scope` (as holder()).
+std::vector<std::optional<LeaseHolder>> holders(Database& db, std::string_view scope,
+                                                const std::vector<std::string>& schemas);
+// Each store's tenants with services, and how many, by tenant.
+std::vector<std::vector<std::pair<std::string, int64_t>>> tenant_services(Database& db,
+                                                                          const std::vector<std::string>& schemas);
 // Takes the lease on `scope` for `ttl` if it is free or expired; returns the
 // new epoch, or nullopt when another node holds it.
 std::optional<int64_t> try_acquire(Database& db, std::string_view scope, std::string_view node,
@@ -94,8 +122,6 @@ ClusterView view(Database& db);
 int claim_shard_count(Database& db, int shards);
 // Creates a shard's schema (its tables come with the shard's first session).
 void create_schema(Database& db, std::string_view schema);
-// Each tenant with services in this store (a shard), and how many, by tenant.
-std::vector<std::pair<std::string, int64_t>> tenant_services(Database& db);
 // The URL a node registered (its heartbeat); "" when unknown.
 std::string url_of(Database& db, std::string_view node);
 

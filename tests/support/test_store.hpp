@@ -32,10 +32,14 @@ inline const char* postgres_under_test() {
 // The PostgreSQL URI of the store for `dir`: a schema named after the
 // directory's whole path (created when missing), as the connection's
 // search_path.
-inline std::string postgres_store_for(const char* server, const std::filesystem::path& dir) {
+inline std::string postgres_schema_for(const std::filesystem::path& dir) {
   char name[32];
   std::snprintf(name, sizeof name, "solo_%016zx", std::hash<std::string>{}(dir.string()));
-  open_database(StoreLocation::parse(server), OpenOptions{})->exec(std::string("CREATE SCHEMA IF NOT EXISTS ") + name);
+  return name;
+}
+inline std::string postgres_store_for(const char* server, const std::filesystem::path& dir) {
+  const auto name = postgres_schema_for(dir);
+  open_database(StoreLocation::parse(server), OpenOptions{})->exec("CREATE SCHEMA IF NOT EXISTS " + name);
   std::string uri = server;
   uri += uri.find('?') == std::string::npos ? "?" : "&";
   return uri + "options=-csearch_path%3D" + name;

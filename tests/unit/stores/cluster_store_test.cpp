@@ -97,6 +97,44 @@ BOOST_AUTO_TEST_CASE(heartbeats_and_leases_show_in_the_view) {
   BOOST_TEST(cluster_store::url_of(*db, "c") == "");
 }
 
+BOOST_AUTO_TEST_CASE(one_statement_beats_and_reads_every_shard) {
+  // Two stores (shards): the connection's own and another schema, as a node's base connection sees them.
+  test::TempDir dir0, dir1;
+  auto db0 = fresh_store(dir0);
+  auto db1 = fresh_store(dir1);
+  const std::vector<std::string> schemas{"", test::postgres_schema_for(dir1.path())};
+  auto e0 = cluster_store::try_acquire(*db0, kStoreScope, "a", 60s);
+  auto e1 = cluster_store::try_acquire(*db1, kStoreScope, "b", 60s);
+  BOOST_TEST_REQUIRE((e0 && e1));
+  db1->exec("INSERT INTO services (tenant_id, service_id, version, format, code, code_sha256, spec, created_at, "
+            "updated_at, last_event_id) VALUES ('acme', 's1', 1, 'lua', '', '', '{}', '', '', 0), "
+            "('acme', 's2', 1, 'lua', '', '', '{}', '', '', 0), ('zeta', 's1', 1, 'lua', '', '', '{}', '', '', 0)");
+
+  auto renewed = cluster_store::heartbeat_and_renew(*db0, {"a", "http://127.0.0.1:1", "{}"}, kStoreScope, schemas,
+                                                    {*e0, *e1}, 60s);
+  BOOST_TEST(renewed == (std::vector<bool>{true, false}));  // store 1's lease is b's
+  renewed = cluster_store::heartbeat_and_renew(*db0, {"b", "http://127.0.0.1:2", "{}"}, kStoreScope, schemas,
+                                               {0, *e1}, 60s);
+  BOOST_TEST(renewed == (std::vector<bool>{false, true}));  // 0: not held, not renewed
+  auto view = cluster_store::view(*db0);
+  BOOST_TEST_REQUIRE(view.nodes.size() == 2u);  // both heartbeats
+  BOOST_TEST(view.nodes[1].url == "http://127.0.0.1:2");
+
+  auto held = cluster_store::holders(*db0, kStoreScope, schemas);
+  BOOST_TEST_REQUIRE(held.size() == 2u);
+  BOOST_TEST_REQUIRE((held[0] && held[1]));
+  BOOST_TEST(held[0]->owner == "a");
+  BOOST_TEST(held[1]->owner == "b");
+  BOOST_TEST(held[1]->epoch == *e1);
+  BOOST_TEST(held[1]->expires_in_ms > 50'000);
+
+  auto tenants = cluster_store::tenant_services(*db0, schemas);
+  BOOST_TEST_REQUIRE(tenants.size() == 2u);
+  BOOST_TEST(tenants[0].empty());
+  using Counts = std::vector<std::pair<std::string, int64_t>>;
+  BOOST_TEST((tenants[1] == Counts{{"acme", 2}, {"zeta", 1}}));
+}
+
 BOOST_AUTO_TEST_CASE(a_writer_whose_lease_moved_commits_nothing_more) {
   test::TempDir dir;
   auto admin = fresh_store(dir);
