@@ -156,6 +156,10 @@ struct Shard {
   std::string url;                // its Kernel's loopback URL while serving
   Clock::time_point retry_after;  // its Kernel failed: not taken again before this
   std::shared_ptr<Kernel> kernel;  // while its run_shard() runs
+  // While serving: its Kernel's gateway, in this process (no loopback hop),
+  // and the requests handed to it that have not returned yet.
+  std::function<asio::awaitable<net::Response>(net::Request&)> dispatch;
+  int in_process = 0;
   ShardSnapshot snapshot;         // its lease and tenants, as of the last heartbeat
   std::string holder_url;         // the URL of the snapshot's owner
 };
@@ -198,6 +202,8 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   asio::awaitable<std::string> until_shard_ends(int k, int64_t epoch);
   asio::awaitable<void> release(int k, int64_t epoch);
   asio::awaitable<net::Response> serve(net::Request& request);
+  asio::awaitable<net::Response> in_process(int k, net::Request& request);
+  static bool streams(const net::Request& request);
   void upgrade(net::Request&& request, asio::ip::tcp::socket&& socket, net::ConnectionSlot slot);
   // Where a request for shard k goes: this node's Kernel of it (local), the
   // node holding it (remote), or nowhere ("": answered 503 `standby`).
@@ -526,11 +532,17 @@ asio::awaitable<void> ClusterNode::run_shard(int k, int64_t epoch) {
   }
   if (failure.empty()) {
     shards_[k].url = kernel->url();
+    shards_[k].dispatch = kernel->dispatcher();
     shards_[k].serving = true;
     changed_.notify();
     auto outcome = co_await (kernel->wait_failed() || until_shard_ends(k, epoch));
     shards_[k].serving = false;
     shards_[k].url.clear();
+    shards_[k].dispatch = {};
+    // The requests already handed to the Kernel finish before it shuts down
+    // (its own server drains those it took itself).
+    const auto drained_by = Clock::now() + options_.shutdown_deadline;
+    while (shards_[k].in_process > 0 && Clock::now() < drained_by) co_await changed_.wait_until(drained_by);
     if (outcome.index() == 0) {
       failure = std::get<0>(outcome);
     } else if (!stopping_ && !shards_[k].handing_over) {
@@ -666,8 +678,7 @@ asio::awaitable<net::Response> ClusterNode::serve(net::Request& request) {
       if (shard.serving) k = shard.index;
     }
     if (k < 0) co_return answer_unavailable(0, request);
-    auto forwarded = co_await local_.forward(request, shards_[k].url);
-    co_return forwarded ? std::move(*forwarded) : answer_unavailable(0, request);
+    co_return co_await in_process(k, request);
   }
   auto target = target_of(k, request);
   if (!target.url.empty()) {
@@ -676,11 +687,37 @@ asio::awaitable<net::Response> ClusterNode::serve(net::Request& request) {
       upgrade.status = 101;
       co_return upgrade;
     }
+    if (target.local && !streams(request)) co_return co_await in_process(k, request);
     auto& forwarder = target.local ? local_ : remote_;
     auto forwarded = co_await forwarder.forward(request, std::move(target.url));
     if (forwarded) co_return std::move(*forwarded);
   }
   co_return answer_unavailable(k, request);
+}
+
+// A stream (SSE, an MCP session) outlives the request: it goes through the
+// Kernel's own server on loopback, which ends it when the Kernel shuts down.
+bool ClusterNode::streams(const net::Request& request) {
+  auto accept = request.header("accept");
+  return (accept && accept->find("text/event-stream") != std::string_view::npos) || request.path.starts_with("/mcp");
+}
+
+// Hands the request to shard k's Kernel in this process; counted, so that
+// the Kernel shuts down only once it has answered (run_shard).
+asio::awaitable<net::Response> ClusterNode::in_process(int k, net::Request& request) {
+  auto self = shared_from_this();
+  auto dispatch = shards_[k].dispatch;  // a copy: the shard may stop serving meanwhile
+  if (!dispatch) co_return answer_unavailable(k, request);
+  struct Counted {
+    ClusterNode& node;
+    int k;
+    explicit Counted(ClusterNode& node, int k) : node(node), k(k) { ++node.shards_[k].in_process; }
+    ~Counted() {
+      --node.shards_[k].in_process;
+      node.changed_.notify();
+    }
+  } counted(*this, k);
+  co_return co_await dispatch(request);
 }
 
 void ClusterNode::upgrade(net::Request&& request, asio::ip::tcp::socket&& socket, net::ConnectionSlot slot) {

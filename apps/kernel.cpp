@@ -551,6 +551,10 @@ asio::awaitable<std::string> Kernel::wait_failed() { co_return co_await kernel_-
 
 std::string Kernel::url() const { return gateway_->url(); }
 
+std::function<asio::awaitable<net::Response>(net::Request&)> Kernel::dispatcher() const {
+  return gateway_->front_dispatcher();
+}
+
 std::vector<std::pair<std::string, std::string>> Kernel::routes() const { return gateway_->router().routes(); }
 
 }  // namespace solo

@@ -155,6 +155,9 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   const RecoveryReport& recovery_report() const { return report_; }
   const std::vector<ShutdownStepResult>& shutdown_results() const { return shutdown_results_; }
   std::string url() const;
+  // Answers a request as the gateway's own server would, in this process (a
+  // cluster node in front of the Kernel: net::Gateway::front_dispatcher()).
+  std::function<asio::awaitable<net::Response>(net::Request&)> dispatcher() const;
   // Every (method, pattern) the gateway routes (the OpenAPI check).
   std::vector<std::pair<std::string, std::string>> routes() const;
   const std::shared_ptr<ServiceRegistry>& registry() const { return registry_; }

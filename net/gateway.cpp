@@ -197,6 +197,23 @@ std::function<asio::awaitable<Response>(Request&)> Gateway::dispatcher() {
   };
 }
 
+std::function<asio::awaitable<Response>(Request&)> Gateway::front_dispatcher() {
+  return [weak = weak_from_this()](Request& request) {
+    auto gateway = weak.lock();
+    if (!gateway) throw std::runtime_error("gateway stopped");
+    return dispatch_counted(gateway, request);
+  };
+}
+
+asio::awaitable<Response> Gateway::dispatch_counted(std::shared_ptr<Gateway> self, Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  Response response = co_await dispatch(self, request);
+  const std::string_view route = request.route.empty() ? std::string_view("unmatched") : request.route;
+  self->requests_.observe(route, request.method, response.status,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  co_return response;
+}
+
 asio::awaitable<void> Gateway::drain(std::chrono::milliseconds deadline) {
   if (mcp_) mcp_->drain();  // MCP sessions end: their GET streams return, so connections can close
   if (server_ && websockets_) {  // HTTP and WebSocket connections drain side by side

@@ -73,6 +73,11 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // is answered: dispatch() exactly as an HTTP request (authentication,
   // authorization, load shedding, the error mapping). Holds the Gateway weakly.
   std::function<asio::awaitable<Response>(Request&)> dispatcher();
+  // For a server in front of this gateway in the same process (a cluster
+  // node handing a request to its shard's Kernel without a loopback hop):
+  // dispatch(), and the request counted in this gateway's request metrics as
+  // its own server counts it. Holds the Gateway weakly.
+  std::function<asio::awaitable<Response>(Request&)> front_dispatcher();
 
   static asio::awaitable<void> run(std::shared_ptr<Gateway> self, ChildContext context);
 
@@ -83,6 +88,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
 
  private:
   static asio::awaitable<Response> dispatch(std::shared_ptr<Gateway> self, Request& request);
+  static asio::awaitable<Response> dispatch_counted(std::shared_ptr<Gateway> self, Request& request);
   // Fills request.caller and request.tenant; an error response when refused.
   std::optional<Response> authenticate(Request& request);
 
