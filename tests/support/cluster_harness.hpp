@@ -161,7 +161,8 @@ struct Cluster {
     std::vector<std::string> args = {"--store", store, "--node", name(i), "--lease-ttl-ms",
                                      std::to_string(kLeaseTtl.count())};
     if (shards > 1) args.insert(args.end(), {"--shards", std::to_string(shards)});
-    auto node = std::make_unique<SoloProcess>(data, args, /*wait_healthy=*/false);
+    auto node = std::make_unique<SoloProcess>(data, args, /*wait_healthy=*/false, net::TlsClientOptions{},
+                                              /*own_session=*/true);
     std::lock_guard lock(mutex_);
     urls_[i] = node->url();
     nodes[i] = std::move(node);

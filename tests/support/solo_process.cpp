@@ -27,7 +27,7 @@ std::string read_file(const std::filesystem::path& path) {
 }  // namespace
 
 SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args, bool wait_healthy,
-                         net::TlsClientOptions tls)
+                         net::TlsClientOptions tls, bool own_session)
     : data_dir_(std::move(data_dir)), tls_(std::move(tls)) {
   static int counter = 0;
   auto stem = data_dir_.filename().string() + "-" + std::to_string(++counter);
@@ -45,6 +45,7 @@ SoloProcess::SoloProcess(std::filesystem::path data_dir, std::vector<std::string
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    if (own_session) setsid();
     int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(out, 1);

@@ -24,9 +24,13 @@ class SoloProcess {
   // returns right after `listening on` (recovery may still run: /health then
   // says "starting" and other requests get 503). `tls` (the CA to trust, a
   // client certificate) is used when the URL is https://: for the wait and by
-  // client().
+  // client(). `own_session`: the process starts a session of its own (as a
+  // service manager starts a server, or a machine of its own): Linux's
+  // autogroup scheduling then shares the CPU between it and the test's
+  // threads as between two programs, not thread by thread (docs/cluster.md,
+  // Capacity: a cluster node starved of CPU loses its leases).
   SoloProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {}, bool wait_healthy = true,
-              net::TlsClientOptions tls = {});
+              net::TlsClientOptions tls = {}, bool own_session = false);
   ~SoloProcess();
   SoloProcess(const SoloProcess&) = delete;
   SoloProcess& operator=(const SoloProcess&) = delete;
