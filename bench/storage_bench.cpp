@@ -74,7 +74,7 @@ using Clock = std::chrono::steady_clock;
 struct StorageOptions {
   int64_t calls = 5'000;          // sequential calls (1 caller; each of put and no put)
   int64_t callers = 256;          // concurrent callers, one service each
-  int64_t calls_per_caller = 40;  // per concurrent caller
+  int64_t calls_per_caller = 200;  // per concurrent caller
   int64_t loop = 10'000;          // gets (and table reads) in one handler call
   int64_t loop_calls = 30;        // handler calls of each loop (the median is taken)
   int64_t services = 10'000;      // services of the recovery figure
@@ -101,7 +101,10 @@ function handle_call(msg, state)
     solo.storage.put("k", msg.i)
     return true, state
   elseif op == "big" then
-    solo.storage.put("big", string.rep("x", msg.n) .. msg.i)  -- a new value each time: an unchanged one writes nothing
+    -- A new size each time: SQLite overwrites a value of the same size in
+    -- place and writes only the pages whose bytes changed (one, for a new
+    -- suffix), and an unchanged value writes nothing at all.
+    solo.storage.put("big", string.rep("x", msg.n + msg.i % 2))
     return true, state
   elseif op == "noput" then
     return true, state
