@@ -225,11 +225,25 @@ void Writer::join_batch(Write write) {
 // A commit waits while the engine has not taken in an earlier result (see
 // results_out_); engine_caught_up() runs it then.
 void Writer::commit_when_caught_up() {
-  if (commit_posted_ && results_out_ == 0) commit_pending();
+  if (commit_posted_ && (results_out_ == 0 || engine_bound_)) commit_pending();
 }
 
-void Writer::engine_caught_up() {
-  if (--results_out_ == 0 && commit_posted_) commit_pending();
+void Writer::engine_caught_up(std::chrono::nanoseconds turn) {
+  --results_out_;
+  if (!out_commit_times_.empty()) {
+    const auto commit = out_commit_times_.front();
+    out_commit_times_.pop_front();
+    if (commit.count() > 0) {
+      const double ratio = std::chrono::duration<double>(turn) / commit;
+      turn_over_commit_ += (ratio - turn_over_commit_) / 8;
+      if (turn_over_commit_ > 0.8) {
+        engine_bound_ = true;
+      } else if (turn_over_commit_ < 0.5) {
+        engine_bound_ = false;
+      }
+    }
+  }
+  if (commit_posted_ && (results_out_ == 0 || engine_bound_)) commit_pending();
 }
 
 void Writer::commit_pending() {
@@ -348,18 +362,21 @@ void Writer::run_idle() {
 
 void Writer::report(BatchResult result) {
   ++results_out_;
+  out_commit_times_.push_back(result.commit_time);
   asio::post(executor_, [weak = weak_from_this(), result = std::move(result)] {
     auto self = weak.lock();
     if (!self) return;
+    const auto arrived = std::chrono::steady_clock::now();
     self->handle_result(result);
     // handle_result resumed the waiters; this runs after them (and after
     // what they posted before it), so whatever they submitted reaches the
     // writer context before the notice.
-    asio::post(self->executor_, [weak] {
+    asio::post(self->executor_, [weak, arrived] {
       // A raw pointer on the writer thread: the Writer joins it before it goes away.
       if (auto self = weak.lock()) {
         self->hand_over();  // the resumed waiters' writes, before the notice
-        asio::post(self->context_, [w = self.get()] { w->engine_caught_up(); });
+        const auto turn = std::chrono::steady_clock::now() - arrived;
+        asio::post(self->context_, [w = self.get(), turn] { w->engine_caught_up(turn); });
       }
     });
   });
