@@ -108,7 +108,7 @@ uint64_t Writer::submit(WriteFn fn) {
   if (!in_flight_) in_flight_.emplace(executor_);
   outgoing_.push_back(Write{seq, epoch_, std::move(fn)});
   if (outgoing_.size() > 1) {
-    if (handed_seq_ == completed_seq_ && tasks_out_ == 0 &&
+    if (engine_bound_ && handed_seq_ == completed_seq_ && tasks_out_ == 0 &&
         std::chrono::steady_clock::now() - first_outgoing_at_ >= kEarlyHandOver) {
       hand_over(true);  // the posted hand_over then finds nothing, or what came after
     }
@@ -225,25 +225,13 @@ void Writer::join_batch(Write write) {
 // A commit waits while the engine has not taken in an earlier result (see
 // results_out_); engine_caught_up() runs it then.
 void Writer::commit_when_caught_up() {
-  if (commit_posted_ && (results_out_ == 0 || engine_bound_)) commit_pending();
+  if (commit_posted_ && (results_out_ == 0 || !hold_for_engine_)) commit_pending();
 }
 
-void Writer::engine_caught_up(std::chrono::nanoseconds turn) {
+void Writer::engine_caught_up(bool engine_bound) {
   --results_out_;
-  if (!out_commit_times_.empty()) {
-    const auto commit = out_commit_times_.front();
-    out_commit_times_.pop_front();
-    if (commit.count() > 0) {
-      const double ratio = std::chrono::duration<double>(turn) / commit;
-      turn_over_commit_ += (ratio - turn_over_commit_) / 8;
-      if (turn_over_commit_ > 0.8) {
-        engine_bound_ = true;
-      } else if (turn_over_commit_ < 0.5) {
-        engine_bound_ = false;
-      }
-    }
-  }
-  if (commit_posted_ && (results_out_ == 0 || engine_bound_)) commit_pending();
+  hold_for_engine_ = !engine_bound;
+  if (commit_posted_ && (results_out_ == 0 || !hold_for_engine_)) commit_pending();
 }
 
 void Writer::commit_pending() {
@@ -362,7 +350,6 @@ void Writer::run_idle() {
 
 void Writer::report(BatchResult result) {
   ++results_out_;
-  out_commit_times_.push_back(result.commit_time);
   asio::post(executor_, [weak = weak_from_this(), result = std::move(result)] {
     auto self = weak.lock();
     if (!self) return;
@@ -371,12 +358,12 @@ void Writer::report(BatchResult result) {
     // handle_result resumed the waiters; this runs after them (and after
     // what they posted before it), so whatever they submitted reaches the
     // writer context before the notice.
-    asio::post(self->executor_, [weak, arrived] {
+    asio::post(self->executor_, [weak, arrived, commit = result.commit_time] {
       // A raw pointer on the writer thread: the Writer joins it before it goes away.
       if (auto self = weak.lock()) {
         self->hand_over();  // the resumed waiters' writes, before the notice
-        const auto turn = std::chrono::steady_clock::now() - arrived;
-        asio::post(self->context_, [w = self.get(), turn] { w->engine_caught_up(turn); });
+        self->note_turn(std::chrono::steady_clock::now() - arrived, commit);
+        asio::post(self->context_, [w = self.get(), bound = self->engine_bound_] { w->engine_caught_up(bound); });
       }
     });
   });
@@ -436,6 +423,17 @@ void Writer::schedule_probe() {
           .run();
     });
   });
+}
+
+void Writer::note_turn(std::chrono::nanoseconds turn, std::chrono::nanoseconds commit) {
+  if (commit.count() <= 0) return;  // a batch failed without touching the disk
+  const double ratio = std::chrono::duration<double>(turn) / commit;
+  turn_over_commit_ += (ratio - turn_over_commit_) / 8;
+  if (turn_over_commit_ > 0.8) {
+    engine_bound_ = true;
+  } else if (turn_over_commit_ < 0.5) {
+    engine_bound_ = false;
+  }
 }
 
 void Writer::handle_result(const BatchResult& result) {

@@ -169,8 +169,8 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void run_task(UniqueTask task);      // writer thread: an execute() task, in order
   void join_batch(Write write);        // writer thread
   void commit_when_caught_up();        // writer thread: the posted commit
-  // writer thread: the engine took in a result, in `turn` from its arrival
-  void engine_caught_up(std::chrono::nanoseconds turn);
+  // writer thread: the engine took in a result (and whether it is the bottleneck)
+  void engine_caught_up(bool engine_bound);
   void commit_pending();               // writer thread
   void commit_group(std::vector<Write>& group);
   void catch_up();                     // writer thread: the checkpoint wal_hook asked for
@@ -182,6 +182,8 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void hand_over(bool now = false);
   void report(BatchResult result);                // writer thread -> engine thread
   void handle_result(const BatchResult& result);  // engine thread
+  // engine thread: the engine took `turn` to take in a result whose commit took `commit`
+  void note_turn(std::chrono::nanoseconds turn, std::chrono::nanoseconds commit);
   void schedule_probe();                          // engine thread
   void checkpoint();                              // checkpointer thread
   void stop_threads();
@@ -209,21 +211,10 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // engine never blocks, and while it is busy it could not take in the
   // acknowledgements anyway.
   int results_out_ = 0;
-  // ... unless the engine is the bottleneck. When the engine takes longer to
-  // take in a result (resume its waiters and run what they did next) than
-  // the Writer took to commit that batch, holding leaves the Writer idle for
-  // the engine's whole turn and then the engine idle for the whole commit;
-  // two groups that alternate keep both threads busy instead. So the Writer
-  // smooths turn / commit over the results (1/8 each) and stops holding
-  // (engine_bound_) above 0.8, and holds again below 0.5, so that the mode
-  // does not flicker with the smaller groups it makes. Appenders' turns are
-  // ~0.2 of their commit and never leave the hold; 256 storage callers (~4
-  // us of engine per call) are ~1: measured (solo-bench storage, five pairs
-  // of runs): 201k -> 208k calls/s, mean batch 172 -> ~140, ratio to raw
-  // SQLite at that batch 0.53 -> 0.66.
-  bool engine_bound_ = false;
-  double turn_over_commit_ = 0;  // smoothed (1/8) over the results taken in
-  std::deque<std::chrono::nanoseconds> out_commit_times_;  // of the results out, oldest first
+  // ... unless the engine is the bottleneck (engine_bound_, below): then
+  // the Writer commits what it has at once, and the two threads work on
+  // two groups that alternate instead of each waiting for the other.
+  bool hold_for_engine_ = true;
   uint64_t accept_epoch_ = 0;  // writes of an older epoch are rejected (a failure latched)
   bool reopen_needed_ = false;
   std::string open_error_;
@@ -249,16 +240,26 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // the writer context from the engine hands them over first, so the writer
   // sees everything in submission order.
   std::vector<Write> outgoing_;
-  // A long engine turn (hundreds of messages, each writing: 256 storage
-  // callers take ~0.8 ms) would otherwise keep an idle writer waiting for its
-  // end, then commit while the engine idles. So once the first outgoing
+  // Whether the engine is the bottleneck: its turn over a result (resuming
+  // the waiters and running what they did next) against that result's
+  // commit, smoothed (1/8 each); above 0.8 it is, below 0.5 no longer (so
+  // the mode does not flicker with the smaller groups it makes). Appenders'
+  // turns are ~0.2-0.5 of their commit; 256 storage callers' (~4 us of
+  // engine per call) ~1.
+  double turn_over_commit_ = 0;
+  bool engine_bound_ = false;
+  // While it is, a long engine turn does not keep an idle Writer waiting for
+  // its end and then commit while the engine idles: once the first outgoing
   // write has waited kEarlyHandOver and the writer has nothing in hand
   // (every write handed over is completed, no execute() task is out), the
   // writes go at once and are committed at once, overlapping the rest of
-  // the turn. Short turns
-  // (appenders: ~0.25 ms for 256) never reach it; their batches stay whole.
-  // Measured (solo-bench storage, 256 callers): 0.33-0.35 -> 0.42-0.43 of
-  // raw SQLite; the append rows unchanged.
+  // the turn, and the Writer no longer holds for the engine's notice. The
+  // callers split into two groups that keep both threads busy. Measured
+  // (solo-bench storage, 256 callers, five pairs of runs): 201k -> 208k
+  // calls/s, mean batch 172 -> ~140, 0.53 -> 0.66 of raw SQLite at that
+  // batch. Otherwise (appenders, whatever the machine's speed) the early
+  // hand-over would only split a batch the hold keeps whole: its second
+  // part's acknowledgements would wait for two commits.
   static constexpr std::chrono::microseconds kEarlyHandOver{300};
   std::chrono::steady_clock::time_point first_outgoing_at_{};
   uint64_t handed_seq_ = 0;  // the last sequence number handed over
