@@ -2,8 +2,11 @@
 // the order in which results come back to the engine thread.
 #include "stores/writer.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -30,9 +33,71 @@ asio::awaitable<void> append_and_record(std::shared_ptr<EventStore> store, std::
   acked->push_back(co_await store->append_durable(tick()));
 }
 
+// Work on the engine thread that the OS cannot shorten (a sleep would let
+// the engine's turn end early): a handler that runs for `time`.
+void busy_for(std::chrono::microseconds time) {
+  const auto until = std::chrono::steady_clock::now() + time;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+// One of a set of callers: `rounds` times a write that takes `write_time` on
+// the writer thread, wait for it, then `engine_time` of work on the engine
+// (in the turn that resumed it, before its next write).
+asio::awaitable<void> write_wait_work(std::shared_ptr<EventStore> store, int rounds,
+                                      std::chrono::microseconds write_time, std::chrono::microseconds engine_time) {
+  for (int i = 0; i < rounds; ++i) {
+    const uint64_t seq =
+        store->writer().submit([write_time](Database&) { std::this_thread::sleep_for(write_time); });
+    co_await store->writer().wait_for(seq);
+    busy_for(engine_time);
+  }
+}
+
+// The commits' batch sizes of `callers` callers doing `rounds` rounds each.
+std::vector<size_t> batches_of(int callers, int rounds, std::chrono::microseconds write_time,
+                               std::chrono::microseconds engine_time) {
+  test::TempDir dir;
+  asio::io_context io;
+  auto store = test::run_awaitable(io, EventStore::open(io.get_executor(), test::store_at(dir)));
+  std::vector<size_t> batches;
+  store->writer().on_batch([&](const BatchResult& result) { batches.push_back(result.ops); });
+  for (int c = 0; c < callers; ++c) {
+    asio::co_spawn(io, write_wait_work(store, rounds, write_time, engine_time), asio::detached);
+  }
+  io.restart();
+  io.run();
+  test::run_awaitable(io, store->close());
+  return batches;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(writer)
+
+// Commit-bound callers (an appender's turn is a fraction of its commit) stay
+// one group whose batches are whole, even when the engine's turn runs past
+// the early hand-over's 300 us: splitting it would make the second part's
+// acknowledgements wait for two commits.
+BOOST_AUTO_TEST_CASE(callers_whose_commits_outlast_the_engines_turn_stay_one_whole_group) {
+  // 16 writes of 0.4 ms: a 6.4 ms commit; 16 x 50 us: a 0.8 ms turn.
+  auto batches = batches_of(16, 12, std::chrono::microseconds(400), std::chrono::microseconds(50));
+  BOOST_TEST_REQUIRE(batches.size() >= 12u);
+  BOOST_TEST_INFO("batches: " << batches.size());
+  BOOST_TEST(batches.size() <= 13u);  // the first turn may hand over in two parts
+  BOOST_TEST(std::count(batches.begin(), batches.end(), size_t{16}) >= 11);
+}
+
+// When the engine is the bottleneck (its turn over a result longer than the
+// result's commit), the Writer does not keep the callers in one group: what
+// a long turn wrote so far is committed while the turn goes on, and the
+// groups overlap.
+BOOST_AUTO_TEST_CASE(callers_whose_engine_turn_outlasts_the_commit_split_into_overlapping_groups) {
+  // 16 x 0.5 ms: an 8 ms turn; 16 empty writes commit in well under that.
+  auto batches = batches_of(16, 12, std::chrono::microseconds(0), std::chrono::microseconds(500));
+  BOOST_TEST_INFO("batches: " << batches.size());
+  BOOST_TEST(batches.size() >= 18u);  // one group would be 12 commits
+}
 
 BOOST_AUTO_TEST_CASE(a_commit_gathers_every_write_posted_while_the_writer_thread_was_busy) {
   test::TempDir dir;
