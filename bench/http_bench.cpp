@@ -6,8 +6,13 @@
 //             routing, JSON, metrics observation)
 //   call      POST /services/counter/call with the admin token (auth, load
 //             shedding permit, circuit breaker, mailbox round trip, Lua)
-// Each is measured with 1 connection and with K connections; the order
-// alternates so that neither side always runs warmer.
+// Each is measured with 1 connection and with K connections, in R rounds
+// of N/R requests each (default 5): the runs of a round follow each other,
+// the order alternates from one round to the next, and each figure adds up
+// its rounds. The two vCPUs of the VM this is measured on run at different
+// speeds at times (the same loop took 1.7x as long on one as on the other,
+// and a minute later as long on both), so a figure taken once, seconds
+// after its baseline, could land in another state of the machine.
 // Targets (issue 6): health >= 0.7 x baseline; call >= 0.5 x health
 // (requests/s with K connections).
 //
@@ -72,6 +77,20 @@ struct Trio {
   HttpRun baseline, health, call;
 };
 
+// `more` (one round) added to `into` (the figure so far); latencies sorted
+// once all rounds are in (finish()).
+void add_round(HttpRun& into, const HttpRun& more) {
+  into.seconds += more.seconds;
+  into.latency_ns.insert(into.latency_ns.end(), more.latency_ns.begin(), more.latency_ns.end());
+  into.client_cpu_s += more.client_cpu_s;
+  into.server_cpu_s += more.server_cpu_s;
+}
+void finish(Trio& trio) {
+  for (auto* run : {&trio.baseline, &trio.health, &trio.call}) std::sort(run->latency_ns.begin(), run->latency_ns.end());
+}
+
+constexpr int kRounds = 5;
+
 int run_http_scenario(std::span<std::string> argv) {
   Args args(argv);
   if (args.flag("--help")) {
@@ -107,7 +126,8 @@ int run_http_scenario(std::span<std::string> argv) {
   const HttpTarget baseline{"GET", "/", "", ""};
   const HttpTarget health{"GET", "/health", "", ""};
   const HttpTarget call{"POST", "/services/counter/call", R"({"op":"inc"})", kernel.admin_token()};
-  const int n = static_cast<int>(requests);
+  const int rounds = requests >= 10 * kRounds ? kRounds : 1;
+  const int n = std::max(1, static_cast<int>(requests) / rounds);  // per round
   const int k = static_cast<int>(connections);
   const int per_connection = std::max(1, n / k);
   const int warmup = std::min(200, n);
@@ -116,14 +136,26 @@ int run_http_scenario(std::span<std::string> argv) {
   const CpuClock engine_cpu = [&] { return kernel.run(engine_cpu_seconds()); };
 
   Trio single, many;
-  if (!json) std::fprintf(stderr, "http: 1 connection...\n");
-  single.baseline = run_http("127.0.0.1", minimal.port(), baseline, 1, n, warmup, minimal_cpu);
-  single.health = run_http("127.0.0.1", kernel.port(), health, 1, n, warmup, engine_cpu);
-  single.call = run_http("127.0.0.1", kernel.port(), call, 1, n, warmup, engine_cpu);
-  if (!json) std::fprintf(stderr, "http: %d connections...\n", k);
-  many.health = run_http("127.0.0.1", kernel.port(), health, k, per_connection, warmup, engine_cpu);
-  many.baseline = run_http("127.0.0.1", minimal.port(), baseline, k, per_connection, warmup, minimal_cpu);
-  many.call = run_http("127.0.0.1", kernel.port(), call, k, per_connection, warmup, engine_cpu);
+  for (int round = 0; round < rounds; ++round) {
+    if (!json) std::fprintf(stderr, "http: round %d of %d: 1 connection, then %d...\n", round + 1, rounds, k);
+    auto minimal_run = [&](int conns, int each) {
+      return run_http("127.0.0.1", minimal.port(), baseline, conns, each, warmup, minimal_cpu);
+    };
+    auto solo_run = [&](const HttpTarget& target, int conns, int each) {
+      return run_http("127.0.0.1", kernel.port(), target, conns, each, warmup, engine_cpu);
+    };
+    const bool minimal_first = round % 2 == 0;  // neither side always runs warmer
+    if (minimal_first) add_round(single.baseline, minimal_run(1, n));
+    add_round(single.health, solo_run(health, 1, n));
+    add_round(single.call, solo_run(call, 1, n));
+    if (!minimal_first) add_round(single.baseline, minimal_run(1, n));
+    if (!minimal_first) add_round(many.baseline, minimal_run(k, per_connection));
+    add_round(many.health, solo_run(health, k, per_connection));
+    add_round(many.call, solo_run(call, k, per_connection));
+    if (minimal_first) add_round(many.baseline, minimal_run(k, per_connection));
+  }
+  finish(single);
+  finish(many);
 
   auto ratio = [](double a, double b) { return b > 0 ? round2(a / b) : 0.0; };
   double health_ratio = ratio(per_s(many.health), per_s(many.baseline));
