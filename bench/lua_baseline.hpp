@@ -15,8 +15,10 @@
 //                 the sandbox's own conversions (engine/sandbox/lua_json.hpp:
 //                 their depth, size, UTF-8 and cycle checks are part of the
 //                 necessary work; a converter without them would be easier
-//                 than any sandboxed call). No actor, mailbox, reply slot,
-//                 Lua thread per step, time slices or watchdog.
+//                 than any sandboxed call); the message is built before the
+//                 clock starts and freed before it stops, as a call consumes
+//                 its message. No actor, mailbox, reply slot, Lua thread per
+//                 step, time slices or watchdog.
 //   memory        lua_gc(LUA_GCCOUNT) of such a state after init(), and the
 //                 process RSS it adds
 //
