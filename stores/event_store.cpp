@@ -284,14 +284,17 @@ asio::awaitable<std::vector<LatestEvent>> EventStore::latest_per_service(const s
 
 EventStore::Subscription EventStore::subscribe(Subscriber subscriber) {
   uint64_t id = next_subscriber_++;
-  subscribers_.emplace(id, std::move(subscriber));
+  subscribers_.emplace(id, std::make_shared<const Subscriber>(std::move(subscriber)));
   return Subscription(weak_from_this(), id);
 }
 
 void EventStore::on_batch(const BatchResult& result) {
   if (result.ok) {
     // Taken off pending_ before any callback runs: a callback may append.
-    std::vector<std::shared_ptr<const std::vector<Event>>> committed;
+    // (The spare list is taken, not borrowed: were a callback to lead here
+    // again, that call would find none and make its own.)
+    auto committed = std::move(committed_spare_);
+    committed.clear();
     while (!pending_.empty() && pending_.front().first <= result.last_seq) {
       committed.push_back(std::move(pending_.front().second));
       pending_.pop_front();
@@ -303,12 +306,14 @@ void EventStore::on_batch(const BatchResult& result) {
         // Look each subscriber up again: a callback may unsubscribe others.
         for (auto it = subscribers_.begin(); it != subscribers_.end();) {
           uint64_t key = it->first;
-          auto callback = it->second;
-          callback(event);
+          auto callback = it->second;  // alive while it runs, even if it unsubscribes itself
+          (*callback)(event);
           it = subscribers_.upper_bound(key);
         }
       }
     }
+    committed.clear();  // the events go now, not with the next result
+    committed_spare_ = std::move(committed);
     return;
   }
   while (!pending_.empty() && pending_.front().first <= result.last_seq) pending_.pop_front();
