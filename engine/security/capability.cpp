@@ -42,9 +42,16 @@ bool scope_covers(std::string_view scope, std::string_view resource) {
 bool scope_within(std::string_view child, std::string_view parent) {
   if (parent == "*") return true;
   if (!parent.empty() && parent.back() == '*') {
-    // Every resource the child covers starts with the child's own prefix,
-    // which must itself start with the parent's.
-    return child != "*" && child.starts_with(parent.substr(0, parent.size() - 1));
+    if (child == "*") return false;
+    // Every resource the child covers starts with the child's own prefix
+    // (the child without its '*', when it is a prefix), which must itself
+    // start with the parent's. Comparing the child with its '*' made
+    // "services/a-*" within "services/a-**" (a '*' of the child read as a
+    // character of a resource), and so within broke transitivity (found by
+    // fuzz_token).
+    std::string_view child_prefix = child;
+    if (!child_prefix.empty() && child_prefix.back() == '*') child_prefix.remove_suffix(1);
+    return child_prefix.starts_with(parent.substr(0, parent.size() - 1));
   }
   return child == parent;
 }

@@ -430,6 +430,12 @@ BOOST_AUTO_TEST_CASE(scope_rules_cover_prefixes_and_attenuate_only_narrower) {
   BOOST_TEST(!scope_within("*", "services/*"));
   BOOST_TEST(!scope_within("services/*", "services/a*"));
   BOOST_TEST(!scope_within("services/ab", "services/a"));
+  // A prefix child is compared by its prefix, not by its '*' (fuzz_token's
+  // case: a within b and b within c, but a not within c).
+  BOOST_TEST(scope_within("services/a-*", "services/a*"));
+  BOOST_TEST(!scope_within("services/a-*", "services/a-**"));
+  BOOST_TEST(scope_within("services/a-x", "services/a-*"));
+  BOOST_TEST(!scope_within("services/a-x", "services/a-**"));
 }
 
 BOOST_AUTO_TEST_CASE(admin_is_granted_only_for_the_system_tenant_and_every_resource) {
