@@ -108,9 +108,13 @@ uint64_t Writer::submit(WriteFn fn) {
   if (!in_flight_) in_flight_.emplace(executor_);
   outgoing_.push_back(Write{seq, epoch_, std::move(fn)});
   if (outgoing_.size() > 1) {
-    if (engine_bound_ && handed_seq_ == completed_seq_ && tasks_out_ == 0 &&
-        std::chrono::steady_clock::now() - first_outgoing_at_ >= kEarlyHandOver) {
-      hand_over(true);  // the posted hand_over then finds nothing, or what came after
+    if (engine_bound_) {
+      if (handed_seq_ == completed_seq_ && tasks_out_ == 0 &&
+          std::chrono::steady_clock::now() - first_outgoing_at_ >= kEarlyHandOver) {
+        hand_over(true);  // the posted hand_over then finds nothing, or what came after
+      }
+    } else if (in_result_turn_ && outgoing_.size() >= kHandOverChunk) {
+      hand_over();  // the Writer runs them while this turn goes on
     }
   } else {
     first_outgoing_at_ = std::chrono::steady_clock::now();
@@ -129,7 +133,11 @@ void Writer::hand_over(bool now) {
   const size_t handed = outgoing_.size();
   asio::post(context_, [this, now, writes = std::move(outgoing_)]() mutable {
     for (auto& write : writes) join_batch(std::move(write));
-    if (now) commit_pending();
+    if (now) {
+      commit_pending();
+    } else if (results_out_ > 0 && hold_for_engine_) {
+      apply_pending();  // the commit waits for the engine's turn: use the wait
+    }
   });
   outgoing_ = {};
   // The next turn is likely as busy as this one: room for it at once rather
@@ -237,54 +245,89 @@ void Writer::engine_caught_up(bool engine_bound) {
 void Writer::commit_pending() {
   commit_posted_ = false;
   if (pending_.empty()) return;
-  batch_.swap(pending_);
-  commit_group(batch_);
-  batch_.clear();
+  apply_pending();
+  finish_batch();
 }
 
-void Writer::commit_group(std::vector<Write>& group) {
+void Writer::apply_pending() {
+  const auto start = std::chrono::steady_clock::now();
   // Writes of a latched (failed) epoch are failed without touching the disk:
   // they were queued behind a failed commit and their ids will be reused.
-  size_t fresh = 0;
-  while (fresh < group.size() && group[fresh].epoch < accept_epoch_) ++fresh;
-  if (fresh > 0) {
-    BatchResult stale;
-    stale.first_seq = group.front().seq;
-    stale.last_seq = group[fresh - 1].seq;
-    stale.epoch = group[fresh - 1].epoch;
-    stale.ok = false;
-    stale.error = "queued behind a failed commit: " + latched_error_;
-    stale.ops = fresh;
-    report(std::move(stale));
+  // They come first (an epoch only grows), so before the batch begins.
+  while (!batch_begun_ && applied_ < pending_.size() && pending_[applied_].epoch < accept_epoch_) {
+    ++applied_;
+    ++stale_;
   }
-  if (fresh == group.size()) return;
+  if (applied_ == pending_.size()) return;
+  if (!batch_begun_) begin_batch();
+  for (; applied_ < pending_.size(); ++applied_) {
+    if (batch_failed_) continue;  // the batch fails whole; the rest need not run
+    try {
+      pending_[applied_].write(*db_);
+    } catch (const std::exception& error) {
+      batch_failed_ = true;
+      batch_error_ = error.what();
+    }
+  }
+  batch_busy_ += std::chrono::steady_clock::now() - start;
+}
 
-  BatchResult result;
-  result.first_seq = group[fresh].seq;
-  result.last_seq = group.back().seq;
-  result.epoch = group.back().epoch;
-  result.ops = group.size() - fresh;
-  auto start = std::chrono::steady_clock::now();
-  bool in_transaction = false;
+void Writer::begin_batch() {
+  batch_begun_ = true;
   try {
     ensure_open();
     db_->begin_write();
-    in_transaction = true;
+    in_transaction_ = true;
     if (options_.fence) options_.fence(*db_);
     if (hook_) hook_->begun(*db_);
-    for (size_t i = fresh; i < group.size(); ++i) group[i].write(*db_);
-    if (hook_) hook_->committing(*db_);
-    if (injected_failures_ > 0) {
-      --injected_failures_;
-      throw StoreError("injected commit failure (disk I/O error)");
-    }
-    db_->commit();
-    in_transaction = false;
   } catch (const std::exception& error) {
+    batch_failed_ = true;
+    batch_error_ = error.what();
+  }
+}
+
+void Writer::finish_batch() {
+  const auto start = std::chrono::steady_clock::now();
+  if (stale_ > 0) {
+    BatchResult stale;
+    stale.first_seq = pending_.front().seq;
+    stale.last_seq = pending_[stale_ - 1].seq;
+    stale.epoch = pending_[stale_ - 1].epoch;
+    stale.ok = false;
+    stale.error = "queued behind a failed commit: " + latched_error_;
+    stale.ops = stale_;
+    report(std::move(stale));
+  }
+  if (!batch_begun_) {  // all of it was stale
+    pending_.clear();
+    applied_ = stale_ = 0;
+    return;
+  }
+
+  BatchResult result;
+  result.first_seq = pending_[stale_].seq;
+  result.last_seq = pending_.back().seq;
+  result.epoch = pending_.back().epoch;
+  result.ops = pending_.size() - stale_;
+  if (!batch_failed_) {
+    try {
+      if (hook_) hook_->committing(*db_);
+      if (injected_failures_ > 0) {
+        --injected_failures_;
+        throw StoreError("injected commit failure (disk I/O error)");
+      }
+      db_->commit();
+      in_transaction_ = false;
+    } catch (const std::exception& error) {
+      batch_failed_ = true;
+      batch_error_ = error.what();
+    }
+  }
+  if (batch_failed_) {
     result.ok = false;
-    result.error = error.what();
+    result.error = batch_error_;
     if (hook_) hook_->rolled_back();
-    if (in_transaction && db_) {
+    if (in_transaction_ && db_) {
       try {
         db_->rollback();
       } catch (const std::exception&) {
@@ -295,7 +338,12 @@ void Writer::commit_group(std::vector<Write>& group) {
     accept_epoch_ = result.epoch + 1;
     latched_error_ = result.error;
   }
-  result.commit_time = std::chrono::steady_clock::now() - start;
+  result.commit_time = batch_busy_ + (std::chrono::steady_clock::now() - start);
+  pending_.clear();
+  applied_ = stale_ = 0;
+  batch_begun_ = in_transaction_ = batch_failed_ = false;
+  batch_error_.clear();
+  batch_busy_ = {};
   report(std::move(result));
   catch_up();
   arm_idle();
@@ -354,6 +402,7 @@ void Writer::report(BatchResult result) {
     auto self = weak.lock();
     if (!self) return;
     const auto arrived = std::chrono::steady_clock::now();
+    self->in_result_turn_ = true;
     self->handle_result(result);
     // handle_result resumed the waiters; this runs after them (and after
     // what they posted before it), so whatever they submitted reaches the
@@ -361,6 +410,7 @@ void Writer::report(BatchResult result) {
     asio::post(self->executor_, [weak, arrived, commit = result.commit_time] {
       // A raw pointer on the writer thread: the Writer joins it before it goes away.
       if (auto self = weak.lock()) {
+        self->in_result_turn_ = false;
         self->hand_over();  // the resumed waiters' writes, before the notice
         self->note_turn(std::chrono::steady_clock::now() - arrived, commit);
         asio::post(self->context_, [w = self.get(), bound = self->engine_bound_] { w->engine_caught_up(bound); });

@@ -171,8 +171,10 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void commit_when_caught_up();        // writer thread: the posted commit
   // writer thread: the engine took in a result (and whether it is the bottleneck)
   void engine_caught_up(bool engine_bound);
-  void commit_pending();               // writer thread
-  void commit_group(std::vector<Write>& group);
+  void commit_pending();               // writer thread: the batch's rest, then COMMIT
+  void apply_pending();                // writer thread: run the batch's writes not run yet
+  void begin_batch();                  // writer thread: BEGIN (or the failure to)
+  void finish_batch();                 // writer thread: COMMIT or roll back, report
   void catch_up();                     // writer thread: the checkpoint wal_hook asked for
   void arm_idle();                     // writer thread
   void run_idle();                     // writer thread: the hook's idle transaction
@@ -199,8 +201,22 @@ class Writer : public std::enable_shared_from_this<Writer> {
   std::optional<WorkGuard> context_work_;  // until close()
   std::unique_ptr<Database> db_;
   std::vector<Write> pending_;  // the batch the next commit takes
-  std::vector<Write> batch_;    // the batch being committed (capacity reused)
   bool commit_posted_ = false;  // a commit is scheduled (posted or held)
+  // The batch runs as it arrives: while its commit is held for the engine's
+  // turn (below), the writes handed over so far already run in its open
+  // transaction (apply_pending), so that at the turn's end only the rest and
+  // the COMMIT remain. The first `applied_` of pending_ have run (or were
+  // skipped: stale, or behind a failure); the first `stale_` of them belong
+  // to a latched epoch and never touch the disk.
+  size_t applied_ = 0;
+  size_t stale_ = 0;
+  bool batch_begun_ = false;     // begin_batch ran for pending_
+  bool in_transaction_ = false;  // its BEGIN succeeded and no COMMIT/ROLLBACK yet
+  bool batch_failed_ = false;
+  std::string batch_error_;
+  // The writer's time on the batch (BEGIN, each write, COMMIT), without the
+  // waits between the parts: the batch's commit time as reported.
+  std::chrono::nanoseconds batch_busy_{0};
   // Results posted to the engine thread whose waiters have not resumed yet.
   // While it is non-zero a scheduled commit is held until the engine's "caught
   // up" notice, which the engine posts after the writes its resumed waiters
@@ -262,6 +278,16 @@ class Writer : public std::enable_shared_from_this<Writer> {
   // part's acknowledgements would wait for two commits.
   static constexpr std::chrono::microseconds kEarlyHandOver{300};
   std::chrono::steady_clock::time_point first_outgoing_at_{};
+  // The engine is taking in a result (resuming its waiters): the Writer
+  // holds the next commit until this turn ends, and runs what it is handed
+  // meanwhile. So the writes go over every kHandOverChunk rather than all
+  // at the turn's end: the writer runs the first ones while the engine
+  // makes the rest. Measured (solo-bench append, 256 writers, 5 runs each,
+  // same machine and hour): 163k -> 176k-183k events/s, ack over its own
+  // commit p50 1.28 -> 1.17, engine CPU per event 1.0 -> 1.3 us (the posts).
+  // Not while engine-bound: there the early hand-over splits the groups.
+  bool in_result_turn_ = false;
+  static constexpr size_t kHandOverChunk = 16;
   uint64_t handed_seq_ = 0;  // the last sequence number handed over
   int tasks_out_ = 0;        // execute() tasks posted and not yet finished
   uint64_t next_seq_ = 1;
