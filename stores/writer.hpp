@@ -8,7 +8,8 @@
 // the whole batch in ONE transaction (fsync), so it gathers everything posted
 // before it, and posts a BatchResult back to the engine executor (results
 // arrive in order). While one commit runs the next batch gathers (group
-// commit). `co_await flush()` returns once everything submitted before it is
+// commit); while a commit waits for the engine's turn, the writes handed over
+// so far already run in the batch's open transaction (apply_pending). `co_await flush()` returns once everything submitted before it is
 // committed, or throws StoreError when it is not. execute() runs a function on
 // the writer thread in the same order, after the writes posted before it.
 //
