@@ -299,8 +299,7 @@ void Writer::finish_batch() {
     report(std::move(stale));
   }
   if (!batch_begun_) {  // all of it was stale
-    pending_.clear();
-    applied_ = stale_ = 0;
+    clear_batch();
     return;
   }
 
@@ -339,14 +338,18 @@ void Writer::finish_batch() {
     latched_error_ = result.error;
   }
   result.commit_time = batch_busy_ + (std::chrono::steady_clock::now() - start);
-  pending_.clear();
+  clear_batch();
+  report(std::move(result));
+  catch_up();
+  arm_idle();
+}
+
+void Writer::clear_batch() {
+  pending_.clear();  // keeps its capacity for the next batch
   applied_ = stale_ = 0;
   batch_begun_ = in_transaction_ = batch_failed_ = false;
   batch_error_.clear();
   batch_busy_ = {};
-  report(std::move(result));
-  catch_up();
-  arm_idle();
 }
 
 // The writer's own checkpoint of the rest (see kCatchUpPages). It runs while

@@ -9,7 +9,8 @@
 // before it, and posts a BatchResult back to the engine executor (results
 // arrive in order). While one commit runs the next batch gathers (group
 // commit); while a commit waits for the engine's turn, the writes handed over
-// so far already run in the batch's open transaction (apply_pending). `co_await flush()` returns once everything submitted before it is
+// so far already run in the batch's open transaction (apply_pending).
+// `co_await flush()` returns once everything submitted before it is
 // committed, or throws StoreError when it is not. execute() runs a function on
 // the writer thread in the same order, after the writes posted before it.
 //
@@ -176,6 +177,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   void apply_pending();                // writer thread: run the batch's writes not run yet
   void begin_batch();                  // writer thread: BEGIN (or the failure to)
   void finish_batch();                 // writer thread: COMMIT or roll back, report
+  void clear_batch();                  // writer thread: ready for the next batch
   void catch_up();                     // writer thread: the checkpoint wal_hook asked for
   void arm_idle();                     // writer thread
   void run_idle();                     // writer thread: the hook's idle transaction
